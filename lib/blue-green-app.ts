@@ -1,0 +1,637 @@
+import { ApiObject } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
+import { Construct } from 'constructs';
+import { COLORS, Color, otherColor } from './color';
+import { ImageRef } from './image';
+import { appLabels, selectorLabels } from './labels';
+
+/** What runs in one color. */
+export interface ColorSpec {
+  /**
+   * The image this color runs, pinned by tag or digest. A color without an image is not deployed at all
+   * (no Deployment, HPA or PDB), which is how a service starts before its second color exists.
+   * @default - the color is not deployed
+   */
+  readonly image?: string;
+
+  /**
+   * Minimum replicas of this color. `0` scales the color down (Deployment at 0, no HPA, no PDB);
+   * such a color cannot be made live.
+   * @default BlueGreenAppProps.replicas
+   */
+  readonly replicas?: number;
+
+  /**
+   * Extra environment variables for this color only, e.g. a feature flag under test.
+   * @default {}
+   */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** CPU and memory for every container of the app. */
+export interface AppResources {
+  /** @default '100m' */
+  readonly cpuRequest?: string;
+  /** @default '500m' */
+  readonly cpuLimit?: string;
+  /** @default '256Mi' */
+  readonly memoryRequest?: string;
+  /** @default '512Mi' */
+  readonly memoryLimit?: string;
+}
+
+/** The public entry point of the app. */
+export interface AppIngressOptions {
+  /** DNS name the service answers on, e.g. `app.example.com`. */
+  readonly host: string;
+
+  /**
+   * Secret that cert-manager fills with the certificate for `host`.
+   * @default `${name}-tls`
+   */
+  readonly tlsSecretName?: string;
+
+  /**
+   * cert-manager ClusterIssuer that issues the certificate.
+   * @see https://cert-manager.io/docs/usage/ingress/
+   * @default 'letsencrypt-prod'
+   */
+  readonly clusterIssuer?: string;
+
+  /**
+   * IngressClass of the controller.
+   * @default 'nginx'
+   */
+  readonly className?: string;
+
+  /**
+   * Requests per second allowed from one client IP (ingress-nginx `limit-rps`); bursts of 5× are allowed.
+   * @see https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#rate-limiting
+   * @default 20
+   */
+  readonly rateLimitRps?: number;
+
+  /**
+   * Concurrent connections allowed from one client IP (ingress-nginx `limit-connections`).
+   * @default 50
+   */
+  readonly rateLimitConnections?: number;
+}
+
+/** Props of {@link BlueGreenApp}. */
+export interface BlueGreenAppProps {
+  /** Name of the service: prefixes every object name and is the `app.kubernetes.io/name` label. */
+  readonly name: string;
+
+  /** The color that receives traffic through the live Service and the Ingress. */
+  readonly activeColor: Color;
+
+  /** What the blue color runs. */
+  readonly blue: ColorSpec;
+
+  /** What the green color runs. */
+  readonly green: ColorSpec;
+
+  /**
+   * Minimum replicas of each color (the HPA's `minReplicas`); per-color `replicas` overrides it.
+   * @see https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/
+   * @default 3
+   */
+  readonly replicas?: number;
+
+  /**
+   * Maximum replicas of each color (the HPA's `maxReplicas`).
+   * @default 10
+   */
+  readonly maxReplicas?: number;
+
+  /**
+   * Target average CPU utilization, in percent of the request, for the HPA.
+   * @default 70
+   */
+  readonly targetCpuUtilization?: number;
+
+  /**
+   * Target average memory utilization, in percent of the request, for the HPA.
+   * @default 80
+   */
+  readonly targetMemoryUtilization?: number;
+
+  /**
+   * Pods of one color that voluntary disruptions (node drains) may take down at once. The PDB uses
+   * `maxUnavailable` rather than `minAvailable` so it keeps protecting the color when the HPA scales it out.
+   * @see https://kubernetes.io/docs/tasks/run-application/configure-pdb/
+   * @default 1
+   */
+  readonly maxUnavailable?: number;
+
+  /**
+   * Container port that serves HTTP.
+   * @default 8080
+   */
+  readonly port?: number;
+
+  /**
+   * Container port that serves Prometheus metrics, named `metrics`.
+   * @default 9090
+   */
+  readonly metricsPort?: number;
+
+  /**
+   * HTTP path of the readiness probe: a pod receives traffic only while it answers 2xx here.
+   * @see https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/
+   * @default '/ready'
+   */
+  readonly readinessPath?: string;
+
+  /**
+   * HTTP path of the liveness probe.
+   * @default '/health'
+   */
+  readonly livenessPath?: string;
+
+  /** Requests and limits of the app container. */
+  readonly resources?: AppResources;
+
+  /**
+   * Seconds a terminating pod keeps serving before it gets SIGTERM, so that endpoint removal reaches
+   * every proxy first (a `preStop` sleep). The termination grace period is this plus `shutdownSeconds`.
+   * @see https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/
+   * @default 10
+   */
+  readonly drainSeconds?: number;
+
+  /**
+   * Seconds the app gets after SIGTERM to finish in-flight requests.
+   * @default 20
+   */
+  readonly shutdownSeconds?: number;
+
+  /**
+   * Non-root UID (and GID) the container runs as.
+   * @default 10001
+   */
+  readonly runAsUser?: number;
+
+  /**
+   * Paths that get a writable `emptyDir`, since the root filesystem is read-only.
+   * @default ['/tmp']
+   */
+  readonly writablePaths?: readonly string[];
+
+  /**
+   * Non-secret settings, put in a ConfigMap and loaded as environment variables by both colors.
+   * @default { NODE_ENV: 'production', LOG_LEVEL: 'info' }
+   */
+  readonly settings?: Readonly<Record<string, string>>;
+
+  /**
+   * Names of existing Secrets loaded as environment variables. Only the names are referenced:
+   * secret values never pass through this program, its manifests or its state.
+   * @default []
+   */
+  readonly secretNames?: readonly string[];
+
+  /** The Ingress; without it the service is reachable only inside the cluster. */
+  readonly ingress?: AppIngressOptions;
+
+  /**
+   * The `app.kubernetes.io/part-of` label.
+   * @default name
+   */
+  readonly partOf?: string;
+
+  /**
+   * The `app.kubernetes.io/component` label.
+   * @default 'server'
+   */
+  readonly component?: string;
+}
+
+/** What the construct made for one deployed color. */
+export interface ColorResources {
+  readonly color: Color;
+  readonly image: ImageRef;
+  readonly replicas: number;
+  readonly deployment: ApiObject;
+  /** Absent when the color is scaled to 0. */
+  readonly autoscaler?: k8s.KubeHorizontalPodAutoscalerV2;
+  /** Absent when the color is scaled to 0. */
+  readonly disruptionBudget?: k8s.KubePodDisruptionBudget;
+}
+
+const HTTP_PORT_NAME = 'http';
+const METRICS_PORT_NAME = 'metrics';
+
+/**
+ * One web service deployed twice, as `blue` and `green`, with a live Service (and Ingress) that sends
+ * traffic to the active color and a preview Service that reaches the idle one.
+ *
+ * Object names and selectors depend only on the service name and the color, never on which color is live,
+ * on images or on replica counts, so changing `activeColor` changes only the routing objects.
+ */
+export class BlueGreenApp extends Construct {
+  public readonly name: string;
+  public readonly activeColor: Color;
+  public readonly idleColor: Color;
+  public readonly replicas: number;
+  public readonly maxReplicas: number;
+  public readonly maxUnavailable: number;
+  public readonly port: number;
+  public readonly metricsPort: number;
+
+  /** The Service that routes production traffic: selects the active color. */
+  public readonly liveService: kplus.Service;
+  /** The Service that reaches the idle color, for smoke tests before it goes live. */
+  public readonly previewService: kplus.Service;
+  public readonly ingress?: kplus.Ingress;
+  public readonly serviceAccount: kplus.ServiceAccount;
+  public readonly settings: kplus.ConfigMap;
+  /** Deployed colors, keyed by color. */
+  public readonly colors: Readonly<Partial<Record<Color, ColorResources>>>;
+
+  public constructor(scope: Construct, id: string, props: BlueGreenAppProps) {
+    super(scope, id);
+    validateName(props.name);
+    this.name = props.name;
+    this.activeColor = props.activeColor;
+    this.idleColor = otherColor(props.activeColor);
+    this.replicas = props.replicas ?? 3;
+    this.maxReplicas = props.maxReplicas ?? 10;
+    this.maxUnavailable = props.maxUnavailable ?? 1;
+    this.port = props.port ?? 8080;
+    this.metricsPort = props.metricsPort ?? 9090;
+    const targetCpu = props.targetCpuUtilization ?? 70;
+    const targetMemory = props.targetMemoryUtilization ?? 80;
+    const drainSeconds = props.drainSeconds ?? 10;
+    const shutdownSeconds = props.shutdownSeconds ?? 20;
+    const runAsUser = props.runAsUser ?? 10001;
+
+    requireInteger('replicas', this.replicas, 1);
+    requireInteger('maxReplicas', this.maxReplicas, 1);
+    requireInteger('maxUnavailable', this.maxUnavailable, 1);
+    requirePort('port', this.port);
+    requirePort('metricsPort', this.metricsPort);
+    if (this.port === this.metricsPort) {
+      throw new Error(`metricsPort: must differ from port, got ${this.metricsPort} for both; serve metrics on a port of their own, e.g. 9090`);
+    }
+    requirePercent('targetCpuUtilization', targetCpu);
+    requirePercent('targetMemoryUtilization', targetMemory);
+    requireInteger('drainSeconds', drainSeconds, 0);
+    requireInteger('shutdownSeconds', shutdownSeconds, 1);
+    requireInteger('runAsUser', runAsUser, 1);
+
+    const specs = resolveColors(props, this.replicas, this.maxReplicas, this.maxUnavailable);
+    const labels = { name: this.name, partOf: props.partOf ?? this.name, component: props.component ?? 'server' };
+
+    this.serviceAccount = new kplus.ServiceAccount(this, 'service-account', {
+      metadata: { name: this.name, labels: appLabels(labels) },
+      automountToken: false,
+    });
+
+    this.settings = new kplus.ConfigMap(this, 'settings', {
+      metadata: { name: `${this.name}-settings`, labels: appLabels(labels) },
+      data: { ...(props.settings ?? { NODE_ENV: 'production', LOG_LEVEL: 'info' }) },
+    });
+
+    const colors: Partial<Record<Color, ColorResources>> = {};
+    for (const color of COLORS) {
+      const spec = specs[color];
+      if (spec === undefined) {
+        continue;
+      }
+      const deployment = this.createDeployment(color, spec, props, labels, {
+        drainSeconds,
+        shutdownSeconds,
+        runAsUser,
+      });
+      if (spec.replicas === 0) {
+        colors[color] = { color, image: spec.image, replicas: 0, deployment };
+        continue;
+      }
+      const autoscaler = new k8s.KubeHorizontalPodAutoscalerV2(this, `${color}-autoscaler`, {
+        metadata: { name: `${this.name}-${color}`, labels: appLabels({ ...labels, color }) },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.name },
+          minReplicas: spec.replicas,
+          maxReplicas: this.maxReplicas,
+          metrics: [
+            { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: targetCpu } } },
+            { type: 'Resource', resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: targetMemory } } },
+          ],
+          // Scale out fast on a spike, scale in slowly so a brief dip does not shed capacity.
+          behavior: {
+            scaleUp: {
+              stabilizationWindowSeconds: 0,
+              selectPolicy: 'Max',
+              policies: [
+                { type: 'Percent', value: 100, periodSeconds: 15 },
+                { type: 'Pods', value: 4, periodSeconds: 15 },
+              ],
+            },
+            scaleDown: {
+              stabilizationWindowSeconds: 300,
+              selectPolicy: 'Min',
+              policies: [{ type: 'Percent', value: 10, periodSeconds: 60 }],
+            },
+          },
+        },
+      });
+      const disruptionBudget = new k8s.KubePodDisruptionBudget(this, `${color}-disruption-budget`, {
+        metadata: { name: `${this.name}-${color}`, labels: appLabels({ ...labels, color }) },
+        spec: {
+          maxUnavailable: k8s.IntOrString.fromNumber(this.maxUnavailable),
+          selector: { matchLabels: selectorLabels(this.name, color) },
+        },
+      });
+      colors[color] = { color, image: spec.image, replicas: spec.replicas, deployment, autoscaler, disruptionBudget };
+    }
+    this.colors = colors;
+
+    this.liveService = this.createService('live-service', this.name, this.activeColor, labels);
+    this.previewService = this.createService('preview-service', `${this.name}-preview`, this.idleColor, labels);
+
+    if (props.ingress !== undefined) {
+      this.ingress = this.createIngress(props.ingress, labels);
+    }
+  }
+
+  private createDeployment(
+    color: Color,
+    spec: ResolvedColor,
+    props: BlueGreenAppProps,
+    labels: { name: string; partOf: string; component: string },
+    pod: { drainSeconds: number; shutdownSeconds: number; runAsUser: number },
+  ): ApiObject {
+    const podLabels = appLabels({ ...labels, color, version: spec.image.version });
+    const selector = selectorLabels(this.name, color);
+    const resources = props.resources ?? {};
+    const writablePaths = props.writablePaths ?? ['/tmp'];
+    const cpuRequest = parseMillicores('resources.cpuRequest', resources.cpuRequest ?? '100m');
+    const cpuLimit = parseMillicores('resources.cpuLimit', resources.cpuLimit ?? '500m');
+    const memoryRequest = parseMebibytes('resources.memoryRequest', resources.memoryRequest ?? '256Mi');
+    const memoryLimit = parseMebibytes('resources.memoryLimit', resources.memoryLimit ?? '512Mi');
+    if (cpuRequest > cpuLimit) {
+      throw new Error(`resources.cpuRequest: exceeds resources.cpuLimit ${cpuLimit}m, got ${cpuRequest}m; lower the request or raise the limit`);
+    }
+    if (memoryRequest > memoryLimit) {
+      throw new Error(`resources.memoryRequest: exceeds resources.memoryLimit ${memoryLimit}Mi, got ${memoryRequest}Mi; lower the request or raise the limit`);
+    }
+    const env = { ...spec.env, CUTOVER_COLOR: color };
+
+    const deploymentSpec: k8s.DeploymentSpec = {
+      // With an HPA the Deployment leaves replicas unset, so `pulumi up` never resets what the HPA scaled to.
+      replicas: spec.replicas === 0 ? 0 : undefined,
+      selector: { matchLabels: selector },
+      // A new ReplicaSet only replaces old pods once its own pods are ready; never below full size.
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromString('25%'), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
+      minReadySeconds: 5,
+      progressDeadlineSeconds: 600,
+      revisionHistoryLimit: 5,
+      template: {
+        metadata: { labels: podLabels },
+        spec: {
+          serviceAccountName: this.serviceAccount.name,
+          automountServiceAccountToken: false,
+          terminationGracePeriodSeconds: pod.drainSeconds + pod.shutdownSeconds,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: pod.runAsUser,
+            runAsGroup: pod.runAsUser,
+            fsGroup: pod.runAsUser,
+            fsGroupChangePolicy: 'OnRootMismatch',
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          // Required: two pods of one color never share a node. Preferred: pods of one color spread over zones.
+          affinity: {
+            podAntiAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: selector }, topologyKey: 'kubernetes.io/hostname' }],
+            },
+          },
+          topologySpreadConstraints: [
+            { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+          ],
+          containers: [
+            {
+              name: 'app',
+              image: spec.image.toString(),
+              imagePullPolicy: 'IfNotPresent',
+              ports: [
+                { name: HTTP_PORT_NAME, containerPort: this.port, protocol: 'TCP' },
+                { name: METRICS_PORT_NAME, containerPort: this.metricsPort, protocol: 'TCP' },
+              ],
+              envFrom: [
+                { configMapRef: { name: this.settings.name } },
+                ...(props.secretNames ?? []).map((name) => ({ secretRef: { name } })),
+              ],
+              env: Object.entries(env).map(([name, value]) => ({ name, value })),
+              resources: {
+                requests: { cpu: k8s.Quantity.fromString(`${cpuRequest}m`), memory: k8s.Quantity.fromString(`${memoryRequest}Mi`) },
+                limits: { cpu: k8s.Quantity.fromString(`${cpuLimit}m`), memory: k8s.Quantity.fromString(`${memoryLimit}Mi`) },
+              },
+              readinessProbe: {
+                httpGet: { path: props.readinessPath ?? '/ready', port: k8s.IntOrString.fromString(HTTP_PORT_NAME) },
+                initialDelaySeconds: 2,
+                periodSeconds: 5,
+                timeoutSeconds: 2,
+                successThreshold: 1,
+                failureThreshold: 2,
+              },
+              livenessProbe: {
+                httpGet: { path: props.livenessPath ?? '/health', port: k8s.IntOrString.fromString(HTTP_PORT_NAME) },
+                initialDelaySeconds: 10,
+                periodSeconds: 10,
+                timeoutSeconds: 2,
+                failureThreshold: 3,
+              },
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: pod.runAsUser,
+                runAsGroup: pod.runAsUser,
+                privileged: false,
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+                seccompProfile: { type: 'RuntimeDefault' },
+              },
+              volumeMounts: writablePaths.map((mountPath, index) => ({ name: `writable-${index}`, mountPath })),
+            },
+          ],
+          volumes: writablePaths.map((_, index) => ({ name: `writable-${index}`, emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } })),
+        },
+      },
+    };
+    const rendered = k8s.toJson_DeploymentSpec(deploymentSpec) as { template: { spec: { containers: Record<string, unknown>[] } } };
+    // The preStop sleep action (Kubernetes >= 1.30) needs no shell in the image; the 1.28 types do not know it yet.
+    rendered.template.spec.containers[0].lifecycle = { preStop: { sleep: { seconds: pod.drainSeconds } } };
+    return new ApiObject(this, `${color}-deployment`, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: `${this.name}-${color}`, labels: podLabels },
+      spec: rendered,
+    });
+  }
+
+  private createService(id: string, name: string, color: Color, labels: { name: string; partOf: string; component: string }): kplus.Service {
+    const service = new kplus.Service(this, id, {
+      metadata: { name, labels: appLabels(labels) },
+      type: kplus.ServiceType.CLUSTER_IP,
+      ports: [
+        { name: HTTP_PORT_NAME, port: 80, targetPort: this.port },
+        { name: METRICS_PORT_NAME, port: this.metricsPort, targetPort: this.metricsPort },
+      ],
+    });
+    for (const [key, value] of Object.entries(selectorLabels(this.name, color))) {
+      service.selectLabel(key, value);
+    }
+    return service;
+  }
+
+  private createIngress(options: AppIngressOptions, labels: { name: string; partOf: string; component: string }): kplus.Ingress {
+    validateHost('ingress.host', options.host);
+    const rateLimitRps = options.rateLimitRps ?? 20;
+    const rateLimitConnections = options.rateLimitConnections ?? 50;
+    requireInteger('ingress.rateLimitRps', rateLimitRps, 1);
+    requireInteger('ingress.rateLimitConnections', rateLimitConnections, 1);
+    const headers = new kplus.ConfigMap(this, 'security-headers', {
+      metadata: { name: `${this.name}-security-headers`, labels: appLabels(labels) },
+      data: {
+        'X-Content-Type-Options': 'nosniff',
+        'X-Frame-Options': 'DENY',
+        'Referrer-Policy': 'strict-origin-when-cross-origin',
+        'Permissions-Policy': 'camera=(), microphone=(), geolocation=()',
+      },
+    });
+    const namespace = this.liveService.metadata.namespace;
+    const ingress = new kplus.Ingress(this, 'ingress', {
+      metadata: {
+        name: this.name,
+        labels: appLabels(labels),
+        annotations: {
+          'cert-manager.io/cluster-issuer': options.clusterIssuer ?? 'letsencrypt-prod',
+          'nginx.ingress.kubernetes.io/ssl-redirect': 'true',
+          'nginx.ingress.kubernetes.io/force-ssl-redirect': 'true',
+          'nginx.ingress.kubernetes.io/limit-rps': String(rateLimitRps),
+          'nginx.ingress.kubernetes.io/limit-burst-multiplier': '5',
+          'nginx.ingress.kubernetes.io/limit-connections': String(rateLimitConnections),
+          'nginx.ingress.kubernetes.io/custom-headers': `${namespace ?? 'default'}/${headers.name}`,
+        },
+      },
+      className: options.className ?? 'nginx',
+      tls: [{ hosts: [options.host], secret: kplus.Secret.fromSecretName(this, 'tls-secret', options.tlsSecretName ?? `${this.name}-tls`) }],
+    });
+    ingress.addHostRule(options.host, '/', kplus.IngressBackend.fromService(this.liveService, { port: 80 }), kplus.HttpIngressPathType.PREFIX);
+    return ingress;
+  }
+}
+
+interface ResolvedColor {
+  readonly image: ImageRef;
+  readonly replicas: number;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+function resolveColors(
+  props: BlueGreenAppProps,
+  replicas: number,
+  maxReplicas: number,
+  maxUnavailable: number,
+): Partial<Record<Color, ResolvedColor>> {
+  const resolved: Partial<Record<Color, ResolvedColor>> = {};
+  for (const color of COLORS) {
+    const spec = props[color];
+    const colorReplicas = spec.replicas ?? replicas;
+    requireInteger(`${color}.replicas`, colorReplicas, 0);
+    if (spec.image === undefined) {
+      if (color === props.activeColor) {
+        throw new Error(`${color}.image: the live color has no image, got none; set ${color}.image to a tagged image before making ${color} live`);
+      }
+      continue;
+    }
+    const image = ImageRef.parse(spec.image, `${color}.image`);
+    if (colorReplicas === 0 && color === props.activeColor) {
+      throw new Error(
+        `${color}.replicas: cannot make a color scaled to 0 live, got activeColor=${color} with ${color}.replicas=0; ` +
+          `scale ${color} up first (remove ${color}.replicas or set it to at least ${replicas}), run pulumi up, then cut over`,
+      );
+    }
+    if (colorReplicas > maxReplicas) {
+      throw new Error(`${color}.replicas: exceeds maxReplicas ${maxReplicas}, got ${colorReplicas}; lower ${color}.replicas or raise maxReplicas`);
+    }
+    if (colorReplicas > 0 && colorReplicas <= maxUnavailable) {
+      throw new Error(
+        `${color}.replicas: the PodDisruptionBudget allows ${maxUnavailable} pod(s) down at once, which would leave none running, got ${colorReplicas}; ` +
+          `run at least ${maxUnavailable + 1} replicas or lower maxUnavailable`,
+      );
+    }
+    for (const key of Object.keys(spec.env ?? {})) {
+      requireEnvName(`${color}.env`, key);
+    }
+    resolved[color] = { image, replicas: colorReplicas, env: spec.env ?? {} };
+  }
+  return resolved;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function validateName(name: string): void {
+  // `-preview` and `-green` are appended, and Service names are DNS-1035 labels of at most 63 characters.
+  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 50) {
+    throw new Error(
+      `name: must be a lowercase DNS label of at most 50 characters starting with a letter, got "${name}"; e.g. "web" or "checkout-api"`,
+    );
+  }
+}
+
+/** Validates a DNS host name (RFC 1123), e.g. `app.example.com`. */
+export function validateHost(key: string, host: string): void {
+  const labels = host.split('.');
+  const ok = host.length <= 253 && labels.length >= 2 && labels.every((label) => label.length <= 63 && DNS_LABEL.test(label));
+  if (!ok) {
+    throw new Error(`${key}: is not a DNS name, got "${host}"; use a lowercase fully qualified name such as "app.example.com"`);
+  }
+}
+
+function requireInteger(key: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`${key}: must be a whole number of at least ${min}, got ${value}; set ${key} to ${min} or more`);
+  }
+}
+
+function requirePort(key: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1024 || value > 65535) {
+    throw new Error(`${key}: must be a port from 1024 to 65535 (non-root containers cannot bind below 1024), got ${value}; e.g. 8080`);
+  }
+}
+
+function requirePercent(key: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1 || value > 100) {
+    throw new Error(`${key}: must be a percentage from 1 to 100, got ${value}; e.g. 70`);
+  }
+}
+
+function requireEnvName(key: string, name: string): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    throw new Error(`${key}: "${name}" is not an environment variable name; use letters, digits and underscores, e.g. FEATURE_FLAG`);
+  }
+}
+
+/** Parses a CPU quantity (`250m`, `0.5`, `2`) into millicores. */
+export function parseMillicores(key: string, quantity: string): number {
+  const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(quantity);
+  const millis = match ? (match[2] === 'm' ? Number(match[1]) : Number(match[1]) * 1000) : NaN;
+  if (!Number.isInteger(millis) || millis <= 0) {
+    throw new Error(`${key}: is not a CPU quantity, got "${quantity}"; use millicores like "250m" or cores like "1"`);
+  }
+  return millis;
+}
+
+/** Parses a memory quantity (`512Mi`, `1Gi`) into mebibytes. */
+export function parseMebibytes(key: string, quantity: string): number {
+  const match = /^(\d+)(Mi|Gi)$/.exec(quantity);
+  if (!match || Number(match[1]) <= 0) {
+    throw new Error(`${key}: is not a memory quantity in Mi or Gi, got "${quantity}"; use e.g. "256Mi" or "1Gi"`);
+  }
+  return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
+}

@@ -1,0 +1,35 @@
+import { Color } from './color';
+
+/** Label that carries a pod's color. Part of every color's selector, so it must never change. */
+export const LABEL_COLOR = 'cutover.dev/color';
+
+/** What the recommended `app.kubernetes.io/*` labels are made from. */
+export interface AppLabelValues {
+  readonly name: string;
+  readonly partOf: string;
+  readonly component: string;
+  readonly color?: Color;
+  /** Image tag (or digest prefix): on pod templates only, never in a selector. */
+  readonly version?: string;
+}
+
+/**
+ * The recommended labels plus the color label.
+ * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/
+ */
+export function appLabels(values: AppLabelValues): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': values.name,
+    'app.kubernetes.io/instance': values.color === undefined ? values.name : `${values.name}-${values.color}`,
+    ...(values.version !== undefined ? { 'app.kubernetes.io/version': values.version } : {}),
+    'app.kubernetes.io/component': values.component,
+    'app.kubernetes.io/part-of': values.partOf,
+    'app.kubernetes.io/managed-by': 'cutover',
+    ...(values.color !== undefined ? { [LABEL_COLOR]: values.color } : {}),
+  };
+}
+
+/** The labels that select one color's pods: stable for the life of the service. */
+export function selectorLabels(name: string, color: Color): Record<string, string> {
+  return { 'app.kubernetes.io/name': name, [LABEL_COLOR]: color };
+}
