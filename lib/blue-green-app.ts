@@ -355,6 +355,16 @@ export class BlueGreenApp extends Construct {
     if (props.ingress !== undefined) {
       this.ingress = this.createIngress(props.ingress, labels);
     }
+
+    // Traffic moves only once the color it moves to is ready: whoever applies these objects in dependency
+    // order (the Pulumi bridge awaits each Deployment's rollout) switches the live Service and the Ingress last.
+    const live = colors[this.activeColor];
+    if (live !== undefined) {
+      ApiObject.of(this.liveService).node.addDependency(live.deployment);
+      if (this.ingress !== undefined) {
+        ApiObject.of(this.ingress).node.addDependency(live.deployment, ApiObject.of(this.liveService));
+      }
+    }
   }
 
   private createDeployment(
@@ -465,12 +475,14 @@ export class BlueGreenApp extends Construct {
     const rendered = k8s.toJson_DeploymentSpec(deploymentSpec) as { template: { spec: { containers: Record<string, unknown>[] } } };
     // The preStop sleep action (Kubernetes >= 1.30) needs no shell in the image; the 1.28 types do not know it yet.
     rendered.template.spec.containers[0].lifecycle = { preStop: { sleep: { seconds: pod.drainSeconds } } };
-    return new ApiObject(this, `${color}-deployment`, {
+    const deployment = new ApiObject(this, `${color}-deployment`, {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: `${this.name}-${color}`, labels: podLabels },
       spec: rendered,
     });
+    deployment.node.addDependency(ApiObject.of(this.serviceAccount), ApiObject.of(this.settings));
+    return deployment;
   }
 
   private createService(id: string, name: string, color: Color, labels: { name: string; partOf: string; component: string }): kplus.Service {

@@ -1,0 +1,58 @@
+// `npm run synth -- --stack <name> [--config key=value ...] [--out dir]`: renders every object the stack
+// would deploy into dist/<stack>/, with no cluster and no Pulumi CLI.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { renderChart } from '../lib';
+import { parseStackConfig } from '../stacks/config';
+import { buildPlatform } from '../stacks/platform';
+import { applyOverrides, readStackFile } from '../stacks/stack-file';
+
+function main(argv: readonly string[]): number {
+  let stack: string | undefined;
+  let out: string | undefined;
+  const overrides: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = argv[i + 1];
+    if ((arg === '--stack' || arg === '--config' || arg === '--out') && value === undefined) {
+      throw new Error(`${arg}: needs a value; usage: npm run synth -- --stack <staging|prod> [--config key=value ...]`);
+    }
+    if (arg === '--stack') {
+      stack = value;
+      i++;
+    } else if (arg === '--config') {
+      overrides.push(value);
+      i++;
+    } else if (arg === '--out') {
+      out = value;
+      i++;
+    } else {
+      throw new Error(`unknown argument "${arg}"; usage: npm run synth -- --stack <staging|prod> [--config key=value ...]`);
+    }
+  }
+  if (stack === undefined) {
+    throw new Error('--stack: is required; usage: npm run synth -- --stack <staging|prod> [--config key=value ...]');
+  }
+  const projectDir = resolve(__dirname, '..');
+  const raw = applyOverrides(readStackFile(projectDir, stack), overrides);
+  const objects = renderChart(buildPlatform(parseStackConfig(raw, stack)).chart);
+
+  // Everything is validated and rendered before the output directory is touched.
+  const dir = resolve(out ?? join(projectDir, 'dist', stack));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  objects.forEach(({ manifest }, index) => {
+    const file = `${String(index).padStart(2, '0')}-${manifest.kind.toLowerCase()}-${manifest.metadata.name}.yaml`;
+    writeFileSync(join(dir, file), stringify(manifest, { lineWidth: 0 }));
+  });
+  console.log(`${stack}: wrote ${objects.length} objects to ${dir}`);
+  return 0;
+}
+
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (error) {
+  console.error((error as Error).message);
+  process.exitCode = 1;
+}

@@ -1,0 +1,464 @@
+import { Color, ColorSpec, ImageRef, isColor, otherColor } from '../lib';
+
+/** The project's config namespace: every key is `cutover:<name>` in `Pulumi.<stack>.yaml`. */
+export const CONFIG_NAMESPACE = 'cutover';
+
+/** Requests and limits, as in the `resources` config object. */
+export interface ResourcesConfig {
+  readonly cpuRequest: string;
+  readonly cpuLimit: string;
+  readonly memoryRequest: string;
+  readonly memoryLimit: string;
+}
+
+/** A stack's configuration after parsing and validation: every default resolved. */
+export interface StackConfig {
+  readonly stack: string;
+  readonly production: boolean;
+  readonly app: string;
+  readonly namespace: string;
+  readonly host: string;
+  readonly activeColor: Color;
+  readonly idleColor: Color;
+  readonly blue: ColorSpec;
+  readonly green: ColorSpec;
+  readonly replicas: number;
+  readonly maxReplicas: number;
+  readonly maxUnavailable: number;
+  readonly targetCpuUtilization: number;
+  readonly targetMemoryUtilization: number;
+  readonly port: number;
+  readonly metricsPort: number;
+  readonly readinessPath: string;
+  readonly livenessPath: string;
+  readonly resources: ResourcesConfig;
+  readonly settings: Readonly<Record<string, string>>;
+  readonly secretNames: readonly string[];
+  readonly tlsSecretName: string;
+  readonly clusterIssuer: string;
+  readonly ingressClassName: string;
+  readonly rateLimitRps: number;
+  readonly drainSeconds: number;
+  readonly shutdownSeconds: number;
+  readonly deployTimeoutSeconds: number;
+  readonly podSecurityVersion: string;
+}
+
+/** One bad config value. */
+export interface ConfigProblem {
+  readonly key: string;
+  readonly message: string;
+}
+
+/** Thrown when a stack's config is wrong; lists every problem, each as `<key>: <problem>, got <value>; <fix>`. */
+export class ConfigError extends Error {
+  public constructor(
+    public readonly stack: string,
+    public readonly problems: readonly ConfigProblem[],
+  ) {
+    super(
+      `stack "${stack}" has ${problems.length === 1 ? 'a config error' : `${problems.length} config errors`} ` +
+        `(nothing was applied):\n${problems.map((p) => `  - ${CONFIG_NAMESPACE}:${p.message}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * The defaults of every optional key: the single source that `Pulumi.yaml`'s config schema must agree with
+ * (a test checks it). `app`-dependent defaults (`namespace`, `tlsSecretName`) are computed.
+ */
+export const CONFIG_DEFAULTS = {
+  production: true,
+  app: 'web',
+  replicas: 3,
+  maxReplicas: 10,
+  maxUnavailable: 1,
+  targetCpuUtilization: 70,
+  targetMemoryUtilization: 80,
+  port: 8080,
+  metricsPort: 9090,
+  readinessPath: '/ready',
+  livenessPath: '/health',
+  resources: { cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi' },
+  settings: { NODE_ENV: 'production', LOG_LEVEL: 'info' },
+  secretNames: [] as string[],
+  clusterIssuer: 'letsencrypt-prod',
+  ingressClassName: 'nginx',
+  rateLimitRps: 20,
+  drainSeconds: 10,
+  shutdownSeconds: 20,
+  deployTimeoutSeconds: 600,
+  podSecurityVersion: 'v1.30',
+} as const;
+
+/** Every key the project reads; anything else under `cutover:` is a typo. */
+export const CONFIG_KEYS = [
+  'activeColor',
+  'host',
+  'blue',
+  'green',
+  'namespace',
+  'tlsSecretName',
+  ...Object.keys(CONFIG_DEFAULTS),
+] as const;
+
+/** Keys people reach for that the project deliberately does not have, with what to use instead. */
+const RENAMED_KEYS: Readonly<Record<string, string>> = {
+  idleReplicas: 'set the idle color\'s own size instead, e.g. `pulumi config set --path green.replicas 0`, so that a cutover never resizes anything',
+  image: 'images are per color: `pulumi config set --path blue.image <image:tag>`',
+  blueImage: 'use `pulumi config set --path blue.image <image:tag>`',
+  greenImage: 'use `pulumi config set --path green.image <image:tag>`',
+};
+
+const COLOR_KEYS = ['image', 'replicas', 'env'];
+const RESOURCE_KEYS = Object.keys(CONFIG_DEFAULTS.resources);
+
+/**
+ * Turns a stack's raw config (`cutover:key` → string, as Pulumi hands it to a program; objects as JSON)
+ * into a validated {@link StackConfig}. Pure: no Pulumi, no files, no environment.
+ * @throws ConfigError naming every bad key, the value received and the fix
+ */
+export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: string): StackConfig {
+  const problems: ConfigProblem[] = [];
+  const fail = (key: string, problem: string, value: unknown, fix: string): undefined => {
+    problems.push({ key, message: `${key}: ${problem}, got ${show(value)}; ${fix}` });
+    return undefined;
+  };
+
+  const values = new Map<string, string>();
+  for (const [fullKey, value] of Object.entries(raw)) {
+    const [namespace, ...rest] = fullKey.split(':');
+    if (namespace !== CONFIG_NAMESPACE || rest.length === 0) {
+      continue;
+    }
+    const key = rest.join(':');
+    if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
+      const hint = RENAMED_KEYS[key] ?? suggest(key, CONFIG_KEYS);
+      fail(key, 'is not a cutover config key', value, `${hint} (remove it with \`pulumi config rm ${key}\`)`);
+      continue;
+    }
+    values.set(key, value);
+  }
+
+  const str = (key: string, fallback: string | undefined): string | undefined => values.get(key) ?? fallback;
+  const int = (key: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const value = values.get(key);
+    if (value === undefined) {
+      return fallback;
+    }
+    const number = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || number < min || number > max) {
+      fail(key, `must be a whole number from ${min} to ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}`, value, `e.g. \`pulumi config set ${key} ${fallback}\``);
+      return fallback;
+    }
+    return number;
+  };
+  const bool = (key: string, fallback: boolean): boolean => {
+    const value = values.get(key);
+    if (value === undefined) {
+      return fallback;
+    }
+    if (value !== 'true' && value !== 'false') {
+      return fail(key, 'must be true or false', value, `e.g. \`pulumi config set ${key} ${fallback}\``) ?? fallback;
+    }
+    return value === 'true';
+  };
+  const json = (key: string): unknown => {
+    const value = values.get(key);
+    if (value === undefined) {
+      return undefined;
+    }
+    try {
+      return JSON.parse(value);
+    } catch {
+      return fail(key, 'must be a structured value', value, `set its fields with \`pulumi config set --path ${key}.<field> <value>\``);
+    }
+  };
+
+  const production = bool('production', CONFIG_DEFAULTS.production);
+  const app = str('app', CONFIG_DEFAULTS.app) as string;
+  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(app) || app.length > 50) {
+    fail('app', 'must be a lowercase DNS label of at most 50 characters starting with a letter', app, 'e.g. `pulumi config set app web`');
+  }
+  const namespace = str('namespace', `${app}-${stack}`) as string;
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || namespace.length > 63) {
+    fail('namespace', 'must be a lowercase DNS label of at most 63 characters', namespace, `e.g. \`pulumi config set namespace ${app}-${stack.toLowerCase().replace(/[^a-z0-9-]/g, '-')}\``);
+  }
+
+  const activeValue = values.get('activeColor');
+  let activeColor: Color = 'blue';
+  if (activeValue === undefined) {
+    fail('activeColor', 'is required', undefined, 'set the color that receives traffic: `pulumi config set activeColor blue`');
+  } else if (!isColor(activeValue)) {
+    fail('activeColor', 'must be blue or green', activeValue, '`pulumi config set activeColor blue` (or green)');
+  } else {
+    activeColor = activeValue;
+  }
+
+  const host = values.get('host');
+  if (host === undefined) {
+    fail('host', 'is required', undefined, 'set the DNS name the service answers on: `pulumi config set host app.example.com`');
+  } else if (!isDnsName(host)) {
+    fail('host', 'is not a DNS name', host, 'use a lowercase fully qualified name such as `app.example.com`');
+  }
+
+  const replicas = int('replicas', CONFIG_DEFAULTS.replicas, 1);
+  const maxReplicas = int('maxReplicas', CONFIG_DEFAULTS.maxReplicas, 1);
+  const maxUnavailable = int('maxUnavailable', CONFIG_DEFAULTS.maxUnavailable, 1);
+  if (maxReplicas < replicas) {
+    fail('maxReplicas', `must be at least replicas (${replicas})`, maxReplicas, `raise maxReplicas or lower replicas`);
+  }
+
+  const colors: Record<Color, ColorSpec> = { blue: {}, green: {} };
+  for (const color of ['blue', 'green'] as const) {
+    const value = json(color);
+    if (value === undefined) {
+      continue;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      fail(color, 'must be an object with image, replicas and env', values.get(color), `e.g. \`pulumi config set --path ${color}.image registry.example.com/acme/web:1.4.2\``);
+      continue;
+    }
+    const fields = value as Record<string, unknown>;
+    for (const field of Object.keys(fields)) {
+      if (!COLOR_KEYS.includes(field)) {
+        fail(`${color}.${field}`, 'is not a color field', fields[field], `use one of ${COLOR_KEYS.join(', ')}${hintFor(field, COLOR_KEYS)}`);
+      }
+    }
+    const spec: { image?: string; replicas?: number; env?: Record<string, string> } = {};
+    if (fields.image !== undefined) {
+      if (typeof fields.image !== 'string') {
+        fail(`${color}.image`, 'must be a string', fields.image, 'quote the image reference');
+      } else {
+        spec.image = fields.image;
+      }
+    }
+    if (fields.replicas !== undefined) {
+      const n = typeof fields.replicas === 'string' && /^\d+$/.test(fields.replicas) ? Number(fields.replicas) : fields.replicas;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+        fail(`${color}.replicas`, 'must be a whole number of at least 0', fields.replicas, `e.g. \`pulumi config set --path ${color}.replicas ${replicas}\``);
+      } else {
+        spec.replicas = n;
+      }
+    }
+    if (fields.env !== undefined) {
+      const env = stringMap(fields.env);
+      if (env === undefined) {
+        fail(`${color}.env`, 'must map names to string values', fields.env, `e.g. \`pulumi config set --path ${color}.env.FEATURE_X on\``);
+      } else {
+        spec.env = env;
+      }
+    }
+    colors[color] = spec;
+  }
+
+  const live = colors[activeColor];
+  if (activeValue !== undefined && isColor(activeValue)) {
+    if (live.image === undefined) {
+      fail(`${activeColor}.image`, 'the live color has no image', undefined, `set \`pulumi config set --path ${activeColor}.image <image:tag>\` before making ${activeColor} live`);
+    }
+    if (live.replicas === 0) {
+      fail(
+        `${activeColor}.replicas`,
+        `cannot make a color scaled to 0 live (activeColor is ${activeColor})`,
+        0,
+        `scale it up first: \`pulumi config rm --path ${activeColor}.replicas\`, \`pulumi up\`, then cut over`,
+      );
+    }
+    if (production && live.replicas !== undefined && live.replicas > 0 && live.replicas < 3) {
+      fail(`${activeColor}.replicas`, 'production runs at least 3 replicas of the live color', live.replicas, `remove it or set it to 3 or more; a non-production stack sets \`production: false\``);
+    }
+  }
+  if (production && replicas < 3) {
+    fail('replicas', 'production runs at least 3 replicas per color', replicas, 'set replicas to 3 or more; a non-production stack sets `production: false`');
+  }
+  for (const color of ['blue', 'green'] as const) {
+    const spec = colors[color];
+    if (spec.image !== undefined) {
+      try {
+        const image = ImageRef.parse(spec.image, `${color}.image`);
+        if (production && image.isLatest) {
+          fail(`${color}.image`, 'production does not run `:latest`', spec.image, 'pin a release tag or a digest, e.g. `:1.4.2` or `@sha256:…`');
+        }
+      } catch (error) {
+        problems.push({ key: `${color}.image`, message: (error as Error).message });
+      }
+    }
+    const size = spec.replicas ?? replicas;
+    if (spec.image !== undefined && size > 0 && size <= maxUnavailable) {
+      fail(
+        `${color}.replicas`,
+        `the PodDisruptionBudget allows ${maxUnavailable} pod(s) down at once and would leave none running`,
+        size,
+        `run at least ${maxUnavailable + 1} replicas${spec.replicas === undefined ? ' (replicas)' : ''} or lower maxUnavailable`,
+      );
+    }
+    if (size > maxReplicas) {
+      fail(`${color}.replicas`, `exceeds maxReplicas (${maxReplicas})`, size, 'lower it or raise maxReplicas');
+    }
+  }
+
+  const resourcesValue = json('resources');
+  const resources: Record<string, string> = { ...CONFIG_DEFAULTS.resources };
+  if (resourcesValue !== undefined) {
+    const map = stringMap(resourcesValue);
+    if (map === undefined) {
+      fail('resources', 'must map cpuRequest, cpuLimit, memoryRequest and memoryLimit to quantities', resourcesValue, 'e.g. `pulumi config set --path resources.cpuLimit 1`');
+    } else {
+      for (const [field, value] of Object.entries(map)) {
+        if (!RESOURCE_KEYS.includes(field)) {
+          fail(`resources.${field}`, 'is not a resources field', value, `use one of ${RESOURCE_KEYS.join(', ')}${hintFor(field, RESOURCE_KEYS)}`);
+        } else {
+          resources[field] = value;
+        }
+      }
+    }
+  }
+  for (const field of ['cpuRequest', 'cpuLimit']) {
+    if (!/^\d+(\.\d+)?m?$/.test(resources[field])) {
+      fail(`resources.${field}`, 'is not a CPU quantity', resources[field], 'use millicores like `250m` or cores like `1`');
+    }
+  }
+  for (const field of ['memoryRequest', 'memoryLimit']) {
+    if (!/^\d+(Mi|Gi)$/.test(resources[field])) {
+      fail(`resources.${field}`, 'is not a memory quantity in Mi or Gi', resources[field], 'use e.g. `256Mi` or `1Gi`');
+    }
+  }
+
+  const settingsValue = json('settings');
+  let settings: Record<string, string> = { ...CONFIG_DEFAULTS.settings };
+  if (settingsValue !== undefined) {
+    const map = stringMap(settingsValue);
+    if (map === undefined) {
+      fail('settings', 'must map environment variable names to string values', settingsValue, 'e.g. `pulumi config set --path settings.LOG_LEVEL debug`');
+    } else {
+      settings = map;
+    }
+  }
+  const secretValue = json('secretNames');
+  let secretNames: string[] = [];
+  if (secretValue !== undefined) {
+    if (!Array.isArray(secretValue) || !secretValue.every((name) => typeof name === 'string' && isDnsSubdomain(name))) {
+      fail('secretNames', 'must be a list of Secret names', secretValue, 'e.g. `pulumi config set --path "secretNames[0]" web-secrets`; put secret values in the Secret, never in config');
+    } else {
+      secretNames = secretValue as string[];
+    }
+  }
+
+  const port = int('port', CONFIG_DEFAULTS.port, 1024, 65535);
+  const metricsPort = int('metricsPort', CONFIG_DEFAULTS.metricsPort, 1024, 65535);
+  if (port === metricsPort) {
+    fail('metricsPort', 'must differ from port', metricsPort, 'serve metrics on a port of their own, e.g. 9090');
+  }
+  const readinessPath = str('readinessPath', CONFIG_DEFAULTS.readinessPath) as string;
+  const livenessPath = str('livenessPath', CONFIG_DEFAULTS.livenessPath) as string;
+  for (const [key, path] of [['readinessPath', readinessPath], ['livenessPath', livenessPath]] as const) {
+    if (!path.startsWith('/')) {
+      fail(key, 'must be an absolute HTTP path', path, 'e.g. `/ready`');
+    }
+  }
+  const podSecurityVersion = str('podSecurityVersion', CONFIG_DEFAULTS.podSecurityVersion) as string;
+  if (!/^v1\.\d+$/.test(podSecurityVersion)) {
+    fail('podSecurityVersion', 'must be a Kubernetes minor version', podSecurityVersion, 'e.g. `v1.30`');
+  }
+  const tlsSecretName = str('tlsSecretName', `${app}-tls`) as string;
+  if (!isDnsSubdomain(tlsSecretName)) {
+    fail('tlsSecretName', 'is not a Secret name', tlsSecretName, 'use lowercase letters, digits, "-" and "."');
+  }
+
+  const config: StackConfig = {
+    stack,
+    production,
+    app,
+    namespace,
+    host: host ?? '',
+    activeColor,
+    idleColor: otherColor(activeColor),
+    blue: colors.blue,
+    green: colors.green,
+    replicas,
+    maxReplicas,
+    maxUnavailable,
+    targetCpuUtilization: int('targetCpuUtilization', CONFIG_DEFAULTS.targetCpuUtilization, 1, 100),
+    targetMemoryUtilization: int('targetMemoryUtilization', CONFIG_DEFAULTS.targetMemoryUtilization, 1, 100),
+    port,
+    metricsPort,
+    readinessPath,
+    livenessPath,
+    resources: resources as unknown as ResourcesConfig,
+    settings,
+    secretNames,
+    tlsSecretName,
+    clusterIssuer: str('clusterIssuer', CONFIG_DEFAULTS.clusterIssuer) as string,
+    ingressClassName: str('ingressClassName', CONFIG_DEFAULTS.ingressClassName) as string,
+    rateLimitRps: int('rateLimitRps', CONFIG_DEFAULTS.rateLimitRps, 1),
+    drainSeconds: int('drainSeconds', CONFIG_DEFAULTS.drainSeconds, 0, 300),
+    shutdownSeconds: int('shutdownSeconds', CONFIG_DEFAULTS.shutdownSeconds, 1, 600),
+    deployTimeoutSeconds: int('deployTimeoutSeconds', CONFIG_DEFAULTS.deployTimeoutSeconds, 30, 3600),
+    podSecurityVersion,
+  };
+  if (problems.length > 0) {
+    throw new ConfigError(stack, problems);
+  }
+  return config;
+}
+
+function show(value: unknown): string {
+  if (value === undefined) {
+    return 'nothing';
+  }
+  return typeof value === 'string' ? `"${value}"` : JSON.stringify(value);
+}
+
+function stringMap(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return undefined;
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (!entries.every(([, v]) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')) {
+    return undefined;
+  }
+  return Object.fromEntries(entries.map(([k, v]) => [k, String(v)]));
+}
+
+function isDnsName(host: string): boolean {
+  const labels = host.split('.');
+  return host.length <= 253 && labels.length >= 2 && labels.every((label) => label.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(label));
+}
+
+function isDnsSubdomain(name: string): boolean {
+  return name.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name);
+}
+
+function suggest(key: string, known: readonly string[]): string {
+  const hint = hintFor(key, known);
+  return hint === '' ? `known keys are ${known.join(', ')}` : hint.replace(/^; /, '');
+}
+
+function hintFor(key: string, known: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? `; did you mean "${best}"?` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length];
+}
