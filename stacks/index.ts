@@ -21,7 +21,7 @@ export interface StackOutputs {
  * The Pulumi program: the only place that reads stack config. Parses and validates all of it and builds
  * every object before the first resource is registered, so bad config deploys nothing.
  */
-export function run(raw: Readonly<Record<string, string>>, stack: string): StackOutputs {
+export function run(raw: Readonly<Record<string, string>>, stack: string): { outputs: StackOutputs; resources: Map<string, pulumi.CustomResource> } {
   let config: StackConfig;
   let objects: ReturnType<typeof renderChart>;
   let platform: ReturnType<typeof buildPlatform>;
@@ -34,12 +34,12 @@ export function run(raw: Readonly<Record<string, string>>, stack: string): Stack
     throw new pulumi.RunError(error instanceof ConfigError ? error.message : `stack "${stack}": ${(error as Error).message}`);
   }
   const { web } = platform;
-  deployObjects(objects, {
+  const resources = deployObjects(objects, {
     timeouts: { create: `${config.deployTimeoutSeconds}s`, update: `${config.deployTimeoutSeconds}s` },
     // The preview Service may select a color that is scaled to 0 or not deployed: no endpoints to wait for.
     skipAwait: [ApiObject.of(web.previewService)],
   });
-  return {
+  const outputs: StackOutputs = {
     activeColor: config.activeColor,
     idleColor: config.idleColor,
     liveImage: config[config.activeColor].image ?? '',
@@ -49,4 +49,5 @@ export function run(raw: Readonly<Record<string, string>>, stack: string): Stack
     previewService: web.previewService.name,
     url: `https://${config.host}/`,
   };
+  return { outputs, resources };
 }

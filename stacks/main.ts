@@ -2,7 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { run } from './index';
 
 // Pulumi's entry point. Every key of the stack's config, as `namespace:key` → string.
-const outputs = run(pulumi.runtime.allConfig(), pulumi.getStack());
+const { outputs } = run(pulumi.runtime.allConfig(), pulumi.getStack());
 
 export const activeColor = outputs.activeColor;
 export const idleColor = outputs.idleColor;

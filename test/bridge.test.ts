@@ -1,0 +1,133 @@
+import * as pulumi from '@pulumi/pulumi';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readStackFile } from '../stacks/stack-file';
+
+interface Registration {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, any>;
+  readonly dependencies: string[];
+  readonly customTimeouts?: { create: string; update: string };
+}
+
+const registrations: Registration[] = [];
+
+beforeAll(async () => {
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }),
+      call: (args) => args.inputs,
+    },
+    'cutover',
+    'prod',
+    false,
+  );
+  // The mock monitor does not show dependencies to `newResource`: record them from the requests.
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: any, cb: any) => Promise<void> };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = async (req, callback) => {
+    const timeouts = req.getCustomtimeouts();
+    registrations.push({
+      type: req.getType(),
+      name: req.getName(),
+      inputs: req.getObject().toJavaScript(),
+      dependencies: req.getDependenciesList(),
+      customTimeouts: timeouts ? { create: timeouts.getCreate(), update: timeouts.getUpdate() } : undefined,
+    });
+    return register(req, callback);
+  };
+});
+
+async function deploy(raw: Record<string, string>, stack: string) {
+  registrations.length = 0;
+  const { run } = await import('../stacks/index');
+  const { outputs, resources } = run(raw, stack);
+  const urns = new Map<string, string>();
+  for (const [key, resource] of resources) {
+    urns.set(key, await new Promise<string>((resolve) => resource.urn.apply(resolve)));
+  }
+  return { outputs, urns, registered: [...registrations] };
+}
+
+describe('Pulumi program under mocks', () => {
+  it('registers every rendered object as its own typed resource with a stable name', async () => {
+    const { registered } = await deploy(readStackFile(`${__dirname}/..`, 'prod'), 'prod');
+    expect(registered.map((r) => `${r.type}::${r.name}`).sort()).toEqual([
+      'kubernetes:apps/v1:Deployment::web-prod/web-blue',
+      'kubernetes:apps/v1:Deployment::web-prod/web-green',
+      'kubernetes:autoscaling/v2:HorizontalPodAutoscaler::web-prod/web-blue',
+      'kubernetes:autoscaling/v2:HorizontalPodAutoscaler::web-prod/web-green',
+      'kubernetes:core/v1:ConfigMap::web-prod/web-security-headers',
+      'kubernetes:core/v1:ConfigMap::web-prod/web-settings',
+      'kubernetes:core/v1:LimitRange::web-prod/container-defaults',
+      'kubernetes:core/v1:Namespace::web-prod',
+      'kubernetes:core/v1:ResourceQuota::web-prod/compute',
+      'kubernetes:core/v1:Service::web-prod/web',
+      'kubernetes:core/v1:Service::web-prod/web-preview',
+      'kubernetes:core/v1:ServiceAccount::web-prod/web',
+      'kubernetes:networking.k8s.io/v1:Ingress::web-prod/web',
+      'kubernetes:policy/v1:PodDisruptionBudget::web-prod/web-blue',
+      'kubernetes:policy/v1:PodDisruptionBudget::web-prod/web-green',
+    ]);
+  });
+
+  it('makes the live Service and Ingress wait for the active Deployment', async () => {
+    for (const color of ['blue', 'green']) {
+      const raw = { ...readStackFile(`${__dirname}/..`, 'prod'), 'cutover:activeColor': color };
+      const { registered, urns } = await deploy(raw, 'prod');
+      const active = urns.get(`apps/v1/Deployment/web-prod/web-${color}`) as string;
+      const idle = urns.get(`apps/v1/Deployment/web-prod/web-${color === 'blue' ? 'green' : 'blue'}`) as string;
+      const live = registered.find((r) => r.type === 'kubernetes:core/v1:Service' && r.name === 'web-prod/web');
+      const ingress = registered.find((r) => r.type === 'kubernetes:networking.k8s.io/v1:Ingress');
+      expect(live?.dependencies).toContain(active);
+      expect(live?.dependencies).not.toContain(idle);
+      expect(ingress?.dependencies).toContain(active);
+      expect(live?.inputs.spec.selector['cutover.dev/color']).toBe(color);
+    }
+  });
+
+  it('makes every namespaced object wait for its Namespace', async () => {
+    const { registered, urns } = await deploy(readStackFile(`${__dirname}/..`, 'prod'), 'prod');
+    const namespace = urns.get('v1/Namespace//web-prod') as string;
+    for (const registration of registered.filter((r) => r.type !== 'kubernetes:core/v1:Namespace')) {
+      expect(registration.dependencies, registration.name).toContain(namespace);
+    }
+  });
+
+  it('bounds every await with the configured timeout and skips it only on the preview Service', async () => {
+    const raw = { ...readStackFile(`${__dirname}/..`, 'prod'), 'cutover:deployTimeoutSeconds': '90' };
+    const { registered } = await deploy(raw, 'prod');
+    for (const registration of registered) {
+      expect(registration.customTimeouts, registration.name).toEqual({ create: '90s', update: '90s' });
+    }
+    const skipped = registered.filter((r) => r.inputs.metadata?.annotations?.['pulumi.com/skipAwait'] === 'true').map((r) => r.name);
+    expect(skipped).toEqual(['web-prod/web-preview']);
+  });
+
+  it('exports which color is live, both images, the Services and the URL', async () => {
+    const { outputs } = await deploy({ ...readStackFile(`${__dirname}/..`, 'prod'), 'cutover:activeColor': 'green' }, 'prod');
+    expect(outputs).toEqual({
+      activeColor: 'green',
+      idleColor: 'blue',
+      liveImage: 'registry.example.com/acme/web:1.5.0',
+      idleImage: 'registry.example.com/acme/web:1.4.2',
+      namespace: 'web-prod',
+      liveService: 'web',
+      previewService: 'web-preview',
+      url: 'https://web.example.com/',
+    });
+  });
+
+  it('registers nothing when the config is wrong, and says why without a stack trace', async () => {
+    const raw = { ...readStackFile(`${__dirname}/..`, 'prod'), 'cutover:activeColor': 'purple' };
+    await expect(deploy(raw, 'prod')).rejects.toThrow(pulumi.RunError);
+    await expect(deploy(raw, 'prod')).rejects.toThrow('cutover:activeColor: must be blue or green, got "purple"');
+    expect(registrations).toEqual([]);
+  });
+
+  it('registers nothing when a construct refuses its props', async () => {
+    const raw = { ...readStackFile(`${__dirname}/..`, 'prod'), 'cutover:resources': '{"cpuRequest":"2","cpuLimit":"1"}' };
+    await expect(deploy(raw, 'prod')).rejects.toThrow('stack "prod": resources.cpuRequest: exceeds resources.cpuLimit 1000m, got 2000m');
+    expect(registrations).toEqual([]);
+  });
+});

@@ -1,0 +1,189 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_DEFAULTS, ConfigError, parseStackConfig } from '../stacks/config';
+import { applyOverrides, readStackFile } from '../stacks/stack-file';
+
+const ROOT = join(__dirname, '..');
+
+/** A minimal valid raw config, as Pulumi hands it to the program. */
+const MINIMAL: Record<string, string> = {
+  'cutover:activeColor': 'blue',
+  'cutover:host': 'web.example.com',
+  'cutover:blue': JSON.stringify({ image: 'acme/web:1.0.0' }),
+};
+
+function problems(raw: Record<string, string>): string[] {
+  try {
+    parseStackConfig(raw, 'test');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems.map((p) => p.message);
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('stack files', () => {
+  it('prod parses to a production config: 3–10 replicas, PDB keeps 2 of 3, blue live', () => {
+    const config = parseStackConfig(readStackFile(ROOT, 'prod'), 'prod');
+    expect(config).toMatchObject({
+      production: true,
+      activeColor: 'blue',
+      idleColor: 'green',
+      namespace: 'web-prod',
+      replicas: 3,
+      maxReplicas: 10,
+      maxUnavailable: 1,
+      host: 'web.example.com',
+      secretNames: ['web-secrets'],
+    });
+    expect(config.blue.image).toBe('registry.example.com/acme/web:1.4.2');
+  });
+
+  it('staging lowers the defaults explicitly', () => {
+    const config = parseStackConfig(readStackFile(ROOT, 'staging'), 'staging');
+    expect(config).toMatchObject({ production: false, replicas: 2, maxReplicas: 4, clusterIssuer: 'letsencrypt-staging' });
+    expect(config.resources).toEqual({ cpuRequest: '50m', cpuLimit: '250m', memoryRequest: '128Mi', memoryLimit: '256Mi' });
+  });
+
+  it('the stack files differ only in data: same keys apart from what staging lowers', () => {
+    const prod = Object.keys(readStackFile(ROOT, 'prod'));
+    const staging = Object.keys(readStackFile(ROOT, 'staging'));
+    expect(staging.filter((k) => !prod.includes(k)).sort()).toEqual(['cutover:clusterIssuer', 'cutover:production', 'cutover:resources']);
+  });
+
+  it('Pulumi.yaml declares the same defaults as the program', () => {
+    const project = parse(readFileSync(join(ROOT, 'Pulumi.yaml'), 'utf8')) as { config: Record<string, { default?: unknown }> };
+    const declared = Object.fromEntries(Object.entries(project.config).filter(([, v]) => v.default !== undefined).map(([k, v]) => [k, v.default]));
+    const scalars = Object.fromEntries(Object.entries(CONFIG_DEFAULTS).filter(([, v]) => typeof v !== 'object'));
+    expect(declared).toEqual(scalars);
+  });
+});
+
+describe('parseStackConfig defaults', () => {
+  it('resolves every default from a minimal config', () => {
+    const config = parseStackConfig(MINIMAL, 'dev');
+    expect(config).toMatchObject({
+      production: true,
+      app: 'web',
+      namespace: 'web-dev',
+      replicas: 3,
+      maxReplicas: 10,
+      port: 8080,
+      metricsPort: 9090,
+      tlsSecretName: 'web-tls',
+      deployTimeoutSeconds: 600,
+      green: {},
+    });
+  });
+
+  it('reads structured and numeric values as Pulumi passes them', () => {
+    const config = parseStackConfig(
+      { ...MINIMAL, 'cutover:replicas': '4', 'cutover:green': JSON.stringify({ image: 'acme/web:2.0.0', replicas: 0, env: { A: 1 } }) },
+      'dev',
+    );
+    expect(config.replicas).toBe(4);
+    expect(config.green).toEqual({ image: 'acme/web:2.0.0', replicas: 0, env: { A: '1' } });
+  });
+
+  it('ignores keys of other namespaces', () => {
+    expect(() => parseStackConfig({ ...MINIMAL, 'kubernetes:context': 'kind' }, 'dev')).not.toThrow();
+  });
+});
+
+describe('parseStackConfig errors', () => {
+  const cases: Array<[string, Record<string, string>, string]> = [
+    ['activeColor missing', { ...MINIMAL, 'cutover:activeColor': undefined as never }, 'activeColor: is required, got nothing; set the color that receives traffic: `pulumi config set activeColor blue`'],
+    ['activeColor not blue or green', { ...MINIMAL, 'cutover:activeColor': 'purple' }, 'activeColor: must be blue or green, got "purple"; `pulumi config set activeColor blue` (or green)'],
+    [
+      'a live color without image',
+      { ...MINIMAL, 'cutover:activeColor': 'green' },
+      'green.image: the live color has no image, got nothing; set `pulumi config set --path green.image <image:tag>` before making green live',
+    ],
+    [
+      'an untagged image',
+      { ...MINIMAL, 'cutover:blue': '{"image":"acme/web"}' },
+      'blue.image: has no tag or digest, got "acme/web"; pin the build, e.g. "acme/web:1.4.2" or "acme/web@sha256:<digest>"',
+    ],
+    [
+      ':latest in production',
+      { ...MINIMAL, 'cutover:green': '{"image":"acme/web:latest"}' },
+      'green.image: production does not run `:latest`, got "acme/web:latest"; pin a release tag or a digest, e.g. `:1.4.2` or `@sha256:…`',
+    ],
+    [
+      'replicas the PDB would drain to zero',
+      { ...MINIMAL, 'cutover:production': 'false', 'cutover:replicas': '1' },
+      'blue.replicas: the PodDisruptionBudget allows 1 pod(s) down at once and would leave none running, got 1; run at least 2 replicas (replicas) or lower maxUnavailable',
+    ],
+    [
+      'fewer than 3 replicas in production',
+      { ...MINIMAL, 'cutover:replicas': '2' },
+      'replicas: production runs at least 3 replicas per color, got 2; set replicas to 3 or more; a non-production stack sets `production: false`',
+    ],
+    ['a host that is not a DNS name', { ...MINIMAL, 'cutover:host': 'Web.Example.com/' }, 'host: is not a DNS name, got "Web.Example.com/"; use a lowercase fully qualified name such as `app.example.com`'],
+    [
+      'a typo in a key',
+      { ...MINIMAL, 'cutover:maxReplica': '5' },
+      'maxReplica: is not a cutover config key, got "5"; did you mean "maxReplicas"? (remove it with `pulumi config rm maxReplica`)',
+    ],
+    [
+      'idleReplicas, which the project does not have',
+      { ...MINIMAL, 'cutover:idleReplicas': '0' },
+      "idleReplicas: is not a cutover config key, got \"0\"; set the idle color's own size instead, e.g. `pulumi config set --path green.replicas 0`, so that a cutover never resizes anything (remove it with `pulumi config rm idleReplicas`)",
+    ],
+    [
+      'making a color scaled to 0 live',
+      { ...MINIMAL, 'cutover:blue': '{"image":"acme/web:1.0.0","replicas":0}' },
+      'blue.replicas: cannot make a color scaled to 0 live (activeColor is blue), got 0; scale it up first: `pulumi config rm --path blue.replicas`, `pulumi up`, then cut over',
+    ],
+    ['a typo in a color field', { ...MINIMAL, 'cutover:green': '{"imgae":"acme/web:1"}' }, 'green.imgae: is not a color field, got "acme/web:1"; use one of image, replicas, env; did you mean "image"?'],
+    ['a non-number', { ...MINIMAL, 'cutover:maxReplicas': 'ten' }, 'maxReplicas: must be a whole number from 1 to ∞, got "ten"; e.g. `pulumi config set maxReplicas 10`'],
+    ['maxReplicas below replicas', { ...MINIMAL, 'cutover:maxReplicas': '2' }, 'maxReplicas: must be at least replicas (3), got 2; raise maxReplicas or lower replicas'],
+    ['a non-boolean', { ...MINIMAL, 'cutover:production': 'yes' }, 'production: must be true or false, got "yes"; e.g. `pulumi config set production true`'],
+    ['a CPU quantity typo', { ...MINIMAL, 'cutover:resources': '{"cpuLimit":"500mc"}' }, 'resources.cpuLimit: is not a CPU quantity, got "500mc"; use millicores like `250m` or cores like `1`'],
+    [
+      'literal secret data instead of names',
+      { ...MINIMAL, 'cutover:secretNames': '{"DB_PASSWORD":"hunter2"}' },
+      'secretNames: must be a list of Secret names, got {"DB_PASSWORD":"hunter2"}; e.g. `pulumi config set --path "secretNames[0]" web-secrets`; put secret values in the Secret, never in config',
+    ],
+    ['a relative probe path', { ...MINIMAL, 'cutover:readinessPath': 'ready' }, 'readinessPath: must be an absolute HTTP path, got "ready"; e.g. `/ready`'],
+    ['equal ports', { ...MINIMAL, 'cutover:metricsPort': '8080' }, 'metricsPort: must differ from port, got 8080; serve metrics on a port of their own, e.g. 9090'],
+  ];
+  for (const [what, raw, message] of cases) {
+    it(`reports ${what}`, () => {
+      const clean = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+      expect(problems(clean)).toContain(message);
+    });
+  }
+
+  it('reports every problem at once, prefixed with the namespace', () => {
+    const error = (() => {
+      try {
+        parseStackConfig({ 'cutover:activeColor': 'red', 'cutover:host': 'x' }, 'prod');
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(error.problems).toHaveLength(2);
+    expect(error.message).toBe(
+      'stack "prod" has 2 config errors (nothing was applied):\n' +
+        '  - cutover:activeColor: must be blue or green, got "red"; `pulumi config set activeColor blue` (or green)\n' +
+        '  - cutover:host: is not a DNS name, got "x"; use a lowercase fully qualified name such as `app.example.com`',
+    );
+  });
+});
+
+describe('applyOverrides', () => {
+  it('sets plain and path keys the way pulumi config set does', () => {
+    const raw = applyOverrides(MINIMAL, ['activeColor=green', 'green.image=acme/web:2.0.0', 'green.replicas=4', 'cutover:replicas=5']);
+    expect(raw['cutover:activeColor']).toBe('green');
+    expect(JSON.parse(raw['cutover:green'])).toEqual({ image: 'acme/web:2.0.0', replicas: 4 });
+    expect(raw['cutover:replicas']).toBe('5');
+  });
+
+  it('refuses an override without a value', () => {
+    expect(() => applyOverrides(MINIMAL, ['activeColor'])).toThrow('--config: expected key=value, got "activeColor"; e.g. --config activeColor=green');
+  });
+});

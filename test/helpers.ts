@@ -1,0 +1,32 @@
+import { App, Chart } from 'cdk8s';
+import { BlueGreenApp, BlueGreenAppProps, Manifest, renderChart } from '../lib';
+
+/** Minimal valid props; tests override what they are about. */
+export const BASE_PROPS: BlueGreenAppProps = {
+  name: 'web',
+  activeColor: 'blue',
+  blue: { image: 'registry.example.com/acme/web:1.0.0' },
+  green: { image: 'registry.example.com/acme/web:1.1.0' },
+  ingress: { host: 'web.example.com' },
+};
+
+/** Renders one BlueGreenApp in a namespaced chart. */
+export function renderApp(overrides: Partial<BlueGreenAppProps> = {}): { app: BlueGreenApp; manifests: Manifest[] } {
+  const chart = new Chart(new App(), 'test', { namespace: 'web-test' });
+  const app = new BlueGreenApp(chart, 'app', { ...BASE_PROPS, ...overrides });
+  return { app, manifests: renderChart(chart).map((r) => r.manifest) };
+}
+
+/** The one manifest of `kind` named `name`; fails the test when absent. */
+export function find(manifests: readonly Manifest[], kind: string, name: string): Manifest & Record<string, any> {
+  const found = manifests.find((m) => m.kind === kind && m.metadata.name === name);
+  if (found === undefined) {
+    throw new Error(`no ${kind} "${name}" among: ${manifests.map((m) => `${m.kind}/${m.metadata.name}`).join(', ')}`);
+  }
+  return found as Manifest & Record<string, any>;
+}
+
+/** Names of the manifests, as `Kind/name`, sorted. */
+export function names(manifests: readonly Manifest[]): string[] {
+  return manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort();
+}
