@@ -1,0 +1,275 @@
+// Drives the real Pulumi CLI against the local control plane (scripts/cluster) and reads the cluster
+// through its API, for the end-to-end suite and the demo.
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+
+export const ROOT = resolve(__dirname, '..');
+
+/** `export X=...` lines → an environment. */
+function parseExports(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^export ([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim());
+    if (match) {
+      env[match[1]] = match[2].replace(/^'(.*)'$/s, '$1').replace(/^"(.*)"$/s, '$1');
+    }
+  }
+  return env;
+}
+
+/** The environment in which pulumi, kubectl and the cluster binaries are the project's pinned ones. */
+export function toolchainEnv(): Record<string, string> {
+  const exports = parseExports(execFileSync(join(ROOT, 'scripts', 'toolchain'), ['env'], { encoding: 'utf8' }));
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), ...exports };
+  // The exports may reference $PATH; resolve against the current one.
+  if (exports.PATH !== undefined) {
+    env.PATH = exports.PATH.replace('$PATH', process.env.PATH ?? '').replace('${PATH}', process.env.PATH ?? '');
+  }
+  return env;
+}
+
+/** Starts the local cluster (idempotent) and returns its kubeconfig path. */
+export function clusterUp(env: Record<string, string>): string {
+  execFileSync(join(ROOT, 'scripts', 'cluster'), ['up'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  return execFileSync(join(ROOT, 'scripts', 'cluster'), ['kubeconfig'], { env, encoding: 'utf8' }).trim();
+}
+
+export interface CommandResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly seconds: number;
+}
+
+/** Runs a command to completion, capturing its output. Never throws on a non-zero exit. */
+export function runCommand(command: string, args: readonly string[], env: Record<string, string>, cwd = ROOT): Promise<CommandResult> & { child: ChildProcess } {
+  const started = Date.now();
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<CommandResult>((resolvePromise) => {
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr, seconds: (Date.now() - started) / 1000 }));
+  });
+  return Object.assign(done, { child });
+}
+
+/**
+ * A Pulumi stack of this project on a local file backend, with its config in a file of its own,
+ * so the repository's stack files are never touched.
+ */
+export class LocalStack {
+  public readonly env: Record<string, string>;
+  public readonly configFile: string;
+
+  public constructor(
+    public readonly name: string,
+    baseEnv: Record<string, string>,
+    kubeconfig: string,
+    stateDir = mkdtempSync(join(tmpdir(), 'cutover-state-')),
+  ) {
+    mkdirSync(stateDir, { recursive: true });
+    this.configFile = join(stateDir, `Pulumi.${name}.yaml`);
+    this.env = {
+      ...baseEnv,
+      KUBECONFIG: kubeconfig,
+      PULUMI_BACKEND_URL: `file://${stateDir}`,
+      PULUMI_CONFIG_PASSPHRASE: baseEnv.PULUMI_CONFIG_PASSPHRASE ?? 'cutover-local',
+      PULUMI_SKIP_UPDATE_CHECK: 'true',
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
+      PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: 'true',
+      NO_COLOR: '1',
+    };
+  }
+
+  /** `pulumi <args>` for this stack; `--config-file` is added where the command takes it. */
+  public pulumi(args: readonly string[]): ReturnType<typeof runCommand> {
+    const takesConfigFile = ['up', 'preview', 'refresh', 'destroy', 'config'].includes(args[0]);
+    const stackArgs = args[0] === 'stack' && args[1] === 'init' ? [] : ['--stack', this.name];
+    return runCommand('pulumi', [...args, ...stackArgs, ...(takesConfigFile ? ['--config-file', this.configFile] : []), '--non-interactive'], this.env);
+  }
+
+  /** Creates the stack with `config` (raw `cutover:key` → YAML value) as its config file. */
+  public async init(config: Record<string, unknown>): Promise<void> {
+    writeFileSync(this.configFile, `config:\n${Object.entries(config).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join('\n')}\n`);
+    const result = await this.pulumi(['stack', 'init', this.name]);
+    if (result.code !== 0) {
+      throw new Error(`pulumi stack init failed:\n${result.stderr}${result.stdout}`);
+    }
+  }
+
+  /** `pulumi config set [--path] key value`. */
+  public async set(key: string, value: string): Promise<void> {
+    const result = await this.pulumi(['config', 'set', ...(key.includes('.') ? ['--path'] : []), key, value]);
+    if (result.code !== 0) {
+      throw new Error(`pulumi config set ${key} failed:\n${result.stderr}`);
+    }
+  }
+
+  /** `pulumi up --yes --skip-preview`; resolves with the result whatever the exit code. */
+  public up(extra: readonly string[] = []): ReturnType<typeof runCommand> {
+    return this.pulumi(['up', '--yes', '--skip-preview', ...extra]);
+  }
+
+  /** The steps `pulumi preview --json` plans, as `op type name`. */
+  public async previewSteps(): Promise<Array<{ op: string; type: string; name: string; diffs: string[] }>> {
+    const result = await this.pulumi(['preview', '--json']);
+    if (result.code !== 0) {
+      throw new Error(`pulumi preview failed:\n${result.stderr}${result.stdout}`);
+    }
+    const preview = JSON.parse(result.stdout) as { steps: Array<{ op: string; urn: string; diffs?: string[] }> };
+    return preview.steps.map((step) => ({ op: step.op, ...parseUrn(step.urn), diffs: step.diffs ?? [] }));
+  }
+}
+
+/** Type and name of a resource from its URN (`urn:pulumi:<stack>::<project>::<parent$type>::<name>`). */
+export function parseUrn(urn: string): { type: string; name: string } {
+  const [, , qualifiedType, ...name] = urn.split('::');
+  return { type: qualifiedType.split('$').pop() as string, name: name.join('::') };
+}
+
+/** A minimal client for the local API server, authenticated from the kubeconfig. */
+export class KubeClient {
+  private readonly server: URL;
+  private readonly agent: Agent;
+  private readonly token?: string;
+
+  public constructor(kubeconfigPath: string) {
+    const kubeconfig = parse(readFileSync(kubeconfigPath, 'utf8')) as {
+      'current-context': string;
+      contexts: Array<{ name: string; context: { cluster: string; user: string } }>;
+      clusters: Array<{ name: string; cluster: Record<string, string | boolean> }>;
+      users: Array<{ name: string; user: Record<string, string> }>;
+    };
+    const context = kubeconfig.contexts.find((c) => c.name === kubeconfig['current-context'])?.context ?? kubeconfig.contexts[0].context;
+    const cluster = kubeconfig.clusters.find((c) => c.name === context.cluster)?.cluster ?? {};
+    const user = kubeconfig.users.find((u) => u.name === context.user)?.user ?? {};
+    const base = resolve(kubeconfigPath, '..');
+    const material = (data?: string, file?: string): Buffer | undefined =>
+      data !== undefined ? Buffer.from(data, 'base64') : file !== undefined ? readFileSync(resolve(base, file)) : undefined;
+    this.server = new URL(String(cluster.server));
+    this.token = user.token;
+    this.agent = new Agent({
+      keepAlive: true,
+      ca: material(cluster['certificate-authority-data'] as string | undefined, cluster['certificate-authority'] as string | undefined),
+      cert: material(user['client-certificate-data'], user['client-certificate']),
+      key: material(user['client-key-data'], user['client-key']),
+      rejectUnauthorized: cluster['insecure-skip-tls-verify'] !== true,
+    });
+  }
+
+  /** GET a path; resolves with the parsed body, or undefined on 404. */
+  public get<T>(path: string): Promise<T | undefined> {
+    return new Promise((resolvePromise, reject) => {
+      const url = new URL(path, this.server);
+      const req = request(
+        url,
+        { agent: this.agent, headers: { Accept: 'application/json', ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}) }, timeout: 5000 },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => {
+            if (res.statusCode === 404) {
+              resolvePromise(undefined);
+            } else if ((res.statusCode ?? 500) >= 400) {
+              reject(new Error(`GET ${path}: ${res.statusCode} ${body}`));
+            } else {
+              resolvePromise(JSON.parse(body) as T);
+            }
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`GET ${path}: timed out`)));
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  /** Pods behind the ready endpoints of a Service, from its EndpointSlices. */
+  public async readyEndpointPods(namespace: string, service: string): Promise<string[]> {
+    const slices = await this.get<{ items: Array<{ endpoints?: Array<{ conditions?: { ready?: boolean }; targetRef?: { name: string } }> }> }>(
+      `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3D${service}`,
+    );
+    return (slices?.items ?? [])
+      .flatMap((slice) => slice.endpoints ?? [])
+      .filter((endpoint) => endpoint.conditions?.ready !== false)
+      .map((endpoint) => endpoint.targetRef?.name ?? '?')
+      .sort();
+  }
+
+  public async close(): Promise<void> {
+    this.agent.destroy();
+  }
+}
+
+/** The color of a pod, from its name (`<app>-<color>-<hash>-<hash>`). */
+export function podColor(pod: string, app: string): string {
+  return pod.slice(app.length + 1).split('-')[0];
+}
+
+/**
+ * Samples a Service's ready endpoints every `intervalMs` until stopped: what a client would have been routed to
+ * during an update.
+ */
+export class EndpointWatcher {
+  public readonly samples: Array<{ at: number; pods: string[] }> = [];
+  public readonly errors: string[] = [];
+  private running = true;
+  private readonly loop: Promise<void>;
+
+  public constructor(
+    private readonly client: KubeClient,
+    private readonly namespace: string,
+    private readonly service: string,
+    private readonly intervalMs = 50,
+  ) {
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const started = Date.now();
+      try {
+        this.samples.push({ at: started, pods: await this.client.readyEndpointPods(this.namespace, this.service) });
+      } catch (error) {
+        this.errors.push((error as Error).message);
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, this.intervalMs - (Date.now() - started))));
+    }
+  }
+
+  public async stop(): Promise<this> {
+    this.running = false;
+    await this.loop;
+    return this;
+  }
+
+  /** Fewest ready endpoints in any sample. */
+  public get minimum(): number {
+    return Math.min(...this.samples.map((s) => s.pods.length));
+  }
+
+  /** Longest gap between consecutive samples, in ms. */
+  public get longestGapMs(): number {
+    let gap = 0;
+    for (let i = 1; i < this.samples.length; i++) {
+      gap = Math.max(gap, this.samples[i].at - this.samples[i - 1].at);
+    }
+    return gap;
+  }
+
+  /** First time (epoch ms) from which every sample shows only `color`'s pods. */
+  public settledOn(color: string, app: string): number | undefined {
+    let since: number | undefined;
+    for (const sample of this.samples) {
+      const only = sample.pods.length > 0 && sample.pods.every((pod) => podColor(pod, app) === color);
+      since = only ? (since ?? sample.at) : undefined;
+    }
+    return since;
+  }
+}
