@@ -5,10 +5,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EndpointWatcher, KubeClient, LocalStack, clusterUp, runCommand, toolchainEnv } from '../scripts/local';
+import { EndpointWatcher, KubeClient, LocalStack, clusterUp, localStackConfig, runCommand, toolchainEnv } from '../scripts/local';
 
 const NAMESPACE = 'web-bench';
-const IMAGE = 'registry.example.com/acme/web';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 function median(values: number[]): number {
@@ -38,16 +37,7 @@ async function main(): Promise<void> {
   const kubeconfig = clusterUp(env);
   const kube = new KubeClient(kubeconfig);
   const stack = new LocalStack('bench', env, kubeconfig, mkdtempSync(join(tmpdir(), 'cutover-bench-')));
-  await stack.init({
-    'cutover:production': false,
-    'cutover:activeColor': 'blue',
-    'cutover:host': 'web.bench.example.com',
-    'cutover:namespace': NAMESPACE,
-    'cutover:replicas': 2,
-    'cutover:maxReplicas': 3,
-    'cutover:blue': { image: `${IMAGE}:1.0.0` },
-    'cutover:green': { image: `${IMAGE}:1.1.0` },
-  });
+  await stack.init(localStackConfig(NAMESPACE));
   const first = await stack.up();
   if (first.code !== 0) throw new Error(first.stderr + first.stdout);
   const rows: Record<string, number[]> = { pulumiCutover: [], pulumiCutoverEndpoints: [], pulumiRollback: [], kubectlPatch: [], kubectlPatchEndpoints: [] };

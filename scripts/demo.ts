@@ -4,10 +4,9 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeClient, LocalStack, ROOT, clusterUp, podColor, toolchainEnv } from './local';
+import { KubeClient, LocalStack, ROOT, clusterUp, localStackConfig, podColor, toolchainEnv } from './local';
 
 const NAMESPACE = 'web-demo';
-const IMAGE = 'registry.example.com/acme/web';
 
 function say(message: string): void {
   console.log(`[demo] ${message}`);
@@ -43,17 +42,7 @@ async function main(): Promise<void> {
   const stateDir = join(env.CUTOVER_CACHE ?? join(process.env.HOME ?? '/tmp', '.cache', 'cutover'), 'demo-state', String(Date.now()));
   mkdirSync(stateDir, { recursive: true });
   const stack = new LocalStack('demo', env, kubeconfig, stateDir);
-  await stack.init({
-    'cutover:production': false,
-    'cutover:activeColor': 'blue',
-    'cutover:host': 'web.demo.example.com',
-    'cutover:namespace': NAMESPACE,
-    'cutover:replicas': 2,
-    'cutover:maxReplicas': 3,
-    'cutover:blue': { image: `${IMAGE}:1.0.0` },
-    'cutover:green': { image: `${IMAGE}:1.1.0` },
-    'cutover:drainSeconds': 2,
-  });
+  await stack.init(localStackConfig(NAMESPACE, { 'cutover:drainSeconds': 2 }));
   try {
     await step(stack, kube, 'up (blue live)');
     await stack.set('activeColor', 'green');

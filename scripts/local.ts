@@ -133,6 +133,24 @@ export function parseUrn(urn: string): { type: string; name: string } {
   return { type: qualifiedType.split('$').pop() as string, name: name.join('::') };
 }
 
+/** Image repository of the local stacks; the cluster runs no containers, so nothing is ever pulled. */
+export const LOCAL_IMAGE = 'registry.example.com/acme/web';
+
+/** A staging-like config for a stack on the local cluster (2 replicas per color fit its 3 nodes). */
+export function localStackConfig(namespace: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    'cutover:production': false,
+    'cutover:activeColor': 'blue',
+    'cutover:host': `web.${namespace}.example.com`,
+    'cutover:namespace': namespace,
+    'cutover:replicas': 2,
+    'cutover:maxReplicas': 3,
+    'cutover:blue': { image: `${LOCAL_IMAGE}:1.0.0` },
+    'cutover:green': { image: `${LOCAL_IMAGE}:1.1.0` },
+    ...overrides,
+  };
+}
+
 /** A minimal client for the local API server, authenticated from the kubeconfig. */
 export class KubeClient {
   private readonly server: URL;

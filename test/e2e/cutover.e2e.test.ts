@@ -2,11 +2,11 @@
 // driven by the real Pulumi CLI and Kubernetes provider. The steps share one stack and run in order.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EndpointWatcher, KubeClient, LocalStack, clusterUp, parseUrn, podColor, runCommand, toolchainEnv } from '../../scripts/local';
+import { EndpointWatcher, KubeClient, LOCAL_IMAGE, LocalStack, clusterUp, localStackConfig, parseUrn, podColor, runCommand, toolchainEnv } from '../../scripts/local';
 
 const APP = 'web';
 const NAMESPACE = 'web-e2e';
-const IMAGE = 'registry.example.com/acme/web';
+const IMAGE = LOCAL_IMAGE;
 /** kwok keeps pods of this tag running but never ready (see scripts/cluster.d). */
 const NEVER_READY = `${IMAGE}:0.0.0-never-ready`;
 const TIMEOUT_SECONDS = 45;
@@ -53,19 +53,9 @@ beforeAll(async () => {
   const kubeconfig = clusterUp(env);
   kube = new KubeClient(kubeconfig);
   stack = new LocalStack('e2e', env, kubeconfig);
-  await stack.init({
-    'cutover:production': false,
-    'cutover:activeColor': 'blue',
-    'cutover:host': 'web.e2e.example.com',
-    'cutover:namespace': NAMESPACE,
-    'cutover:replicas': 2,
-    'cutover:maxReplicas': 3,
-    'cutover:blue': { image: `${IMAGE}:1.0.0` },
-    'cutover:green': { image: `${IMAGE}:1.1.0` },
-    'cutover:deployTimeoutSeconds': TIMEOUT_SECONDS,
-    'cutover:drainSeconds': 2,
-    'cutover:shutdownSeconds': 5,
-  });
+  await stack.init(
+    localStackConfig(NAMESPACE, { 'cutover:deployTimeoutSeconds': TIMEOUT_SECONDS, 'cutover:drainSeconds': 2, 'cutover:shutdownSeconds': 5 }),
+  );
 }, 1800_000);
 
 afterAll(async () => {
