@@ -29,6 +29,21 @@ export interface ColorSpec {
   readonly env?: Readonly<Record<string, string>>;
 }
 
+/** One environment variable of the app container: a plain value or a key of a Secret. */
+export interface AppEnvVar {
+  readonly name: string;
+  /** A literal value; may reference earlier variables as `$(NAME)`. */
+  readonly value?: string;
+  /** A key of a Secret, read by the kubelet: the value never appears in manifests or state. */
+  readonly secretKeyRef?: { readonly name: string; readonly key: string };
+}
+
+/** A backing service the app connects to (a database, a cache): what the app needs to reach it. */
+export interface IAppBackend {
+  /** Environment variables that connect the app, in order (later ones may use `$(EARLIER)`). */
+  readonly connectionEnv: readonly AppEnvVar[];
+}
+
 /** CPU and memory for every container of the app. */
 export interface AppResources {
   /** @default '100m' */
@@ -192,6 +207,12 @@ export interface BlueGreenAppProps {
    * @default []
    */
   readonly secretNames?: readonly string[];
+
+  /**
+   * Backing services (e.g. PostgresHA, RedisCluster) whose connection variables both colors get.
+   * @default []
+   */
+  readonly backends?: readonly IAppBackend[];
 
   /** The Ingress; without it the service is reachable only inside the cluster. */
   readonly ingress?: AppIngressOptions;
@@ -435,7 +456,14 @@ export class BlueGreenApp extends Construct {
                 { configMapRef: { name: this.settings.name } },
                 ...(props.secretNames ?? []).map((name) => ({ secretRef: { name } })),
               ],
-              env: Object.entries(env).map(([name, value]) => ({ name, value })),
+              env: [
+                ...(props.backends ?? []).flatMap((backend) =>
+                  backend.connectionEnv.map(({ name, value, secretKeyRef }) =>
+                    secretKeyRef !== undefined ? { name, valueFrom: { secretKeyRef: { name: secretKeyRef.name, key: secretKeyRef.key } } } : { name, value },
+                  ),
+                ),
+                ...Object.entries(env).map(([name, value]) => ({ name, value })),
+              ],
               resources: {
                 requests: { cpu: k8s.Quantity.fromString(`${cpuRequest}m`), memory: k8s.Quantity.fromString(`${memoryRequest}Mi`) },
                 limits: { cpu: k8s.Quantity.fromString(`${cpuLimit}m`), memory: k8s.Quantity.fromString(`${memoryLimit}Mi`) },

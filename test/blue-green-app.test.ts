@@ -265,3 +265,22 @@ describe('BlueGreenApp validation', () => {
     expect(renderChart(chart)).toEqual([]);
   });
 });
+
+describe('BlueGreenApp backends', () => {
+  it('wires backend connection variables from Secrets into both colors, in order', () => {
+    const backend = {
+      connectionEnv: [
+        { name: 'REDIS_PASSWORD', secretKeyRef: { name: 'redis-auth', key: 'password' } },
+        { name: 'REDIS_URL', value: 'redis://:$(REDIS_PASSWORD)@redis-master:6379/0' },
+      ],
+    };
+    const { manifests } = renderApp({ backends: [backend] });
+    for (const color of ['blue', 'green']) {
+      expect(find(manifests, 'Deployment', `web-${color}`).spec.template.spec.containers[0].env).toEqual([
+        { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis-auth', key: 'password' } } },
+        { name: 'REDIS_URL', value: 'redis://:$(REDIS_PASSWORD)@redis-master:6379/0' },
+        { name: 'CUTOVER_COLOR', value: color },
+      ]);
+    }
+  });
+});
