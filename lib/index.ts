@@ -5,3 +5,6 @@ export * from './pod-security';
 export * from './environment-namespace';
 export * from './blue-green-app';
 export * from './render';
+export * from './prometheus-rule';
+export * from './postgres-ha';
+export * from './redis-cluster';
