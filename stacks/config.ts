@@ -11,6 +11,34 @@ export interface ResourcesConfig {
   readonly memoryLimit: string;
 }
 
+/** The `postgres` config object: a PostgresHA for the app (see lib/postgres-ha.ts for defaults). */
+export interface PostgresConfig {
+  readonly instances?: number;
+  readonly imageName?: string;
+  readonly storageSize?: string;
+  readonly storageClass?: string;
+  readonly pooler?: boolean;
+  readonly backup?: {
+    readonly enabled?: boolean;
+    readonly destinationPath?: string;
+    readonly endpointURL?: string;
+    readonly secretName?: string;
+    readonly retentionPolicy?: string;
+  };
+  readonly recovery?: { readonly sourceClusterName: string; readonly targetTime: string };
+}
+
+/** The `redis` config object: a RedisCluster for the app (see lib/redis-cluster.ts for defaults). */
+export interface RedisConfig {
+  readonly mode?: 'sentinel' | 'cluster';
+  readonly replicas?: number;
+  readonly sentinels?: number;
+  readonly shards?: number;
+  readonly storageSize?: string;
+  readonly storageClass?: string;
+  readonly secretName?: string;
+}
+
 /** A stack's configuration after parsing and validation: every default resolved. */
 export interface StackConfig {
   readonly stack: string;
@@ -42,6 +70,10 @@ export interface StackConfig {
   readonly shutdownSeconds: number;
   readonly deployTimeoutSeconds: number;
   readonly podSecurityVersion: string;
+  /** The app's PostgreSQL; absent when the stack has none. */
+  readonly postgres?: PostgresConfig;
+  /** The app's Redis; absent when the stack has none. */
+  readonly redis?: RedisConfig;
 }
 
 /** One bad config value. */
@@ -100,6 +132,8 @@ export const CONFIG_KEYS = [
   'green',
   'namespace',
   'tlsSecretName',
+  'postgres',
+  'redis',
   ...Object.keys(CONFIG_DEFAULTS),
 ] as const;
 
@@ -112,6 +146,56 @@ const RENAMED_KEYS: Readonly<Record<string, string>> = {
 };
 
 const COLOR_KEYS = ['image', 'replicas', 'env'];
+
+/** The shape of a structured config value: each field's type, or a nested shape. */
+type Shape = { readonly [field: string]: 'string' | 'integer' | 'boolean' | Shape };
+
+const POSTGRES_SHAPE: Shape = {
+  instances: 'integer',
+  imageName: 'string',
+  storageSize: 'string',
+  storageClass: 'string',
+  pooler: 'boolean',
+  backup: { enabled: 'boolean', destinationPath: 'string', endpointURL: 'string', secretName: 'string', retentionPolicy: 'string' },
+  recovery: { sourceClusterName: 'string', targetTime: 'string' },
+};
+
+const REDIS_SHAPE: Shape = {
+  mode: 'string',
+  replicas: 'integer',
+  sentinels: 'integer',
+  shards: 'integer',
+  storageSize: 'string',
+  storageClass: 'string',
+  secretName: 'string',
+};
+
+/** Checks `value` against `shape`, reporting unknown fields (with a suggestion) and wrong types. */
+function checkShape(key: string, value: unknown, shape: Shape, fail: (key: string, problem: string, value: unknown, fix: string) => undefined): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail(key, 'must be an object', value, `set its fields with \`pulumi config set --path ${key}.<field> <value>\`; fields: ${Object.keys(shape).join(', ')}`);
+    return false;
+  }
+  let ok = true;
+  for (const [field, fieldValue] of Object.entries(value as Record<string, unknown>)) {
+    const type = shape[field];
+    const path = `${key}.${field}`;
+    if (type === undefined) {
+      fail(path, `is not a ${key} field`, fieldValue, `use one of ${Object.keys(shape).join(', ')}${hintFor(field, Object.keys(shape))}`);
+      ok = false;
+    } else if (typeof type === 'object') {
+      ok = checkShape(path, fieldValue, type, fail) && ok;
+    } else if (
+      (type === 'string' && typeof fieldValue !== 'string') ||
+      (type === 'boolean' && typeof fieldValue !== 'boolean') ||
+      (type === 'integer' && !Number.isInteger(fieldValue))
+    ) {
+      fail(path, `must be ${type === 'integer' ? 'a whole number' : `a ${type}`}`, fieldValue, `e.g. \`pulumi config set --path ${path} <value>\``);
+      ok = false;
+    }
+  }
+  return ok;
+}
 const RESOURCE_KEYS = Object.keys(CONFIG_DEFAULTS.resources);
 
 /**
@@ -367,6 +451,17 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     fail('tlsSecretName', 'is not a Secret name', tlsSecretName, 'use lowercase letters, digits, "-" and "."');
   }
 
+  const postgresValue = json('postgres');
+  const postgres = postgresValue !== undefined && checkShape('postgres', postgresValue, POSTGRES_SHAPE, fail) ? (postgresValue as PostgresConfig) : undefined;
+  if (postgres?.recovery !== undefined && (postgres.recovery.sourceClusterName === undefined || postgres.recovery.targetTime === undefined)) {
+    fail('postgres.recovery', 'needs both sourceClusterName and targetTime', postgres.recovery, 'e.g. `pulumi config set --path postgres.recovery.targetTime 2026-11-20T08:00:00Z`');
+  }
+  const redisValue = json('redis');
+  const redis = redisValue !== undefined && checkShape('redis', redisValue, REDIS_SHAPE, fail) ? (redisValue as RedisConfig) : undefined;
+  if (redis?.mode !== undefined && redis.mode !== 'sentinel' && redis.mode !== 'cluster') {
+    fail('redis.mode', 'must be sentinel or cluster', redis.mode, '`sentinel` (1 master + replicas with failover) or `cluster` (sharded)');
+  }
+
   const config: StackConfig = {
     stack,
     production,
@@ -397,6 +492,8 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     shutdownSeconds: int('shutdownSeconds', CONFIG_DEFAULTS.shutdownSeconds, 1, 600),
     deployTimeoutSeconds: int('deployTimeoutSeconds', CONFIG_DEFAULTS.deployTimeoutSeconds, 30, 3600),
     podSecurityVersion,
+    ...(postgres !== undefined ? { postgres } : {}),
+    ...(redis !== undefined ? { redis } : {}),
   };
   if (problems.length > 0) {
     throw new ConfigError(stack, problems);

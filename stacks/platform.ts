@@ -1,6 +1,6 @@
 import { App, Chart } from 'cdk8s';
-import { BlueGreenApp, EnvironmentNamespace, NamespaceQuota, parseMebibytes, parseMillicores } from '../lib';
-import { StackConfig } from './config';
+import { BackupCredentials, BlueGreenApp, EnvironmentNamespace, IAppBackend, NamespaceQuota, PostgresHA, RedisCluster, parseMebibytes, parseMillicores } from '../lib';
+import { CONFIG_NAMESPACE, PostgresConfig, RedisConfig, StackConfig } from './config';
 
 /** What one environment consists of, as cdk8s constructs: no Pulumi here. */
 export interface Platform {
@@ -8,6 +8,8 @@ export interface Platform {
   readonly chart: Chart;
   readonly namespace: EnvironmentNamespace;
   readonly web: BlueGreenApp;
+  readonly postgres?: PostgresHA;
+  readonly redis?: RedisCluster;
 }
 
 /**
@@ -23,6 +25,9 @@ export function buildPlatform(config: StackConfig): Platform {
     quota: quotaFor(config),
     labels: { 'cutover.dev/environment': config.stack },
   });
+  const postgres = config.postgres !== undefined ? underKey('postgres', () => createPostgres(chart, config, config.postgres as PostgresConfig)) : undefined;
+  const redis = config.redis !== undefined ? underKey('redis', () => createRedis(chart, config, config.redis as RedisConfig)) : undefined;
+  const backends: IAppBackend[] = [...(postgres !== undefined ? [postgres] : []), ...(redis !== undefined ? [redis] : [])];
   const web = new BlueGreenApp(chart, 'app', {
     name: config.app,
     activeColor: config.activeColor,
@@ -42,6 +47,7 @@ export function buildPlatform(config: StackConfig): Platform {
     secretNames: config.secretNames,
     drainSeconds: config.drainSeconds,
     shutdownSeconds: config.shutdownSeconds,
+    backends,
     ingress: {
       host: config.host,
       tlsSecretName: config.tlsSecretName,
@@ -50,7 +56,55 @@ export function buildPlatform(config: StackConfig): Platform {
       rateLimitRps: config.rateLimitRps,
     },
   });
-  return { app, chart, namespace, web };
+  return { app, chart, namespace, web, postgres, redis };
+}
+
+function createPostgres(chart: Chart, config: StackConfig, postgres: PostgresConfig): PostgresHA {
+  const backup = postgres.backup ?? {};
+  return new PostgresHA(chart, 'postgres', {
+    name: `${config.app}-db`,
+    production: config.production,
+    instances: postgres.instances,
+    imageName: postgres.imageName,
+    storageSize: postgres.storageSize,
+    storageClass: postgres.storageClass,
+    partOf: config.app,
+    backup: {
+      enabled: backup.enabled,
+      destinationPath: backup.destinationPath,
+      endpointURL: backup.endpointURL,
+      retentionPolicy: backup.retentionPolicy,
+      credentials: backup.secretName !== undefined ? BackupCredentials.fromSecret(backup.secretName) : undefined,
+    },
+    recovery: postgres.recovery,
+    pooler: postgres.pooler === true ? {} : undefined,
+  });
+}
+
+function createRedis(chart: Chart, config: StackConfig, redis: RedisConfig): RedisCluster {
+  return new RedisCluster(chart, 'redis', {
+    name: `${config.app}-cache`,
+    mode: redis.mode,
+    replicas: redis.replicas,
+    sentinels: redis.sentinels,
+    shards: redis.shards,
+    storageSize: redis.storageSize,
+    storageClass: redis.storageClass,
+    redisSecret: redis.secretName !== undefined ? { name: redis.secretName, key: 'password' } : undefined,
+    partOf: config.app,
+  });
+}
+
+/**
+ * Builds a construct from the config object at `key`, so that its validation errors name the config key
+ * (`cutover:postgres.instances: …`) rather than the construct prop.
+ */
+function underKey<T>(key: string, build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    throw new Error(`${CONFIG_NAMESPACE}:${key}.${(error as Error).message}`);
+  }
 }
 
 /**

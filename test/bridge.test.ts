@@ -57,6 +57,7 @@ describe('Pulumi program under mocks', () => {
       'kubernetes:apps/v1:Deployment::web-prod/web-green',
       'kubernetes:autoscaling/v2:HorizontalPodAutoscaler::web-prod/web-blue',
       'kubernetes:autoscaling/v2:HorizontalPodAutoscaler::web-prod/web-green',
+      'kubernetes:barmancloud.cnpg.io/v1:ObjectStore::web-prod/web-db-backups',
       'kubernetes:core/v1:ConfigMap::web-prod/web-security-headers',
       'kubernetes:core/v1:ConfigMap::web-prod/web-settings',
       'kubernetes:core/v1:LimitRange::web-prod/container-defaults',
@@ -65,9 +66,20 @@ describe('Pulumi program under mocks', () => {
       'kubernetes:core/v1:Service::web-prod/web',
       'kubernetes:core/v1:Service::web-prod/web-preview',
       'kubernetes:core/v1:ServiceAccount::web-prod/web',
+      'kubernetes:monitoring.coreos.com/v1:PodMonitor::web-prod/web-db',
+      'kubernetes:monitoring.coreos.com/v1:PodMonitor::web-prod/web-db-pooler-rw',
+      'kubernetes:monitoring.coreos.com/v1:PrometheusRule::web-prod/web-cache-alerts',
+      'kubernetes:monitoring.coreos.com/v1:PrometheusRule::web-prod/web-db-alerts',
+      'kubernetes:monitoring.coreos.com/v1:ServiceMonitor::web-prod/web-cache',
       'kubernetes:networking.k8s.io/v1:Ingress::web-prod/web',
       'kubernetes:policy/v1:PodDisruptionBudget::web-prod/web-blue',
       'kubernetes:policy/v1:PodDisruptionBudget::web-prod/web-green',
+      'kubernetes:postgresql.cnpg.io/v1:Cluster::web-prod/web-db',
+      'kubernetes:postgresql.cnpg.io/v1:Pooler::web-prod/web-db-pooler-rw',
+      'kubernetes:postgresql.cnpg.io/v1:ScheduledBackup::web-prod/web-db-daily',
+      'kubernetes:postgresql.cnpg.io/v1:ScheduledBackup::web-prod/web-db-weekly',
+      'kubernetes:redis.redis.opstreelabs.in/v1beta2:RedisReplication::web-prod/web-cache',
+      'kubernetes:redis.redis.opstreelabs.in/v1beta2:RedisSentinel::web-prod/web-cache',
     ]);
   });
 

@@ -187,3 +187,25 @@ describe('applyOverrides', () => {
     expect(() => applyOverrides(MINIMAL, ['activeColor'])).toThrow('--config: expected key=value, got "activeColor"; e.g. --config activeColor=green');
   });
 });
+
+describe('parseStackConfig data tier', () => {
+  it('passes the postgres and redis objects through', () => {
+    const config = parseStackConfig({ ...MINIMAL, 'cutover:postgres': '{"instances":3,"pooler":true}', 'cutover:redis': '{"mode":"cluster"}' }, 'dev');
+    expect(config.postgres).toEqual({ instances: 3, pooler: true });
+    expect(config.redis).toEqual({ mode: 'cluster' });
+  });
+
+  it('reports unknown and mistyped fields with the path', () => {
+    expect(problems({ ...MINIMAL, 'cutover:postgres': '{"instance":3,"backup":{"destination":"s3://x"}}', 'cutover:redis': '{"replicas":"three"}' })).toEqual([
+      'postgres.instance: is not a postgres field, got 3; use one of instances, imageName, storageSize, storageClass, pooler, backup, recovery; did you mean "instances"?',
+      'postgres.backup.destination: is not a postgres.backup field, got "s3://x"; use one of enabled, destinationPath, endpointURL, secretName, retentionPolicy',
+      'redis.replicas: must be a whole number, got "three"; e.g. `pulumi config set --path redis.replicas <value>`',
+    ]);
+  });
+
+  it('refuses an unknown redis mode', () => {
+    expect(problems({ ...MINIMAL, 'cutover:redis': '{"mode":"standalone"}' })).toEqual([
+      'redis.mode: must be sentinel or cluster, got "standalone"; `sentinel` (1 master + replicas with failover) or `cluster` (sharded)',
+    ]);
+  });
+});
