@@ -183,7 +183,7 @@ tool (
 
 // k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them
 // with ./staging paths, which do not apply to a dependency: pin each one to the
-// published v0.36.1 of the same release.
+// published release of the same version (v0.<minor>.<patch>).
 replace (
 	k8s.io/api => k8s.io/api v0.36.1
 	k8s.io/apiextensions-apiserver => k8s.io/apiextensions-apiserver v0.36.1
