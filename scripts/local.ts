@@ -9,25 +9,16 @@ import { parse } from 'yaml';
 
 export const ROOT = resolve(__dirname, '..');
 
-/** `export X=...` lines → an environment. */
-function parseExports(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const match = /^export ([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim());
-    if (match) {
-      env[match[1]] = match[2].replace(/^'(.*)'$/s, '$1').replace(/^"(.*)"$/s, '$1');
-    }
-  }
-  return env;
-}
-
 /** The environment in which pulumi, kubectl and the cluster binaries are the project's pinned ones. */
 export function toolchainEnv(): Record<string, string> {
-  const exports = parseExports(execFileSync(join(ROOT, 'scripts', 'toolchain'), ['env'], { encoding: 'utf8' }));
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), ...exports };
-  // The exports may reference $PATH; resolve against the current one.
-  if (exports.PATH !== undefined) {
-    env.PATH = exports.PATH.replace('$PATH', process.env.PATH ?? '').replace('${PATH}', process.env.PATH ?? '');
+  // Let bash evaluate the exports (they expand $PATH and defaults), then read the resulting environment.
+  const dump = execFileSync('bash', ['-c', `eval "$("${join(ROOT, 'scripts', 'toolchain')}" env)" && env -0`], { encoding: 'utf8' });
+  const env: Record<string, string> = {};
+  for (const entry of dump.split('\0')) {
+    const separator = entry.indexOf('=');
+    if (separator > 0) {
+      env[entry.slice(0, separator)] = entry.slice(separator + 1);
+    }
   }
   return env;
 }

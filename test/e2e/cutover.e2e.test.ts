@@ -7,7 +7,7 @@ import { EndpointWatcher, KubeClient, LOCAL_IMAGE, LocalStack, clusterUp, localS
 const APP = 'web';
 const NAMESPACE = 'web-e2e';
 const IMAGE = LOCAL_IMAGE;
-/** kwok keeps pods of this tag running but never ready (see scripts/cluster.d). */
+/** kwok keeps pods of this tag running but never ready (scripts/cluster.d/stages.yaml). */
 const NEVER_READY = `${IMAGE}:0.0.0-never-ready`;
 const TIMEOUT_SECONDS = 45;
 
@@ -52,6 +52,8 @@ beforeAll(async () => {
   env = toolchainEnv();
   const kubeconfig = clusterUp(env);
   kube = new KubeClient(kubeconfig);
+  // A run that died half-way (or a cluster restarted from its etcd data) may have left the namespace behind.
+  execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'namespace', NAMESPACE, '--ignore-not-found', '--wait', '--timeout=120s'], { env, stdio: 'inherit' });
   stack = new LocalStack('e2e', env, kubeconfig);
   await stack.init(
     localStackConfig(NAMESPACE, { 'cutover:deployTimeoutSeconds': TIMEOUT_SECONDS, 'cutover:drainSeconds': 2, 'cutover:shutdownSeconds': 5 }),
@@ -168,7 +170,7 @@ describe('blue-green on a real control plane', () => {
     expect(await serviceSelectorColor(APP)).toBe('green');
   });
 
-  it('6. an interrupted pulumi up is recovered by refresh + up, with nothing lost', async () => {
+  it('6. an interrupted pulumi up is recovered by cancel + refresh + up, with nothing lost', async () => {
     await stack.set('blue.image', `${IMAGE}:1.3.0`);
     await stack.set('activeColor', 'blue');
     const interrupted = stack.up();
@@ -180,8 +182,12 @@ describe('blue-green on a real control plane', () => {
     );
     interrupted.child.kill('SIGKILL');
     await interrupted;
-    // The documented recovery: refresh the state from the cluster (clearing the pending operations the killed
-    // process left behind), then run the same update again.
+    // The documented recovery (README runbook): release the killed update's lock, refresh the state from the
+    // cluster (clearing the pending operations it left behind), then run the same update again.
+    const locked = await stack.up();
+    expect(locked.code).not.toBe(0);
+    expect(locked.stderr + locked.stdout).toContain('the stack is currently locked');
+    expectSucceeded(await stack.pulumi(['cancel', '--yes']));
     const refresh = await stack.pulumi(['refresh', '--yes', '--skip-preview', '--clear-pending-creates']);
     expectSucceeded(refresh);
     const up = await stack.up();
