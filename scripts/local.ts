@@ -1,7 +1,7 @@
 // Drives the real Pulumi CLI against the local control plane (scripts/cluster) and reads the cluster
 // through its API, for the end-to-end suite and the demo.
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -87,11 +87,20 @@ export class LocalStack {
 
   /** Creates the stack with `config` (raw `cutover:key` → YAML value) as its config file. */
   public async init(config: Record<string, unknown>): Promise<void> {
-    writeFileSync(this.configFile, `config:\n${Object.entries(config).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join('\n')}\n`);
+    const written = join(ROOT, `Pulumi.${this.name}.yaml`);
+    if (existsSync(written)) {
+      throw new Error(`${written} exists; the local stack "${this.name}" keeps its config elsewhere: move that file away first`);
+    }
     const result = await this.pulumi(['stack', 'init', this.name]);
     if (result.code !== 0) {
       throw new Error(`pulumi stack init failed:\n${result.stderr}${result.stdout}`);
     }
+    // `stack init` writes the passphrase salt into Pulumi.<stack>.yaml beside Pulumi.yaml: move it into this
+    // stack's own config file so the repository is left as it was.
+    const salt = existsSync(written) ? (parse(readFileSync(written, 'utf8')) as { encryptionsalt?: string }).encryptionsalt : undefined;
+    rmSync(written, { force: true });
+    const lines = Object.entries(config).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`);
+    writeFileSync(this.configFile, `${salt !== undefined ? `encryptionsalt: ${salt}\n` : ''}config:\n${lines.join('\n')}\n`);
   }
 
   /** `pulumi config set [--path] key value`. */
