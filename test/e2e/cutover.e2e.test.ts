@@ -127,6 +127,9 @@ describe('blue-green on a real control plane', () => {
     await watcher.stop();
     expectSucceeded(result);
     timings.cutover = result.seconds;
+    timings.cutoverSamples = watcher.samples.length;
+    timings.cutoverLongestSampleGapMs = watcher.longestGapMs;
+    timings.cutoverMinimumReadyEndpoints = watcher.minimum;
     expect(watcher.errors).toEqual([]);
     expect(watcher.samples.length).toBeGreaterThan(5);
     expect(watcher.longestGapMs).toBeLessThanOrEqual(1000);
