@@ -132,7 +132,7 @@ describe('blue-green on a real control plane', () => {
     timings.cutoverMinimumReadyEndpoints = watcher.minimum;
     expect(watcher.errors).toEqual([]);
     expect(watcher.samples.length).toBeGreaterThan(5);
-    expect(watcher.longestGapMs).toBeLessThanOrEqual(1000);
+    expect(watcher.longestGapMs).toBeLessThanOrEqual(150);
     expect(watcher.minimum).toBeGreaterThan(0);
     expect(await endpointColors(APP)).toEqual(['green']);
     expect(await endpointColors(`${APP}-preview`)).toEqual(['blue']);
