@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { COLORS, Color, otherColor } from './color';
 import { ImageRef } from './image';
 import { appLabels, selectorLabels } from './labels';
+import { requireDnsLabel, requireInteger, resolveResources, validateHost } from './validation';
 
 /** What runs in one color. */
 export interface ColorSpec {
@@ -274,7 +275,8 @@ export class BlueGreenApp extends Construct {
 
   public constructor(scope: Construct, id: string, props: BlueGreenAppProps) {
     super(scope, id);
-    validateName(props.name);
+    // `-preview` and `-green` are appended, and Service names are DNS-1035 labels of at most 63 characters.
+    requireDnsLabel('name', props.name, 50, '"web" or "checkout-api"');
     this.name = props.name;
     this.activeColor = props.activeColor;
     this.idleColor = otherColor(props.activeColor);
@@ -397,18 +399,8 @@ export class BlueGreenApp extends Construct {
   ): ApiObject {
     const podLabels = appLabels({ ...labels, color, version: spec.image.version });
     const selector = selectorLabels(this.name, color);
-    const resources = props.resources ?? {};
     const writablePaths = props.writablePaths ?? ['/tmp'];
-    const cpuRequest = parseMillicores('resources.cpuRequest', resources.cpuRequest ?? '100m');
-    const cpuLimit = parseMillicores('resources.cpuLimit', resources.cpuLimit ?? '500m');
-    const memoryRequest = parseMebibytes('resources.memoryRequest', resources.memoryRequest ?? '256Mi');
-    const memoryLimit = parseMebibytes('resources.memoryLimit', resources.memoryLimit ?? '512Mi');
-    if (cpuRequest > cpuLimit) {
-      throw new Error(`resources.cpuRequest: exceeds resources.cpuLimit ${cpuLimit}m, got ${cpuRequest}m; lower the request or raise the limit`);
-    }
-    if (memoryRequest > memoryLimit) {
-      throw new Error(`resources.memoryRequest: exceeds resources.memoryLimit ${memoryLimit}Mi, got ${memoryRequest}Mi; lower the request or raise the limit`);
-    }
+    const resources = resolveResources(props.resources ?? {}, { cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi' });
     const env = { ...spec.env, CUTOVER_COLOR: color };
 
     const deploymentSpec: k8s.DeploymentSpec = {
@@ -465,8 +457,8 @@ export class BlueGreenApp extends Construct {
                 ...Object.entries(env).map(([name, value]) => ({ name, value })),
               ],
               resources: {
-                requests: { cpu: k8s.Quantity.fromString(`${cpuRequest}m`), memory: k8s.Quantity.fromString(`${memoryRequest}Mi`) },
-                limits: { cpu: k8s.Quantity.fromString(`${cpuLimit}m`), memory: k8s.Quantity.fromString(`${memoryLimit}Mi`) },
+                requests: { cpu: k8s.Quantity.fromString(resources.requests.cpu), memory: k8s.Quantity.fromString(resources.requests.memory) },
+                limits: { cpu: k8s.Quantity.fromString(resources.limits.cpu), memory: k8s.Quantity.fromString(resources.limits.memory) },
               },
               readinessProbe: {
                 httpGet: { path: props.readinessPath ?? '/ready', port: k8s.IntOrString.fromString(HTTP_PORT_NAME) },
@@ -613,32 +605,6 @@ function resolveColors(
   return resolved;
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-function validateName(name: string): void {
-  // `-preview` and `-green` are appended, and Service names are DNS-1035 labels of at most 63 characters.
-  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 50) {
-    throw new Error(
-      `name: must be a lowercase DNS label of at most 50 characters starting with a letter, got "${name}"; e.g. "web" or "checkout-api"`,
-    );
-  }
-}
-
-/** Validates a DNS host name (RFC 1123), e.g. `app.example.com`. */
-export function validateHost(key: string, host: string): void {
-  const labels = host.split('.');
-  const ok = host.length <= 253 && labels.length >= 2 && labels.every((label) => label.length <= 63 && DNS_LABEL.test(label));
-  if (!ok) {
-    throw new Error(`${key}: is not a DNS name, got "${host}"; use a lowercase fully qualified name such as "app.example.com"`);
-  }
-}
-
-function requireInteger(key: string, value: number, min: number): void {
-  if (!Number.isInteger(value) || value < min) {
-    throw new Error(`${key}: must be a whole number of at least ${min}, got ${value}; set ${key} to ${min} or more`);
-  }
-}
-
 function requirePort(key: string, value: number): void {
   if (!Number.isInteger(value) || value < 1024 || value > 65535) {
     throw new Error(`${key}: must be a port from 1024 to 65535 (non-root containers cannot bind below 1024), got ${value}; e.g. 8080`);
@@ -655,23 +621,4 @@ function requireEnvName(key: string, name: string): void {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
     throw new Error(`${key}: "${name}" is not an environment variable name; use letters, digits and underscores, e.g. FEATURE_FLAG`);
   }
-}
-
-/** Parses a CPU quantity (`250m`, `0.5`, `2`) into millicores. */
-export function parseMillicores(key: string, quantity: string): number {
-  const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(quantity);
-  const millis = match ? (match[2] === 'm' ? Number(match[1]) : Number(match[1]) * 1000) : NaN;
-  if (!Number.isInteger(millis) || millis <= 0) {
-    throw new Error(`${key}: is not a CPU quantity, got "${quantity}"; use millicores like "250m" or cores like "1"`);
-  }
-  return millis;
-}
-
-/** Parses a memory quantity (`512Mi`, `1Gi`) into mebibytes. */
-export function parseMebibytes(key: string, quantity: string): number {
-  const match = /^(\d+)(Mi|Gi)$/.exec(quantity);
-  if (!match || Number(match[1]) <= 0) {
-    throw new Error(`${key}: is not a memory quantity in Mi or Gi, got "${quantity}"; use e.g. "256Mi" or "1Gi"`);
-  }
-  return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
 }

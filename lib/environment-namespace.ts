@@ -1,5 +1,6 @@
 import { Chart, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
+import { isDnsLabel } from './validation';
 import { KubeLimitRange, KubeNamespace, KubeResourceQuota, Quantity } from 'cdk8s-plus-28/lib/imports/k8s';
 
 /** Totals the namespace may hold. */
@@ -50,7 +51,7 @@ export class EnvironmentNamespace extends Construct {
 
   public constructor(scope: Construct, id: string, props: EnvironmentNamespaceProps) {
     super(scope, id);
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(props.name) || props.name.length > 63) {
+    if (!isDnsLabel(props.name)) {
       throw new Error(`namespace: must be a lowercase DNS label of at most 63 characters, got "${props.name}"; e.g. "web-prod"`);
     }
     this.name = props.name;

@@ -8,3 +8,4 @@ export * from './render';
 export * from './prometheus-rule';
 export * from './postgres-ha';
 export * from './redis-cluster';
+export * from './validation';

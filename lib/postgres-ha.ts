@@ -1,8 +1,9 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { AppEnvVar, IAppBackend, parseMebibytes, parseMillicores } from './blue-green-app';
+import { AppEnvVar, IAppBackend } from './blue-green-app';
 import { ImageRef } from './image';
 import { appLabels } from './labels';
+import { ResourceRequirements, requireDnsLabel, requireEnvPrefix, requireInteger, requireStorageQuantity, resolveResources } from './validation';
 import { AlertRule, CustomResourceMetadata, podMonitor, prometheusRule, promSelector } from './prometheus-rule';
 
 /** API version of the CloudNativePG resources (operator v1.30.0). */
@@ -22,12 +23,6 @@ export const POSTGRES_PORT = 5432;
 export interface SecretKeySelector {
   readonly name: string;
   readonly key: string;
-}
-
-/** Requests and limits, as Kubernetes quantities. */
-export interface ResourceRequirements {
-  readonly requests: { readonly cpu: string; readonly memory: string };
-  readonly limits: { readonly cpu: string; readonly memory: string };
 }
 
 /** An entry of `Cluster.spec.plugins` or `externalClusters[].plugin`. */
@@ -823,59 +818,6 @@ function resolvePooler(options: PostgresPoolerOptions, production: boolean): Res
   requireInteger('pooler.maxClientConnections', resolved.maxClientConnections, 1);
   requireInteger('pooler.defaultPoolSize', resolved.defaultPoolSize, 1);
   return resolved;
-}
-
-/** Validates and renders CPU and memory, with every request at most its limit. */
-export function resolveResources(
-  resources: { readonly cpuRequest?: string; readonly cpuLimit?: string; readonly memoryRequest?: string; readonly memoryLimit?: string },
-  defaults: { readonly cpuRequest: string; readonly cpuLimit: string; readonly memoryRequest: string; readonly memoryLimit: string },
-): ResourceRequirements {
-  const cpuRequest = parseMillicores('resources.cpuRequest', resources.cpuRequest ?? defaults.cpuRequest);
-  const cpuLimit = parseMillicores('resources.cpuLimit', resources.cpuLimit ?? defaults.cpuLimit);
-  const memoryRequest = parseMebibytes('resources.memoryRequest', resources.memoryRequest ?? defaults.memoryRequest);
-  const memoryLimit = parseMebibytes('resources.memoryLimit', resources.memoryLimit ?? defaults.memoryLimit);
-  if (cpuRequest > cpuLimit) {
-    throw new Error(`resources.cpuRequest: exceeds resources.cpuLimit ${cpuLimit}m, got ${cpuRequest}m; lower the request or raise the limit`);
-  }
-  if (memoryRequest > memoryLimit) {
-    throw new Error(`resources.memoryRequest: exceeds resources.memoryLimit ${memoryLimit}Mi, got ${memoryRequest}Mi; lower the request or raise the limit`);
-  }
-  return {
-    requests: { cpu: `${cpuRequest}m`, memory: mebibytes(memoryRequest) },
-    limits: { cpu: `${cpuLimit}m`, memory: mebibytes(memoryLimit) },
-  };
-}
-
-function mebibytes(value: number): string {
-  return value % 1024 === 0 ? `${value / 1024}Gi` : `${value}Mi`;
-}
-
-/** Throws unless `value` is a whole number of at least `min`. */
-export function requireInteger(key: string, value: number, min: number): void {
-  if (!Number.isInteger(value) || value < min) {
-    throw new Error(`${key}: must be a whole number of at least ${min}, got ${value}; set ${key} to ${min} or more`);
-  }
-}
-
-/** Throws unless `value` is a lowercase DNS label of at most `max` characters that starts with a letter. */
-export function requireDnsLabel(key: string, value: string, max: number, example: string): void {
-  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(value) || value.length > max) {
-    throw new Error(`${key}: must be a lowercase DNS label of at most ${max} characters starting with a letter, got "${value}"; e.g. ${example}`);
-  }
-}
-
-/** Throws unless `value` is a storage size in Mi, Gi or Ti, e.g. `100Gi`. */
-export function requireStorageQuantity(key: string, value: string): void {
-  if (!/^[1-9][0-9]*(Mi|Gi|Ti)$/.test(value)) {
-    throw new Error(`${key}: is not a storage quantity, got "${value}"; use a whole number of Mi, Gi or Ti, e.g. "100Gi"`);
-  }
-}
-
-/** Throws unless `value` can prefix environment variable names, e.g. `DATABASE`. */
-export function requireEnvPrefix(key: string, value: string): void {
-  if (!/^[A-Z][A-Z0-9_]*$/.test(value)) {
-    throw new Error(`${key}: must be upper-case letters, digits and underscores starting with a letter, got "${value}"; e.g. "DATABASE"`);
-  }
 }
 
 function requireIdentifier(key: string, value: string): void {

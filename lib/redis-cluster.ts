@@ -3,16 +3,8 @@ import { Construct } from 'constructs';
 import { AppEnvVar, IAppBackend } from './blue-green-app';
 import { ImageRef } from './image';
 import { appLabels } from './labels';
-import {
-  ContainerSecurityContext,
-  ResourceRequirements,
-  SecretKeySelector,
-  requireDnsLabel,
-  requireEnvPrefix,
-  requireInteger,
-  requireStorageQuantity,
-  resolveResources,
-} from './postgres-ha';
+import { ContainerSecurityContext, SecretKeySelector } from './postgres-ha';
+import { ResourceRequirements, requireDnsLabel, requireEnvPrefix, requireInteger, requireStorageQuantity, resolveResources } from './validation';
 import { AlertRule, CustomResourceMetadata, LabelSelector, prometheusRule, promSelector, serviceMonitor } from './prometheus-rule';
 
 /** API version of the OT-CONTAINER-KIT redis-operator resources (operator v0.26.0). */

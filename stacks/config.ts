@@ -1,4 +1,4 @@
-import { Color, ColorSpec, ImageRef, isColor, otherColor } from '../lib';
+import { Color, ColorSpec, ImageRef, isColor, isDnsLabel, isDnsName, isDnsSubdomain, otherColor } from '../lib';
 
 /** The project's config namespace: every key is `cutover:<name>` in `Pulumi.<stack>.yaml`. */
 export const CONFIG_NAMESPACE = 'cutover';
@@ -266,7 +266,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     fail('app', 'must be a lowercase DNS label of at most 50 characters starting with a letter', app, 'e.g. `pulumi config set app web`');
   }
   const namespace = str('namespace', `${app}-${stack}`) as string;
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || namespace.length > 63) {
+  if (!isDnsLabel(namespace)) {
     fail('namespace', 'must be a lowercase DNS label of at most 63 characters', namespace, `e.g. \`pulumi config set namespace ${app}-${stack.toLowerCase().replace(/[^a-z0-9-]/g, '-')}\``);
   }
 
@@ -519,14 +519,7 @@ function stringMap(value: unknown): Record<string, string> | undefined {
   return Object.fromEntries(entries.map(([k, v]) => [k, String(v)]));
 }
 
-function isDnsName(host: string): boolean {
-  const labels = host.split('.');
-  return host.length <= 253 && labels.length >= 2 && labels.every((label) => label.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(label));
-}
 
-function isDnsSubdomain(name: string): boolean {
-  return name.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name);
-}
 
 function suggest(key: string, known: readonly string[]): string {
   const hint = hintFor(key, known);

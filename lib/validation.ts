@@ -1,0 +1,105 @@
+// Validation and parsing shared by the constructs. Every message has the shape
+// `<prop>: <problem>, got <value>; <fix>`.
+
+/** Requests and limits, as Kubernetes quantities. */
+export interface ResourceRequirements {
+  readonly requests: { readonly cpu: string; readonly memory: string };
+  readonly limits: { readonly cpu: string; readonly memory: string };
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** True for an RFC 1123 label: lowercase letters, digits and `-`, at most 63 characters. */
+export function isDnsLabel(value: string): boolean {
+  return value.length <= 63 && DNS_LABEL.test(value);
+}
+
+/** True for a fully qualified DNS name of at least two labels, e.g. `app.example.com`. */
+export function isDnsName(host: string): boolean {
+  const labels = host.split('.');
+  return host.length <= 253 && labels.length >= 2 && labels.every(isDnsLabel);
+}
+
+/** True for an RFC 1123 subdomain (most object names, e.g. a Secret's). */
+export function isDnsSubdomain(name: string): boolean {
+  return name.length <= 253 && name.split('.').every((label) => label.length > 0 && DNS_LABEL.test(label));
+}
+
+/** Validates a DNS host name (RFC 1123), e.g. `app.example.com`. */
+export function validateHost(key: string, host: string): void {
+  if (!isDnsName(host)) {
+    throw new Error(`${key}: is not a DNS name, got "${host}"; use a lowercase fully qualified name such as "app.example.com"`);
+  }
+}
+
+/** Throws unless `value` is a whole number of at least `min`. */
+export function requireInteger(key: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`${key}: must be a whole number of at least ${min}, got ${value}; set ${key} to ${min} or more`);
+  }
+}
+
+/** Throws unless `value` is a lowercase DNS label of at most `max` characters that starts with a letter. */
+export function requireDnsLabel(key: string, value: string, max: number, example: string): void {
+  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(value) || value.length > max) {
+    throw new Error(`${key}: must be a lowercase DNS label of at most ${max} characters starting with a letter, got "${value}"; e.g. ${example}`);
+  }
+}
+
+/** Throws unless `value` is a storage size in Mi, Gi or Ti, e.g. `100Gi`. */
+export function requireStorageQuantity(key: string, value: string): void {
+  if (!/^[1-9][0-9]*(Mi|Gi|Ti)$/.test(value)) {
+    throw new Error(`${key}: is not a storage quantity, got "${value}"; use a whole number of Mi, Gi or Ti, e.g. "100Gi"`);
+  }
+}
+
+/** Throws unless `value` can prefix environment variable names, e.g. `DATABASE`. */
+export function requireEnvPrefix(key: string, value: string): void {
+  if (!/^[A-Z][A-Z0-9_]*$/.test(value)) {
+    throw new Error(`${key}: must be upper-case letters, digits and underscores starting with a letter, got "${value}"; e.g. "DATABASE"`);
+  }
+}
+
+/** Parses a CPU quantity (`250m`, `0.5`, `2`) into millicores. */
+export function parseMillicores(key: string, quantity: string): number {
+  const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(quantity);
+  const millis = match ? (match[2] === 'm' ? Number(match[1]) : Number(match[1]) * 1000) : NaN;
+  if (!Number.isInteger(millis) || millis <= 0) {
+    throw new Error(`${key}: is not a CPU quantity, got "${quantity}"; use millicores like "250m" or cores like "1"`);
+  }
+  return millis;
+}
+
+/** Parses a memory quantity (`512Mi`, `1Gi`) into mebibytes. */
+export function parseMebibytes(key: string, quantity: string): number {
+  const match = /^(\d+)(Mi|Gi)$/.exec(quantity);
+  if (!match || Number(match[1]) <= 0) {
+    throw new Error(`${key}: is not a memory quantity in Mi or Gi, got "${quantity}"; use e.g. "256Mi" or "1Gi"`);
+  }
+  return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
+}
+
+/** Validates and renders CPU and memory, with every request at most its limit. */
+export function resolveResources(
+  resources: { readonly cpuRequest?: string; readonly cpuLimit?: string; readonly memoryRequest?: string; readonly memoryLimit?: string },
+  defaults: { readonly cpuRequest: string; readonly cpuLimit: string; readonly memoryRequest: string; readonly memoryLimit: string },
+): ResourceRequirements {
+  const cpuRequest = parseMillicores('resources.cpuRequest', resources.cpuRequest ?? defaults.cpuRequest);
+  const cpuLimit = parseMillicores('resources.cpuLimit', resources.cpuLimit ?? defaults.cpuLimit);
+  const memoryRequest = parseMebibytes('resources.memoryRequest', resources.memoryRequest ?? defaults.memoryRequest);
+  const memoryLimit = parseMebibytes('resources.memoryLimit', resources.memoryLimit ?? defaults.memoryLimit);
+  if (cpuRequest > cpuLimit) {
+    throw new Error(`resources.cpuRequest: exceeds resources.cpuLimit ${cpuLimit}m, got ${cpuRequest}m; lower the request or raise the limit`);
+  }
+  if (memoryRequest > memoryLimit) {
+    throw new Error(`resources.memoryRequest: exceeds resources.memoryLimit ${memoryLimit}Mi, got ${memoryRequest}Mi; lower the request or raise the limit`);
+  }
+  return {
+    requests: { cpu: `${cpuRequest}m`, memory: mebibytes(memoryRequest) },
+    limits: { cpu: `${cpuLimit}m`, memory: mebibytes(memoryLimit) },
+  };
+}
+
+function mebibytes(value: number): string {
+  return value % 1024 === 0 ? `${value / 1024}Gi` : `${value}Mi`;
+}
