@@ -40,6 +40,8 @@ export interface DeployOptions {
    * endpoints by design. Marked with `pulumi.com/skipAwait`.
    */
   readonly skipAwait?: readonly ApiObject[];
+  /** Further resources an object must wait for, e.g. the operator that serves its custom resource kind. */
+  readonly dependsOn?: (manifest: Manifest) => readonly pulumi.Resource[];
 }
 
 /**
@@ -73,6 +75,7 @@ export function deployObjects(objects: readonly RenderedObject[], options: Deplo
       }
       dependsOn.push(resource);
     }
+    dependsOn.push(...(options.dependsOn?.(manifest) ?? []));
     const opts: pulumi.CustomResourceOptions = {
       parent: options.parent,
       provider: options.provider,

@@ -39,6 +39,17 @@ export interface RedisConfig {
   readonly secretName?: string;
 }
 
+/** The `operators` config object: whether this stack installs the data tier's operators. */
+export interface OperatorsConfig {
+  /**
+   * Install CloudNativePG (+ Barman Cloud plugin) and the redis-operator at the versions pinned in
+   * stacks/operators.ts, before any custom resource. Operators are cluster-wide: set it on one stack per
+   * cluster; every other stack runs with the operators already installed.
+   * @default false
+   */
+  readonly install: boolean;
+}
+
 /** A stack's configuration after parsing and validation: every default resolved. */
 export interface StackConfig {
   readonly stack: string;
@@ -74,6 +85,7 @@ export interface StackConfig {
   readonly postgres?: PostgresConfig;
   /** The app's Redis; absent when the stack has none. */
   readonly redis?: RedisConfig;
+  readonly operators: OperatorsConfig;
 }
 
 /** One bad config value. */
@@ -134,6 +146,7 @@ export const CONFIG_KEYS = [
   'tlsSecretName',
   'postgres',
   'redis',
+  'operators',
   ...Object.keys(CONFIG_DEFAULTS),
 ] as const;
 
@@ -169,6 +182,8 @@ const REDIS_SHAPE: Shape = {
   storageClass: 'string',
   secretName: 'string',
 };
+
+const OPERATORS_SHAPE: Shape = { install: 'boolean' };
 
 /** Checks `value` against `shape`, reporting unknown fields (with a suggestion) and wrong types. */
 function checkShape(key: string, value: unknown, shape: Shape, fail: (key: string, problem: string, value: unknown, fix: string) => undefined): boolean {
@@ -462,6 +477,15 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     fail('redis.mode', 'must be sentinel or cluster', redis.mode, '`sentinel` (1 master + replicas with failover) or `cluster` (sharded)');
   }
 
+  const operatorsValue = json('operators');
+  const operators: OperatorsConfig =
+    operatorsValue !== undefined && checkShape('operators', operatorsValue, OPERATORS_SHAPE, fail)
+      ? { install: (operatorsValue as Partial<OperatorsConfig>).install ?? false }
+      : { install: false };
+  if (operators.install && postgres === undefined && redis === undefined) {
+    fail('operators.install', 'has nothing to install: the stack has neither postgres nor redis', true, 'set `operators.install` to false, or configure `postgres` or `redis`');
+  }
+
   const config: StackConfig = {
     stack,
     production,
@@ -494,6 +518,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     podSecurityVersion,
     ...(postgres !== undefined ? { postgres } : {}),
     ...(redis !== undefined ? { redis } : {}),
+    operators,
   };
   if (problems.length > 0) {
     throw new ConfigError(stack, problems);

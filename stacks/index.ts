@@ -3,6 +3,7 @@ import { ApiObject } from 'cdk8s';
 import { renderChart } from '../lib';
 import { deployObjects } from './bridge';
 import { ConfigError, StackConfig, parseStackConfig } from './config';
+import { Fetcher, InstallOperatorsOptions, installOperators } from './operators';
 import { buildPlatform } from './platform';
 
 /** The stack's outputs: what a reviewer or a pipeline needs to know after an update. */
@@ -17,11 +18,28 @@ export interface StackOutputs {
   readonly url: string;
 }
 
+/** What the program takes from its environment besides config; tests replace them. */
+export interface RunOptions {
+  /** Downloads operator manifests (`operators.install`). @default global `fetch` */
+  readonly fetcher?: Fetcher;
+  /** Where verified operator manifests are cached. @default `~/.cache/cutover/manifests` */
+  readonly manifestCacheDir?: string;
+  /** The operator manifests to install. @default the pinned releases in stacks/operators.ts */
+  readonly operatorReleases?: InstallOperatorsOptions['releases'];
+}
+
+/** API groups whose custom resources wait for the operators this program installs. */
+const OPERATOR_GROUPS = ['postgresql.cnpg.io', 'barmancloud.cnpg.io', 'redis.redis.opstreelabs.in'];
+
 /**
  * The Pulumi program: the only place that reads stack config. Parses and validates all of it and builds
  * every object before the first resource is registered, so bad config deploys nothing.
  */
-export function run(raw: Readonly<Record<string, string>>, stack: string): { outputs: StackOutputs; resources: Map<string, pulumi.CustomResource> } {
+export async function run(
+  raw: Readonly<Record<string, string>>,
+  stack: string,
+  options: RunOptions = {},
+): Promise<{ outputs: StackOutputs; resources: Map<string, pulumi.CustomResource>; operators: pulumi.Resource[] }> {
   let config: StackConfig;
   let objects: ReturnType<typeof renderChart>;
   let platform: ReturnType<typeof buildPlatform>;
@@ -34,7 +52,23 @@ export function run(raw: Readonly<Record<string, string>>, stack: string): { out
     throw new pulumi.RunError(error instanceof ConfigError ? error.message : `stack "${stack}": ${(error as Error).message}`);
   }
   const { web } = platform;
+  let operators: pulumi.Resource[] = [];
+  if (config.operators.install) {
+    try {
+      // Downloaded and digest-checked before anything is registered: a bad manifest applies nothing.
+      operators = await installOperators({
+        postgres: config.postgres !== undefined,
+        redis: config.redis !== undefined,
+        fetcher: options.fetcher,
+        cacheDir: options.manifestCacheDir,
+        releases: options.operatorReleases,
+      });
+    } catch (error) {
+      throw new pulumi.RunError(`stack "${stack}": ${(error as Error).message}`);
+    }
+  }
   const resources = deployObjects(objects, {
+    dependsOn: (manifest) => (OPERATOR_GROUPS.includes(manifest.apiVersion.split('/')[0]) ? operators : []),
     timeouts: { create: `${config.deployTimeoutSeconds}s`, update: `${config.deployTimeoutSeconds}s` },
     // The preview Service may select a color that is scaled to 0 or not deployed: no endpoints to wait for.
     skipAwait: [ApiObject.of(web.previewService)],
@@ -49,5 +83,5 @@ export function run(raw: Readonly<Record<string, string>>, stack: string): { out
     previewService: web.previewService.name,
     url: `https://${config.host}/`,
   };
-  return { outputs, resources };
+  return { outputs, resources, operators };
 }

@@ -1,14 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { run } from './index';
 
-// Pulumi's entry point. Every key of the stack's config, as `namespace:key` → string.
-const { outputs } = run(pulumi.runtime.allConfig(), pulumi.getStack());
-
-export const activeColor = outputs.activeColor;
-export const idleColor = outputs.idleColor;
-export const liveImage = outputs.liveImage;
-export const idleImage = outputs.idleImage;
-export const namespace = outputs.namespace;
-export const liveService = outputs.liveService;
-export const previewService = outputs.previewService;
-export const url = outputs.url;
+// Pulumi's entry point. Every key of the stack's config, as `namespace:key` → string. The program is
+// asynchronous (operator manifests are downloaded and verified before anything is registered); the
+// resolved object is the stack's outputs.
+export = run(pulumi.runtime.allConfig(), pulumi.getStack()).then(({ outputs }) => ({ ...outputs }));

@@ -41,7 +41,7 @@ beforeAll(async () => {
 async function deploy(raw: Record<string, string>, stack: string) {
   registrations.length = 0;
   const { run } = await import('../stacks/index');
-  const { outputs, resources } = run(raw, stack);
+  const { outputs, resources } = await run(raw, stack);
   const urns = new Map<string, string>();
   for (const [key, resource] of resources) {
     urns.set(key, await new Promise<string>((resolve) => resource.urn.apply(resolve)));

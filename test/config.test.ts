@@ -209,3 +209,23 @@ describe('parseStackConfig data tier', () => {
     ]);
   });
 });
+
+describe('parseStackConfig operators', () => {
+  it('installs no operators unless asked', () => {
+    expect(parseStackConfig(MINIMAL, 'dev').operators).toEqual({ install: false });
+    expect(parseStackConfig({ ...MINIMAL, 'cutover:redis': '{}', 'cutover:operators': '{"install":true}' }, 'dev').operators).toEqual({ install: true });
+  });
+
+  it('reports a mistyped or unknown operators field', () => {
+    expect(problems({ ...MINIMAL, 'cutover:redis': '{}', 'cutover:operators': '{"install":"yes","instal":true}' })).toEqual([
+      'operators.install: must be a boolean, got "yes"; e.g. `pulumi config set --path operators.install <value>`',
+      'operators.instal: is not a operators field, got true; use one of install; did you mean "install"?',
+    ]);
+  });
+
+  it('refuses to install operators for a stack without a data tier', () => {
+    expect(problems({ ...MINIMAL, 'cutover:operators': '{"install":true}' })).toEqual([
+      'operators.install: has nothing to install: the stack has neither postgres nor redis, got true; set `operators.install` to false, or configure `postgres` or `redis`',
+    ]);
+  });
+});
