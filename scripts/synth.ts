@@ -7,33 +7,12 @@ import { renderChart } from '../lib';
 import { parseStackConfig } from '../stacks/config';
 import { buildPlatform } from '../stacks/platform';
 import { applyOverrides, readStackFile } from '../stacks/stack-file';
+import { parseStackArgs } from './cli';
+
+const USAGE = 'npm run synth -- --stack <staging|prod> [--config key=value ...] [--out dir]';
 
 function main(argv: readonly string[]): number {
-  let stack: string | undefined;
-  let out: string | undefined;
-  const overrides: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = argv[i + 1];
-    if ((arg === '--stack' || arg === '--config' || arg === '--out') && value === undefined) {
-      throw new Error(`${arg}: needs a value; usage: npm run synth -- --stack <staging|prod> [--config key=value ...]`);
-    }
-    if (arg === '--stack') {
-      stack = value;
-      i++;
-    } else if (arg === '--config') {
-      overrides.push(value);
-      i++;
-    } else if (arg === '--out') {
-      out = value;
-      i++;
-    } else {
-      throw new Error(`unknown argument "${arg}"; usage: npm run synth -- --stack <staging|prod> [--config key=value ...]`);
-    }
-  }
-  if (stack === undefined) {
-    throw new Error('--stack: is required; usage: npm run synth -- --stack <staging|prod> [--config key=value ...]');
-  }
+  const { stack, overrides, out } = parseStackArgs(argv, USAGE, { out: true });
   const projectDir = resolve(__dirname, '..');
   const raw = applyOverrides(readStackFile(projectDir, stack), overrides);
   const objects = renderChart(buildPlatform(parseStackConfig(raw, stack)).chart);
