@@ -4,7 +4,8 @@ import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import { COLORS, Color, otherColor } from './color';
 import { ImageRef } from './image';
-import { appLabels, selectorLabels } from './labels';
+import { LABEL_COLOR, appLabels, selectorLabels } from './labels';
+import { INetworkPeer, NetworkPeerSpec, NetworkPort } from './network-policy-set';
 import { requireDnsLabel, requireInteger, resolveResources, validateHost } from './validation';
 
 /** What runs in one color. */
@@ -253,7 +254,7 @@ const METRICS_PORT_NAME = 'metrics';
  * Object names and selectors depend only on the service name and the color, never on which color is live,
  * on images or on replica counts, so changing `activeColor` changes only the routing objects.
  */
-export class BlueGreenApp extends Construct {
+export class BlueGreenApp extends Construct implements INetworkPeer {
   public readonly name: string;
   public readonly activeColor: Color;
   public readonly idleColor: Color;
@@ -388,6 +389,23 @@ export class BlueGreenApp extends Construct {
         ApiObject.of(this.ingress).node.addDependency(live.deployment, ApiObject.of(this.liveService));
       }
     }
+  }
+
+  /**
+   * For NetworkPolicySet: the pods of both colors alike (the color label must exist, whatever its value), so the
+   * policies never depend on which color is live and a cutover changes no policy.
+   */
+  public get networkPeer(): NetworkPeerSpec {
+    return {
+      workloads: [
+        {
+          name: this.name,
+          selector: { matchLabels: { 'app.kubernetes.io/name': this.name }, matchExpressions: [{ key: LABEL_COLOR, operator: 'In', values: [...COLORS] }] },
+          clientPorts: [NetworkPort.tcp(this.port)],
+          metricsPorts: [NetworkPort.tcp(this.metricsPort)],
+        },
+      ],
+    };
   }
 
   private createDeployment(

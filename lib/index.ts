@@ -8,4 +8,8 @@ export * from './render';
 export * from './prometheus-rule';
 export * from './postgres-ha';
 export * from './redis-cluster';
+export * from './network-policy-set';
+export * from './slo';
+export * from './grafana-dashboard';
+export * from './monitoring-stack';
 export * from './validation';

@@ -4,7 +4,8 @@ import { AppEnvVar, IAppBackend } from './blue-green-app';
 import { ImageRef } from './image';
 import { appLabels } from './labels';
 import { ResourceRequirements, requireDnsLabel, requireEnvPrefix, requireInteger, requireStorageQuantity, resolveResources } from './validation';
-import { AlertRule, CustomResourceMetadata, podMonitor, prometheusRule, promSelector } from './prometheus-rule';
+import { AlertRule, CustomResourceMetadata, DEFAULT_RUNBOOK_URL, podMonitor, prometheusRule, promSelector, requireExtraLabels, requireRunbookBaseUrl, withRunbooks } from './prometheus-rule';
+import { INetworkPeer, NetworkOperator, NetworkPeerSpec, NetworkPort } from './network-policy-set';
 
 /** API version of the CloudNativePG resources (operator v1.30.0). */
 export const CNPG_API_VERSION = 'postgresql.cnpg.io/v1';
@@ -14,6 +15,20 @@ export const BARMAN_CLOUD_API_VERSION = 'barmancloud.cnpg.io/v1';
 export const BARMAN_CLOUD_PLUGIN = 'barman-cloud.cloudnative-pg.io';
 /** Port of the PostgreSQL Services and of PgBouncer. */
 export const POSTGRES_PORT = 5432;
+
+/**
+ * The CloudNativePG operator, as its Helm chart and manifests install it: namespace `cnpg-system`, pods labelled
+ * `app.kubernetes.io/name: cloudnative-pg`. It must reach every instance on 8000 (the instance manager's status
+ * endpoint) and 5432 (CloudNativePG documentation, "Networking"; its sample `networkpolicy-example.yaml`).
+ * @see https://cloudnative-pg.io/documentation/current/networking/
+ */
+export const CNPG_OPERATOR: NetworkOperator = { name: 'cloudnative-pg', defaultNamespace: 'cnpg-system', podLabels: { 'app.kubernetes.io/name': 'cloudnative-pg' } };
+/** Port of the instance manager's status endpoint, which the operator and the other instances call. */
+export const CNPG_STATUS_PORT = 8000;
+/** Port of the instances' metrics exporter (container port `metrics`). */
+export const CNPG_METRICS_PORT = 9187;
+/** Port of the PgBouncer pods' metrics exporter (container port `metrics`). */
+export const PGBOUNCER_METRICS_PORT = 9127;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Custom resource shapes: the fields this construct emits, from the pinned CRDs in ../shared/crds.
@@ -367,6 +382,20 @@ export interface PostgresHAProps {
   readonly monitoring?: boolean;
 
   /**
+   * Labels a Prometheus selects PodMonitors and PrometheusRules by (`podMonitorSelector`, `ruleSelector`), e.g.
+   * `{ release: 'kube-prometheus-stack' }` for a kube-prometheus-stack release of that name.
+   * @see https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.PrometheusSpec
+   * @default {}
+   */
+  readonly monitoringLabels?: Readonly<Record<string, string>>;
+
+  /**
+   * The runbook every alert links to in `annotations.runbook_url` (plus `#<alert name in lowercase>`).
+   * @default DEFAULT_RUNBOOK_URL ('docs/runbook.md')
+   */
+  readonly runbookBaseUrl?: string;
+
+  /**
    * Prefix of the connection variables the app gets: `<prefix>_URL` (and, with a pooler, `<prefix>_USER`,
    * `<prefix>_PASSWORD`, `<prefix>_NAME`).
    * @default 'DATABASE'
@@ -404,7 +433,7 @@ const REPLICATION_LAG_SECONDS = 30;
  * pooler, the URL is composed from the Secret's `username`, `password` and `dbname` keys with `$(VAR)`
  * expansion and points at the pooler; CloudNativePG generates alphanumeric passwords, so no escaping is needed.
  */
-export class PostgresHA extends Construct implements IAppBackend {
+export class PostgresHA extends Construct implements IAppBackend, INetworkPeer {
   public readonly name: string;
   public readonly instances: number;
   public readonly production: boolean;
@@ -427,6 +456,13 @@ export class PostgresHA extends Construct implements IAppBackend {
   /** The daily and the weekly ScheduledBackup, when backups are on. */
   public readonly scheduledBackups: readonly ApiObject[];
   public readonly pooler?: ApiObject;
+  /**
+   * PodDisruptionBudget of the PgBouncer pods (CloudNativePG creates none for a Pooler), when it runs more
+   * than one: a node drain takes them one at a time.
+   */
+  public readonly poolerDisruptionBudget?: ApiObject;
+  /** Port of the object store the instances write backups to (or recover from), when there is one. */
+  private readonly objectStorePort?: number;
 
   public constructor(scope: Construct, id: string, props: PostgresHAProps) {
     super(scope, id);
@@ -464,6 +500,11 @@ export class PostgresHA extends Construct implements IAppBackend {
     const namespace = Chart.of(this).namespace;
     const labels = appLabels({ name: this.name, partOf: props.partOf ?? this.name, component: 'database' });
     const metadata = (name: string): CustomResourceMetadata => ({ name, labels });
+    const monitoringLabels = props.monitoringLabels ?? {};
+    const runbookBaseUrl = props.runbookBaseUrl ?? DEFAULT_RUNBOOK_URL;
+    requireExtraLabels('monitoringLabels', monitoringLabels, labels, '{ release: "kube-prometheus-stack" }');
+    requireRunbookBaseUrl('runbookBaseUrl', runbookBaseUrl);
+    const monitoringMetadata = (name: string): CustomResourceMetadata => ({ name, labels: { ...labels, ...monitoringLabels } });
     const objectStoreName = `${this.name}-backups`;
 
     if (backup.store !== undefined) {
@@ -478,6 +519,7 @@ export class PostgresHA extends Construct implements IAppBackend {
         },
       };
       this.objectStore = new ApiObject(this, 'object-store', { apiVersion: BARMAN_CLOUD_API_VERSION, kind: 'ObjectStore', metadata: metadata(objectStoreName), spec });
+      this.objectStorePort = backup.store.endpointURL !== undefined ? urlPort('backup.endpointURL', backup.store.endpointURL) : 443;
     }
 
     const clusterSpec: CnpgClusterSpec = {
@@ -529,6 +571,14 @@ export class PostgresHA extends Construct implements IAppBackend {
     if (pooler !== undefined) {
       this.poolerServiceName = `${this.name}-pooler-rw`;
       this.pooler = this.createPooler(this.poolerServiceName, pooler, labels);
+      if (pooler.instances > 1) {
+        this.poolerDisruptionBudget = new ApiObject(this, 'pooler-disruption-budget', {
+          apiVersion: 'policy/v1',
+          kind: 'PodDisruptionBudget',
+          metadata: { name: this.poolerServiceName, labels },
+          spec: { maxUnavailable: 1, selector: { matchLabels: { 'cnpg.io/poolerName': this.poolerServiceName } } },
+        });
+      }
     }
 
     const host = (service: string): string => (namespace !== undefined ? `${service}.${namespace}` : service);
@@ -546,21 +596,59 @@ export class PostgresHA extends Construct implements IAppBackend {
           ];
 
     if (monitoring) {
-      podMonitor(this, 'pod-monitor', metadata(this.name), {
+      podMonitor(this, 'pod-monitor', monitoringMetadata(this.name), {
         selector: { matchLabels: { 'cnpg.io/cluster': this.name, 'cnpg.io/podRole': 'instance' } },
         podMetricsEndpoints: [{ port: 'metrics' }],
         podTargetLabels: ['cnpg.io/cluster'],
       });
       if (this.poolerServiceName !== undefined) {
-        podMonitor(this, 'pooler-pod-monitor', metadata(this.poolerServiceName), {
+        podMonitor(this, 'pooler-pod-monitor', monitoringMetadata(this.poolerServiceName), {
           selector: { matchLabels: { 'cnpg.io/poolerName': this.poolerServiceName } },
           podMetricsEndpoints: [{ port: 'metrics' }],
         });
       }
-      prometheusRule(this, 'alerts', metadata(`${this.name}-alerts`), {
-        groups: [{ name: `${this.name}.postgres`, rules: postgresAlerts(this.name, namespace, this.instances, backup.enabled) }],
+      prometheusRule(this, 'alerts', monitoringMetadata(`${this.name}-alerts`), {
+        groups: [{ name: `${this.name}.postgres`, rules: withRunbooks(postgresAlerts(this.name, namespace, this.instances, backup.enabled), runbookBaseUrl) }],
       });
     }
+  }
+
+  /**
+   * For NetworkPolicySet. Pods, as CloudNativePG labels them (pkg/utils/labels_annotations.go, pkg/specs): instances
+   * and the Jobs that create them (initdb, join, recovery) carry `cnpg.io/cluster: <name>`; PgBouncer pods carry
+   * `cnpg.io/poolerName: <pooler>` (pkg/specs/pgbouncer/deployments.go), which tells the two apart. Instances and
+   * Jobs call the API server (the instance manager reports each pod's state there), replicate from each other on
+   * 5432 and check each other on 8000; the Barman Cloud plugin's sidecar in each instance writes to the object
+   * store. PgBouncer's instance manager calls the API server too. With a pooler, clients reach PostgreSQL only
+   * through it, as `DATABASE_URL` does.
+   */
+  public get networkPeer(): NetworkPeerSpec {
+    const cluster = {
+      name: this.name,
+      selector: { matchLabels: { 'cnpg.io/cluster': this.name }, matchExpressions: [{ key: 'cnpg.io/poolerName', operator: 'DoesNotExist' as const }] },
+      clientPorts: this.poolerServiceName === undefined ? [NetworkPort.tcp(POSTGRES_PORT)] : [],
+      metricsPorts: [NetworkPort.tcp(CNPG_METRICS_PORT)],
+      apiServer: true,
+      externalPorts: this.objectStorePort !== undefined ? [NetworkPort.tcp(this.objectStorePort)] : [],
+    };
+    const pooler =
+      this.poolerServiceName !== undefined
+        ? {
+            name: this.poolerServiceName,
+            selector: { matchLabels: { 'cnpg.io/poolerName': this.poolerServiceName } },
+            clientPorts: [NetworkPort.tcp(POSTGRES_PORT)],
+            metricsPorts: [NetworkPort.tcp(PGBOUNCER_METRICS_PORT)],
+            apiServer: true,
+          }
+        : undefined;
+    return {
+      workloads: pooler !== undefined ? [cluster, pooler] : [cluster],
+      internalFlows: [
+        { from: cluster.name, to: cluster.name, ports: [NetworkPort.tcp(POSTGRES_PORT), NetworkPort.tcp(CNPG_STATUS_PORT)] },
+        ...(pooler !== undefined ? [{ from: pooler.name, to: cluster.name, ports: [NetworkPort.tcp(POSTGRES_PORT)] }] : []),
+      ],
+      operatorFlows: [{ operator: CNPG_OPERATOR, to: cluster.name, ports: [NetworkPort.tcp(POSTGRES_PORT), NetworkPort.tcp(CNPG_STATUS_PORT)] }],
+    };
   }
 
   private createScheduledBackup(id: string, name: string, schedule: string, immediate: boolean, labels: Record<string, string>): ApiObject {
@@ -832,6 +920,16 @@ function requireSixFieldCron(key: string, value: string, example: string): void 
   if (fields.length !== 6 || !fields.every((field) => /^[0-9A-Za-z*?/,-]+$/.test(field))) {
     throw new Error(`${key}: must be a cron expression of six fields (seconds first), got "${value}" (${fields.length} fields); e.g. ${example}`);
   }
+}
+
+/** The TCP port of an http(s) URL: its explicit port, else 443 for https and 80 for http. */
+function urlPort(key: string, url: string): number {
+  const match = /^(https?):\/\/(?:\[[0-9A-Fa-f:.]+\]|[^\s/:]+)(?::(\d+))?(?:\/|$)/.exec(url);
+  const port = match === null ? NaN : match[2] !== undefined ? Number(match[2]) : match[1] === 'http' ? 80 : 443;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`${key}: has no valid port, got "${url}"; use a port from 1 to 65535 or none, e.g. "https://minio.example.com:9000"`);
+  }
+  return port;
 }
 
 /** True for an RFC 3339 date-time with a time zone (`Z` or an offset) whose fields are in range. */

@@ -1,9 +1,10 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { isDnsSubdomain } from './validation';
 
 /**
- * Typed Prometheus Operator resources (monitoring.coreos.com/v1): only the fields the data tier emits,
- * written from the pinned CRDs (Prometheus Operator v0.93.0).
+ * Typed Prometheus Operator resources (monitoring.coreos.com/v1): only the fields the data tier and
+ * MonitoringStack emit, written from the pinned CRDs (Prometheus Operator v0.93.0).
  * @see https://prometheus-operator.dev/docs/api-reference/api/
  */
 export const MONITORING_API_VERSION = 'monitoring.coreos.com/v1';
@@ -36,9 +37,42 @@ export interface AlertRule {
   readonly annotations: { readonly summary: string; readonly description: string } & Readonly<Record<string, string>>;
 }
 
+/** One recording rule of a PrometheusRule group: stores the result of `expr` as the series `record`. */
+export interface RecordingRule {
+  /** Name of the recorded series, `level:metric:operations` by convention, e.g. `slo:sli_error:ratio_rate5m`. */
+  readonly record: string;
+  /** PromQL expression whose result is recorded. */
+  readonly expr: string;
+  /** Labels added to every recorded series. */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** A group of rules, evaluated in order at one interval. */
+export interface PrometheusRuleGroup {
+  /** Unique within the PrometheusRule. */
+  readonly name: string;
+  /** @default - Prometheus's global evaluation interval */
+  readonly interval?: string;
+  readonly rules: readonly (AlertRule | RecordingRule)[];
+}
+
 /** `spec` of a PrometheusRule. */
 export interface PrometheusRuleSpec {
-  readonly groups: readonly { readonly name: string; readonly rules: readonly AlertRule[] }[];
+  readonly groups: readonly PrometheusRuleGroup[];
+}
+
+/** One relabeling step applied to a scrape target before it is scraped. */
+export interface RelabelConfig {
+  /** Labels whose values, joined by `;`, are matched against `regex`. */
+  readonly sourceLabels?: readonly string[];
+  /** Label written by `replace`. */
+  readonly targetLabel?: string;
+  /** @default '(.*)' */
+  readonly regex?: string;
+  /** @default '$1' */
+  readonly replacement?: string;
+  /** @default 'replace' */
+  readonly action?: 'replace' | 'keep' | 'drop' | 'labelmap' | 'labeldrop' | 'labelkeep';
 }
 
 /** One scraped port of a PodMonitor. */
@@ -67,6 +101,8 @@ export interface ServiceMonitorEndpoint {
   readonly path?: string;
   /** @default - Prometheus's global scrape interval */
   readonly interval?: string;
+  /** Applied to each target before the scrape, after the operator's own (which set `namespace`, `service`, `pod`). */
+  readonly relabelings?: readonly RelabelConfig[];
 }
 
 /** `spec` of a ServiceMonitor. */
@@ -99,4 +135,56 @@ export function promSelector(matchers: Readonly<Record<string, string | undefine
     .filter((entry): entry is [string, string] => entry[1] !== undefined)
     .map(([label, value]) => (value.startsWith('=~') ? `${label}=~${JSON.stringify(value.slice(2))}` : `${label}=${JSON.stringify(value)}`));
   return `{${parts.join(',')}}`;
+}
+
+/**
+ * Where alerts point when no runbook URL is configured: the project's own runbook, relative to the repository
+ * root. Stacks set the full address of the file on their Git host so that the link works from a notification.
+ */
+export const DEFAULT_RUNBOOK_URL = 'docs/runbook.md';
+
+/**
+ * The anchor of an alert's section in the runbook: the GitHub anchor of a heading that is exactly the alert
+ * name (lowercased; alert names are letters and digits only).
+ */
+export function runbookAnchor(alert: string): string {
+  return alert.toLowerCase();
+}
+
+/** Throws unless `value` can take an alert's `#anchor`: non-empty, no fragment of its own, no whitespace. */
+export function requireRunbookBaseUrl(key: string, value: string): void {
+  if (value === '' || /[#\s]/.test(value)) {
+    throw new Error(
+      `${key}: must be a URL or repository path without "#" or spaces, got "${value}"; ` +
+        `e.g. "${DEFAULT_RUNBOOK_URL}" or "https://git.example.com/acme/cutover/blob/main/docs/runbook.md"`,
+    );
+  }
+}
+
+/** Adds `annotations.runbook_url` (the alert's section of the runbook at `baseUrl`) to every rule. */
+export function withRunbooks(rules: readonly AlertRule[], baseUrl: string): AlertRule[] {
+  return rules.map((rule) => ({ ...rule, annotations: { ...rule.annotations, runbook_url: `${baseUrl}#${runbookAnchor(rule.alert)}` } }));
+}
+
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/**
+ * Throws unless `labels` are valid Kubernetes labels that do not replace any of `reserved` (the labels the
+ * construct sets itself). These are the labels a Prometheus or Grafana instance selects objects by.
+ */
+export function requireExtraLabels(key: string, labels: Readonly<Record<string, string>>, reserved: Readonly<Record<string, string>>, example: string): void {
+  for (const [name, value] of Object.entries(labels)) {
+    const slash = name.lastIndexOf('/');
+    const prefix = slash < 0 ? undefined : name.slice(0, slash);
+    const local = name.slice(slash + 1);
+    if ((prefix !== undefined && !isDnsSubdomain(prefix)) || local.length > 63 || !LABEL_NAME.test(local)) {
+      throw new Error(`${key}: "${name}" is not a label key, got ${JSON.stringify(labels)}; use e.g. ${example}`);
+    }
+    if (typeof value !== 'string' || value.length > 63 || (value !== '' && !LABEL_NAME.test(value))) {
+      throw new Error(`${key}: the value of "${name}" is not a label value, got ${JSON.stringify(value)}; use at most 63 letters, digits, "-", "_" or ".", e.g. ${example}`);
+    }
+    if (Object.hasOwn(reserved, name)) {
+      throw new Error(`${key}: "${name}" is set by the construct itself, got ${JSON.stringify(labels)}; choose another key, e.g. ${example}`);
+    }
+  }
 }

@@ -5,7 +5,19 @@ import { ImageRef } from './image';
 import { appLabels } from './labels';
 import { ContainerSecurityContext, SecretKeySelector } from './postgres-ha';
 import { ResourceRequirements, requireDnsLabel, requireEnvPrefix, requireInteger, requireStorageQuantity, resolveResources } from './validation';
-import { AlertRule, CustomResourceMetadata, LabelSelector, prometheusRule, promSelector, serviceMonitor } from './prometheus-rule';
+import {
+  AlertRule,
+  CustomResourceMetadata,
+  DEFAULT_RUNBOOK_URL,
+  LabelSelector,
+  prometheusRule,
+  promSelector,
+  requireExtraLabels,
+  requireRunbookBaseUrl,
+  serviceMonitor,
+  withRunbooks,
+} from './prometheus-rule';
+import { INetworkPeer, NetworkOperator, NetworkPeerSpec, NetworkPort } from './network-policy-set';
 
 /** API version of the OT-CONTAINER-KIT redis-operator resources (operator v0.26.0). */
 export const REDIS_API_VERSION = 'redis.redis.opstreelabs.in/v1beta2';
@@ -13,6 +25,19 @@ export const REDIS_API_VERSION = 'redis.redis.opstreelabs.in/v1beta2';
 export const REDIS_PORT = 6379;
 /** Port of the sentinel Services. */
 export const SENTINEL_PORT = 26379;
+/** Port of the redis_exporter sidecar (the operator's default). */
+export const REDIS_EXPORTER_PORT = 9121;
+/** Cluster mode: the Redis Cluster bus, the client port plus 10000, on which nodes gossip and fail over. */
+export const REDIS_CLUSTER_BUS_PORT = REDIS_PORT + 10000;
+
+/**
+ * The OT-CONTAINER-KIT redis-operator, as its Helm chart installs it: namespace `ot-operators` (its installation
+ * guide), pods labelled `name: redis-operator` (the chart's selector labels). It connects to each Redis pod's IP
+ * on 6379 to set up replication and find the master (pkg/k8sutils/redis.go); sentinels get the master's address
+ * from their environment, so the operator never calls them.
+ * @see https://ot-container-kit.github.io/redis-operator/guide/installation.html
+ */
+export const REDIS_OPERATOR: NetworkOperator = { name: 'redis-operator', defaultNamespace: 'ot-operators', podLabels: { name: 'redis-operator' } };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Custom resource shapes: the fields this construct emits, from the pinned CRDs in ../shared/crds.
@@ -225,6 +250,20 @@ export interface RedisClusterProps {
   readonly monitoring?: boolean;
 
   /**
+   * Labels a Prometheus selects ServiceMonitors and PrometheusRules by (`serviceMonitorSelector`, `ruleSelector`),
+   * e.g. `{ release: 'kube-prometheus-stack' }` for a kube-prometheus-stack release of that name.
+   * @see https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.PrometheusSpec
+   * @default {}
+   */
+  readonly monitoringLabels?: Readonly<Record<string, string>>;
+
+  /**
+   * The runbook every alert links to in `annotations.runbook_url` (plus `#<alert name in lowercase>`).
+   * @default DEFAULT_RUNBOOK_URL ('docs/runbook.md')
+   */
+  readonly runbookBaseUrl?: string;
+
+  /**
    * Prefix of the connection variables the app gets (`<prefix>_PASSWORD`, `<prefix>_URL`, ...).
    * @default 'REDIS'
    */
@@ -259,7 +298,7 @@ const MASTER_GROUP_NAME = 'mymaster';
  * Cluster mode renders a `RedisCluster` whose leaders each get one follower; `REDIS_URL` points at
  * `<name>-leader`, a seed from which cluster-aware clients discover every node.
  */
-export class RedisCluster extends Construct implements IAppBackend {
+export class RedisCluster extends Construct implements IAppBackend, INetworkPeer {
   public readonly name: string;
   public readonly mode: RedisMode;
   /** Service clients connect to: `<name>-master` (sentinel mode) or `<name>-leader` (cluster mode). */
@@ -278,6 +317,8 @@ export class RedisCluster extends Construct implements IAppBackend {
   public readonly redis: ApiObject;
   /** Sentinel mode: the RedisSentinel custom resource. */
   public readonly sentinel?: ApiObject;
+  /** Whether the pods run the redis_exporter sidecar. */
+  private readonly exporter: boolean;
 
   public constructor(scope: Construct, id: string, props: RedisClusterProps) {
     super(scope, id);
@@ -289,6 +330,7 @@ export class RedisCluster extends Construct implements IAppBackend {
     const storageSize = props.storageSize ?? '8Gi';
     const storageClass = props.storageClass ?? 'fast-ssd';
     const monitoring = props.monitoring ?? true;
+    this.exporter = monitoring;
     const envPrefix = props.envPrefix ?? 'REDIS';
     this.authSecret = props.redisSecret ?? { name: `${this.name}-auth`, key: 'password' };
     requireStorageQuantity('storageSize', storageSize);
@@ -301,6 +343,11 @@ export class RedisCluster extends Construct implements IAppBackend {
     const host = (name: string): string => (namespace !== undefined ? `${name}.${namespace}` : name);
     const labels = appLabels({ name: this.name, partOf: props.partOf ?? this.name, component: 'cache' });
     const metadata: CustomResourceMetadata = { name: this.name, labels };
+    const monitoringLabels = props.monitoringLabels ?? {};
+    const runbookBaseUrl = props.runbookBaseUrl ?? DEFAULT_RUNBOOK_URL;
+    requireExtraLabels('monitoringLabels', monitoringLabels, labels, '{ release: "kube-prometheus-stack" }');
+    requireRunbookBaseUrl('runbookBaseUrl', runbookBaseUrl);
+    const monitoringMetadata: CustomResourceMetadata = { name: this.name, labels: { ...labels, ...monitoringLabels } };
     const kubernetesConfig: RedisKubernetesConfig = { image, imagePullPolicy: 'IfNotPresent', resources, redisSecret: this.authSecret };
     const redisExporter: RedisExporterSpec | undefined = monitoring
       ? {
@@ -382,7 +429,11 @@ export class RedisCluster extends Construct implements IAppBackend {
         { name: `${envPrefix}_SENTINEL_MASTER`, value: MASTER_GROUP_NAME },
       ];
       if (monitoring) {
-        this.createMonitoring(metadata, { matchLabels: { app: this.name, redis_setup_type: 'replication' } }, replicationAlerts(this.name, namespace, replicas));
+        this.createMonitoring(
+          monitoringMetadata,
+          { matchLabels: { app: this.name, redis_setup_type: 'replication' } },
+          withRunbooks(replicationAlerts(this.name, namespace, replicas), runbookBaseUrl),
+        );
       }
     } else {
       if (props.replicas !== undefined || props.sentinels !== undefined) {
@@ -418,12 +469,56 @@ export class RedisCluster extends Construct implements IAppBackend {
       this.connectionEnv = [password, { name: `${envPrefix}_URL`, value: `redis://:$(${envPrefix}_PASSWORD)@${host(this.serviceName)}:${REDIS_PORT}` }];
       if (monitoring) {
         this.createMonitoring(
-          metadata,
+          monitoringMetadata,
           { matchLabels: { redis_setup_type: 'cluster' }, matchExpressions: [{ key: 'app', operator: 'In', values: [`${this.name}-leader`, `${this.name}-follower`] }] },
-          clusterAlerts(this.name, namespace, shards),
+          withRunbooks(clusterAlerts(this.name, namespace, shards), runbookBaseUrl),
         );
       }
     }
+  }
+
+  /**
+   * For NetworkPolicySet. Pods, as the operator labels them (pkg/k8sutils/labels.go, getRedisLabels): `app: <name>`
+   * and `redis_setup_type: replication` on the RedisReplication's pods, `app: <name>-sentinel` and
+   * `redis_setup_type: sentinel` on the sentinels, `app: <name>-leader|<name>-follower` and
+   * `redis_setup_type: cluster` in cluster mode (the custom resource's own labels are copied to all of them, so
+   * `app.kubernetes.io/name` cannot tell them apart). Replicas sync from the master on 6379; sentinels watch and
+   * reconfigure Redis on 6379 and talk to each other on 26379; cluster nodes also gossip on the bus port, 16379.
+   * Clients reach Redis on 6379 and, in sentinel mode, the sentinels on 26379 to find the master.
+   */
+  public get networkPeer(): NetworkPeerSpec {
+    const metricsPorts = this.exporter ? [NetworkPort.tcp(REDIS_EXPORTER_PORT)] : [];
+    const redis = NetworkPort.tcp(REDIS_PORT);
+    if (this.mode === 'cluster') {
+      return {
+        workloads: [
+          {
+            name: this.name,
+            selector: {
+              matchLabels: { redis_setup_type: 'cluster' },
+              matchExpressions: [{ key: 'app', operator: 'In', values: [`${this.name}-leader`, `${this.name}-follower`] }],
+            },
+            clientPorts: [redis],
+            metricsPorts,
+          },
+        ],
+        internalFlows: [{ from: this.name, to: this.name, ports: [redis, NetworkPort.tcp(REDIS_CLUSTER_BUS_PORT)] }],
+        operatorFlows: [{ operator: REDIS_OPERATOR, to: this.name, ports: [redis] }],
+      };
+    }
+    const sentinels = `${this.name}-sentinel`;
+    return {
+      workloads: [
+        { name: this.name, selector: { matchLabels: { app: this.name, redis_setup_type: 'replication' } }, clientPorts: [redis], metricsPorts },
+        { name: sentinels, selector: { matchLabels: { app: sentinels, redis_setup_type: 'sentinel' } }, clientPorts: [NetworkPort.tcp(SENTINEL_PORT)] },
+      ],
+      internalFlows: [
+        { from: this.name, to: this.name, ports: [redis] },
+        { from: sentinels, to: this.name, ports: [redis] },
+        { from: sentinels, to: sentinels, ports: [NetworkPort.tcp(SENTINEL_PORT)] },
+      ],
+      operatorFlows: [{ operator: REDIS_OPERATOR, to: this.name, ports: [redis] }],
+    };
   }
 
   private createMonitoring(metadata: CustomResourceMetadata, selector: LabelSelector, rules: AlertRule[]): void {

@@ -40,6 +40,12 @@ export interface DeployOptions {
    * endpoints by design. Marked with `pulumi.com/skipAwait`.
    */
   readonly skipAwait?: readonly ApiObject[];
+  /**
+   * Take ownership of every field the program declares, even from another field manager (a hand-run
+   * `kubectl patch`): marks objects with `pulumi.com/patchForce`. Without it, server-side apply refuses to
+   * overwrite such a field and drift could not be corrected by `pulumi up --refresh`.
+   */
+  readonly forceOwnership?: boolean;
   /** Further resources an object must wait for, e.g. the operator that serves its custom resource kind. */
   readonly dependsOn?: (manifest: Manifest) => readonly pulumi.Resource[];
 }
@@ -82,7 +88,8 @@ export function deployObjects(objects: readonly RenderedObject[], options: Deplo
       dependsOn,
       customTimeouts: options.timeouts,
     };
-    const args = options.skipAwait?.includes(object) ? withAnnotation(manifest, 'pulumi.com/skipAwait', 'true') : manifest;
+    let args = options.skipAwait?.includes(object) ? withAnnotation(manifest, 'pulumi.com/skipAwait', 'true') : manifest;
+    args = options.forceOwnership === true ? withAnnotation(args, 'pulumi.com/patchForce', 'true') : args;
     const Typed = TYPED_KINDS[`${manifest.apiVersion}/${manifest.kind}`];
     const resource =
       Typed !== undefined

@@ -39,6 +39,33 @@ export interface RedisConfig {
   readonly secretName?: string;
 }
 
+/** The `network` config object: the NetworkPolicySet's view of the cluster (see lib/network-policy-set.ts for defaults). */
+export interface NetworkConfig {
+  readonly ingressNamespace?: string;
+  readonly monitoringNamespace?: string;
+  readonly cnpgNamespace?: string;
+  readonly redisOperatorNamespace?: string;
+  readonly podCidrs?: readonly string[];
+  readonly serviceCidrs?: readonly string[];
+  readonly apiServer?: { readonly cidrs?: readonly string[] };
+  readonly externalCidrs?: readonly string[];
+  /** Let the app open HTTPS (443) connections outside the cluster. @default true */
+  readonly internetEgress?: boolean;
+}
+
+/** The `monitoring` config object: MonitoringStack and the data tier's monitors (see lib/monitoring-stack.ts). */
+export interface MonitoringConfig {
+  /** Labels Prometheus selects ServiceMonitors, PodMonitors and PrometheusRules by. @default {} */
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly runbookBaseUrl?: string;
+  readonly errorRateThreshold?: number;
+  readonly p95LatencySeconds?: number;
+  readonly availabilityObjective?: number;
+  readonly latencyObjective?: { readonly thresholdSeconds: number; readonly objective: number };
+  readonly databasePool?: { readonly inUse: string; readonly max: string; readonly threshold?: number };
+  readonly dashboardLabels?: Readonly<Record<string, string>>;
+}
+
 /** The `operators` config object: whether this stack installs the data tier's operators. */
 export interface OperatorsConfig {
   /**
@@ -86,6 +113,8 @@ export interface StackConfig {
   /** The app's Redis; absent when the stack has none. */
   readonly redis?: RedisConfig;
   readonly operators: OperatorsConfig;
+  readonly network: NetworkConfig;
+  readonly monitoring: MonitoringConfig;
 }
 
 /** One bad config value. */
@@ -147,6 +176,8 @@ export const CONFIG_KEYS = [
   'postgres',
   'redis',
   'operators',
+  'network',
+  'monitoring',
   ...Object.keys(CONFIG_DEFAULTS),
 ] as const;
 
@@ -161,7 +192,7 @@ const RENAMED_KEYS: Readonly<Record<string, string>> = {
 const COLOR_KEYS = ['image', 'replicas', 'env'];
 
 /** The shape of a structured config value: each field's type, or a nested shape. */
-type Shape = { readonly [field: string]: 'string' | 'integer' | 'boolean' | Shape };
+type Shape = { readonly [field: string]: 'string' | 'integer' | 'number' | 'boolean' | 'string[]' | 'map' | Shape };
 
 const POSTGRES_SHAPE: Shape = {
   instances: 'integer',
@@ -185,6 +216,29 @@ const REDIS_SHAPE: Shape = {
 
 const OPERATORS_SHAPE: Shape = { install: 'boolean' };
 
+const MONITORING_SHAPE: Shape = {
+  labels: 'map',
+  runbookBaseUrl: 'string',
+  errorRateThreshold: 'number',
+  p95LatencySeconds: 'number',
+  availabilityObjective: 'number',
+  latencyObjective: { thresholdSeconds: 'number', objective: 'number' },
+  databasePool: { inUse: 'string', max: 'string', threshold: 'number' },
+  dashboardLabels: 'map',
+};
+
+const NETWORK_SHAPE: Shape = {
+  ingressNamespace: 'string',
+  monitoringNamespace: 'string',
+  cnpgNamespace: 'string',
+  redisOperatorNamespace: 'string',
+  podCidrs: 'string[]',
+  serviceCidrs: 'string[]',
+  apiServer: { cidrs: 'string[]' },
+  externalCidrs: 'string[]',
+  internetEgress: 'boolean',
+};
+
 /** Checks `value` against `shape`, reporting unknown fields (with a suggestion) and wrong types. */
 function checkShape(key: string, value: unknown, shape: Shape, fail: (key: string, problem: string, value: unknown, fix: string) => undefined): boolean {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -203,9 +257,14 @@ function checkShape(key: string, value: unknown, shape: Shape, fail: (key: strin
     } else if (
       (type === 'string' && typeof fieldValue !== 'string') ||
       (type === 'boolean' && typeof fieldValue !== 'boolean') ||
-      (type === 'integer' && !Number.isInteger(fieldValue))
+      (type === 'integer' && !Number.isInteger(fieldValue)) ||
+      (type === 'number' && (typeof fieldValue !== 'number' || !Number.isFinite(fieldValue))) ||
+      (type === 'string[]' && !(Array.isArray(fieldValue) && fieldValue.every((item) => typeof item === 'string'))) ||
+      (type === 'map' && stringMap(fieldValue) === undefined)
     ) {
-      fail(path, `must be ${type === 'integer' ? 'a whole number' : `a ${type}`}`, fieldValue, `e.g. \`pulumi config set --path ${path} <value>\``);
+      const expected = { integer: 'a whole number', 'string[]': 'a list of strings', map: 'a map of names to strings' }[type as string] ?? `a ${type}`;
+      const example = type === 'string[]' ? `\`pulumi config set --path '${path}[0]' <value>\`` : `\`pulumi config set --path ${path} <value>\``;
+      fail(path, `must be ${expected}`, fieldValue, `e.g. ${example}`);
       ok = false;
     }
   }
@@ -486,6 +545,20 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     fail('operators.install', 'has nothing to install: the stack has neither postgres nor redis', true, 'set `operators.install` to false, or configure `postgres` or `redis`');
   }
 
+  const monitoringValue = json('monitoring');
+  const monitoring =
+    monitoringValue !== undefined && checkShape('monitoring', monitoringValue, MONITORING_SHAPE, fail) ? (monitoringValue as MonitoringConfig) : {};
+
+  const networkValue = json('network');
+  const network = networkValue !== undefined && checkShape('network', networkValue, NETWORK_SHAPE, fail) ? (networkValue as NetworkConfig) : {};
+  const networkFields = typeof networkValue === 'object' && networkValue !== null ? (networkValue as Record<string, unknown>) : {};
+  for (const field of ['ingressNamespace', 'monitoringNamespace', 'cnpgNamespace', 'redisOperatorNamespace'] as const) {
+    const value = networkFields[field];
+    if (typeof value === 'string' && !isDnsLabel(value)) {
+      fail(`network.${field}`, 'is not a namespace name', value, 'use lowercase letters, digits and "-", at most 63 characters');
+    }
+  }
+
   const config: StackConfig = {
     stack,
     production,
@@ -519,6 +592,8 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     ...(postgres !== undefined ? { postgres } : {}),
     ...(redis !== undefined ? { redis } : {}),
     operators,
+    network,
+    monitoring,
   };
   if (problems.length > 0) {
     throw new ConfigError(stack, problems);

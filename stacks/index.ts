@@ -72,6 +72,8 @@ export async function run(
     timeouts: { create: `${config.deployTimeoutSeconds}s`, update: `${config.deployTimeoutSeconds}s` },
     // The preview Service may select a color that is scaled to 0 or not deployed: no endpoints to wait for.
     skipAwait: [ApiObject.of(web.previewService)],
+    // The code is the source of truth: a field changed by hand is drift, and `pulumi up --refresh` takes it back.
+    forceOwnership: true,
   });
   const outputs: StackOutputs = {
     activeColor: config.activeColor,

@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import * as path from 'node:path';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
+import { REDIS_OPERATOR } from '../lib';
 
 /**
  * An operator installed from its upstream release manifest: pinned by version *and* content digest, so
@@ -61,7 +62,8 @@ export const REDIS_OPERATOR_CHART: ChartRelease = {
   version: '0.26.1',
   appVersion: '0.26.0',
   repo: 'https://ot-container-kit.github.io/helm-charts',
-  namespace: 'redis-operator',
+  // Where the NetworkPolicySet expects it (the operator's documented namespace).
+  namespace: REDIS_OPERATOR.defaultNamespace,
 };
 
 /** Reads a URL's body as text. */

@@ -1,6 +1,20 @@
-import { App, Chart } from 'cdk8s';
-import { BackupCredentials, BlueGreenApp, EnvironmentNamespace, IAppBackend, NamespaceQuota, PostgresHA, RedisCluster, parseMebibytes, parseMillicores } from '../lib';
-import { CONFIG_NAMESPACE, PostgresConfig, RedisConfig, StackConfig } from './config';
+import { ApiObject, App, Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import {
+  BackupCredentials,
+  BlueGreenApp,
+  EnvironmentNamespace,
+  IAppBackend,
+  INetworkPeer,
+  MonitoringStack,
+  NamespaceQuota,
+  NetworkPolicySet,
+  PostgresHA,
+  RedisCluster,
+  parseMebibytes,
+  parseMillicores,
+} from '../lib';
+import { CONFIG_NAMESPACE, NetworkConfig, PostgresConfig, RedisConfig, StackConfig } from './config';
 
 /** What one environment consists of, as cdk8s constructs: no Pulumi here. */
 export interface Platform {
@@ -10,6 +24,8 @@ export interface Platform {
   readonly web: BlueGreenApp;
   readonly postgres?: PostgresHA;
   readonly redis?: RedisCluster;
+  readonly network: NetworkPolicySet;
+  readonly monitoring: MonitoringStack;
 }
 
 /**
@@ -56,7 +72,62 @@ export function buildPlatform(config: StackConfig): Platform {
       rateLimitRps: config.rateLimitRps,
     },
   });
-  return { app, chart, namespace, web, postgres, redis };
+  const monitoring = underKey('monitoring', () => createMonitoring(chart, config, web));
+  const dataTier: INetworkPeer[] = [...(postgres !== undefined ? [postgres] : []), ...(redis !== undefined ? [redis] : [])];
+  const network = underKey('network', () => createNetwork(chart, config.network));
+  for (const backend of dataTier) {
+    network.allow(web).to(backend);
+  }
+  network.allowIngressController(web);
+  network.allowMonitoring(web, ...dataTier);
+  if (config.network.internetEgress !== false) {
+    network.allowInternetEgress(web);
+  }
+  // Policies first: no pod of the stack ever runs before the namespace is default-deny.
+  for (const workload of workloads(web, ...dataTier)) {
+    workload.node.addDependency(network);
+  }
+  return { app, chart, namespace, web, postgres, redis, network, monitoring };
+}
+
+/** ServiceMonitor, alert and SLO rules, and the dashboard of the app: nothing in it depends on `activeColor`. */
+function createMonitoring(chart: Chart, config: StackConfig, web: BlueGreenApp): MonitoringStack {
+  const monitoring = config.monitoring;
+  return new MonitoringStack(chart, 'monitoring', {
+    app: web,
+    monitoringLabels: monitoring.labels,
+    runbookBaseUrl: monitoring.runbookBaseUrl,
+    errorRateThreshold: monitoring.errorRateThreshold,
+    p95LatencySeconds: monitoring.p95LatencySeconds,
+    availabilityObjective: monitoring.availabilityObjective,
+    latencyObjective: monitoring.latencyObjective,
+    databasePool: monitoring.databasePool,
+    dashboard: monitoring.dashboardLabels !== undefined ? { sidecarLabels: monitoring.dashboardLabels } : undefined,
+  });
+}
+
+/** Kinds whose objects start pods, directly or through their operator. */
+const WORKLOAD_KINDS = new Set(['Deployment', 'Cluster', 'Pooler', 'RedisReplication', 'RedisSentinel', 'RedisCluster']);
+
+function workloads(...scopes: Construct[]): ApiObject[] {
+  return scopes.flatMap((scope) => scope.node.findAll().filter((node): node is ApiObject => ApiObject.isApiObject(node) && WORKLOAD_KINDS.has(node.kind)));
+}
+
+/** Default deny in the namespace, then only the flows declared above (and those the operators need). */
+function createNetwork(chart: Chart, network: NetworkConfig): NetworkPolicySet {
+  const operatorNamespaces: Record<string, string> = {
+    ...(network.cnpgNamespace !== undefined ? { 'cloudnative-pg': network.cnpgNamespace } : {}),
+    ...(network.redisOperatorNamespace !== undefined ? { 'redis-operator': network.redisOperatorNamespace } : {}),
+  };
+  return new NetworkPolicySet(chart, 'network', {
+    ingressController: network.ingressNamespace !== undefined ? { namespace: network.ingressNamespace } : undefined,
+    monitoring: network.monitoringNamespace !== undefined ? { namespace: network.monitoringNamespace } : undefined,
+    operatorNamespaces,
+    podCidrs: network.podCidrs,
+    serviceCidrs: network.serviceCidrs,
+    externalCidrs: network.externalCidrs,
+    apiServer: network.apiServer?.cidrs !== undefined ? { cidrs: network.apiServer.cidrs } : undefined,
+  });
 }
 
 function createPostgres(chart: Chart, config: StackConfig, postgres: PostgresConfig): PostgresHA {
@@ -78,6 +149,8 @@ function createPostgres(chart: Chart, config: StackConfig, postgres: PostgresCon
     },
     recovery: postgres.recovery,
     pooler: postgres.pooler === true ? {} : undefined,
+    monitoringLabels: config.monitoring.labels,
+    runbookBaseUrl: config.monitoring.runbookBaseUrl,
   });
 }
 
@@ -92,6 +165,8 @@ function createRedis(chart: Chart, config: StackConfig, redis: RedisConfig): Red
     storageClass: redis.storageClass,
     redisSecret: redis.secretName !== undefined ? { name: redis.secretName, key: 'password' } : undefined,
     partOf: config.app,
+    monitoringLabels: config.monitoring.labels,
+    runbookBaseUrl: config.monitoring.runbookBaseUrl,
   });
 }
 

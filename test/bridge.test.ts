@@ -58,6 +58,7 @@ describe('Pulumi program under mocks', () => {
       'kubernetes:autoscaling/v2:HorizontalPodAutoscaler::web-prod/web-blue',
       'kubernetes:autoscaling/v2:HorizontalPodAutoscaler::web-prod/web-green',
       'kubernetes:barmancloud.cnpg.io/v1:ObjectStore::web-prod/web-db-backups',
+      'kubernetes:core/v1:ConfigMap::web-prod/web-dashboard',
       'kubernetes:core/v1:ConfigMap::web-prod/web-security-headers',
       'kubernetes:core/v1:ConfigMap::web-prod/web-settings',
       'kubernetes:core/v1:LimitRange::web-prod/container-defaults',
@@ -68,11 +69,21 @@ describe('Pulumi program under mocks', () => {
       'kubernetes:core/v1:ServiceAccount::web-prod/web',
       'kubernetes:monitoring.coreos.com/v1:PodMonitor::web-prod/web-db',
       'kubernetes:monitoring.coreos.com/v1:PodMonitor::web-prod/web-db-pooler-rw',
+      'kubernetes:monitoring.coreos.com/v1:PrometheusRule::web-prod/web-alerts',
       'kubernetes:monitoring.coreos.com/v1:PrometheusRule::web-prod/web-cache-alerts',
       'kubernetes:monitoring.coreos.com/v1:PrometheusRule::web-prod/web-db-alerts',
+      'kubernetes:monitoring.coreos.com/v1:ServiceMonitor::web-prod/web',
       'kubernetes:monitoring.coreos.com/v1:ServiceMonitor::web-prod/web-cache',
       'kubernetes:networking.k8s.io/v1:Ingress::web-prod/web',
+      'kubernetes:networking.k8s.io/v1:NetworkPolicy::web-prod/allow-dns',
+      'kubernetes:networking.k8s.io/v1:NetworkPolicy::web-prod/default-deny',
+      'kubernetes:networking.k8s.io/v1:NetworkPolicy::web-prod/web',
+      'kubernetes:networking.k8s.io/v1:NetworkPolicy::web-prod/web-cache',
+      'kubernetes:networking.k8s.io/v1:NetworkPolicy::web-prod/web-cache-sentinel',
+      'kubernetes:networking.k8s.io/v1:NetworkPolicy::web-prod/web-db',
+      'kubernetes:networking.k8s.io/v1:NetworkPolicy::web-prod/web-db-pooler-rw',
       'kubernetes:policy/v1:PodDisruptionBudget::web-prod/web-blue',
+      'kubernetes:policy/v1:PodDisruptionBudget::web-prod/web-db-pooler-rw',
       'kubernetes:policy/v1:PodDisruptionBudget::web-prod/web-green',
       'kubernetes:postgresql.cnpg.io/v1:Cluster::web-prod/web-db',
       'kubernetes:postgresql.cnpg.io/v1:Pooler::web-prod/web-db-pooler-rw',
@@ -98,6 +109,17 @@ describe('Pulumi program under mocks', () => {
     }
   });
 
+  it('makes every workload wait for the NetworkPolicies, so no pod runs before default deny', async () => {
+    const { registered, urns } = await deploy(readStackFile(`${__dirname}/..`, 'prod'), 'prod');
+    const defaultDeny = urns.get('networking.k8s.io/v1/NetworkPolicy/web-prod/default-deny') as string;
+    expect(defaultDeny).toBeDefined();
+    const workloads = registered.filter((r) => /:(Deployment|Cluster|Pooler|RedisReplication|RedisSentinel)$/.test(r.type));
+    expect(workloads).toHaveLength(6);
+    for (const workload of workloads) {
+      expect(workload.dependencies, workload.name).toContain(defaultDeny);
+    }
+  });
+
   it('makes every namespaced object wait for its Namespace', async () => {
     const { registered, urns } = await deploy(readStackFile(`${__dirname}/..`, 'prod'), 'prod');
     const namespace = urns.get('v1/Namespace//web-prod') as string;
@@ -114,6 +136,14 @@ describe('Pulumi program under mocks', () => {
     }
     const skipped = registered.filter((r) => r.inputs.metadata?.annotations?.['pulumi.com/skipAwait'] === 'true').map((r) => r.name);
     expect(skipped).toEqual(['web-prod/web-preview']);
+  });
+
+  it('takes ownership of every declared field, so pulumi up --refresh can undo a hand edit', async () => {
+    const { registered } = await deploy(readStackFile(`${__dirname}/..`, 'prod'), 'prod');
+    expect(registered.length).toBeGreaterThan(20);
+    for (const registration of registered) {
+      expect(registration.inputs.metadata?.annotations?.['pulumi.com/patchForce'], registration.name).toBe('true');
+    }
   });
 
   it('exports which color is live, both images, the Services and the URL', async () => {

@@ -229,3 +229,34 @@ describe('parseStackConfig operators', () => {
     ]);
   });
 });
+
+describe('parseStackConfig network', () => {
+  it('passes the network object through, empty by default', () => {
+    expect(parseStackConfig(MINIMAL, 'dev').network).toEqual({});
+    const network = { podCidrs: ['10.42.0.0/16'], apiServer: { cidrs: ['203.0.113.10/32'] }, internetEgress: false, monitoringNamespace: 'observability' };
+    expect(parseStackConfig({ ...MINIMAL, 'cutover:network': JSON.stringify(network) }, 'dev').network).toEqual(network);
+  });
+
+  it('reports lists that are not lists, unknown fields and bad namespace names', () => {
+    expect(problems({ ...MINIMAL, 'cutover:network': '{"podCidrs":"10.42.0.0/16","egress":true,"ingressNamespace":"Ingress_Nginx"}' })).toEqual([
+      "network.podCidrs: must be a list of strings, got \"10.42.0.0/16\"; e.g. `pulumi config set --path 'network.podCidrs[0]' <value>`",
+      'network.egress: is not a network field, got true; use one of ingressNamespace, monitoringNamespace, cnpgNamespace, redisOperatorNamespace, podCidrs, serviceCidrs, apiServer, externalCidrs, internetEgress',
+      'network.ingressNamespace: is not a namespace name, got "Ingress_Nginx"; use lowercase letters, digits and "-", at most 63 characters',
+    ]);
+  });
+});
+
+describe('parseStackConfig monitoring', () => {
+  it('passes the monitoring object through, empty by default', () => {
+    expect(parseStackConfig(MINIMAL, 'dev').monitoring).toEqual({});
+    const monitoring = { labels: { release: 'kube-prometheus-stack' }, errorRateThreshold: 0.001, latencyObjective: { thresholdSeconds: 0.3, objective: 0.99 } };
+    expect(parseStackConfig({ ...MINIMAL, 'cutover:monitoring': JSON.stringify(monitoring) }, 'dev').monitoring).toEqual(monitoring);
+  });
+
+  it('reports numbers that are not numbers and labels that are not a map', () => {
+    expect(problems({ ...MINIMAL, 'cutover:monitoring': '{"errorRateThreshold":"5%","labels":["release"]}' })).toEqual([
+      'monitoring.errorRateThreshold: must be a number, got "5%"; e.g. `pulumi config set --path monitoring.errorRateThreshold <value>`',
+      'monitoring.labels: must be a map of names to strings, got ["release"]; e.g. `pulumi config set --path monitoring.labels <value>`',
+    ]);
+  });
+});

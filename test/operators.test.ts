@@ -135,7 +135,7 @@ describe('operators.install under Pulumi mocks', () => {
     expect(redis?.inputs).toMatchObject({
       chart: 'redis-operator',
       version: REDIS_OPERATOR_CHART.version,
-      namespace: 'redis-operator',
+      namespace: 'ot-operators',
       repositoryOpts: { repo: REDIS_OPERATOR_CHART.repo },
       atomic: true,
     });

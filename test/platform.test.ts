@@ -53,3 +53,37 @@ describe('environment composition', () => {
     expect(kinds).not.toContain('Cluster');
   });
 });
+
+describe('network policies in the composition', () => {
+  const policies = (manifests: Record<string, any>[]) => manifests.filter((m) => m.kind === 'NetworkPolicy');
+
+  it('renders default deny, DNS and one policy per pod group for app, database, pooler, cache and sentinels', () => {
+    expect(policies(render('prod')).map((p) => p.metadata.name)).toEqual([
+      'default-deny',
+      'allow-dns',
+      'web',
+      'web-db',
+      'web-db-pooler-rw',
+      'web-cache',
+      'web-cache-sentinel',
+    ]);
+  });
+
+  it('does not change on a cutover', () => {
+    expect(policies(render('prod', { 'cutover:activeColor': 'green' }))).toEqual(policies(render('prod')));
+  });
+
+  it('lets the app out to HTTPS only while internetEgress is on, and takes the cluster ranges from config', () => {
+    const egressTo443 = (manifests: Record<string, any>[]) =>
+      (policies(manifests).find((p) => p.metadata.name === 'web')?.spec.egress ?? []).filter((rule: any) => rule.ports?.some((port: any) => port.port === 443) && rule.to?.some((peer: any) => peer.ipBlock));
+    expect(egressTo443(render('prod'))).toHaveLength(1);
+    expect(egressTo443(render('prod', { 'cutover:network': '{"internetEgress":false}' }))).toHaveLength(0);
+    const custom = render('prod', { 'cutover:network': '{"podCidrs":["10.42.0.0/16"],"serviceCidrs":["10.43.0.0/16"]}' });
+    const [rule] = egressTo443(custom);
+    expect(rule.to[0].ipBlock).toEqual({ cidr: '0.0.0.0/0', except: ['10.42.0.0/16', '10.43.0.0/16'] });
+  });
+
+  it('names the config key when a network value is wrong', () => {
+    expect(() => render('prod', { 'cutover:network': '{"podCidrs":["10.0.0.0/33"]}' })).toThrow('cutover:network.podCidrs[0]: prefix length must be 0 to 32, got "10.0.0.0/33"');
+  });
+});

@@ -252,6 +252,16 @@ describe('PostgresHA connection', () => {
 });
 
 describe('PostgresHA pooler', () => {
+  it('gives a pooler of several PgBouncer pods a PodDisruptionBudget (CloudNativePG makes none), and one pod none', () => {
+    const { manifests } = renderPostgres({ pooler: { instances: 2 } });
+    expect(find(manifests, 'PodDisruptionBudget', 'orders-db-pooler-rw').spec).toEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: { 'cnpg.io/poolerName': 'orders-db-pooler-rw' } },
+    });
+    const single = renderPostgres({ production: false, pooler: { instances: 1 } });
+    expect(single.manifests.filter((m) => m.kind === 'PodDisruptionBudget')).toEqual([]);
+  });
+
   it('runs 2 PgBouncer pods in transaction mode in front of the read-write Service', () => {
     const spec = find(renderPostgres({ pooler: {} }).manifests, 'Pooler', 'orders-db-pooler-rw').spec;
     expect(spec.cluster).toEqual({ name: 'orders-db' });
@@ -342,10 +352,45 @@ describe('PostgresHA monitoring', () => {
     expect(names(renderPostgres({ monitoring: false, pooler: {} }).manifests)).toEqual([
       'Cluster/orders-db',
       'ObjectStore/orders-db-backups',
+      'PodDisruptionBudget/orders-db-pooler-rw',
       'Pooler/orders-db-pooler-rw',
       'ScheduledBackup/orders-db-daily',
       'ScheduledBackup/orders-db-weekly',
     ]);
+  });
+
+  it('labels the monitoring objects, and only them, for the Prometheus that selects them', () => {
+    const { manifests } = renderPostgres({ pooler: {}, monitoringLabels: { release: 'kube-prometheus-stack' } });
+    const monitoring = ['PodMonitor/orders-db', 'PodMonitor/orders-db-pooler-rw', 'PrometheusRule/orders-db-alerts'];
+    for (const manifest of manifests) {
+      const labelled = (manifest.metadata.labels as Record<string, string>).release === 'kube-prometheus-stack';
+      expect(labelled, `${manifest.kind}/${manifest.metadata.name}`).toBe(monitoring.includes(`${manifest.kind}/${manifest.metadata.name}`));
+    }
+    expect(find(manifests, 'PodMonitor', 'orders-db').metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'orders-db' });
+  });
+
+  it('links every alert to its section of the runbook', () => {
+    const rules = alerts(renderPostgres().manifests) as Array<Rule & { annotations: Record<string, string> }>;
+    expect(rules.map((r) => r.annotations.runbook_url)).toEqual(rules.map((r) => `docs/runbook.md#${r.alert.toLowerCase()}`));
+    const custom = alerts(renderPostgres({ runbookBaseUrl: 'https://git.example.com/acme/cutover/blob/main/docs/runbook.md' }).manifests) as Array<
+      Rule & { annotations: Record<string, string> }
+    >;
+    expect(custom[0].annotations.runbook_url).toBe('https://git.example.com/acme/cutover/blob/main/docs/runbook.md#postgresinstancedown');
+  });
+
+  it('rejects monitoring labels that are not labels or replace its own', () => {
+    expect(() => renderPostgres({ monitoringLabels: { 'release!': 'x' } })).toThrow(
+      'monitoringLabels: "release!" is not a label key, got {"release!":"x"}; use e.g. { release: "kube-prometheus-stack" }',
+    );
+    expect(() => renderPostgres({ monitoringLabels: { 'app.kubernetes.io/name': 'other' } })).toThrow(
+      'monitoringLabels: "app.kubernetes.io/name" is set by the construct itself, got {"app.kubernetes.io/name":"other"}; choose another key, e.g. { release: "kube-prometheus-stack" }',
+    );
+  });
+
+  it('rejects a runbook URL that already has an anchor', () => {
+    expect(() => renderPostgres({ runbookBaseUrl: 'docs/runbook.md#postgres' })).toThrow(
+      'runbookBaseUrl: must be a URL or repository path without "#" or spaces, got "docs/runbook.md#postgres"; e.g. "docs/runbook.md" or "https://git.example.com/acme/cutover/blob/main/docs/runbook.md"',
+    );
   });
 });
 

@@ -265,6 +265,33 @@ describe('RedisCluster options', () => {
     expect(names(manifests)).toEqual(['RedisReplication/cache', 'RedisSentinel/cache']);
     expect(find(manifests, 'RedisReplication', 'cache').spec.redisExporter).toBeUndefined();
   });
+
+  it('labels the ServiceMonitor and the rules, and only them, for the Prometheus that selects them', () => {
+    for (const mode of ['sentinel', 'cluster'] as const) {
+      const { manifests } = renderRedis({ mode, monitoringLabels: { release: 'kube-prometheus-stack' } });
+      const labelled = manifests
+        .filter((m) => (m.metadata.labels as Record<string, string>).release === 'kube-prometheus-stack')
+        .map((m) => `${m.kind}/${m.metadata.name}`);
+      expect(labelled.sort()).toEqual(['PrometheusRule/cache-alerts', 'ServiceMonitor/cache']);
+    }
+  });
+
+  it('links every alert to its section of the runbook', () => {
+    for (const mode of ['sentinel', 'cluster'] as const) {
+      const rules = alerts(renderRedis({ mode, runbookBaseUrl: 'https://git.example.com/acme/cutover/blob/main/docs/runbook.md' }).manifests) as Array<
+        Rule & { annotations: Record<string, string> }
+      >;
+      expect(rules.map((r) => r.annotations.runbook_url)).toEqual(
+        rules.map((r) => `https://git.example.com/acme/cutover/blob/main/docs/runbook.md#${r.alert.toLowerCase()}`),
+      );
+    }
+  });
+
+  it('rejects a monitoring label value that is not a label value', () => {
+    expect(() => renderRedis({ monitoringLabels: { release: 'kube prometheus' } })).toThrow(
+      'monitoringLabels: the value of "release" is not a label value, got "kube prometheus"; use at most 63 letters, digits, "-", "_" or ".", e.g. { release: "kube-prometheus-stack" }',
+    );
+  });
 });
 
 describe('RedisCluster validation', () => {

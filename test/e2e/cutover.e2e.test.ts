@@ -204,7 +204,28 @@ describe('blue-green on a real control plane', () => {
     expect(resources.deployment.resources.filter((r) => parseUrn(r.urn).type.startsWith('kubernetes:'))).toHaveLength(15);
   });
 
-  it('7. pulumi destroy leaves no object of the stack behind', async () => {
+  it('7. drift: a hand-patched live Service is reported by a refreshing preview and put back by pulumi up --refresh', async () => {
+    expect(await serviceSelectorColor(APP)).toBe('blue');
+    // The "quick fix" someone makes with kubectl, behind the code's back.
+    execFileSync('kubectl', ['-n', NAMESPACE, 'patch', 'service', APP, '--type', 'merge', '-p', '{"spec":{"selector":{"cutover.dev/color":"green"}}}'], {
+      env: stack.env,
+      encoding: 'utf8',
+    });
+    await waitFor('the hand-patched Service to route to green', async () => (await endpointColors(APP)).join() === 'green', 30);
+    // The drift check (README runbook, .github/workflows/drift.yml): fails, and names what drifted.
+    const check = await stack.pulumi(['preview', '--refresh', '--expect-no-changes', '--diff']);
+    expect(check.code, check.stdout).not.toBe(0);
+    expect(check.stdout + check.stderr).toContain('no changes were expected but changes were proposed');
+    expect(check.stdout).toMatch(new RegExp(`~ kubernetes:core/v1:Service: \\(update\\)\\s+\\[id=${NAMESPACE}/${APP}\\]`));
+    expect(check.stdout).toContain('~ cutover.dev/color: "green" => "blue"');
+    // Restoring: refresh the state from the cluster, then apply the code's color again.
+    expectSucceeded(await stack.up(['--refresh']));
+    await waitFor('blue endpoints after restoring', async () => (await endpointColors(APP)).join() === 'blue', 30);
+    expect(await serviceSelectorColor(APP)).toBe('blue');
+    expectSucceeded(await stack.pulumi(['preview', '--refresh', '--expect-no-changes']));
+  });
+
+  it('8. pulumi destroy leaves no object of the stack behind', async () => {
     const result = await stack.pulumi(['destroy', '--yes', '--skip-preview']);
     expectSucceeded(result);
     await waitFor('the namespace to be gone', async () => (await kube.get(`/api/v1/namespaces/${NAMESPACE}`)) === undefined, 120);

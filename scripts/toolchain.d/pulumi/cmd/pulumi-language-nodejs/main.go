@@ -11,9 +11,11 @@
 //
 // What it implements: Handshake, GetRequiredPackages, Run, GetPluginInfo,
 // InstallDependencies, RuntimeOptionsPrompts, Template, About,
-// GetProgramDependencies and Cancel. Code generation (GenerateProgram,
-// GenerateProject, GeneratePackage, Pack, Link) and RunPlugin (Node.js
-// providers / policy packs) answer Unimplemented. The program talks to the
+// GetProgramDependencies, Cancel, and RunPlugin for policy packs (CrossGuard,
+// `pulumi preview --policy-pack <dir>`; see policy.go). Code generation
+// (GenerateProgram, GenerateProject, GeneratePackage, Pack, Link) and
+// RunPlugin for other plugin kinds (Node.js providers) answer Unimplemented.
+// The program talks to the
 // engine's resource monitor directly: the upstream host's monitor proxy only
 // exists to serve synchronous invokes over FIFOs, which the @pulumi/pulumi
 // 3.2xx runtime never uses.

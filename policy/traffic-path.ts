@@ -1,0 +1,87 @@
+import { PolicyObject, StackViolation, describeObject, isKind, metadataOf, namespaceOf, specOf, violation } from './kubernetes';
+
+/** The annotation that tells the Kubernetes provider not to wait for an object to become ready. */
+export const SKIP_AWAIT = 'pulumi.com/skipAwait';
+
+/** The `spec` fields of an Ingress (networking.k8s.io/v1) that name Services. */
+interface IngressSpec {
+  readonly defaultBackend: IngressBackend;
+  readonly rules: readonly { readonly http?: { readonly paths?: readonly { readonly backend?: IngressBackend }[] } }[];
+}
+
+interface IngressBackend {
+  readonly service?: { readonly name?: string };
+}
+
+/** The kinds whose readiness decides whether traffic moves to ready pods. */
+const WORKLOAD_KINDS: readonly (readonly [string, string])[] = [
+  ['apps/v1', 'Deployment'],
+  ['apps/v1', 'StatefulSet'],
+];
+
+/** `namespace/name` of every Service an Ingress routes to. */
+function routedServices(objects: readonly PolicyObject[]): Set<string> {
+  const routed = new Set<string>();
+  for (const ingress of objects.filter((object) => isKind(object, 'networking.k8s.io/v1', 'Ingress'))) {
+    const spec = specOf<IngressSpec>(ingress);
+    const backends = [spec.defaultBackend, ...(spec.rules ?? []).flatMap((rule) => (rule.http?.paths ?? []).map((path) => path.backend))];
+    for (const backend of backends) {
+      const name = backend?.service?.name;
+      if (name !== undefined) {
+        routed.add(`${namespaceOf(ingress)}/${name}`);
+      }
+    }
+  }
+  return routed;
+}
+
+/**
+ * The objects in the traffic path, and why:
+ * - every Ingress (it is where traffic enters);
+ * - every Service an Ingress routes to (the live Service `<app>`);
+ * - every Deployment and StatefulSet: either color's Deployment carries traffic once a cutover points the
+ *   live Service at it, and the provider's rollout await is what keeps `pulumi up` from switching the live
+ *   Service before the new pods are ready.
+ *
+ * A Service no Ingress routes to is not in the traffic path: that is the preview Service (`<app>-preview`),
+ * which selects the idle color, may select a color scaled to 0 and so has no endpoints to wait for.
+ */
+export function trafficPath(objects: readonly PolicyObject[]): { readonly object: PolicyObject; readonly why: string }[] {
+  const routed = routedServices(objects);
+  return objects.flatMap((object) => {
+    if (isKind(object, 'networking.k8s.io/v1', 'Ingress')) {
+      return [{ object, why: 'traffic enters through it' }];
+    }
+    if (isKind(object, 'v1', 'Service') && routed.has(`${namespaceOf(object)}/${metadataOf(object).name ?? ''}`)) {
+      return [{ object, why: 'an Ingress routes to it' }];
+    }
+    if (WORKLOAD_KINDS.some(([apiVersion, kind]) => isKind(object, apiVersion, kind))) {
+      return [{ object, why: 'its pods receive traffic once the live Service selects them' }];
+    }
+    return [];
+  });
+}
+
+/**
+ * Traffic-path objects marked `pulumi.com/skipAwait`: without the await, `pulumi up` would report success
+ * and move on to the routing objects while the pods behind them are not ready.
+ */
+export function skipAwaitViolations(objects: readonly PolicyObject[]): StackViolation[] {
+  return trafficPath(objects).flatMap(({ object, why }) => {
+    const value = metadataOf(object).annotations?.[SKIP_AWAIT];
+    if (value === undefined || String(value).toLowerCase() !== 'true') {
+      return [];
+    }
+    return [
+      {
+        urn: object.urn,
+        message: violation(
+          describeObject(object),
+          `is in the traffic path (${why}) but skips the provider's readiness await`,
+          `${SKIP_AWAIT}=${value}`,
+          'remove the annotation; only Services no Ingress routes to (the preview Service) may skip it',
+        ),
+      },
+    ];
+  });
+}
