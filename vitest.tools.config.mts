@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { delimiter, resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
-// The tools suite: rendered manifests checked by upstream static-analysis tools (netpolicy, actionlint from
+// The tools suite: rendered manifests checked by upstream static-analysis tools (netpolicy, actionlint, kube-score from
 // `scripts/toolchain install lint`; promtool from `scripts/system-packages`). `npm run test:tools` installs them
 // first. Their bin dirs come from `scripts/toolchain path lint`; when that fails (not installed yet) the suite
 // still starts on the ambient PATH, and runTool names the missing binary and how to install it. Paths are relative

@@ -6,7 +6,7 @@ import { COLORS, Color, otherColor } from './color';
 import { ImageRef } from './image';
 import { LABEL_COLOR, appLabels, selectorLabels } from './labels';
 import { INetworkPeer, NetworkPeerSpec, NetworkPort } from './network-policy-set';
-import { requireDnsLabel, requireInteger, resolveResources, validateHost } from './validation';
+import { parseMebibytes, requireDnsLabel, requireInteger, resolveResources, validateHost } from './validation';
 
 /** What runs in one color. */
 export interface ColorSpec {
@@ -56,6 +56,17 @@ export interface AppResources {
   readonly memoryRequest?: string;
   /** @default '512Mi' */
   readonly memoryLimit?: string;
+  /**
+   * Local disk (logs, the writable emptyDir volumes) the scheduler reserves per container; without it the
+   * app's pods are the first evicted when a node runs short of disk.
+   * @default '256Mi'
+   */
+  readonly ephemeralStorageRequest?: string;
+  /**
+   * Local disk a container may use before it is evicted; must hold the writable volumes (256Mi each).
+   * @default '1Gi'
+   */
+  readonly ephemeralStorageLimit?: string;
 }
 
 /** The public entry point of the app. */
@@ -419,6 +430,7 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
     const selector = selectorLabels(this.name, color);
     const writablePaths = props.writablePaths ?? ['/tmp'];
     const resources = resolveResources(props.resources ?? {}, { cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi' });
+    const ephemeral = resolveEphemeralStorage(props.resources ?? {}, writablePaths.length);
     const env = { ...spec.env, CUTOVER_COLOR: color };
 
     const deploymentSpec: k8s.DeploymentSpec = {
@@ -475,8 +487,16 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
                 ...Object.entries(env).map(([name, value]) => ({ name, value })),
               ],
               resources: {
-                requests: { cpu: k8s.Quantity.fromString(resources.requests.cpu), memory: k8s.Quantity.fromString(resources.requests.memory) },
-                limits: { cpu: k8s.Quantity.fromString(resources.limits.cpu), memory: k8s.Quantity.fromString(resources.limits.memory) },
+                requests: {
+                  cpu: k8s.Quantity.fromString(resources.requests.cpu),
+                  memory: k8s.Quantity.fromString(resources.requests.memory),
+                  'ephemeral-storage': k8s.Quantity.fromString(ephemeral.request),
+                },
+                limits: {
+                  cpu: k8s.Quantity.fromString(resources.limits.cpu),
+                  memory: k8s.Quantity.fromString(resources.limits.memory),
+                  'ephemeral-storage': k8s.Quantity.fromString(ephemeral.limit),
+                },
               },
               readinessProbe: {
                 httpGet: { path: props.readinessPath ?? '/ready', port: k8s.IntOrString.fromString(HTTP_PORT_NAME) },
@@ -506,7 +526,7 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
               volumeMounts: writablePaths.map((mountPath, index) => ({ name: `writable-${index}`, mountPath })),
             },
           ],
-          volumes: writablePaths.map((_, index) => ({ name: `writable-${index}`, emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } })),
+          volumes: writablePaths.map((_, index) => ({ name: `writable-${index}`, emptyDir: { sizeLimit: k8s.Quantity.fromString(`${WRITABLE_VOLUME_MEBIBYTES}Mi`) } })),
         },
       },
     };
@@ -639,4 +659,24 @@ function requireEnvName(key: string, name: string): void {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
     throw new Error(`${key}: "${name}" is not an environment variable name; use letters, digits and underscores, e.g. FEATURE_FLAG`);
   }
+}
+
+/** Size limit of each writable emptyDir volume; the volumes count against the container's ephemeral-storage limit. */
+const WRITABLE_VOLUME_MEBIBYTES = 256;
+
+function resolveEphemeralStorage(resources: AppResources, writableVolumes: number): { request: string; limit: string } {
+  const request = resources.ephemeralStorageRequest ?? '256Mi';
+  const limit = resources.ephemeralStorageLimit ?? '1Gi';
+  const requestMi = parseMebibytes('resources.ephemeralStorageRequest', request);
+  const limitMi = parseMebibytes('resources.ephemeralStorageLimit', limit);
+  if (requestMi > limitMi) {
+    throw new Error(`resources.ephemeralStorageRequest: exceeds resources.ephemeralStorageLimit ${limit}, got ${request}; lower the request or raise the limit`);
+  }
+  const volumesMi = writableVolumes * WRITABLE_VOLUME_MEBIBYTES;
+  if (limitMi <= volumesMi) {
+    throw new Error(
+      `resources.ephemeralStorageLimit: must exceed the ${writableVolumes} writable volume(s) of ${WRITABLE_VOLUME_MEBIBYTES}Mi each (${volumesMi}Mi), got ${limit}; raise it, e.g. to ${volumesMi + 512}Mi`,
+    );
+  }
+  return { request, limit };
 }

@@ -29,6 +29,17 @@ export function clusterUp(env: Record<string, string>): string {
   return execFileSync(join(ROOT, 'scripts', 'cluster'), ['kubeconfig'], { env, encoding: 'utf8' }).trim();
 }
 
+/**
+ * Installs CustomResourceDefinitions (server-side apply, idempotent) and waits until the API server serves
+ * them: the stacks render Prometheus Operator, CloudNativePG and redis-operator resources.
+ */
+export function installCrds(env: Record<string, string>, kubeconfig: string, files: readonly string[]): void {
+  for (const file of files) {
+    execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '-f', file], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
 export interface CommandResult {
   readonly code: number | null;
   readonly stdout: string;

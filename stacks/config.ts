@@ -9,6 +9,8 @@ export interface ResourcesConfig {
   readonly cpuLimit: string;
   readonly memoryRequest: string;
   readonly memoryLimit: string;
+  readonly ephemeralStorageRequest: string;
+  readonly ephemeralStorageLimit: string;
 }
 
 /** The `postgres` config object: a PostgresHA for the app (see lib/postgres-ha.ts for defaults). */
@@ -153,7 +155,7 @@ export const CONFIG_DEFAULTS = {
   metricsPort: 9090,
   readinessPath: '/ready',
   livenessPath: '/health',
-  resources: { cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi' },
+  resources: { cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi', ephemeralStorageRequest: '256Mi', ephemeralStorageLimit: '1Gi' },
   settings: { NODE_ENV: 'production', LOG_LEVEL: 'info' },
   secretNames: [] as string[],
   clusterIssuer: 'letsencrypt-prod',
@@ -478,7 +480,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
       fail(`resources.${field}`, 'is not a CPU quantity', resources[field], 'use millicores like `250m` or cores like `1`');
     }
   }
-  for (const field of ['memoryRequest', 'memoryLimit']) {
+  for (const field of ['memoryRequest', 'memoryLimit', 'ephemeralStorageRequest', 'ephemeralStorageLimit']) {
     if (!/^\d+(Mi|Gi)$/.test(resources[field])) {
       fail(`resources.${field}`, 'is not a memory quantity in Mi or Gi', resources[field], 'use e.g. `256Mi` or `1Gi`');
     }

@@ -84,9 +84,22 @@ describe('BlueGreenApp names and defaults', () => {
     ]);
   });
 
-  it('sets requests and limits to 100m/500m CPU and 256Mi/512Mi memory', () => {
+  it('sets requests and limits to 100m/500m CPU, 256Mi/512Mi memory and 256Mi/1Gi local disk', () => {
     const container = find(renderApp().manifests, 'Deployment', 'web-blue').spec.template.spec.containers[0];
-    expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } });
+    expect(container.resources).toEqual({
+      requests: { cpu: '100m', memory: '256Mi', 'ephemeral-storage': '256Mi' },
+      limits: { cpu: '500m', memory: '512Mi', 'ephemeral-storage': '1Gi' },
+    });
+  });
+
+  it('refuses a local-disk limit below its request or too small for the writable volumes', () => {
+    expect(() => renderApp({ resources: { ephemeralStorageRequest: '2Gi' } })).toThrow(
+      'resources.ephemeralStorageRequest: exceeds resources.ephemeralStorageLimit 1Gi, got 2Gi; lower the request or raise the limit',
+    );
+    expect(() => renderApp({ writablePaths: ['/tmp', '/cache'], resources: { ephemeralStorageRequest: '128Mi', ephemeralStorageLimit: '512Mi' } })).toThrow(
+      'resources.ephemeralStorageLimit: must exceed the 2 writable volume(s) of 256Mi each (512Mi), got 512Mi; raise it, e.g. to 1024Mi',
+    );
+    expect(() => renderApp({ resources: { ephemeralStorageLimit: '1TB' } })).toThrow('resources.ephemeralStorageLimit: is not a memory quantity in Mi or Gi, got "1TB"');
   });
 
   it('probes /ready and /health on the named http port, and names the metrics port', () => {

@@ -1,41 +1,12 @@
 import * as pulumi from '@pulumi/pulumi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readStackFile } from '../stacks/stack-file';
+import { Registration, recordRegistrations } from './pulumi-mocks';
 
-interface Registration {
-  readonly type: string;
-  readonly name: string;
-  readonly inputs: Record<string, any>;
-  readonly dependencies: string[];
-  readonly customTimeouts?: { create: string; update: string };
-}
-
-const registrations: Registration[] = [];
+let registrations: Registration[] = [];
 
 beforeAll(async () => {
-  await pulumi.runtime.setMocks(
-    {
-      newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }),
-      call: (args) => args.inputs,
-    },
-    'cutover',
-    'prod',
-    false,
-  );
-  // The mock monitor does not show dependencies to `newResource`: record them from the requests.
-  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: any, cb: any) => Promise<void> };
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = async (req, callback) => {
-    const timeouts = req.getCustomtimeouts();
-    registrations.push({
-      type: req.getType(),
-      name: req.getName(),
-      inputs: req.getObject().toJavaScript(),
-      dependencies: req.getDependenciesList(),
-      customTimeouts: timeouts ? { create: timeouts.getCreate(), update: timeouts.getUpdate() } : undefined,
-    });
-    return register(req, callback);
-  };
+  registrations = await recordRegistrations();
 });
 
 async function deploy(raw: Record<string, string>, stack: string) {

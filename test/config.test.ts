@@ -44,7 +44,7 @@ describe('stack files', () => {
   it('staging lowers the defaults explicitly', () => {
     const config = parseStackConfig(readStackFile(ROOT, 'staging'), 'staging');
     expect(config).toMatchObject({ production: false, replicas: 2, maxReplicas: 4, clusterIssuer: 'letsencrypt-staging' });
-    expect(config.resources).toEqual({ cpuRequest: '50m', cpuLimit: '250m', memoryRequest: '128Mi', memoryLimit: '256Mi' });
+    expect(config.resources).toEqual({ cpuRequest: '50m', cpuLimit: '250m', memoryRequest: '128Mi', memoryLimit: '256Mi', ephemeralStorageRequest: '256Mi', ephemeralStorageLimit: '1Gi' });
   });
 
   it('the stack files differ only in data: same keys apart from what staging lowers', () => {

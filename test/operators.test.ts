@@ -6,33 +6,13 @@ import * as pulumi from '@pulumi/pulumi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BARMAN_CLOUD_RELEASE, CNPG_RELEASE, ManifestRelease, REDIS_OPERATOR_CHART, verifiedManifest } from '../stacks/operators';
 import { readStackFile } from '../stacks/stack-file';
+import { Registration, recordRegistrations } from './pulumi-mocks';
 
-interface Registration {
-  readonly type: string;
-  readonly name: string;
-  readonly inputs: Record<string, any>;
-  readonly dependencies: string[];
-}
-
-const registrations: Registration[] = [];
+let registrations: Registration[] = [];
 const cacheDirs: string[] = [];
 
 beforeAll(async () => {
-  await pulumi.runtime.setMocks(
-    {
-      newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }),
-      call: (args) => args.inputs,
-    },
-    'cutover',
-    'prod',
-    false,
-  );
-  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: any, cb: any) => Promise<void> };
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = async (req, callback) => {
-    registrations.push({ type: req.getType(), name: req.getName(), inputs: req.getObject().toJavaScript(), dependencies: req.getDependenciesList() });
-    return register(req, callback);
-  };
+  registrations = await recordRegistrations();
 });
 
 afterAll(() => {

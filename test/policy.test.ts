@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from '@pulumi/policy';
-import * as pulumi from '@pulumi/pulumi';
+import { Registration, recordRegistrations } from './pulumi-mocks';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Manifest, renderChart } from '../lib';
@@ -585,25 +585,19 @@ describe('no-skip-await-in-traffic-path', () => {
 // The shipped stacks, as the program registers them
 // ---------------------------------------------------------------------------------------------------------------
 
-const registered: PolicyObject[] = [];
+let registrations: Registration[] = [];
 
 beforeAll(async () => {
-  await pulumi.runtime.setMocks({ newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }), call: (args) => args.inputs }, 'cutover', 'prod', false);
-  // Record each resource exactly as the program registers it: type token, URN name and inputs.
-  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: any, cb: any) => Promise<void> };
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = async (req, callback) => {
-    registered.push({ type: req.getType(), props: req.getObject().toJavaScript() as Props, urn: `urn:pulumi:test::cutover::${req.getType()}::${req.getName()}` });
-    return register(req, callback);
-  };
+  registrations = await recordRegistrations();
 });
 
 async function registeredBy(stack: string, overrides: Record<string, string> = {}): Promise<PolicyObject[]> {
-  registered.length = 0;
+  registrations.length = 0;
   const { run } = await import('../stacks/index');
   const { resources } = await run({ ...readStackFile(ROOT, stack), ...overrides }, stack);
   await Promise.all([...resources.values()].map((resource) => new Promise((resolve) => resource.urn.apply(resolve))));
-  return [...registered];
+  // Each resource exactly as the program registers it: type token, URN name and inputs.
+  return registrations.map((r) => ({ type: r.type, props: r.inputs as Props, urn: `urn:pulumi:test::cutover::${r.type}::${r.name}` }));
 }
 
 /** Every violation of the pack over a stack's objects, as `<policy>: <subject>` with the level. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, clusterUp, toolchainEnv } from '../../scripts/local';
+import { ROOT, clusterUp, installCrds, toolchainEnv } from '../../scripts/local';
 import { CRD_DIRECTORY, CRD_FILES } from '../crd-schema';
 
 let env: Record<string, string>;
@@ -18,12 +18,7 @@ function kubectl(args: readonly string[], input?: string) {
 beforeAll(() => {
   env = toolchainEnv();
   env.KUBECONFIG = clusterUp(env);
-  for (const file of CRD_FILES) {
-    const applied = kubectl(['apply', '--server-side', '-f', join(CRD_DIRECTORY, file)]);
-    expect(applied.status, applied.stderr).toBe(0);
-  }
-  const established = kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
-  expect(established.status, established.stderr).toBe(0);
+  installCrds(env, env.KUBECONFIG, CRD_FILES.map((file) => join(CRD_DIRECTORY, file)));
 }, 600_000);
 
 describe('custom resources on the real API server', () => {

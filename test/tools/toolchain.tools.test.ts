@@ -91,6 +91,14 @@ describe('actionlint', () => {
   });
 });
 
+describe('kube-score', () => {
+  it('reports the pinned version, stamped by scripts/toolchain', () => {
+    const result = runTool('kube-score', ['version']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^kube-score version: v${pinnedVersion('KUBE_SCORE_VERSION').replaceAll('.', '\\.')}, commit: N/A, built: \\d{4}-\\d\\d-\\d\\dT`));
+  });
+});
+
 describe('promtool', () => {
   it('reports the version scripts/system-packages installs', () => {
     const result = runTool('promtool', ['--version']);
