@@ -68,6 +68,41 @@ export interface MonitoringConfig {
   readonly dashboardLabels?: Readonly<Record<string, string>>;
 }
 
+/** One HTTP check of the cutover gate's smoke test. */
+export interface GateCheckConfig {
+  readonly path: string;
+  readonly expectStatus?: number;
+  readonly contains?: string;
+}
+
+/** The `gate` config object: what must hold before traffic moves to a color (see lib/cutover-gate.ts). */
+export interface GateConfig {
+  /** @default true */
+  readonly enabled?: boolean;
+  readonly image?: string;
+  /** Checks besides the readiness and liveness paths. */
+  readonly checks?: readonly GateCheckConfig[];
+  readonly timeoutSeconds?: number;
+}
+
+/** A migration step: a Job running `command` in `image` with the app's database connection. */
+export interface MigrationStepConfig {
+  readonly image: string;
+  readonly command: readonly string[];
+}
+
+/** The `migrations` config object. */
+export interface MigrationsConfig {
+  /** Runs (once per distinct image and command) before traffic moves; must succeed. */
+  readonly expand?: MigrationStepConfig;
+}
+
+/** The `routing` config object: how outside traffic reaches the Services. */
+export interface RoutingConfig {
+  /** Route with a Gateway API HTTPRoute attached to this Gateway instead of an ingress-nginx Ingress. */
+  readonly gateway?: { readonly name: string; readonly namespace?: string; readonly sectionName?: string };
+}
+
 /** The `operators` config object: whether this stack installs the data tier's operators. */
 export interface OperatorsConfig {
   /**
@@ -117,6 +152,11 @@ export interface StackConfig {
   readonly operators: OperatorsConfig;
   readonly network: NetworkConfig;
   readonly monitoring: MonitoringConfig;
+  readonly gate: GateConfig;
+  readonly migrations: MigrationsConfig;
+  readonly routing: RoutingConfig;
+  /** Percent of requests sent to the idle color (a weighted shift); 0 = all to the active color. */
+  readonly trafficWeight: number;
 }
 
 /** One bad config value. */
@@ -164,6 +204,7 @@ export const CONFIG_DEFAULTS = {
   drainSeconds: 10,
   shutdownSeconds: 20,
   deployTimeoutSeconds: 600,
+  trafficWeight: 0,
   podSecurityVersion: 'v1.30',
 } as const;
 
@@ -180,6 +221,9 @@ export const CONFIG_KEYS = [
   'operators',
   'network',
   'monitoring',
+  'gate',
+  'migrations',
+  'routing',
   ...Object.keys(CONFIG_DEFAULTS),
 ] as const;
 
@@ -194,7 +238,7 @@ const RENAMED_KEYS: Readonly<Record<string, string>> = {
 const COLOR_KEYS = ['image', 'replicas', 'env'];
 
 /** The shape of a structured config value: each field's type, or a nested shape. */
-type Shape = { readonly [field: string]: 'string' | 'integer' | 'number' | 'boolean' | 'string[]' | 'map' | Shape };
+type Shape = { readonly [field: string]: 'string' | 'integer' | 'number' | 'boolean' | 'string[]' | 'map' | 'list' | Shape };
 
 const POSTGRES_SHAPE: Shape = {
   instances: 'integer',
@@ -229,6 +273,11 @@ const MONITORING_SHAPE: Shape = {
   dashboardLabels: 'map',
 };
 
+const GATE_SHAPE: Shape = { enabled: 'boolean', image: 'string', checks: 'list', timeoutSeconds: 'integer' };
+const GATE_CHECK_SHAPE: Shape = { path: 'string', expectStatus: 'integer', contains: 'string' };
+const MIGRATIONS_SHAPE: Shape = { expand: { image: 'string', command: 'string[]' } };
+const ROUTING_SHAPE: Shape = { gateway: { name: 'string', namespace: 'string', sectionName: 'string' } };
+
 const NETWORK_SHAPE: Shape = {
   ingressNamespace: 'string',
   monitoringNamespace: 'string',
@@ -262,9 +311,10 @@ function checkShape(key: string, value: unknown, shape: Shape, fail: (key: strin
       (type === 'integer' && !Number.isInteger(fieldValue)) ||
       (type === 'number' && (typeof fieldValue !== 'number' || !Number.isFinite(fieldValue))) ||
       (type === 'string[]' && !(Array.isArray(fieldValue) && fieldValue.every((item) => typeof item === 'string'))) ||
-      (type === 'map' && stringMap(fieldValue) === undefined)
+      (type === 'map' && stringMap(fieldValue) === undefined) ||
+      (type === 'list' && !Array.isArray(fieldValue))
     ) {
-      const expected = { integer: 'a whole number', 'string[]': 'a list of strings', map: 'a map of names to strings' }[type as string] ?? `a ${type}`;
+      const expected = { integer: 'a whole number', 'string[]': 'a list of strings', map: 'a map of names to strings', list: 'a list' }[type as string] ?? `a ${type}`;
       const example = type === 'string[]' ? `\`pulumi config set --path '${path}[0]' <value>\`` : `\`pulumi config set --path ${path} <value>\``;
       fail(path, `must be ${expected}`, fieldValue, `e.g. ${example}`);
       ok = false;
@@ -551,6 +601,33 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   const monitoring =
     monitoringValue !== undefined && checkShape('monitoring', monitoringValue, MONITORING_SHAPE, fail) ? (monitoringValue as MonitoringConfig) : {};
 
+  const gateValue = json('gate');
+  const gate = gateValue !== undefined && checkShape('gate', gateValue, GATE_SHAPE, fail) ? (gateValue as GateConfig) : {};
+  (gate.checks ?? []).forEach((check, index) => checkShape(`gate.checks[${index}]`, check, GATE_CHECK_SHAPE, fail));
+  const migrationsValue = json('migrations');
+  const migrations = migrationsValue !== undefined && checkShape('migrations', migrationsValue, MIGRATIONS_SHAPE, fail) ? (migrationsValue as MigrationsConfig) : {};
+  if (migrations.expand !== undefined && (migrations.expand.image === undefined || migrations.expand.command === undefined)) {
+    fail('migrations.expand', 'needs both image and command', migrations.expand, 'e.g. `pulumi config set --path migrations.expand.image registry.example.com/acme/web-migrate:1.5.0` and `--path "migrations.expand.command[0]" migrate`');
+  }
+  if (migrations.expand !== undefined && postgres === undefined) {
+    fail('migrations.expand', 'needs a database to migrate: the stack has no postgres', migrations.expand, 'configure `postgres`, or remove `migrations`');
+  }
+  const routingValue = json('routing');
+  const routing = routingValue !== undefined && checkShape('routing', routingValue, ROUTING_SHAPE, fail) ? (routingValue as RoutingConfig) : {};
+  if (routing.gateway !== undefined && routing.gateway.name === undefined) {
+    fail('routing.gateway.name', 'is required', undefined, 'the Gateway the HTTPRoute attaches to, e.g. `pulumi config set --path routing.gateway.name public`');
+  }
+  const trafficWeight = int('trafficWeight', CONFIG_DEFAULTS.trafficWeight, 0, 100);
+  const idle = colors[otherColor(activeColor)];
+  if (trafficWeight > 0 && (idle.image === undefined || idle.replicas === 0)) {
+    fail(
+      'trafficWeight',
+      `sends ${trafficWeight}% of requests to ${otherColor(activeColor)}, which is ${idle.image === undefined ? 'not deployed (no image)' : 'scaled to 0'}`,
+      trafficWeight,
+      `deploy ${otherColor(activeColor)} first (\`pulumi config set --path ${otherColor(activeColor)}.image <image:tag>\`, full size), \`pulumi up\`, then shift`,
+    );
+  }
+
   const networkValue = json('network');
   const network = networkValue !== undefined && checkShape('network', networkValue, NETWORK_SHAPE, fail) ? (networkValue as NetworkConfig) : {};
   const networkFields = typeof networkValue === 'object' && networkValue !== null ? (networkValue as Record<string, unknown>) : {};
@@ -596,6 +673,10 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     operators,
     network,
     monitoring,
+    gate,
+    migrations,
+    routing,
+    trafficWeight,
   };
   if (problems.length > 0) {
     throw new ConfigError(stack, problems);

@@ -260,3 +260,53 @@ describe('parseStackConfig monitoring', () => {
     ]);
   });
 });
+
+describe('parseStackConfig gates, migrations, routing and weighted shifts', () => {
+  const staging = () => readStackFile(ROOT, 'staging');
+
+  it('defaults to a gate with no extra checks, no migrations, ingress routing and no weighted shift', () => {
+    const config = parseStackConfig(MINIMAL, 'dev');
+    expect([config.gate, config.migrations, config.routing, config.trafficWeight]).toEqual([{}, {}, {}, 0]);
+  });
+
+  it('passes gate checks, an expand migration and a gateway through', () => {
+    const raw = {
+      ...readStackFile(ROOT, 'prod'),
+      'cutover:gate': '{"checks":[{"path":"/api/orders","expectStatus":200,"contains":"ok"}],"timeoutSeconds":90}',
+      'cutover:migrations': '{"expand":{"image":"registry.example.com/acme/web-migrate:1.5.0","command":["migrate","up"]}}',
+      'cutover:routing': '{"gateway":{"name":"public","namespace":"gateways"}}',
+      'cutover:trafficWeight': '25',
+    };
+    const config = parseStackConfig(raw, 'prod');
+    expect(config.gate.checks).toEqual([{ path: '/api/orders', expectStatus: 200, contains: 'ok' }]);
+    expect(config.migrations.expand?.command).toEqual(['migrate', 'up']);
+    expect(config.routing.gateway).toEqual({ name: 'public', namespace: 'gateways' });
+    expect(config.trafficWeight).toBe(25);
+  });
+
+  it('refuses weights outside 0-100 and a shift towards a color that cannot take it', () => {
+    expect(problems({ ...MINIMAL, 'cutover:trafficWeight': '101' })).toEqual([expect.stringMatching(/^trafficWeight: .*101/)]);
+    expect(problems({ ...MINIMAL, 'cutover:trafficWeight': '-5' })).toEqual([expect.stringMatching(/^trafficWeight: .*-5/)]);
+    expect(problems({ ...MINIMAL, 'cutover:trafficWeight': '5' })).toEqual([
+      'trafficWeight: sends 5% of requests to green, which is not deployed (no image), got 5; deploy green first (`pulumi config set --path green.image <image:tag>`, full size), `pulumi up`, then shift',
+    ]);
+    const scaledDown = applyOverrides(staging(), ['green.replicas=0', 'trafficWeight=10']);
+    expect(() => parseStackConfig(scaledDown, 'staging')).toThrow('trafficWeight: sends 10% of requests to green, which is scaled to 0');
+  });
+
+  it('reports malformed gate checks, half-configured migrations and a gateway without a name', () => {
+    expect(
+      problems({
+        ...MINIMAL,
+        'cutover:gate': '{"checks":[{"path":"/x","status":200}]}',
+        'cutover:migrations': '{"expand":{"image":"acme/migrate:1"}}',
+        'cutover:routing': '{"gateway":{"namespace":"gw"}}',
+      }),
+    ).toEqual([
+      'gate.checks[0].status: is not a gate.checks[0] field, got 200; use one of path, expectStatus, contains',
+      'migrations.expand: needs both image and command, got {"image":"acme/migrate:1"}; e.g. `pulumi config set --path migrations.expand.image registry.example.com/acme/web-migrate:1.5.0` and `--path "migrations.expand.command[0]" migrate`',
+      'migrations.expand: needs a database to migrate: the stack has no postgres, got {"image":"acme/migrate:1"}; configure `postgres`, or remove `migrations`',
+      'routing.gateway.name: is required, got nothing; the Gateway the HTTPRoute attaches to, e.g. `pulumi config set --path routing.gateway.name public`',
+    ]);
+  });
+});
