@@ -4,9 +4,9 @@ import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import { COLORS, Color, otherColor } from './color';
 import { ImageRef } from './image';
-import { LABEL_COLOR, appLabels, selectorLabels } from './labels';
+import { LABEL_COLOR, LABEL_SERVICE_ROLE, ServiceRole, appLabels, selectorLabels } from './labels';
 import { INetworkPeer, NetworkPeerSpec, NetworkPort } from './network-policy-set';
-import { parseMebibytes, requireDnsLabel, requireInteger, resolveResources, validateHost } from './validation';
+import { isDnsLabel, isDnsSubdomain, parseMebibytes, requireDnsLabel, requireInteger, resolveResources, validateHost } from './validation';
 
 /** What runs in one color. */
 export interface ColorSpec {
@@ -105,6 +105,38 @@ export interface AppIngressOptions {
    * @default 50
    */
   readonly rateLimitConnections?: number;
+}
+
+/** The Gateway (Gateway API) an HTTPRoute attaches to. */
+export interface AppGatewayOptions {
+  /** Name of the Gateway, e.g. `public`. */
+  readonly name: string;
+
+  /**
+   * Namespace of the Gateway; its listener's `allowedRoutes` must admit routes from the app's namespace.
+   * @see https://gateway-api.sigs.k8s.io/guides/multiple-ns/
+   * @default - the app's namespace
+   */
+  readonly namespace?: string;
+
+  /**
+   * Listener of the Gateway to attach to, e.g. `https`.
+   * @default - every listener that admits the route
+   */
+  readonly sectionName?: string;
+}
+
+/** How outside traffic reaches the colors. */
+export interface AppRoutingOptions {
+  /**
+   * Route with a Gateway API HTTPRoute attached to this Gateway instead of ingress-nginx Ingresses. The route
+   * answers on `ingress.host` and sends its traffic to the color Services by weight; TLS and the HTTP to HTTPS
+   * redirect belong to the Gateway's listeners, so the Ingress-only options of `ingress` (`tlsSecretName`,
+   * `clusterIssuer`, `className`, rate limits) do not apply.
+   * @see https://gateway-api.sigs.k8s.io/api-types/httproute/
+   * @default - ingress-nginx Ingresses
+   */
+  readonly gateway?: AppGatewayOptions;
 }
 
 /** Props of {@link BlueGreenApp}. */
@@ -227,8 +259,27 @@ export interface BlueGreenAppProps {
    */
   readonly backends?: readonly IAppBackend[];
 
-  /** The Ingress; without it the service is reachable only inside the cluster. */
+  /** The public entry point; without it the service is reachable only inside the cluster. */
   readonly ingress?: AppIngressOptions;
+
+  /**
+   * Where the public entry point splits traffic: ingress-nginx Ingresses, or a Gateway API HTTPRoute.
+   * @default - ingress-nginx Ingresses
+   */
+  readonly routing?: AppRoutingOptions;
+
+  /**
+   * Percent of the public requests (0–100) sent to the idle color, for a progressive shift such as
+   * 5 → 25 → 50 → 100 before a cutover. `activeColor` stays the stable color during the shift; once the idle
+   * color serves 100%, flip `activeColor` and set `trafficWeight` back to 0 in the same update. Above 0, the idle
+   * color must be deployed and scaled up, and `ingress` must be set. With ingress-nginx it adds an Ingress
+   * `<name>-canary` (annotations `canary`, `canary-weight`) that exists only while the weight is above 0; with
+   * `routing.gateway` it sets the HTTPRoute's backend weights. In-cluster clients of the live Service are not
+   * shifted: it keeps selecting `activeColor`.
+   * @see https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#canary
+   * @default 0
+   */
+  readonly trafficWeight?: number;
 
   /**
    * The `app.kubernetes.io/part-of` label.
@@ -255,12 +306,103 @@ export interface ColorResources {
   readonly disruptionBudget?: k8s.KubePodDisruptionBudget;
 }
 
+/** The Gateway API group and version of the HTTPRoute this construct renders. */
+export const GATEWAY_API_VERSION = 'gateway.networking.k8s.io/v1';
+
+/**
+ * A reference from an HTTPRoute to the Gateway (listener) it attaches to (Gateway API v1 `ParentReference`).
+ * @see https://gateway-api.sigs.k8s.io/reference/spec/#parentreference
+ */
+export interface HttpRouteParentRef {
+  /** @default 'gateway.networking.k8s.io' */
+  readonly group?: string;
+  /** @default 'Gateway' */
+  readonly kind?: string;
+  readonly name: string;
+  /** @default - the route's namespace */
+  readonly namespace?: string;
+  /** @default - every listener of the Gateway */
+  readonly sectionName?: string;
+}
+
+/** A path match of an HTTPRoute rule. */
+export interface HttpPathMatch {
+  readonly type: 'Exact' | 'PathPrefix' | 'RegularExpression';
+  readonly value: string;
+}
+
+/** One header set by a `ResponseHeaderModifier` filter. */
+export interface HttpHeader {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** The `ResponseHeaderModifier` filter of an HTTPRoute rule (the only filter this construct emits). */
+export interface HttpResponseHeaderFilter {
+  readonly type: 'ResponseHeaderModifier';
+  readonly responseHeaderModifier: { readonly set?: readonly HttpHeader[]; readonly add?: readonly HttpHeader[]; readonly remove?: readonly string[] };
+}
+
+/**
+ * A backend of an HTTPRoute rule: a Service port and its share of the requests (Gateway API v1 `HTTPBackendRef`).
+ * @see https://gateway-api.sigs.k8s.io/reference/spec/#httpbackendref
+ */
+export interface HttpBackendRef {
+  /** `''` is the core API group. @default '' */
+  readonly group?: string;
+  /** @default 'Service' */
+  readonly kind?: string;
+  readonly name: string;
+  readonly port: number;
+  /** Proportion of the rule's requests, relative to the other backends' weights. @default 1 */
+  readonly weight?: number;
+}
+
+/** One rule of an HTTPRoute. */
+export interface HttpRouteRule {
+  readonly matches?: readonly { readonly path?: HttpPathMatch }[];
+  readonly filters?: readonly HttpResponseHeaderFilter[];
+  readonly backendRefs: readonly HttpBackendRef[];
+}
+
+/** `spec` of an HTTPRoute, as far as this construct fills it. */
+export interface HttpRouteSpec {
+  readonly parentRefs: readonly HttpRouteParentRef[];
+  readonly hostnames: readonly string[];
+  readonly rules: readonly HttpRouteRule[];
+}
+
+/** One color's share of the public requests. */
+export interface ColorWeight {
+  readonly color: Color;
+  /** Percent of the requests, 1–100. */
+  readonly weight: number;
+}
+
+/**
+ * Which colors receive public requests, and what percent each, when `trafficWeight` percent go to the idle color:
+ * only colors with a share above 0, in the fixed color order (so the result never depends on which color is live
+ * beyond the weights themselves).
+ */
+export function trafficSplit(activeColor: Color, trafficWeight: number): ColorWeight[] {
+  return COLORS.map((color) => ({ color, weight: color === activeColor ? 100 - trafficWeight : trafficWeight })).filter(({ weight }) => weight > 0);
+}
+
 const HTTP_PORT_NAME = 'http';
 const METRICS_PORT_NAME = 'metrics';
 
+/** Response headers the public entry point adds (the ingress-nginx `custom-headers` ConfigMap, or the HTTPRoute filter). */
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'strict-origin-when-cross-origin',
+  'Permissions-Policy': 'camera=(), microphone=(), geolocation=()',
+};
+
 /**
  * One web service deployed twice, as `blue` and `green`, with a live Service (and Ingress) that sends
- * traffic to the active color and a preview Service that reaches the idle one.
+ * traffic to the active color and a preview Service that reaches the idle one. Each color scaled up also has a
+ * Service of its own (`<name>-blue`, `<name>-green`), the backend of weighted shifts (`trafficWeight`).
  *
  * Object names and selectors depend only on the service name and the color, never on which color is live,
  * on images or on replica counts, so changing `activeColor` changes only the routing objects.
@@ -279,7 +421,20 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
   public readonly liveService: kplus.Service;
   /** The Service that reaches the idle color, for smoke tests before it goes live. */
   public readonly previewService: kplus.Service;
+  /** The Ingress for `ingress.host`; absent without `ingress` or with `routing.gateway`. */
   public readonly ingress?: kplus.Ingress;
+  /**
+   * Services of one color each, for every color scaled up: the backends of weighted shifts. They select one color
+   * whichever is live, so a cutover never changes them; they expose no metrics port, so the ServiceMonitor that
+   * scrapes the live and preview Services never scrapes a pod twice through them.
+   */
+  public readonly colorServices: Readonly<Partial<Record<Color, kplus.Service>>>;
+  /** Percent of the public requests sent to the idle color. */
+  public readonly trafficWeight: number;
+  /** The ingress-nginx canary Ingress `<name>-canary`; present only while `trafficWeight` is above 0. */
+  public readonly canaryIngress?: kplus.Ingress;
+  /** The HTTPRoute `<name>`, with `routing.gateway`. */
+  public readonly route?: ApiObject;
   public readonly serviceAccount: kplus.ServiceAccount;
   public readonly settings: kplus.ConfigMap;
   /** Deployed colors, keyed by color. */
@@ -318,6 +473,8 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
     requireInteger('runAsUser', runAsUser, 1);
 
     const specs = resolveColors(props, this.replicas, this.maxReplicas, this.maxUnavailable);
+    this.trafficWeight = props.trafficWeight ?? 0;
+    validateRouting(props, specs, this.idleColor, this.trafficWeight);
     const labels = { name: this.name, partOf: props.partOf ?? this.name, component: props.component ?? 'server' };
 
     this.serviceAccount = new kplus.ServiceAccount(this, 'service-account', {
@@ -384,11 +541,32 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
     }
     this.colors = colors;
 
-    this.liveService = this.createService('live-service', this.name, this.activeColor, labels);
-    this.previewService = this.createService('preview-service', `${this.name}-preview`, this.idleColor, labels);
+    this.liveService = this.createService('live-service', this.name, this.activeColor, 'live', labels);
+    this.previewService = this.createService('preview-service', `${this.name}-preview`, this.idleColor, 'preview', labels);
 
-    if (props.ingress !== undefined) {
+    // A color scaled to 0 gets no Service: a Service without endpoints would hold `pulumi up` in the readiness await.
+    const colorServices: Partial<Record<Color, kplus.Service>> = {};
+    for (const color of COLORS) {
+      const resources = colors[color];
+      if (resources !== undefined && resources.replicas > 0) {
+        const service = this.createService(`${color}-service`, `${this.name}-${color}`, color, 'color', labels);
+        ApiObject.of(service).node.addDependency(resources.deployment);
+        colorServices[color] = service;
+      }
+    }
+    this.colorServices = colorServices;
+
+    const gateway = props.routing?.gateway;
+    if (props.ingress !== undefined && gateway !== undefined) {
+      this.route = this.createRoute(props.ingress.host, gateway, labels);
+    } else if (props.ingress !== undefined) {
       this.ingress = this.createIngress(props.ingress, labels);
+      // validateRouting made sure that above 0 the idle color is deployed and scaled up, so it has a Service.
+      const idle = colors[this.idleColor];
+      const idleService = colorServices[this.idleColor];
+      if (this.trafficWeight > 0 && idle !== undefined && idleService !== undefined) {
+        this.canaryIngress = this.createCanaryIngress(props.ingress, this.ingress, idle.deployment, idleService, labels);
+      }
     }
 
     // Traffic moves only once the color it moves to is ready: whoever applies these objects in dependency
@@ -543,14 +721,13 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
     return deployment;
   }
 
-  private createService(id: string, name: string, color: Color, labels: { name: string; partOf: string; component: string }): kplus.Service {
+  private createService(id: string, name: string, color: Color, role: ServiceRole, labels: { name: string; partOf: string; component: string }): kplus.Service {
+    const http = { name: HTTP_PORT_NAME, port: 80, targetPort: this.port };
     const service = new kplus.Service(this, id, {
-      metadata: { name, labels: appLabels(labels) },
+      metadata: { name, labels: { ...appLabels(role === 'color' ? { ...labels, color } : labels), [LABEL_SERVICE_ROLE]: role } },
       type: kplus.ServiceType.CLUSTER_IP,
-      ports: [
-        { name: HTTP_PORT_NAME, port: 80, targetPort: this.port },
-        { name: METRICS_PORT_NAME, port: this.metricsPort, targetPort: this.metricsPort },
-      ],
+      // Metrics only behind the live and preview Services, which select each pod exactly once between them.
+      ports: role === 'color' ? [http] : [http, { name: METRICS_PORT_NAME, port: this.metricsPort, targetPort: this.metricsPort }],
     });
     for (const [key, value] of Object.entries(selectorLabels(this.name, color))) {
       service.selectLabel(key, value);
@@ -559,19 +736,13 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
   }
 
   private createIngress(options: AppIngressOptions, labels: { name: string; partOf: string; component: string }): kplus.Ingress {
-    validateHost('ingress.host', options.host);
     const rateLimitRps = options.rateLimitRps ?? 20;
     const rateLimitConnections = options.rateLimitConnections ?? 50;
     requireInteger('ingress.rateLimitRps', rateLimitRps, 1);
     requireInteger('ingress.rateLimitConnections', rateLimitConnections, 1);
     const headers = new kplus.ConfigMap(this, 'security-headers', {
       metadata: { name: `${this.name}-security-headers`, labels: appLabels(labels) },
-      data: {
-        'X-Content-Type-Options': 'nosniff',
-        'X-Frame-Options': 'DENY',
-        'Referrer-Policy': 'strict-origin-when-cross-origin',
-        'Permissions-Policy': 'camera=(), microphone=(), geolocation=()',
-      },
+      data: { ...SECURITY_HEADERS },
     });
     const namespace = this.liveService.metadata.namespace;
     const ingress = new kplus.Ingress(this, 'ingress', {
@@ -593,6 +764,78 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
     });
     ingress.addHostRule(options.host, '/', kplus.IngressBackend.fromService(this.liveService, { port: 80 }), kplus.HttpIngressPathType.PREFIX);
     return ingress;
+  }
+
+  /**
+   * The ingress-nginx canary Ingress: same host, path, class and TLS as the main Ingress, sending `trafficWeight`
+   * percent of its requests to the idle color's Service. ingress-nginx ignores the other annotations on a canary
+   * and applies the main Ingress's (rate limits, headers); cert-manager's is left off so that one Certificate
+   * owns the TLS Secret.
+   */
+  private createCanaryIngress(
+    options: AppIngressOptions,
+    main: kplus.Ingress,
+    idleDeployment: ApiObject,
+    backend: kplus.Service,
+    labels: { name: string; partOf: string; component: string },
+  ): kplus.Ingress {
+    const canary = new kplus.Ingress(this, 'canary-ingress', {
+      metadata: {
+        name: `${this.name}-canary`,
+        labels: appLabels(labels),
+        annotations: {
+          'nginx.ingress.kubernetes.io/canary': 'true',
+          'nginx.ingress.kubernetes.io/canary-weight': String(this.trafficWeight),
+          // Pinned rather than left to the controller's default, so that the weight always reads as a percentage.
+          'nginx.ingress.kubernetes.io/canary-weight-total': '100',
+        },
+      },
+      className: options.className ?? 'nginx',
+      tls: [{ hosts: [options.host], secret: kplus.Secret.fromSecretName(this, 'canary-tls-secret', options.tlsSecretName ?? `${this.name}-tls`) }],
+    });
+    canary.addHostRule(options.host, '/', kplus.IngressBackend.fromService(backend, { port: 80 }), kplus.HttpIngressPathType.PREFIX);
+    // Requests move only once the idle color is ready, and a canary is only honoured beside its main Ingress.
+    ApiObject.of(canary).node.addDependency(idleDeployment, ApiObject.of(backend), ApiObject.of(main));
+    return canary;
+  }
+
+  /** The HTTPRoute: `host` on the Gateway, split between the color Services by `trafficWeight`. */
+  private createRoute(host: string, gateway: AppGatewayOptions, labels: { name: string; partOf: string; component: string }): ApiObject {
+    const split = trafficSplit(this.activeColor, this.trafficWeight);
+    const spec: HttpRouteSpec = {
+      parentRefs: [
+        {
+          group: 'gateway.networking.k8s.io',
+          kind: 'Gateway',
+          name: gateway.name,
+          ...(gateway.namespace !== undefined ? { namespace: gateway.namespace } : {}),
+          ...(gateway.sectionName !== undefined ? { sectionName: gateway.sectionName } : {}),
+        },
+      ],
+      hostnames: [host],
+      rules: [
+        {
+          matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+          filters: [{ type: 'ResponseHeaderModifier', responseHeaderModifier: { set: Object.entries(SECURITY_HEADERS).map(([name, value]) => ({ name, value })) } }],
+          backendRefs: split.map(({ color, weight }) => ({ group: '', kind: 'Service', name: `${this.name}-${color}`, port: 80, weight })),
+        },
+      ],
+    };
+    const route = new ApiObject(this, 'route', {
+      apiVersion: GATEWAY_API_VERSION,
+      kind: 'HTTPRoute',
+      metadata: { name: this.name, labels: appLabels(labels) },
+      spec,
+    });
+    // Requests move to a color only once it is ready: every backend's Deployment and Service come first.
+    for (const { color } of split) {
+      const resources = this.colors[color];
+      const service = this.colorServices[color];
+      if (resources !== undefined && service !== undefined) {
+        route.node.addDependency(resources.deployment, ApiObject.of(service));
+      }
+    }
+    return route;
   }
 }
 
@@ -641,6 +884,53 @@ function resolveColors(
     resolved[color] = { image, replicas: colorReplicas, env: spec.env ?? {} };
   }
   return resolved;
+}
+
+/** Validates the entry point and the weighted shift before any object exists. */
+function validateRouting(props: BlueGreenAppProps, specs: Partial<Record<Color, ResolvedColor>>, idleColor: Color, trafficWeight: number): void {
+  if (props.ingress !== undefined) {
+    validateHost('ingress.host', props.ingress.host);
+  }
+  const gateway = props.routing?.gateway;
+  if (gateway !== undefined) {
+    if (!isDnsLabel(gateway.name)) {
+      throw new Error(`routing.gateway.name: must be a lowercase DNS label (the name of a Gateway), got "${gateway.name}"; e.g. "public"`);
+    }
+    if (gateway.namespace !== undefined && !isDnsLabel(gateway.namespace)) {
+      throw new Error(`routing.gateway.namespace: must be a lowercase DNS label (a namespace), got "${gateway.namespace}"; e.g. "gateway-system", or leave it out for the app's namespace`);
+    }
+    if (gateway.sectionName !== undefined && !isDnsSubdomain(gateway.sectionName)) {
+      throw new Error(`routing.gateway.sectionName: must be a lowercase DNS subdomain (a listener of the Gateway), got "${gateway.sectionName}"; e.g. "https"`);
+    }
+    if (props.ingress === undefined) {
+      throw new Error(`routing.gateway: the HTTPRoute needs a hostname, got no ingress; set ingress.host, e.g. "app.example.com"`);
+    }
+  }
+  if (!Number.isInteger(trafficWeight) || trafficWeight < 0 || trafficWeight > 100) {
+    throw new Error(`trafficWeight: must be a whole percentage from 0 to 100, got ${trafficWeight}; shift in steps such as 5, 25, 50, 100`);
+  }
+  if (trafficWeight === 0) {
+    return;
+  }
+  if (props.ingress === undefined) {
+    throw new Error(
+      `trafficWeight: there is no public entry point to split, got trafficWeight=${trafficWeight} without ingress; ` +
+        `set ingress (an ingress-nginx canary, or an HTTPRoute with routing.gateway), or set trafficWeight to 0`,
+    );
+  }
+  const idle = specs[idleColor];
+  if (idle === undefined) {
+    throw new Error(
+      `trafficWeight: sends ${trafficWeight}% of requests to ${idleColor}, which is not deployed, got no ${idleColor}.image; ` +
+        `set ${idleColor}.image and run pulumi up first, then shift traffic`,
+    );
+  }
+  if (idle.replicas === 0) {
+    throw new Error(
+      `trafficWeight: sends ${trafficWeight}% of requests to ${idleColor}, which is scaled to 0, got ${idleColor}.replicas=0; ` +
+        `scale ${idleColor} up first (remove ${idleColor}.replicas), run pulumi up, then shift traffic`,
+    );
+  }
 }
 
 function requirePort(key: string, value: number): void {

@@ -13,3 +13,5 @@ export * from './slo';
 export * from './grafana-dashboard';
 export * from './monitoring-stack';
 export * from './validation';
+export * from './migration-job';
+export * from './cutover-gate';

@@ -33,3 +33,12 @@ export function appLabels(values: AppLabelValues): Record<string, string> {
 export function selectorLabels(name: string, color: Color): Record<string, string> {
   return { 'app.kubernetes.io/name': name, [LABEL_COLOR]: color };
 }
+
+/**
+ * Label that tells a Service's role: `live` (the active color), `preview` (the idle color) or `color` (one color,
+ * whichever is live; the backend of weighted shifts). Only `live` and `preview` Services expose the metrics port.
+ */
+export const LABEL_SERVICE_ROLE = 'cutover.dev/role';
+
+/** What a Service of a blue-green app is for; see {@link LABEL_SERVICE_ROLE}. */
+export type ServiceRole = 'live' | 'preview' | 'color';

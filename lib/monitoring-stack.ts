@@ -2,7 +2,7 @@ import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { COLORS, Color } from './color';
 import { DashboardPanel, GrafanaDashboard, SeriesColor } from './grafana-dashboard';
-import { LABEL_COLOR, appLabels } from './labels';
+import { LABEL_COLOR, LABEL_SERVICE_ROLE, appLabels } from './labels';
 import {
   AlertRule,
   CustomResourceMetadata,
@@ -238,7 +238,12 @@ export class MonitoringStack extends Construct {
     const metadata = (name: string): CustomResourceMetadata => ({ name, labels: { ...labels, ...monitoringLabels } });
     this.serviceMonitor = serviceMonitor(this, 'service-monitor', metadata(app.name), {
       // Both Services carry the same app labels; nothing else in the namespace carries this name.
-      selector: { matchLabels: { 'app.kubernetes.io/name': app.name, 'app.kubernetes.io/managed-by': 'cutover' } },
+      // The live and preview Services only: together they hold every pod of both colors exactly once (color
+      // Services and gate Services select the same pods again).
+      selector: {
+        matchLabels: { 'app.kubernetes.io/name': app.name, 'app.kubernetes.io/managed-by': 'cutover' },
+        matchExpressions: [{ key: LABEL_SERVICE_ROLE, operator: 'In', values: ['live', 'preview'] }],
+      },
       endpoints: [
         {
           port: METRICS_PORT,

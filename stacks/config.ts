@@ -604,6 +604,10 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   const gateValue = json('gate');
   const gate = gateValue !== undefined && checkShape('gate', gateValue, GATE_SHAPE, fail) ? (gateValue as GateConfig) : {};
   (gate.checks ?? []).forEach((check, index) => checkShape(`gate.checks[${index}]`, check, GATE_CHECK_SHAPE, fail));
+  const deployTimeoutSeconds = int('deployTimeoutSeconds', CONFIG_DEFAULTS.deployTimeoutSeconds, 30, 3600);
+  if (gate.timeoutSeconds !== undefined && Number.isInteger(gate.timeoutSeconds) && gate.timeoutSeconds >= deployTimeoutSeconds) {
+    fail('gate.timeoutSeconds', `must be shorter than deployTimeoutSeconds (${deployTimeoutSeconds}), so the gate reports its own failure`, gate.timeoutSeconds, 'lower it, or raise deployTimeoutSeconds');
+  }
   const migrationsValue = json('migrations');
   const migrations = migrationsValue !== undefined && checkShape('migrations', migrationsValue, MIGRATIONS_SHAPE, fail) ? (migrationsValue as MigrationsConfig) : {};
   if (migrations.expand !== undefined && (migrations.expand.image === undefined || migrations.expand.command === undefined)) {
@@ -666,7 +670,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     rateLimitRps: int('rateLimitRps', CONFIG_DEFAULTS.rateLimitRps, 1),
     drainSeconds: int('drainSeconds', CONFIG_DEFAULTS.drainSeconds, 0, 300),
     shutdownSeconds: int('shutdownSeconds', CONFIG_DEFAULTS.shutdownSeconds, 1, 600),
-    deployTimeoutSeconds: int('deployTimeoutSeconds', CONFIG_DEFAULTS.deployTimeoutSeconds, 30, 3600),
+    deployTimeoutSeconds,
     podSecurityVersion,
     ...(postgres !== undefined ? { postgres } : {}),
     ...(redis !== undefined ? { redis } : {}),

@@ -3,9 +3,11 @@ import { Construct } from 'constructs';
 import {
   BackupCredentials,
   BlueGreenApp,
+  CutoverGate,
   EnvironmentNamespace,
   IAppBackend,
   INetworkPeer,
+  MigrationJob,
   MonitoringStack,
   NamespaceQuota,
   NetworkPolicySet,
@@ -26,6 +28,10 @@ export interface Platform {
   readonly redis?: RedisCluster;
   readonly network: NetworkPolicySet;
   readonly monitoring: MonitoringStack;
+  /** What must pass before traffic moves to the active color; absent when `gate.enabled` is false. */
+  readonly gate?: CutoverGate;
+  /** The `expand` migration, when configured. */
+  readonly expand?: MigrationJob;
 }
 
 /**
@@ -64,6 +70,8 @@ export function buildPlatform(config: StackConfig): Platform {
     drainSeconds: config.drainSeconds,
     shutdownSeconds: config.shutdownSeconds,
     backends,
+    trafficWeight: config.trafficWeight,
+    routing: config.routing,
     ingress: {
       host: config.host,
       tlsSecretName: config.tlsSecretName,
@@ -73,21 +81,54 @@ export function buildPlatform(config: StackConfig): Platform {
     },
   });
   const monitoring = underKey('monitoring', () => createMonitoring(chart, config, web));
+  const expandStep = config.migrations.expand;
+  const expand =
+    expandStep !== undefined
+      ? underKey('migrations.expand', () => new MigrationJob(chart, 'migrate-expand', { app: web, phase: 'expand', image: expandStep.image, command: expandStep.command, backends }))
+      : undefined;
+  const gate = config.gate.enabled !== false ? underKey('gate', () => createGate(chart, config, web)) : undefined;
+  if (expand !== undefined) {
+    // Traffic moves after the gate, and the gate's smoke test runs against the migrated schema.
+    if (gate !== undefined) {
+      gate.after(expand);
+    } else {
+      expand.guard(web.liveService, web.previewService, ...(web.ingress !== undefined ? [web.ingress] : []));
+    }
+  }
   const dataTier: INetworkPeer[] = [...(postgres !== undefined ? [postgres] : []), ...(redis !== undefined ? [redis] : [])];
   const network = underKey('network', () => createNetwork(chart, config.network));
   for (const backend of dataTier) {
     network.allow(web).to(backend);
   }
   network.allowIngressController(web);
+  if (gate !== undefined) {
+    network.allow(gate).to(web);
+  }
+  if (expand !== undefined && postgres !== undefined) {
+    network.allow(expand).to(postgres);
+  }
   network.allowMonitoring(web, ...dataTier);
   if (config.network.internetEgress !== false) {
     network.allowInternetEgress(web);
   }
   // Policies first: no pod of the stack ever runs before the namespace is default-deny.
-  for (const workload of workloads(web, ...dataTier)) {
+  for (const workload of workloads(web, ...dataTier, ...(gate !== undefined ? [gate] : []), ...(expand !== undefined ? [expand] : []))) {
     workload.node.addDependency(network);
   }
-  return { app, chart, namespace, web, postgres, redis, network, monitoring };
+  return { app, chart, namespace, web, postgres, redis, network, monitoring, gate, expand };
+}
+
+/**
+ * The gate of the active color: its own Service (awaited for ready endpoints) and a smoke-test Job; the live and
+ * preview Services and the Ingress wait for it. Its Job gives up before `pulumi up` would.
+ */
+function createGate(chart: Chart, config: StackConfig, web: BlueGreenApp): CutoverGate {
+  return new CutoverGate(chart, 'gate', {
+    app: web,
+    image: config.gate.image,
+    checks: config.gate.checks,
+    activeDeadlineSeconds: config.gate.timeoutSeconds ?? Math.min(120, config.deployTimeoutSeconds - 10),
+  });
 }
 
 /** ServiceMonitor, alert and SLO rules, and the dashboard of the app: nothing in it depends on `activeColor`. */
@@ -107,7 +148,7 @@ function createMonitoring(chart: Chart, config: StackConfig, web: BlueGreenApp):
 }
 
 /** Kinds whose objects start pods, directly or through their operator. */
-const WORKLOAD_KINDS = new Set(['Deployment', 'Cluster', 'Pooler', 'RedisReplication', 'RedisSentinel', 'RedisCluster']);
+const WORKLOAD_KINDS = new Set(['Deployment', 'Job', 'Cluster', 'Pooler', 'RedisReplication', 'RedisSentinel', 'RedisCluster']);
 
 function workloads(...scopes: Construct[]): ApiObject[] {
   return scopes.flatMap((scope) => scope.node.findAll().filter((node): node is ApiObject => ApiObject.isApiObject(node) && WORKLOAD_KINDS.has(node.kind)));

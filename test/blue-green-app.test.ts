@@ -1,6 +1,6 @@
 import { App, ApiObject, Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { BlueGreenApp, BlueGreenAppProps, LABEL_COLOR, renderChart, restrictedViolations } from '../lib';
+import { BlueGreenApp, BlueGreenAppProps, LABEL_COLOR, LABEL_SERVICE_ROLE, Manifest, MonitoringStack, renderChart, restrictedViolations, trafficSplit } from '../lib';
 import { BASE_PROPS, find, names, renderApp } from './helpers';
 
 const ROUTING_KINDS = new Set(['Service', 'Ingress']);
@@ -19,6 +19,8 @@ describe('BlueGreenApp names and defaults', () => {
       'PodDisruptionBudget/web-blue',
       'PodDisruptionBudget/web-green',
       'Service/web',
+      'Service/web-blue',
+      'Service/web-green',
       'Service/web-preview',
       'ServiceAccount/web',
     ]);
@@ -295,5 +297,269 @@ describe('BlueGreenApp backends', () => {
         { name: 'CUTOVER_COLOR', value: color },
       ]);
     }
+  });
+});
+
+/** `Kind/name` of every object created, deleted or changed between two renders, sorted. */
+function changedObjects(before: readonly Manifest[], after: readonly Manifest[]): string[] {
+  const key = (m: Manifest): string => `${m.kind}/${m.metadata.name}`;
+  const rendered = (manifests: readonly Manifest[]): Map<string, string> => new Map(manifests.map((m) => [key(m), JSON.stringify(m)]));
+  const [a, b] = [rendered(before), rendered(after)];
+  return [...new Set([...a.keys(), ...b.keys()])].filter((name) => a.get(name) !== b.get(name)).sort();
+}
+
+function labelsOf(manifest: Manifest): Record<string, string> {
+  return (manifest.metadata.labels ?? {}) as Record<string, string>;
+}
+
+const GATEWAY: Partial<BlueGreenAppProps> = { routing: { gateway: { name: 'public', namespace: 'gateway-system', sectionName: 'https' } } };
+
+describe('BlueGreenApp color Services', () => {
+  it('gives each color a Service that selects only that color, on port 80 to http and no metrics port', () => {
+    const { manifests } = renderApp({ activeColor: 'green' });
+    for (const color of ['blue', 'green']) {
+      const service = find(manifests, 'Service', `web-${color}`);
+      expect(service.spec.selector).toEqual({ 'app.kubernetes.io/name': 'web', [LABEL_COLOR]: color });
+      expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 8080 }]);
+      expect(labelsOf(service)[LABEL_SERVICE_ROLE]).toBe('color');
+      expect(labelsOf(service)[LABEL_COLOR]).toBe(color);
+    }
+  });
+
+  it('labels the live and preview Services with their role', () => {
+    const { manifests } = renderApp();
+    expect(labelsOf(find(manifests, 'Service', 'web'))[LABEL_SERVICE_ROLE]).toBe('live');
+    expect(labelsOf(find(manifests, 'Service', 'web-preview'))[LABEL_SERVICE_ROLE]).toBe('preview');
+  });
+
+  it('has no color Service for a color scaled to 0 or not deployed', () => {
+    const scaled = renderApp({ green: { image: 'acme/web:1.1.0', replicas: 0 } });
+    expect(names(scaled.manifests)).not.toContain('Service/web-green');
+    expect(Object.keys(scaled.app.colorServices)).toEqual(['blue']);
+    expect(names(renderApp({ green: {} }).manifests)).not.toContain('Service/web-green');
+  });
+
+  it('makes each color Service depend on its Deployment', () => {
+    const { app } = renderApp();
+    for (const color of ['blue', 'green'] as const) {
+      expect(ApiObject.of(app.colorServices[color] as never).node.dependencies).toEqual([app.colors[color]?.deployment]);
+    }
+  });
+
+  it('never scrapes a pod twice: the ServiceMonitor scrapes exactly the live and preview Services', () => {
+    for (const overrides of [{}, { trafficWeight: 50 }, { ...GATEWAY, trafficWeight: 50 }]) {
+      const chart = new Chart(new App(), 'test', { namespace: 'web-test' });
+      const web = new BlueGreenApp(chart, 'app', { ...BASE_PROPS, ...overrides });
+      new MonitoringStack(chart, 'monitoring', { app: web });
+      const manifests = renderChart(chart).map((r) => r.manifest);
+      const monitor = find(manifests, 'ServiceMonitor', 'web').spec;
+      const scraped = manifests
+        .filter((m) => m.kind === 'Service')
+        .map((m) => m as Manifest & Record<string, any>)
+        .filter((service) => selects(monitor.selector, labelsOf(service)))
+        .filter((service) => service.spec.ports.some((port: { name: string }) => port.name === monitor.endpoints[0].port));
+      expect(scraped.map((s) => s.metadata.name).sort()).toEqual(['web', 'web-preview']);
+    }
+  });
+});
+
+/** Whether a Kubernetes label selector (matchLabels and matchExpressions) selects `labels`. */
+function selects(
+  selector: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> },
+  labels: Record<string, string>,
+): boolean {
+  const byLabel = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
+  const byExpression = (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+    switch (operator) {
+      case 'In':
+        return key in labels && values.includes(labels[key]);
+      case 'NotIn':
+        return !(key in labels) || !values.includes(labels[key]);
+      case 'Exists':
+        return key in labels;
+      default:
+        return !(key in labels);
+    }
+  });
+  return byLabel && byExpression;
+}
+
+describe('BlueGreenApp weighted shift with ingress-nginx', () => {
+  it('has no canary Ingress at weight 0 (the default)', () => {
+    const { app, manifests } = renderApp();
+    expect(app.trafficWeight).toBe(0);
+    expect(app.canaryIngress).toBeUndefined();
+    expect(names(manifests).filter((n) => n.startsWith('Ingress/'))).toEqual(['Ingress/web']);
+  });
+
+  for (const weight of [5, 25, 50, 100]) {
+    it(`sends ${weight}% to the idle color's Service through a canary Ingress on the same host, class and TLS`, () => {
+      const { manifests } = renderApp({ trafficWeight: weight });
+      const canary = find(manifests, 'Ingress', 'web-canary');
+      expect(canary.metadata.annotations).toEqual({
+        'nginx.ingress.kubernetes.io/canary': 'true',
+        'nginx.ingress.kubernetes.io/canary-weight': String(weight),
+        'nginx.ingress.kubernetes.io/canary-weight-total': '100',
+      });
+      expect(canary.spec.ingressClassName).toBe('nginx');
+      expect(canary.spec.tls).toEqual([{ hosts: ['web.example.com'], secretName: 'web-tls' }]);
+      expect(canary.spec.rules).toEqual([
+        { host: 'web.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web-green', port: { number: 80 } } } }] } },
+      ]);
+      expect(find(manifests, 'Ingress', 'web').spec.rules[0].http.paths[0].backend).toEqual({ service: { name: 'web', port: { number: 80 } } });
+    });
+  }
+
+  it('shifts to blue when green is live', () => {
+    const canary = find(renderApp({ activeColor: 'green', trafficWeight: 5 }).manifests, 'Ingress', 'web-canary');
+    expect(canary.spec.rules[0].http.paths[0].backend.service.name).toBe('web-blue');
+  });
+
+  it('makes the canary Ingress depend on the idle Deployment, its Service and the main Ingress', () => {
+    const { app } = renderApp({ trafficWeight: 5 });
+    const dependencies = ApiObject.of(app.canaryIngress as never).node.dependencies;
+    expect(dependencies).toContain(app.colors.green?.deployment);
+    expect(dependencies).toContain(ApiObject.of(app.colorServices.green as never));
+    expect(dependencies).toContain(ApiObject.of(app.ingress as never));
+  });
+
+  it('changes only the canary Ingress at each step of a shift: created, updated, then deleted with the cutover', () => {
+    const steps = [0, 5, 25, 50, 100].map((trafficWeight) => renderApp({ trafficWeight }).manifests);
+    for (let i = 1; i < steps.length; i++) {
+      expect(changedObjects(steps[i - 1], steps[i])).toEqual(['Ingress/web-canary']);
+    }
+    const done = renderApp({ activeColor: 'green', trafficWeight: 0 }).manifests;
+    expect(names(done)).not.toContain('Ingress/web-canary');
+    expect(changedObjects(steps[4], done)).toEqual(['Ingress/web-canary', 'Service/web', 'Service/web-preview']);
+  });
+
+  it('a cutover during a shift also moves the canary to the other color', () => {
+    const blue = renderApp({ activeColor: 'blue', trafficWeight: 25 }).manifests;
+    const green = renderApp({ activeColor: 'green', trafficWeight: 25 }).manifests;
+    expect(changedObjects(blue, green)).toEqual(['Ingress/web-canary', 'Service/web', 'Service/web-preview']);
+  });
+});
+
+describe('BlueGreenApp weighted shift with a Gateway API HTTPRoute', () => {
+  it('routes the host through an HTTPRoute on the Gateway, with no Ingress', () => {
+    const { app, manifests } = renderApp(GATEWAY);
+    expect(app.ingress).toBeUndefined();
+    expect(names(manifests).filter((n) => n.startsWith('Ingress/') || n === 'ConfigMap/web-security-headers')).toEqual([]);
+    const route = find(manifests, 'HTTPRoute', 'web');
+    expect(route.apiVersion).toBe('gateway.networking.k8s.io/v1');
+    expect(route.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'gateway-system', sectionName: 'https' }]);
+    expect(route.spec.hostnames).toEqual(['web.example.com']);
+    expect(route.spec.rules).toHaveLength(1);
+    expect(route.spec.rules[0].matches).toEqual([{ path: { type: 'PathPrefix', value: '/' } }]);
+    expect(route.spec.rules[0].filters[0].responseHeaderModifier.set).toContainEqual({ name: 'X-Content-Type-Options', value: 'nosniff' });
+    expect(route.spec.rules[0].backendRefs).toEqual([{ group: '', kind: 'Service', name: 'web-blue', port: 80, weight: 100 }]);
+    expect(find(manifests, 'Service', 'web').spec.selector[LABEL_COLOR]).toBe('blue');
+  });
+
+  it('leaves the Gateway namespace and listener out when not given', () => {
+    const route = find(renderApp({ routing: { gateway: { name: 'public' } } }).manifests, 'HTTPRoute', 'web');
+    expect(route.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public' }]);
+  });
+
+  const expected: Array<[number, Array<[string, number]>]> = [
+    [5, [['web-blue', 95], ['web-green', 5]]],
+    [25, [['web-blue', 75], ['web-green', 25]]],
+    [50, [['web-blue', 50], ['web-green', 50]]],
+    [100, [['web-green', 100]]],
+  ];
+  for (const [weight, backends] of expected) {
+    it(`weighs the color Services ${backends.map(([n, w]) => `${n}=${w}`).join(', ')} at trafficWeight ${weight}`, () => {
+      const route = find(renderApp({ ...GATEWAY, trafficWeight: weight }).manifests, 'HTTPRoute', 'web');
+      expect(route.spec.rules[0].backendRefs.map((b: { name: string; weight: number }) => [b.name, b.weight])).toEqual(backends);
+    });
+  }
+
+  it('changes only the HTTPRoute at each step of a shift, and nothing at all but the two Services when the shift completes', () => {
+    const steps = [0, 5, 25, 50, 100].map((trafficWeight) => renderApp({ ...GATEWAY, trafficWeight }).manifests);
+    for (let i = 1; i < steps.length; i++) {
+      expect(changedObjects(steps[i - 1], steps[i])).toEqual(['HTTPRoute/web']);
+    }
+    const done = renderApp({ ...GATEWAY, activeColor: 'green', trafficWeight: 0 }).manifests;
+    expect(changedObjects(steps[4], done)).toEqual(['Service/web', 'Service/web-preview']);
+  });
+
+  it('a cutover at weight 0 changes the two Services and moves the HTTPRoute to the new color', () => {
+    const blue = renderApp({ ...GATEWAY, activeColor: 'blue' }).manifests;
+    const green = renderApp({ ...GATEWAY, activeColor: 'green' }).manifests;
+    expect(changedObjects(blue, green)).toEqual(['HTTPRoute/web', 'Service/web', 'Service/web-preview']);
+    expect(find(green, 'HTTPRoute', 'web').spec.rules[0].backendRefs).toEqual([{ group: '', kind: 'Service', name: 'web-green', port: 80, weight: 100 }]);
+  });
+
+  it('makes the HTTPRoute depend on the Deployment and Service of every color it sends requests to', () => {
+    const shifting = renderApp({ ...GATEWAY, trafficWeight: 5 }).app;
+    const dependencies = (shifting.route as ApiObject).node.dependencies;
+    for (const color of ['blue', 'green'] as const) {
+      expect(dependencies).toContain(shifting.colors[color]?.deployment);
+      expect(dependencies).toContain(ApiObject.of(shifting.colorServices[color] as never));
+    }
+    const still = renderApp({ ...GATEWAY, green: { image: 'acme/web:1.1.0', replicas: 0 } }).app;
+    expect((still.route as ApiObject).node.dependencies).toEqual([still.colors.blue?.deployment, ApiObject.of(still.colorServices.blue as never)]);
+  });
+
+  it('splits the requests between the colors as a pure function, leaving out a color with no share', () => {
+    expect(trafficSplit('blue', 0)).toEqual([{ color: 'blue', weight: 100 }]);
+    expect(trafficSplit('green', 30)).toEqual([
+      { color: 'blue', weight: 30 },
+      { color: 'green', weight: 70 },
+    ]);
+    expect(trafficSplit('green', 100)).toEqual([{ color: 'blue', weight: 100 }]);
+  });
+});
+
+describe('BlueGreenApp weighted shift validation', () => {
+  const cases: Array<[string, Partial<BlueGreenAppProps>, string]> = [
+    ['a weight above 100', { trafficWeight: 101 }, 'trafficWeight: must be a whole percentage from 0 to 100, got 101; shift in steps such as 5, 25, 50, 100'],
+    ['a negative weight', { trafficWeight: -5 }, 'trafficWeight: must be a whole percentage from 0 to 100, got -5; shift in steps such as 5, 25, 50, 100'],
+    ['a fractional weight', { trafficWeight: 2.5 }, 'trafficWeight: must be a whole percentage from 0 to 100, got 2.5; shift in steps such as 5, 25, 50, 100'],
+    [
+      'a shift to a color with no image',
+      { green: {}, trafficWeight: 5 },
+      'trafficWeight: sends 5% of requests to green, which is not deployed, got no green.image; set green.image and run pulumi up first, then shift traffic',
+    ],
+    [
+      'a shift to a color scaled to 0',
+      { green: { image: 'acme/web:1.1.0', replicas: 0 }, trafficWeight: 25, ...GATEWAY },
+      'trafficWeight: sends 25% of requests to green, which is scaled to 0, got green.replicas=0; scale green up first (remove green.replicas), run pulumi up, then shift traffic',
+    ],
+    [
+      'a shift without an entry point',
+      { ingress: undefined, trafficWeight: 5 },
+      'trafficWeight: there is no public entry point to split, got trafficWeight=5 without ingress; set ingress (an ingress-nginx canary, or an HTTPRoute with routing.gateway), or set trafficWeight to 0',
+    ],
+    ['a Gateway name that is not a DNS label', { routing: { gateway: { name: 'Public_GW' } } }, 'routing.gateway.name: must be a lowercase DNS label (the name of a Gateway), got "Public_GW"; e.g. "public"'],
+    [
+      'a Gateway namespace that is not a DNS label',
+      { routing: { gateway: { name: 'public', namespace: 'gateway.system' } } },
+      'routing.gateway.namespace: must be a lowercase DNS label (a namespace), got "gateway.system"; e.g. "gateway-system", or leave it out for the app\'s namespace',
+    ],
+    [
+      'a listener name that is not a DNS subdomain',
+      { routing: { gateway: { name: 'public', sectionName: 'HTTPS' } } },
+      'routing.gateway.sectionName: must be a lowercase DNS subdomain (a listener of the Gateway), got "HTTPS"; e.g. "https"',
+    ],
+    ['a Gateway without a host', { ingress: undefined, ...GATEWAY }, 'routing.gateway: the HTTPRoute needs a hostname, got no ingress; set ingress.host, e.g. "app.example.com"'],
+    ['a Gateway host that is not a DNS name', { ingress: { host: 'web' }, ...GATEWAY }, 'ingress.host: is not a DNS name, got "web"; use a lowercase fully qualified name such as "app.example.com"'],
+  ];
+  for (const [what, overrides, message] of cases) {
+    it(`refuses ${what}`, () => {
+      expect(() => renderApp(overrides)).toThrow(message);
+    });
+  }
+
+  it('accepts the bounds 0 and 100, and a weight of 0 whatever the idle color', () => {
+    expect(() => renderApp({ trafficWeight: 100 })).not.toThrow();
+    expect(() => renderApp({ green: {}, trafficWeight: 0 })).not.toThrow();
+    expect(() => renderApp({ ingress: undefined, trafficWeight: 0 })).not.toThrow();
+  });
+
+  it('renders nothing when the shift is refused', () => {
+    const chart = new Chart(new App(), 'test');
+    expect(() => new BlueGreenApp(chart, 'app', { ...BASE_PROPS, green: {}, trafficWeight: 5 })).toThrow();
+    expect(renderChart(chart)).toEqual([]);
   });
 });

@@ -29,6 +29,7 @@ describe('Pulumi program under mocks', () => {
       'kubernetes:autoscaling/v2:HorizontalPodAutoscaler::web-prod/web-blue',
       'kubernetes:autoscaling/v2:HorizontalPodAutoscaler::web-prod/web-green',
       'kubernetes:barmancloud.cnpg.io/v1:ObjectStore::web-prod/web-db-backups',
+      'kubernetes:batch/v1:Job::web-prod/web-gate-blue',
       'kubernetes:core/v1:ConfigMap::web-prod/web-dashboard',
       'kubernetes:core/v1:ConfigMap::web-prod/web-security-headers',
       'kubernetes:core/v1:ConfigMap::web-prod/web-settings',
@@ -36,6 +37,9 @@ describe('Pulumi program under mocks', () => {
       'kubernetes:core/v1:Namespace::web-prod',
       'kubernetes:core/v1:ResourceQuota::web-prod/compute',
       'kubernetes:core/v1:Service::web-prod/web',
+      'kubernetes:core/v1:Service::web-prod/web-blue',
+      'kubernetes:core/v1:Service::web-prod/web-gate-blue',
+      'kubernetes:core/v1:Service::web-prod/web-green',
       'kubernetes:core/v1:Service::web-prod/web-preview',
       'kubernetes:core/v1:ServiceAccount::web-prod/web',
       'kubernetes:monitoring.coreos.com/v1:PodMonitor::web-prod/web-db',
@@ -53,6 +57,7 @@ describe('Pulumi program under mocks', () => {
       'kubernetes:networking.k8s.io/v1:NetworkPolicy::web-prod/web-cache-sentinel',
       'kubernetes:networking.k8s.io/v1:NetworkPolicy::web-prod/web-db',
       'kubernetes:networking.k8s.io/v1:NetworkPolicy::web-prod/web-db-pooler-rw',
+      'kubernetes:networking.k8s.io/v1:NetworkPolicy::web-prod/web-gate',
       'kubernetes:policy/v1:PodDisruptionBudget::web-prod/web-blue',
       'kubernetes:policy/v1:PodDisruptionBudget::web-prod/web-db-pooler-rw',
       'kubernetes:policy/v1:PodDisruptionBudget::web-prod/web-green',
@@ -84,8 +89,8 @@ describe('Pulumi program under mocks', () => {
     const { registered, urns } = await deploy(readStackFile(`${__dirname}/..`, 'prod'), 'prod');
     const defaultDeny = urns.get('networking.k8s.io/v1/NetworkPolicy/web-prod/default-deny') as string;
     expect(defaultDeny).toBeDefined();
-    const workloads = registered.filter((r) => /:(Deployment|Cluster|Pooler|RedisReplication|RedisSentinel)$/.test(r.type));
-    expect(workloads).toHaveLength(6);
+    const workloads = registered.filter((r) => /:(Deployment|Job|Cluster|Pooler|RedisReplication|RedisSentinel)$/.test(r.type));
+    expect(workloads).toHaveLength(7);
     for (const workload of workloads) {
       expect(workload.dependencies, workload.name).toContain(defaultDeny);
     }

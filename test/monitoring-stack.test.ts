@@ -156,8 +156,12 @@ describe('MonitoringStack scraping', () => {
     const { manifests } = renderMonitoring();
     const monitor = find(manifests, 'ServiceMonitor', 'web');
     const services = manifests.filter((m) => m.kind === 'Service');
-    const selected = services.filter((service) =>
-      Object.entries(monitor.spec.selector.matchLabels as Record<string, string>).every(([key, value]) => labelsOf(service)[key] === value),
+    const selector = monitor.spec.selector as { matchLabels: Record<string, string>; matchExpressions: { key: string; operator: string; values: string[] }[] };
+    expect(selector.matchExpressions.every((e) => e.operator === 'In')).toBe(true);
+    const selected = services.filter(
+      (service) =>
+        Object.entries(selector.matchLabels).every(([key, value]) => labelsOf(service)[key] === value) &&
+        selector.matchExpressions.every((e) => e.values.includes(labelsOf(service)[e.key])),
     );
     expect(selected.map((s) => s.metadata.name).sort()).toEqual(['web', 'web-preview']);
     for (const service of selected) {

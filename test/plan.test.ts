@@ -16,7 +16,7 @@ const service = (name: string, color: string): Manifest =>
   ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'ns' }, spec: { selector: { 'cutover.dev/color': color }, ports: [{ port: 80 }] } }) as Manifest;
 
 describe('planStack', () => {
-  it('shows the live color, both colors and exactly the two Service selectors a prod flip changes', () => {
+  it('shows the live color, both colors, the two Service selectors a prod flip changes and the gate it runs', () => {
     const result = planStack(readStackFile(ROOT, 'prod'), 'prod');
     expect(result.colors).toEqual([
       { color: 'blue', live: true, image: 'registry.example.com/acme/web:1.4.2', replicas: 3, maxReplicas: 10 },
@@ -25,8 +25,13 @@ describe('planStack', () => {
     expect(result.flip).toEqual({
       to: 'green',
       changes: [
+        // The gate is per target color: blue's goes, green's runs before the Services move.
+        { object: 'Service web-prod/web-gate-blue', action: 'delete', fields: [] },
+        { object: 'Job web-prod/web-gate-blue', action: 'delete', fields: [] },
         { object: 'Service web-prod/web-preview', action: 'update', fields: [{ path: 'spec.selector["cutover.dev/color"]', before: 'green', after: 'blue' }] },
         { object: 'Service web-prod/web', action: 'update', fields: [{ path: 'spec.selector["cutover.dev/color"]', before: 'blue', after: 'green' }] },
+        { object: 'Service web-prod/web-gate-green', action: 'create', fields: [] },
+        { object: 'Job web-prod/web-gate-green', action: 'create', fields: [] },
       ],
     });
   });
@@ -72,7 +77,7 @@ describe('npm run plan', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(formatPlan(planStack(applyOverrides(readStackFile(ROOT, 'prod'), ['activeColor=green']), 'prod')));
     expect(result.stdout).toContain('Live color: green');
-    expect(result.stdout).toContain('Flipping activeColor to blue would change 2 objects:');
+    expect(result.stdout).toContain('Flipping activeColor to blue would change 6 objects:');
     expect(result.stdout).toContain('  ~ Service web-prod/web\n      spec.selector["cutover.dev/color"]: green -> blue');
   });
 

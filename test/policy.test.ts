@@ -507,6 +507,7 @@ describe('pods-selected-by-network-policy', () => {
       'Cluster web-prod/web-db spec',
       'Deployment web-prod/web-blue spec.template',
       'Deployment web-prod/web-green spec.template',
+      'Job web-prod/web-gate-blue spec.template',
       'Pooler web-prod/web-db-pooler-rw spec.template',
       'RedisReplication web-prod/web-cache spec',
       'RedisSentinel web-prod/web-cache spec',
@@ -528,6 +529,7 @@ describe('pods-selected-by-network-policy', () => {
       policy('db', 'web-prod', { matchExpressions: [{ key: 'cnpg.io/cluster', operator: 'Exists' }] }),
       policy('pooler', 'web-prod', { matchLabels: { 'cnpg.io/poolerName': 'web-db-pooler-rw' } }),
       policy('cache', 'web-prod', { matchExpressions: [{ key: 'app', operator: 'In', values: ['web-cache', 'web-cache-sentinel'] }] }),
+      policy('gate', 'web-prod', { matchLabels: { 'app.kubernetes.io/component': 'cutover-gate' } }),
     ];
     expect(networkPolicyViolations(objects).map((v) => v.message.split(':')[0])).toEqual(['Deployment web-prod/web-green spec.template']);
   });
@@ -628,6 +630,7 @@ describe('the shipped stacks under the pack', () => {
           `images-pinned-by-digest: Cluster web-${stack}/web-db`,
           `images-pinned-by-digest: Deployment web-${stack}/web-blue`,
           `images-pinned-by-digest: Deployment web-${stack}/web-green`,
+          `images-pinned-by-digest: Job web-${stack}/web-gate-blue`,
           `images-pinned-by-digest: RedisReplication web-${stack}/web-cache`,
           `images-pinned-by-digest: RedisSentinel web-${stack}/web-cache`,
         ].sort(),

@@ -121,10 +121,14 @@ describe('blue-green on a real control plane', () => {
     expect(denied.stderr).toContain('violates PodSecurity "restricted');
   });
 
-  it('2. cutover: the preview updates only routing objects, traffic moves to green without a gap', async () => {
+  it('2. cutover: the preview updates only routing objects (and runs the gate of green), traffic moves to green without a gap', async () => {
     await stack.set('activeColor', 'green');
     const steps = (await stack.previewSteps()).filter((s) => s.op !== 'same');
     expect(steps.map((s) => `${s.op} ${s.type} ${s.name}`).sort()).toEqual([
+      `create kubernetes:batch/v1:Job ${NAMESPACE}/${APP}-gate-green`,
+      `create kubernetes:core/v1:Service ${NAMESPACE}/${APP}-gate-green`,
+      `delete kubernetes:batch/v1:Job ${NAMESPACE}/${APP}-gate-blue`,
+      `delete kubernetes:core/v1:Service ${NAMESPACE}/${APP}-gate-blue`,
       `update kubernetes:core/v1:Service ${NAMESPACE}/${APP}`,
       `update kubernetes:core/v1:Service ${NAMESPACE}/${APP}-preview`,
     ]);
