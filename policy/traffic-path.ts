@@ -20,8 +20,19 @@ const WORKLOAD_KINDS: readonly (readonly [string, string])[] = [
 ];
 
 /** `namespace/name` of every Service an Ingress routes to. */
+interface HttpRouteSpec {
+  readonly rules?: readonly { readonly backendRefs?: readonly { readonly kind?: string; readonly name?: string; readonly namespace?: string }[] }[];
+}
+
 function routedServices(objects: readonly PolicyObject[]): Set<string> {
   const routed = new Set<string>();
+  for (const route of objects.filter((object) => isKind(object, 'gateway.networking.k8s.io/v1', 'HTTPRoute'))) {
+    for (const backend of (specOf<HttpRouteSpec>(route).rules ?? []).flatMap((rule) => rule.backendRefs ?? [])) {
+      if (backend.name !== undefined && (backend.kind ?? 'Service') === 'Service') {
+        routed.add(`${backend.namespace ?? namespaceOf(route)}/${backend.name}`);
+      }
+    }
+  }
   for (const ingress of objects.filter((object) => isKind(object, 'networking.k8s.io/v1', 'Ingress'))) {
     const spec = specOf<IngressSpec>(ingress);
     const backends = [spec.defaultBackend, ...(spec.rules ?? []).flatMap((rule) => (rule.http?.paths ?? []).map((path) => path.backend))];
@@ -49,11 +60,11 @@ function routedServices(objects: readonly PolicyObject[]): Set<string> {
 export function trafficPath(objects: readonly PolicyObject[]): { readonly object: PolicyObject; readonly why: string }[] {
   const routed = routedServices(objects);
   return objects.flatMap((object) => {
-    if (isKind(object, 'networking.k8s.io/v1', 'Ingress')) {
+    if (isKind(object, 'networking.k8s.io/v1', 'Ingress') || isKind(object, 'gateway.networking.k8s.io/v1', 'HTTPRoute')) {
       return [{ object, why: 'traffic enters through it' }];
     }
     if (isKind(object, 'v1', 'Service') && routed.has(`${namespaceOf(object)}/${metadataOf(object).name ?? ''}`)) {
-      return [{ object, why: 'an Ingress routes to it' }];
+      return [{ object, why: 'an Ingress or HTTPRoute routes to it' }];
     }
     if (WORKLOAD_KINDS.some(([apiVersion, kind]) => isKind(object, apiVersion, kind))) {
       return [{ object, why: 'its pods receive traffic once the live Service selects them' }];

@@ -549,6 +549,17 @@ describe('no-skip-await-in-traffic-path', () => {
     ]);
   });
 
+  it('with Gateway API routing, puts the HTTPRoute and the color Services it routes to in the traffic path', () => {
+    const objects = appObjects({ routing: { gateway: { name: 'public', namespace: 'gateways' } }, trafficWeight: 25 });
+    expect(trafficPath(objects).map(({ object }) => describeObject(object)).sort()).toEqual([
+      'Deployment web-test/web-blue',
+      'Deployment web-test/web-green',
+      'HTTPRoute web-test/web',
+      'Service web-test/web-blue',
+      'Service web-test/web-green',
+    ]);
+  });
+
   it('passes the preview Service marked skipAwait, as the bridge marks it', () => {
     const objects = appObjects();
     expect(byName(objects, 'Service', 'web-preview').props.metadata.annotations[SKIP_AWAIT]).toBe('true');
@@ -562,7 +573,7 @@ describe('no-skip-await-in-traffic-path', () => {
       {
         urn: 'urn:pulumi:test::cutover::kubernetes:core/v1:Service::web-test/web',
         message:
-          "Service web-test/web: is in the traffic path (an Ingress routes to it) but skips the provider's readiness await, got pulumi.com/skipAwait=true; " +
+          "Service web-test/web: is in the traffic path (an Ingress or HTTPRoute routes to it) but skips the provider's readiness await, got pulumi.com/skipAwait=true; " +
           'remove the annotation; only Services no Ingress routes to (the preview Service) may skip it',
       },
     ]);

@@ -115,8 +115,11 @@ describe('gates, migrations and weighted shifts on a real control plane', () => 
   it('3. a failing smoke test stops the cutover: the live Service stays on blue and the error names the gate', async () => {
     await stack.set('gate.image', `${GATE_IMAGE}-fail`);
     const result = await stack.up();
-    expectFailedNaming(result, `${NAMESPACE}/${APP}-gate-green`, 'FAIL: simulated failure');
+    expectFailedNaming(result, `${NAMESPACE}/${APP}-gate-green`, 'BackoffLimitExceeded');
     expect(await liveColor()).toBe('blue');
+    // What the smoke test printed is in its pod's termination message (FallbackToLogsOnError), where the runbook
+    // (docs/gates.md) sends the reader: `kubectl logs job/web-gate-green` on a real cluster.
+    expect(kubectl(['get', 'pods', '-l', 'job-name=web-gate-green', '-o', 'jsonpath={.items[*].status.containerStatuses[*].state.terminated.message}'])).toContain('FAIL');
     // A passing smoke test lets the same cutover through.
     await stack.set('gate.image', GATE_IMAGE);
     expectSucceeded(await stack.up());
@@ -129,7 +132,7 @@ describe('gates, migrations and weighted shifts on a real control plane', () => 
     await stack.set('migrations.expand.image', `${MIGRATE_IMAGE}:1.1.0-fail`);
     await stack.set('activeColor', 'blue');
     const failed = await stack.up();
-    expectFailedNaming(failed, `${APP}-migrate-expand-`, 'FAIL: simulated failure');
+    expectFailedNaming(failed, `${APP}-migrate-expand-`, 'BackoffLimitExceeded');
     expect(await liveColor()).toBe('green');
     // Back to the migration that succeeded: the same Job as before (same uid), not run again, and blue goes live.
     await stack.set('migrations.expand.image', `${MIGRATE_IMAGE}:1.0.0`);

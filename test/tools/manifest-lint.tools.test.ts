@@ -417,6 +417,7 @@ describe('kube-score on the rendered stacks', () => {
     expect(without.filter((f) => f.check === 'container-image-pull-policy').map((f) => `${f.kind}/${f.name}`).sort()).toEqual([
       'Deployment/web-blue',
       'Deployment/web-green',
+      'Job/web-gate-blue',
     ]);
   });
 });
