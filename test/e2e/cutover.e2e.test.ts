@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderChart } from '../../lib';
 import { EndpointWatcher, KubeClient, LOCAL_IMAGE, LocalStack, clusterUp, installCrds, localStackConfig, parseUrn, podColor, runCommand, toolchainEnv } from '../../scripts/local';
+import { expectSucceeded, waitFor } from './helpers';
 import { parseStackConfig } from '../../stacks/config';
 import { buildPlatform } from '../../stacks/platform';
 import { toRawConfig } from '../../stacks/stack-file';
@@ -39,19 +40,6 @@ async function serviceSelectorColor(name: string): Promise<string | undefined> {
 /** Colors of the pods behind a Service's ready endpoints. */
 async function endpointColors(service: string): Promise<string[]> {
   return [...new Set((await kube.readyEndpointPods(NAMESPACE, service)).map((pod) => podColor(pod, APP)))];
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, seconds = 60): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out after ${seconds}s waiting for ${what}`);
-}
-
-function expectSucceeded(result: { code: number | null; stdout: string; stderr: string }): void {
-  expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
 }
 
 beforeAll(async () => {

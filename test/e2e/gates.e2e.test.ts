@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient, LocalStack, clusterUp, installCrds, localStackConfig, toolchainEnv } from '../../scripts/local';
+import { expectSucceeded, waitFor } from './helpers';
 import { CRD_DIRECTORY, CRD_FILES } from '../crd-schema';
 
 const APP = 'web';
@@ -37,18 +38,6 @@ function kubectl(args: readonly string[]): string {
   return execFileSync('kubectl', ['-n', NAMESPACE, ...args], { env: stack.env, encoding: 'utf8' });
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, seconds = 60): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out after ${seconds}s waiting for ${what}`);
-}
-
-function expectSucceeded(result: { code: number | null; stdout: string; stderr: string }): void {
-  expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
-}
 
 function expectFailedNaming(result: { code: number | null; stdout: string; stderr: string }, ...needles: string[]): void {
   expect(result.code, result.stdout).not.toBe(0);
