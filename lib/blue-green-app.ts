@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { COLORS, Color, otherColor } from './color';
 import { ImageRef } from './image';
 import { LABEL_COLOR, LABEL_SERVICE_ROLE, ServiceRole, appLabels, selectorLabels } from './labels';
@@ -595,6 +595,14 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
         },
       ],
     };
+  }
+
+  /**
+   * The objects that decide where requests go: the live and preview Services, the Ingress, the canary Ingress and
+   * the HTTPRoute (those that exist). Whatever must hold before traffic moves (a gate, a migration) guards these.
+   */
+  public get routingObjects(): IConstruct[] {
+    return [this.liveService, this.previewService, this.ingress, this.canaryIngress, this.route].filter((o): o is NonNullable<typeof o> => o !== undefined);
   }
 
   private createDeployment(

@@ -234,7 +234,7 @@ export class CutoverGate extends Construct implements INetworkPeer {
     });
     this.job.node.addDependency(this.service, target.deployment);
 
-    this.guard(...[app.liveService, app.previewService, ...(app.ingress !== undefined ? [app.ingress] : [])]);
+    this.guard(...app.routingObjects);
   }
 
   /**

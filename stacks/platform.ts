@@ -92,7 +92,7 @@ export function buildPlatform(config: StackConfig): Platform {
     if (gate !== undefined) {
       gate.after(expand);
     } else {
-      expand.guard(web.liveService, web.previewService, ...(web.ingress !== undefined ? [web.ingress] : []));
+      expand.guard(...web.routingObjects);
     }
   }
   const dataTier: INetworkPeer[] = [...(postgres !== undefined ? [postgres] : []), ...(redis !== undefined ? [redis] : [])];

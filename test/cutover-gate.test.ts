@@ -391,3 +391,20 @@ describe('gateScript against a local HTTP server', () => {
     expect(result.stdout.split('\n')[2]).toBe("ok   GET /it's -> 200");
   });
 });
+
+describe('CutoverGate guards every routing object', () => {
+  it('makes the canary Ingress and the HTTPRoute wait for the gate too', () => {
+    for (const routing of [undefined, { gateway: { name: 'public' } }]) {
+      const chart = new Chart(new App(), 'routing', { namespace: 'shop' });
+      const app = new BlueGreenApp(chart, 'app', { ...BASE_PROPS, trafficWeight: 25, routing });
+      const gate = new CutoverGate(chart, 'gate', { app });
+      const guarded = app.routingObjects;
+      expect(guarded.length).toBeGreaterThanOrEqual(3);
+      expect(guarded).toContain(routing === undefined ? app.canaryIngress : app.route);
+      for (const object of guarded) {
+        const dependencies = ApiObject.of(object).node.dependencies;
+        expect(dependencies, object.node.path).toContain(gate.job);
+      }
+    }
+  });
+});
