@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, clusterUp, installCrds, toolchainEnv } from '../../scripts/local';
-import { CRD_DIRECTORY, CRD_FILES } from '../crd-schema';
+import { ROOT } from '../../scripts/local';
+import { readyCluster } from './helpers';
 
 let env: Record<string, string>;
 
@@ -16,9 +16,8 @@ function kubectl(args: readonly string[], input?: string) {
 }
 
 beforeAll(() => {
-  env = toolchainEnv();
-  env.KUBECONFIG = clusterUp(env);
-  installCrds(env, env.KUBECONFIG, CRD_FILES.map((file) => join(CRD_DIRECTORY, file)));
+  const cluster = readyCluster();
+  env = { ...cluster.env, KUBECONFIG: cluster.kubeconfig };
 }, 600_000);
 
 describe('custom resources on the real API server', () => {

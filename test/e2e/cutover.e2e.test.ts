@@ -1,15 +1,13 @@
 // End to end on a real control plane (kube-apiserver, controller-manager, scheduler, etcd, kwok nodes)
 // driven by the real Pulumi CLI and Kubernetes provider. The steps share one stack and run in order.
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderChart } from '../../lib';
-import { EndpointWatcher, KubeClient, LOCAL_IMAGE, LocalStack, clusterUp, installCrds, localStackConfig, parseUrn, podColor, runCommand, toolchainEnv } from '../../scripts/local';
-import { expectSucceeded, waitFor } from './helpers';
+import { EndpointWatcher, KubeClient, LOCAL_IMAGE, LocalStack, localStackConfig, parseUrn, podColor, runCommand } from '../../scripts/local';
+import { deleteNamespace, expectSucceeded, readyCluster, waitFor } from './helpers';
 import { parseStackConfig } from '../../stacks/config';
 import { buildPlatform } from '../../stacks/platform';
 import { toRawConfig } from '../../stacks/stack-file';
-import { CRD_DIRECTORY, CRD_FILES } from '../crd-schema';
 
 const APP = 'web';
 const NAMESPACE = 'web-e2e';
@@ -43,13 +41,11 @@ async function endpointColors(service: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  env = toolchainEnv();
-  const kubeconfig = clusterUp(env);
+  const cluster = readyCluster();
+  env = cluster.env;
+  const kubeconfig = cluster.kubeconfig;
   kube = new KubeClient(kubeconfig);
-  // The stack renders a ServiceMonitor and a PrometheusRule: their CRDs must exist.
-  installCrds(env, kubeconfig, CRD_FILES.map((file) => join(CRD_DIRECTORY, file)));
-  // A run that died half-way (or a cluster restarted from its etcd data) may have left the namespace behind.
-  execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'namespace', NAMESPACE, '--ignore-not-found', '--wait', '--timeout=120s'], { env, stdio: 'inherit' });
+  deleteNamespace(env, kubeconfig, NAMESPACE);
   stack = new LocalStack('e2e', env, kubeconfig);
   await stack.init(
     localStackConfig(NAMESPACE, { 'cutover:deployTimeoutSeconds': TIMEOUT_SECONDS, 'cutover:drainSeconds': 2, 'cutover:shutdownSeconds': 5 }),

@@ -3,11 +3,9 @@
 // changes only routing objects. kwok fails Job pods whose image is tagged `*-fail` and makes pods annotated
 // `cutover.test/unready: "true"` stop being ready (scripts/cluster.d/stages.yaml).
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeClient, LocalStack, clusterUp, installCrds, localStackConfig, toolchainEnv } from '../../scripts/local';
-import { expectSucceeded, waitFor } from './helpers';
-import { CRD_DIRECTORY, CRD_FILES } from '../crd-schema';
+import { KubeClient, LocalStack, localStackConfig } from '../../scripts/local';
+import { deleteNamespace, expectSucceeded, readyCluster, waitFor } from './helpers';
 
 const APP = 'web';
 const NAMESPACE = 'web-gates';
@@ -47,11 +45,11 @@ function expectFailedNaming(result: { code: number | null; stdout: string; stder
 }
 
 beforeAll(async () => {
-  env = toolchainEnv();
-  const kubeconfig = clusterUp(env);
+  const cluster = readyCluster();
+  env = cluster.env;
+  const kubeconfig = cluster.kubeconfig;
   kube = new KubeClient(kubeconfig);
-  installCrds(env, kubeconfig, CRD_FILES.map((file) => join(CRD_DIRECTORY, file)));
-  execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'namespace', NAMESPACE, '--ignore-not-found', '--wait', '--timeout=120s'], { env, stdio: 'inherit' });
+  deleteNamespace(env, kubeconfig, NAMESPACE);
   stack = new LocalStack('gates', env, kubeconfig);
   await stack.init(
     localStackConfig(NAMESPACE, {

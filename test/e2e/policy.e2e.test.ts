@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalStack, ROOT, clusterUp, installCrds, localStackConfig, toolchainEnv } from '../../scripts/local';
-import { CRD_DIRECTORY, CRD_FILES } from '../crd-schema';
+import { LocalStack, ROOT, localStackConfig } from '../../scripts/local';
+import { readyCluster } from './helpers';
 
 /** The stack policies of the pack: each must have run (passed or failed) in every preview. */
 const STACK_POLICIES = ['disruption-budget-for-replicated-workloads', 'no-skip-await-in-traffic-path', 'pods-selected-by-network-policy'];
@@ -78,10 +78,8 @@ function shippedConfig(stack: 'prod' | 'staging', ns: string): Record<string, un
 }
 
 beforeAll(() => {
-  env = toolchainEnv();
-  kubeconfig = clusterUp(env);
-  // Previews of the data tier and monitoring resources need their CRDs.
-  installCrds(env, kubeconfig, CRD_FILES.map((file) => join(CRD_DIRECTORY, file)));
+  // Previews of the data tier and monitoring resources need their CRDs: readyCluster installs them.
+  ({ env, kubeconfig } = readyCluster());
 }, 1800_000);
 
 afterAll(async () => {
