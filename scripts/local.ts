@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 
 export const ROOT = resolve(__dirname, '..');
 
@@ -38,6 +38,47 @@ export function installCrds(env: Record<string, string>, kubeconfig: string, fil
     execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '-f', file], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   }
   execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  waitForQuotaController(env, kubeconfig, files.flatMap(crdResources));
+}
+
+/** `<plural>.<group>` of every CustomResourceDefinition in a file. */
+function crdResources(file: string): string[] {
+  return parseAllDocuments(readFileSync(file, 'utf8'))
+    .map((doc) => doc.toJSON() as { kind?: string; spec?: { group?: string; names?: { plural?: string } } } | null)
+    .filter((crd) => crd?.kind === 'CustomResourceDefinition' && crd.spec?.group !== undefined && crd.spec.names?.plural !== undefined)
+    .map((crd) => `${crd?.spec?.names?.plural}.${crd?.spec?.group}`);
+}
+
+/**
+ * Waits until the controller-manager's quota controller counts the new custom resources. Until then it holds its
+ * workers while it starts watching them, no new ResourceQuota gets a status, and the API server refuses every pod
+ * in a namespace with a quota (each stack's namespace has one): the ReplicaSet controller backs off, and a first
+ * `pulumi up` right after the CRDs were installed could time out. A probe quota that counts the custom resources
+ * has its usage filled in only once the controller is past that: on a cold cluster (2 cores) about 5 minutes.
+ */
+function waitForQuotaController(env: Record<string, string>, kubeconfig: string, resources: readonly string[]): void {
+  const namespace = 'cutover-quota-check';
+  const kubectl = (args: readonly string[], input?: string): string =>
+    execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { env, encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'inherit'] });
+  kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait', '--timeout=120s']);
+  const hard: Record<string, string> = { pods: '1', ...Object.fromEntries(resources.map((resource) => [`count/${resource}`, '100'])) };
+  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+    { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'probe', namespace }, spec: { hard } },
+  ] }));
+  const started = Date.now();
+  let missing: string[] = Object.keys(hard);
+  while (Date.now() - started < 600_000) {
+    const used = (JSON.parse(kubectl(['-n', namespace, 'get', 'resourcequota', 'probe', '-o', 'json'])) as { status?: { used?: Record<string, string> } }).status?.used ?? {};
+    missing = Object.keys(hard).filter((key) => used[key] === undefined);
+    if (missing.length === 0) {
+      kubectl(['delete', 'namespace', namespace, '--wait=false']);
+      process.stderr.write(`[cluster] quota controller counts ${resources.length} custom resources after ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+      return;
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+  }
+  throw new Error(`the quota controller did not count ${missing.join(', ')} within 600s of the CRDs being installed; see kwokctl logs kube-controller-manager`);
 }
 
 export interface CommandResult {

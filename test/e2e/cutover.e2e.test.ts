@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderChart } from '../../lib';
 import { EndpointWatcher, KubeClient, LOCAL_IMAGE, LocalStack, localStackConfig, parseUrn, podColor, runCommand } from '../../scripts/local';
-import { deleteNamespace, expectSucceeded, readyCluster, waitFor } from './helpers';
+import { deleteNamespace, expectSucceeded, namespaceDiagnostics, readyCluster, waitFor } from './helpers';
 import { parseStackConfig } from '../../stacks/config';
 import { buildPlatform } from '../../stacks/platform';
 import { toRawConfig } from '../../stacks/stack-file';
@@ -19,6 +19,9 @@ const TIMEOUT_SECONDS = 45;
 let stack: LocalStack;
 let kube: KubeClient;
 let env: Record<string, string>;
+let kubeconfig: string;
+/** The namespace's workloads and events, for the message of a failed update. */
+const diagnose = (): string => namespaceDiagnostics(env, kubeconfig, NAMESPACE);
 const timings: Record<string, number> = {};
 
 type Item = { metadata: { name: string; labels?: Record<string, string> }; status?: Record<string, any>; spec?: Record<string, any> };
@@ -43,7 +46,7 @@ async function endpointColors(service: string): Promise<string[]> {
 beforeAll(async () => {
   const cluster = readyCluster();
   env = cluster.env;
-  const kubeconfig = cluster.kubeconfig;
+  kubeconfig = cluster.kubeconfig;
   kube = new KubeClient(kubeconfig);
   deleteNamespace(env, kubeconfig, NAMESPACE);
   stack = new LocalStack('e2e', env, kubeconfig);
@@ -60,7 +63,7 @@ afterAll(async () => {
 describe('blue-green on a real control plane', () => {
   it('1. pulumi up with blue live: every object exists, both colors available, Services select one color each', async () => {
     const result = await stack.up();
-    expectSucceeded(result);
+    expectSucceeded(result, diagnose);
     timings.firstUp = result.seconds;
 
     for (const path of [
@@ -121,7 +124,7 @@ describe('blue-green on a real control plane', () => {
     const result = await stack.up();
     await waitFor('green endpoints', async () => (await endpointColors(APP)).join() === 'green', 30);
     await watcher.stop();
-    expectSucceeded(result);
+    expectSucceeded(result, diagnose);
     timings.cutover = result.seconds;
     timings.cutoverSamples = watcher.samples.length;
     timings.cutoverLongestSampleGapMs = watcher.longestGapMs;
@@ -140,7 +143,7 @@ describe('blue-green on a real control plane', () => {
     const result = await stack.up();
     await waitFor('blue endpoints', async () => (await endpointColors(APP)).join() === 'blue', 30);
     await watcher.stop();
-    expectSucceeded(result);
+    expectSucceeded(result, diagnose);
     timings.rollback = result.seconds;
     expect(watcher.minimum).toBeGreaterThan(0);
     expect(await endpointColors(APP)).toEqual(['blue']);
@@ -164,7 +167,7 @@ describe('blue-green on a real control plane', () => {
 
     await stack.set('green.image', `${IMAGE}:1.2.0`);
     const fixed = await stack.up();
-    expectSucceeded(fixed);
+    expectSucceeded(fixed, diagnose);
     await waitFor('green endpoints after the fix', async () => (await endpointColors(APP)).join() === 'green', 30);
     expect(await serviceSelectorColor(APP)).toBe('green');
   });
@@ -190,7 +193,7 @@ describe('blue-green on a real control plane', () => {
     const refresh = await stack.pulumi(['refresh', '--yes', '--skip-preview', '--clear-pending-creates']);
     expectSucceeded(refresh);
     const up = await stack.up();
-    expectSucceeded(up);
+    expectSucceeded(up, diagnose);
     await waitFor('blue endpoints after recovery', async () => (await endpointColors(APP)).join() === 'blue', 30);
     const blue = await deployment('blue');
     expect(blue?.spec?.template?.spec?.containers?.[0]?.image).toBe(`${IMAGE}:1.3.0`);
@@ -220,7 +223,7 @@ describe('blue-green on a real control plane', () => {
     expect(check.stdout).toMatch(new RegExp(`~ kubernetes:core/v1:Service: \\(update\\)\\s+\\[id=${NAMESPACE}/${APP}\\]`));
     expect(check.stdout).toContain('~ cutover.dev/color: "green" => "blue"');
     // Restoring: refresh the state from the cluster, then apply the code's color again.
-    expectSucceeded(await stack.up(['--refresh']));
+    expectSucceeded(await stack.up(['--refresh']), diagnose);
     await waitFor('blue endpoints after restoring', async () => (await endpointColors(APP)).join() === 'blue', 30);
     expect(await serviceSelectorColor(APP)).toBe('blue');
     expectSucceeded(await stack.pulumi(['preview', '--refresh', '--expect-no-changes']));
@@ -228,7 +231,7 @@ describe('blue-green on a real control plane', () => {
 
   it('8. pulumi destroy leaves no object of the stack behind', async () => {
     const result = await stack.pulumi(['destroy', '--yes', '--skip-preview']);
-    expectSucceeded(result);
+    expectSucceeded(result, diagnose);
     await waitFor('the namespace to be gone', async () => (await kube.get(`/api/v1/namespaces/${NAMESPACE}`)) === undefined, 120);
     const leftovers = execFileSync('kubectl', ['get', 'all,ingress,configmap,pdb,hpa,serviceaccount', '-A', '-l', 'app.kubernetes.io/managed-by=cutover', '-o', 'name'], {
       env: stack.env,

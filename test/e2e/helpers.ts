@@ -30,7 +30,28 @@ export async function waitFor(what: string, check: () => Promise<boolean>, secon
   throw new Error(`timed out after ${seconds}s waiting for ${what}`);
 }
 
-/** Expects a command to have exited 0, showing its output otherwise. */
-export function expectSucceeded(result: { code: number | null; stdout: string; stderr: string }): void {
+/**
+ * Expects a command to have exited 0, showing its output otherwise, followed by what `diagnose` reports (e.g.
+ * {@link namespaceDiagnostics}): a failed `pulumi up` says what timed out, the cluster says why.
+ */
+export function expectSucceeded(result: { code: number | null; stdout: string; stderr: string }, diagnose?: () => string): void {
+  if (result.code !== 0 && diagnose !== undefined) {
+    expect(result.code, `${result.stdout}\n${result.stderr}\n--- cluster state ---\n${diagnose()}`).toBe(0);
+  }
   expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+}
+
+/** Workloads, pods, quota and recent events of `namespace`, for the message of a failed step. */
+export function namespaceDiagnostics(env: Record<string, string>, kubeconfig: string, namespace: string): string {
+  const run = (args: string[]): string => {
+    try {
+      return execFileSync('kubectl', ['--kubeconfig', kubeconfig, '--namespace', namespace, ...args], { env, encoding: 'utf8', timeout: 30_000 });
+    } catch (error) {
+      return `kubectl ${args.join(' ')} failed: ${(error as Error).message}`;
+    }
+  };
+  return [
+    run(['get', 'deployments,replicasets,pods,jobs,resourcequotas', '-o', 'wide']),
+    run(['get', 'events', '--sort-by=.lastTimestamp']),
+  ].join('\n');
 }
