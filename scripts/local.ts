@@ -50,35 +50,39 @@ function crdResources(file: string): string[] {
 }
 
 /**
- * Waits until the controller-manager's quota controller counts the new custom resources. Until then it holds its
- * workers while it starts watching them, no new ResourceQuota gets a status, and the API server refuses every pod
- * in a namespace with a quota (each stack's namespace has one): the ReplicaSet controller backs off, and a first
- * `pulumi up` right after the CRDs were installed could time out. A probe quota that counts the custom resources
- * has its usage filled in only once the controller is past that: on a cold cluster (2 cores) about 5 minutes.
+ * Waits until the controller-manager's quota controller watches the new custom resources. Within 30 s of CRDs
+ * appearing it rescans the API, holds its workers while it starts watching them, and meanwhile no new
+ * ResourceQuota gets a status, so the API server refuses every pod in a namespace with a quota (each stack's
+ * namespace has one). The ReplicaSet controller then backs off exponentially, and a first `pulumi up` right after
+ * the CRDs were installed can time out with no pod created. A quota made after that rescan, counting the custom
+ * resources, gets its usage at once: make a fresh one every few seconds until one does.
  */
 function waitForQuotaController(env: Record<string, string>, kubeconfig: string, resources: readonly string[]): void {
   const namespace = 'cutover-quota-check';
   const kubectl = (args: readonly string[], input?: string): string =>
     execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { env, encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'inherit'] });
+  const sleep = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
   kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait', '--timeout=120s']);
+  kubectl(['create', 'namespace', namespace]);
   const hard: Record<string, string> = { pods: '1', ...Object.fromEntries(resources.map((resource) => [`count/${resource}`, '100'])) };
-  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
-    { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'probe', namespace }, spec: { hard } },
-  ] }));
   const started = Date.now();
   let missing: string[] = Object.keys(hard);
-  while (Date.now() - started < 600_000) {
-    const used = (JSON.parse(kubectl(['-n', namespace, 'get', 'resourcequota', 'probe', '-o', 'json'])) as { status?: { used?: Record<string, string> } }).status?.used ?? {};
-    missing = Object.keys(hard).filter((key) => used[key] === undefined);
-    if (missing.length === 0) {
-      kubectl(['delete', 'namespace', namespace, '--wait=false']);
-      process.stderr.write(`[cluster] quota controller counts ${resources.length} custom resources after ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
-      return;
+  for (let attempt = 1; Date.now() - started < 300_000; attempt++) {
+    const name = `probe-${attempt}`;
+    kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name, namespace }, spec: { hard } }));
+    for (let poll = 0; poll < 10; poll++) {
+      sleep(500);
+      const used = (JSON.parse(kubectl(['-n', namespace, 'get', 'resourcequota', name, '-o', 'json'])) as { status?: { used?: Record<string, string> } }).status?.used ?? {};
+      missing = Object.keys(hard).filter((key) => used[key] === undefined);
+      if (missing.length === 0) {
+        kubectl(['delete', 'namespace', namespace, '--wait=false']);
+        process.stderr.write(`[cluster] the quota controller counts ${resources.length} custom resources (${((Date.now() - started) / 1000).toFixed(1)}s, ${attempt} probe quota(s))\n`);
+        return;
+      }
     }
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    kubectl(['-n', namespace, 'delete', 'resourcequota', name, '--wait=false']);
   }
-  throw new Error(`the quota controller did not count ${missing.join(', ')} within 600s of the CRDs being installed; see kwokctl logs kube-controller-manager`);
+  throw new Error(`the quota controller did not count ${missing.join(', ')} within 300s of the CRDs being installed; see kwokctl logs kube-controller-manager`);
 }
 
 export interface CommandResult {
