@@ -15,3 +15,4 @@ export * from './monitoring-stack';
 export * from './validation';
 export * from './migration-job';
 export * from './cutover-gate';
+export * from './metric-gate';

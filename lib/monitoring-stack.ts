@@ -1,6 +1,6 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { COLORS, Color } from './color';
+import { COLORS, Color, isColor } from './color';
 import { DashboardPanel, GrafanaDashboard, SeriesColor } from './grafana-dashboard';
 import { LABEL_COLOR, LABEL_SERVICE_ROLE, appLabels } from './labels';
 import {
@@ -177,6 +177,14 @@ export class MonitoringStack extends Construct {
   public readonly dashboard: GrafanaDashboard;
   /** Every alerting rule rendered, in order. */
   public readonly alertRules: readonly AlertRule[];
+  /** Name of the monitored service. */
+  public readonly appName: string;
+  /** Names of the request metrics the alerts and the gate queries read, defaults applied. */
+  public readonly metrics: ResolvedRequestMetrics;
+  /** How often Prometheus scrapes each pod, e.g. `30s`. */
+  public readonly scrapeInterval: string;
+
+  private readonly queries: AppQueries;
 
   public constructor(scope: Construct, id: string, props: MonitoringStackProps) {
     super(scope, id);
@@ -220,6 +228,10 @@ export class MonitoringStack extends Construct {
     }
 
     const query = new AppQueries(app, namespace, metrics);
+    this.appName = app.name;
+    this.metrics = metrics;
+    this.scrapeInterval = scrapeInterval;
+    this.queries = query;
     const slo = sloRules({
       name: app.name,
       objective: availabilityObjective,
@@ -275,6 +287,60 @@ export class MonitoringStack extends Construct {
       panels: dashboardPanels(query),
     });
   }
+
+  /**
+   * PromQL of the requests the pods of `color` served over `window`, live or not (both Services' targets): one
+   * series labelled `color`, or none when Prometheus holds no request series of that color.
+   */
+  public requestCountQuery(color: Color, window: string): string {
+    requirePromDuration('window', window);
+    return `sum by (color) (increase(${this.metrics.requestsTotal}${promSelector(this.colorMatchers(color))}[${window}]))`;
+  }
+
+  /**
+   * PromQL of the share of the requests to `color` that failed over `window`, by the metric and status codes of
+   * the error-rate alerts: 0 when none failed (the error series may not exist at all), NaN when no request was
+   * served in the window, no series when Prometheus holds no request series of that color.
+   */
+  public errorRatioQuery(color: Color, window: string): string {
+    requirePromDuration('window', window);
+    const all = this.colorMatchers(color);
+    const errors = { ...all, [this.metrics.statusCodeLabel]: `=~${this.metrics.errorStatusCodes}` };
+    const total = this.queries.requestRate(all, 'color', window);
+    return `(${this.queries.requestRate(errors, 'color', window)} or ${total} * 0) / ${total}`;
+  }
+
+  /**
+   * PromQL of a latency quantile (e.g. 0.95) of the requests to `color` over `window`, in seconds, from the histogram
+   * of the latency alert: NaN when no request was served in the window, no series without any bucket series.
+   */
+  public latencyQuantileQuery(color: Color, quantile: number, window: string): string {
+    requirePromDuration('window', window);
+    if (!Number.isFinite(quantile) || quantile <= 0 || quantile >= 1) {
+      throw new Error(`quantile: must be between 0 and 1 (exclusive), got ${quantile}; e.g. 0.95 for p95`);
+    }
+    return this.queries.latency(quantile, this.colorMatchers(color), 'color', window);
+  }
+
+  /** Every target of one color, through either Service. */
+  private colorMatchers(color: Color): Record<string, string | undefined> {
+    if (!isColor(color)) {
+      throw new Error(`color: must be "blue" or "green", got ${JSON.stringify(color)}; pass app.activeColor or app.idleColor`);
+    }
+    return { ...this.queries.both, color };
+  }
+}
+
+/**
+ * Checks a PromQL range duration of one unit (`30s`, `5m`, `1h`, `1d`) and returns it in seconds.
+ * @throws naming `key` when `value` is not one
+ */
+export function requirePromDuration(key: string, value: string): number {
+  const match = typeof value === 'string' ? /^([1-9][0-9]*)(s|m|h|d)$/.exec(value) : null;
+  if (match === null) {
+    throw new Error(`${key}: must be a PromQL duration of whole seconds, minutes, hours or days, got ${JSON.stringify(value)}; e.g. "5m"`);
+  }
+  return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as 's' | 'm' | 'h' | 'd'];
 }
 
 /** PromQL building blocks for one app's metrics, scraped through its two Services. */

@@ -226,6 +226,15 @@ export interface InternetEgressOptions {
   readonly cidrs?: readonly string[];
 }
 
+/** Options of {@link NetworkPolicySet.allowPrometheusQuery}. */
+export interface PrometheusQueryOptions {
+  /**
+   * Port of the Prometheus pods' HTTP API: the pod's port, which a Service in front of it may map from another one.
+   * @default NetworkPort.tcp(9090)
+   */
+  readonly port?: NetworkPort;
+}
+
 /** The source side of {@link NetworkPolicySet.allow}: say where it may connect. */
 export class NetworkConnection {
   /** @internal use {@link NetworkPolicySet.allow} */
@@ -394,6 +403,21 @@ export class NetworkPolicySet extends Construct {
       }
     }
     return unique(touched);
+  }
+
+  /**
+   * Lets every pod of the peer query Prometheus's HTTP API: egress to the {@link monitoring} pods on `options.port` (e.g. for
+   * a MetricGate). The other half, ingress to Prometheus from this namespace, belongs to the monitoring namespace's
+   * own policies, if it has any.
+   * @returns the policies that carry the flow
+   */
+  public allowPrometheusQuery(source: INetworkPeer, options: PrometheusQueryOptions = {}): ApiObject[] {
+    const port = options.port ?? NetworkPort.tcp(9090);
+    this.add(source);
+    for (const workload of source.networkPeer.workloads) {
+      this.policy(workload).egress.add([namespacedPeer(this.monitoring)], [port]);
+    }
+    return source.networkPeer.workloads.map((workload) => this.policy(workload).object);
   }
 
   /**

@@ -4,7 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { BackupCredentials, BlueGreenApp, Color, Manifest, NetworkPolicySet, PostgresHA, RedisCluster, renderChart } from '../../lib';
+import {
+  BackupCredentials,
+  BlueGreenApp,
+  Color,
+  CutoverGate,
+  Manifest,
+  MetricGate,
+  MigrationJob,
+  MonitoringStack,
+  NetworkPolicySet,
+  PostgresHA,
+  RedisCluster,
+  renderChart,
+} from '../../lib';
 import { runTool } from './tools';
 
 // The proof of NetworkPolicySet: np-guard's netpol-analyzer (`netpolicy`) computes which connections the rendered
@@ -22,7 +35,10 @@ interface Expected {
 
 const expected = JSON.parse(readFileSync(join(__dirname, 'network-policy.expected.json'), 'utf8')) as Expected;
 
-/** The app, PostgreSQL and Redis as Pulumi.prod.yaml composes them (stacks/platform.ts), and their policies. */
+/**
+ * The app, PostgreSQL, Redis and the Jobs of a switch (expand migration, smoke-test gate, metric gate) as
+ * Pulumi.prod.yaml composes them (stacks/platform.ts), and their policies.
+ */
 function renderProd(activeColor: Color, withPolicies = true): Manifest[] {
   const chart = new Chart(new App(), 'prod', { namespace: NAMESPACE, disableResourceNameHashes: true });
   const postgres = new PostgresHA(chart, 'postgres', {
@@ -41,11 +57,26 @@ function renderProd(activeColor: Color, withPolicies = true): Manifest[] {
     backends: [postgres, redis],
     ingress: { host: 'web.example.com' },
   });
+  const monitoring = new MonitoringStack(chart, 'monitoring', { app });
+  const expand = new MigrationJob(chart, 'migrate-expand', {
+    app,
+    phase: 'expand',
+    image: 'registry.example.com/acme/web:1.5.0',
+    command: ['bin/migrate', 'up'],
+    backends: [postgres, redis],
+  });
+  const gate = new CutoverGate(chart, 'gate', { app });
+  gate.after(expand);
+  const metricGate = new MetricGate(chart, 'metric-gate', { app, monitoring, prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090' });
+  metricGate.after(gate);
   if (withPolicies) {
     const policies = new NetworkPolicySet(chart, 'network');
     policies.allow(app).to(postgres);
     policies.allow(app).to(redis);
     policies.allowIngressController(app);
+    policies.allow(gate).to(app);
+    policies.allow(expand).to(postgres);
+    policies.allowPrometheusQuery(metricGate);
     policies.allowMonitoring(app, postgres, redis);
     policies.allowInternetEgress(app);
   }
@@ -168,7 +199,20 @@ function analyze(chart: Manifest[]): Connection[] {
   if (result.status !== 0) {
     throw new Error(`netpolicy list failed with status ${result.status}: ${result.stderr}`);
   }
-  return JSON.parse(result.stdout) as Connection[];
+  return (JSON.parse(result.stdout) as Connection[]).map(({ src, dst, conn }) => ({ src: stableName(src), dst: stableName(dst), conn }));
+}
+
+/**
+ * A workload name without the migration's spec hash (`web-migrate-expand-<hash>`): the matrix is about who may talk
+ * to whom, and the hash changes with every change of the migration Job.
+ */
+function stableName(name: string): string {
+  return name.replace(/-migrate-(expand|contract)-[0-9a-f]{8}\[Job\]$/, '-migrate-$1-<hash>[Job]');
+}
+
+/** The gates' Jobs are named after the color they check (their pods' policies are not): as if blue were live. */
+function asIfBlueLive(line: string): string {
+  return line.replace(/-(gate|metric-gate)-green\[Job\]/g, '-$1-blue[Job]');
 }
 
 /** Connections with an end in the namespace, as `src => dst: conn`, sorted. */
@@ -240,7 +284,9 @@ describe('NetworkPolicySet connectivity, computed by netpolicy from the rendered
   });
 
   it('allows the same flows with green live: a cutover changes no policy', () => {
-    expect(matrix(analyze(renderProd('green')))).toEqual(matrix(blue));
+    const green = matrix(analyze(renderProd('green')));
+    expect(green.some((line) => line.includes('web-metric-gate-green[Job]'))).toBe(true);
+    expect(green.map(asIfBlueLive).sort()).toEqual(matrix(blue));
   });
 
   it('sees the denied flows when the policies are left out, so the denials are the policies’ doing', () => {
