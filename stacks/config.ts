@@ -83,6 +83,21 @@ export interface GateConfig {
   /** Checks besides the readiness and liveness paths. */
   readonly checks?: readonly GateCheckConfig[];
   readonly timeoutSeconds?: number;
+  /** A metric gate per app (lib/metric-gate.ts); absent: none. */
+  readonly metrics?: MetricGateConfig;
+}
+
+/** The `gate.metrics` object: judge the color about to go live by its Prometheus metrics. */
+export interface MetricGateConfig {
+  /** Prometheus' HTTP API inside the cluster, e.g. `http://prometheus-operated.monitoring.svc:9090`. */
+  readonly prometheusUrl: string;
+  readonly maxErrorRatio?: number;
+  readonly maxP95LatencySeconds?: number;
+  readonly window?: string;
+  readonly minRequests?: number;
+  readonly timeoutSeconds?: number;
+  /** The Prometheus pods' port, for the NetworkPolicy. @default 9090 */
+  readonly prometheusPort?: number;
 }
 
 /** A migration step: a Job running `command` in `image` with the app's database connection. */
@@ -112,6 +127,49 @@ export interface OperatorsConfig {
    * @default false
    */
   readonly install: boolean;
+}
+
+/**
+ * One app of the stack as the platform composes it: the main app (top-level keys) or one of `services`. Every app
+ * of a stack switches with the same `activeColor` and shifts with the same `trafficWeight`.
+ */
+export interface AppConfig {
+  readonly name: string;
+  readonly host: string;
+  readonly blue: ColorSpec;
+  readonly green: ColorSpec;
+  readonly replicas: number;
+  readonly maxReplicas: number;
+  readonly port: number;
+  readonly metricsPort: number;
+  readonly readinessPath: string;
+  readonly livenessPath: string;
+  readonly settings: Readonly<Record<string, string>>;
+  readonly secretNames: readonly string[];
+  readonly tlsSecretName: string;
+  /** The app's smoke test: the stack's `gate.image` and `gate.checks` unless the service sets its own. */
+  readonly gate: { readonly image?: string; readonly checks?: readonly GateCheckConfig[] };
+  /** Whether the app gets the stack's PostgreSQL and Redis (DATABASE_URL, REDIS_URL, network access). */
+  readonly backends: boolean;
+}
+
+/** A `services.<name>` entry as written: what differs from the main app (see {@link AppConfig}). */
+export interface ServiceEntryConfig {
+  readonly host: string;
+  readonly blue?: unknown;
+  readonly green?: unknown;
+  readonly port?: number;
+  readonly metricsPort?: number;
+  readonly readinessPath?: string;
+  readonly livenessPath?: string;
+  readonly replicas?: number;
+  readonly maxReplicas?: number;
+  readonly settings?: Readonly<Record<string, string>>;
+  readonly secretNames?: readonly string[];
+  readonly tlsSecretName?: string;
+  readonly gate?: { readonly image?: string; readonly checks?: readonly GateCheckConfig[] };
+  /** @default true */
+  readonly backends?: boolean;
 }
 
 /** A stack's configuration after parsing and validation: every default resolved. */
@@ -157,6 +215,8 @@ export interface StackConfig {
   readonly routing: RoutingConfig;
   /** Percent of requests sent to the idle color (a weighted shift); 0 = all to the active color. */
   readonly trafficWeight: number;
+  /** Every app of the stack, the main app (top-level keys) first, then `services` in name order. */
+  readonly apps: readonly AppConfig[];
 }
 
 /** One bad config value. */
@@ -224,6 +284,7 @@ export const CONFIG_KEYS = [
   'gate',
   'migrations',
   'routing',
+  'services',
   ...Object.keys(CONFIG_DEFAULTS),
 ] as const;
 
@@ -273,9 +334,38 @@ const MONITORING_SHAPE: Shape = {
   dashboardLabels: 'map',
 };
 
-const GATE_SHAPE: Shape = { enabled: 'boolean', image: 'string', checks: 'list', timeoutSeconds: 'integer' };
+const GATE_SHAPE: Shape = {
+  enabled: 'boolean',
+  image: 'string',
+  checks: 'list',
+  timeoutSeconds: 'integer',
+  metrics: {
+    prometheusUrl: 'string',
+    maxErrorRatio: 'number',
+    maxP95LatencySeconds: 'number',
+    window: 'string',
+    minRequests: 'integer',
+    timeoutSeconds: 'integer',
+    prometheusPort: 'integer',
+  },
+};
 const GATE_CHECK_SHAPE: Shape = { path: 'string', expectStatus: 'integer', contains: 'string' };
 const MIGRATIONS_SHAPE: Shape = { expand: { image: 'string', command: 'string[]' } };
+/** A `services.<name>` entry, without `blue` and `green` (checked like the main app's). */
+const SERVICE_SHAPE: Shape = {
+  host: 'string',
+  port: 'integer',
+  metricsPort: 'integer',
+  readinessPath: 'string',
+  livenessPath: 'string',
+  replicas: 'integer',
+  maxReplicas: 'integer',
+  settings: 'map',
+  secretNames: 'string[]',
+  tlsSecretName: 'string',
+  gate: { image: 'string', checks: 'list' },
+  backends: 'boolean',
+};
 const ROUTING_SHAPE: Shape = { gateway: { name: 'string', namespace: 'string', sectionName: 'string' } };
 
 const NETWORK_SHAPE: Shape = {
@@ -420,93 +510,10 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     fail('maxReplicas', `must be at least replicas (${replicas})`, maxReplicas, `raise maxReplicas or lower replicas`);
   }
 
-  const colors: Record<Color, ColorSpec> = { blue: {}, green: {} };
-  for (const color of ['blue', 'green'] as const) {
-    const value = json(color);
-    if (value === undefined) {
-      continue;
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      fail(color, 'must be an object with image, replicas and env', values.get(color), `e.g. \`pulumi config set --path ${color}.image registry.example.com/acme/web:1.4.2\``);
-      continue;
-    }
-    const fields = value as Record<string, unknown>;
-    for (const field of Object.keys(fields)) {
-      if (!COLOR_KEYS.includes(field)) {
-        fail(`${color}.${field}`, 'is not a color field', fields[field], `use one of ${COLOR_KEYS.join(', ')}${hintFor(field, COLOR_KEYS)}`);
-      }
-    }
-    const spec: { image?: string; replicas?: number; env?: Record<string, string> } = {};
-    if (fields.image !== undefined) {
-      if (typeof fields.image !== 'string') {
-        fail(`${color}.image`, 'must be a string', fields.image, 'quote the image reference');
-      } else {
-        spec.image = fields.image;
-      }
-    }
-    if (fields.replicas !== undefined) {
-      const n = typeof fields.replicas === 'string' && /^\d+$/.test(fields.replicas) ? Number(fields.replicas) : fields.replicas;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-        fail(`${color}.replicas`, 'must be a whole number of at least 0', fields.replicas, `e.g. \`pulumi config set --path ${color}.replicas ${replicas}\``);
-      } else {
-        spec.replicas = n;
-      }
-    }
-    if (fields.env !== undefined) {
-      const env = stringMap(fields.env);
-      if (env === undefined) {
-        fail(`${color}.env`, 'must map names to string values', fields.env, `e.g. \`pulumi config set --path ${color}.env.FEATURE_X on\``);
-      } else {
-        spec.env = env;
-      }
-    }
-    colors[color] = spec;
-  }
-
-  const live = colors[activeColor];
-  if (activeValue !== undefined && isColor(activeValue)) {
-    if (live.image === undefined) {
-      fail(`${activeColor}.image`, 'the live color has no image', undefined, `set \`pulumi config set --path ${activeColor}.image <image:tag>\` before making ${activeColor} live`);
-    }
-    if (live.replicas === 0) {
-      fail(
-        `${activeColor}.replicas`,
-        `cannot make a color scaled to 0 live (activeColor is ${activeColor})`,
-        0,
-        `scale it up first: \`pulumi config rm --path ${activeColor}.replicas\`, \`pulumi up\`, then cut over`,
-      );
-    }
-    if (production && live.replicas !== undefined && live.replicas > 0 && live.replicas < 3) {
-      fail(`${activeColor}.replicas`, 'production runs at least 3 replicas of the live color', live.replicas, `remove it or set it to 3 or more; a non-production stack sets \`production: false\``);
-    }
-  }
+  const colorRules: ColorRules = { activeColor, activeValid: activeValue !== undefined && isColor(activeValue), production, replicas, maxReplicas, maxUnavailable };
+  const colors = parseColors('', { blue: json('blue'), green: json('green') }, colorRules, fail, problems);
   if (production && replicas < 3) {
     fail('replicas', 'production runs at least 3 replicas per color', replicas, 'set replicas to 3 or more; a non-production stack sets `production: false`');
-  }
-  for (const color of ['blue', 'green'] as const) {
-    const spec = colors[color];
-    if (spec.image !== undefined) {
-      try {
-        const image = ImageRef.parse(spec.image, `${color}.image`);
-        if (production && image.isLatest) {
-          fail(`${color}.image`, 'production does not run `:latest`', spec.image, 'pin a release tag or a digest, e.g. `:1.4.2` or `@sha256:…`');
-        }
-      } catch (error) {
-        problems.push({ key: `${color}.image`, message: (error as Error).message });
-      }
-    }
-    const size = spec.replicas ?? replicas;
-    if (spec.image !== undefined && size > 0 && size <= maxUnavailable) {
-      fail(
-        `${color}.replicas`,
-        `the PodDisruptionBudget allows ${maxUnavailable} pod(s) down at once and would leave none running`,
-        size,
-        `run at least ${maxUnavailable + 1} replicas${spec.replicas === undefined ? ' (replicas)' : ''} or lower maxUnavailable`,
-      );
-    }
-    if (size > maxReplicas) {
-      fail(`${color}.replicas`, `exceeds maxReplicas (${maxReplicas})`, size, 'lower it or raise maxReplicas');
-    }
   }
 
   const resourcesValue = json('resources');
@@ -608,6 +615,21 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   if (gate.timeoutSeconds !== undefined && Number.isInteger(gate.timeoutSeconds) && gate.timeoutSeconds >= deployTimeoutSeconds) {
     fail('gate.timeoutSeconds', `must be shorter than deployTimeoutSeconds (${deployTimeoutSeconds}), so the gate reports its own failure`, gate.timeoutSeconds, 'lower it, or raise deployTimeoutSeconds');
   }
+  const metrics = gate.metrics;
+  if (metrics !== undefined) {
+    if (metrics.prometheusUrl === undefined) {
+      fail('gate.metrics.prometheusUrl', 'is required', undefined, 'Prometheus\' HTTP API in the cluster, e.g. `pulumi config set --path gate.metrics.prometheusUrl http://prometheus-operated.monitoring.svc:9090`');
+    }
+    if (metrics.timeoutSeconds !== undefined && Number.isInteger(metrics.timeoutSeconds) && metrics.timeoutSeconds >= deployTimeoutSeconds) {
+      fail('gate.metrics.timeoutSeconds', `must be shorter than deployTimeoutSeconds (${deployTimeoutSeconds}), so the gate reports its own failure`, metrics.timeoutSeconds, 'lower it, or raise deployTimeoutSeconds');
+    }
+    if (metrics.prometheusPort !== undefined && (metrics.prometheusPort < 1 || metrics.prometheusPort > 65535)) {
+      fail('gate.metrics.prometheusPort', 'must be a port from 1 to 65535', metrics.prometheusPort, 'the Prometheus pods\' port, e.g. 9090');
+    }
+    if (gate.enabled === false) {
+      fail('gate.metrics', 'is set while gate.enabled is false', metrics, 'remove gate.metrics, or enable the gate');
+    }
+  }
   const migrationsValue = json('migrations');
   const migrations = migrationsValue !== undefined && checkShape('migrations', migrationsValue, MIGRATIONS_SHAPE, fail) ? (migrationsValue as MigrationsConfig) : {};
   if (migrations.expand !== undefined && (migrations.expand.image === undefined || migrations.expand.command === undefined)) {
@@ -630,6 +652,52 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
       trafficWeight,
       `deploy ${otherColor(activeColor)} first (\`pulumi config set --path ${otherColor(activeColor)}.image <image:tag>\`, full size), \`pulumi up\`, then shift`,
     );
+  }
+
+  const main: AppConfig = {
+    name: app,
+    host: host ?? '',
+    blue: colors.blue,
+    green: colors.green,
+    replicas,
+    maxReplicas,
+    port,
+    metricsPort,
+    readinessPath,
+    livenessPath,
+    settings,
+    secretNames,
+    tlsSecretName,
+    gate: { image: gate.image, checks: gate.checks },
+    backends: true,
+  };
+  const servicesValue = json('services');
+  const services: AppConfig[] = [];
+  if (servicesValue !== undefined) {
+    if (typeof servicesValue !== 'object' || servicesValue === null || Array.isArray(servicesValue)) {
+      fail('services', 'must map service names to their settings', servicesValue, 'e.g. `pulumi config set --path services.api.host api.example.com` and `--path services.api.blue.image <image:tag>`');
+    } else {
+      for (const [name, entry] of Object.entries(servicesValue as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) {
+        const parsed = parseService(name, entry, { main, production, activeColor, activeValid: colorRules.activeValid, maxUnavailable, trafficWeight }, fail, problems);
+        if (parsed !== undefined) {
+          services.push(parsed);
+        }
+      }
+    }
+  }
+  for (const service of services) {
+    const prefix = services.find((other) => other !== service && service.name.startsWith(`${other.name}-`));
+    if (prefix !== undefined) {
+      fail(`services.${service.name}`, `starts with the name of services.${prefix.name} and "-", so its objects could take that service's names`, service.name, 'choose a name that does not start with another app\'s name');
+    }
+  }
+  const hosts = new Map<string, string>([[main.host, 'host']]);
+  for (const service of services) {
+    const owner = hosts.get(service.host);
+    if (owner !== undefined && service.host !== '') {
+      fail(`services.${service.name}.host`, `is already the host of ${owner === 'host' ? `the main app (${app})` : owner}`, service.host, 'give every app a host of its own, e.g. `api.example.com`');
+    }
+    hosts.set(service.host, `services.${service.name}`);
   }
 
   const networkValue = json('network');
@@ -681,11 +749,238 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     migrations,
     routing,
     trafficWeight,
+    apps: [main, ...services],
   };
   if (problems.length > 0) {
     throw new ConfigError(stack, problems);
   }
   return config;
+}
+
+/** What the colors of an app are checked against: the stack's switch and sizes. */
+interface ColorRules {
+  readonly activeColor: Color;
+  /** Whether `activeColor` was given and valid (otherwise that problem is already reported). */
+  readonly activeValid: boolean;
+  readonly production: boolean;
+  readonly replicas: number;
+  readonly maxReplicas: number;
+  readonly maxUnavailable: number;
+}
+
+type Fail = (key: string, problem: string, value: unknown, fix: string) => undefined;
+
+/**
+ * The `blue` and `green` objects of an app (`prefix` is `''` for the stack's main app, `services.<name>.` for the
+ * others): fields, image references, sizes, and what the live color needs.
+ */
+function parseColors(prefix: string, raw: Readonly<Record<Color, unknown>>, rules: ColorRules, fail: Fail, problems: ConfigProblem[]): Record<Color, ColorSpec> {
+  const { activeColor, production, replicas, maxReplicas, maxUnavailable } = rules;
+  const colors: Record<Color, ColorSpec> = { blue: {}, green: {} };
+  for (const color of ['blue', 'green'] as const) {
+    const value = raw[color];
+    const key = `${prefix}${color}`;
+    if (value === undefined) {
+      continue;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      fail(key, 'must be an object with image, replicas and env', value, `e.g. \`pulumi config set --path ${key}.image registry.example.com/acme/web:1.4.2\``);
+      continue;
+    }
+    const fields = value as Record<string, unknown>;
+    for (const field of Object.keys(fields)) {
+      if (!COLOR_KEYS.includes(field)) {
+        fail(`${key}.${field}`, 'is not a color field', fields[field], `use one of ${COLOR_KEYS.join(', ')}${hintFor(field, COLOR_KEYS)}`);
+      }
+    }
+    const spec: { image?: string; replicas?: number; env?: Record<string, string> } = {};
+    if (fields.image !== undefined) {
+      if (typeof fields.image !== 'string') {
+        fail(`${key}.image`, 'must be a string', fields.image, 'quote the image reference');
+      } else {
+        spec.image = fields.image;
+      }
+    }
+    if (fields.replicas !== undefined) {
+      const n = typeof fields.replicas === 'string' && /^\d+$/.test(fields.replicas) ? Number(fields.replicas) : fields.replicas;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+        fail(`${key}.replicas`, 'must be a whole number of at least 0', fields.replicas, `e.g. \`pulumi config set --path ${key}.replicas ${replicas}\``);
+      } else {
+        spec.replicas = n;
+      }
+    }
+    if (fields.env !== undefined) {
+      const env = stringMap(fields.env);
+      if (env === undefined) {
+        fail(`${key}.env`, 'must map names to string values', fields.env, `e.g. \`pulumi config set --path ${key}.env.FEATURE_X on\``);
+      } else {
+        spec.env = env;
+      }
+    }
+    colors[color] = spec;
+  }
+
+  const live = colors[activeColor];
+  const liveKey = `${prefix}${activeColor}`;
+  if (rules.activeValid) {
+    if (live.image === undefined) {
+      fail(`${liveKey}.image`, 'the live color has no image', undefined, `set \`pulumi config set --path ${liveKey}.image <image:tag>\` before making ${activeColor} live`);
+    }
+    if (live.replicas === 0) {
+      fail(
+        `${liveKey}.replicas`,
+        `cannot make a color scaled to 0 live (activeColor is ${activeColor})`,
+        0,
+        `scale it up first: \`pulumi config rm --path ${liveKey}.replicas\`, \`pulumi up\`, then cut over`,
+      );
+    }
+    if (production && live.replicas !== undefined && live.replicas > 0 && live.replicas < 3) {
+      fail(`${liveKey}.replicas`, 'production runs at least 3 replicas of the live color', live.replicas, `remove it or set it to 3 or more; a non-production stack sets \`production: false\``);
+    }
+  }
+  for (const color of ['blue', 'green'] as const) {
+    const spec = colors[color];
+    const key = `${prefix}${color}`;
+    if (spec.image !== undefined) {
+      try {
+        const image = ImageRef.parse(spec.image, `${key}.image`);
+        if (production && image.isLatest) {
+          fail(`${key}.image`, 'production does not run `:latest`', spec.image, 'pin a release tag or a digest, e.g. `:1.4.2` or `@sha256:…`');
+        }
+      } catch (error) {
+        problems.push({ key: `${key}.image`, message: (error as Error).message });
+      }
+    }
+    const size = spec.replicas ?? replicas;
+    if (spec.image !== undefined && size > 0 && size <= maxUnavailable) {
+      fail(
+        `${key}.replicas`,
+        `the PodDisruptionBudget allows ${maxUnavailable} pod(s) down at once and would leave none running`,
+        size,
+        `run at least ${maxUnavailable + 1} replicas${spec.replicas === undefined ? ' (replicas)' : ''} or lower maxUnavailable`,
+      );
+    }
+    if (size > maxReplicas) {
+      fail(`${key}.replicas`, `exceeds maxReplicas (${maxReplicas})`, size, 'lower it or raise maxReplicas');
+    }
+  }
+  return colors;
+}
+
+/** What a `services` entry inherits from, and is checked against. */
+interface ServiceContext {
+  readonly main: AppConfig;
+  readonly production: boolean;
+  readonly activeColor: Color;
+  readonly activeValid: boolean;
+  readonly maxUnavailable: number;
+  readonly trafficWeight: number;
+}
+
+/** One `services.<name>` entry: an app beside the main one, with the main app's values as defaults. */
+function parseService(name: string, entry: unknown, context: ServiceContext, fail: Fail, problems: ConfigProblem[]): AppConfig | undefined {
+  const key = `services.${name}`;
+  const { main, production } = context;
+  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 50) {
+    fail(key, 'needs a name that is a lowercase DNS label of at most 50 characters starting with a letter', name, 'e.g. `services.api`');
+    return undefined;
+  }
+  if (name === main.name) {
+    fail(key, `has the name of the main app (app: ${main.name})`, name, 'give the service another name, or rename the main app with `app`');
+    return undefined;
+  }
+  if (name.startsWith(`${main.name}-`)) {
+    // `<app>-gate-blue`, `<app>-db`, `<app>-preview`, ... are names the main app's objects use.
+    fail(key, `starts with the main app's name and "-" (app: ${main.name}), so its objects could take the names of the main app's`, name, 'choose a name that does not start with it, e.g. `api`');
+    return undefined;
+  }
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+    fail(key, 'must be an object', entry, `e.g. \`pulumi config set --path ${key}.host ${name}.example.com\``);
+    return undefined;
+  }
+  const { blue, green, ...rest } = entry as Record<string, unknown>;
+  if (!checkShape(key, rest, SERVICE_SHAPE, fail)) {
+    return undefined;
+  }
+  const fields = rest as Omit<ServiceEntryConfig, 'blue' | 'green'>;
+  if (fields.host === undefined) {
+    fail(`${key}.host`, 'is required', undefined, `the DNS name the service answers on: \`pulumi config set --path ${key}.host ${name}.example.com\``);
+  } else if (!isDnsName(fields.host)) {
+    fail(`${key}.host`, 'is not a DNS name', fields.host, 'use a lowercase fully qualified name such as `api.example.com`');
+  }
+  const replicas = fields.replicas ?? main.replicas;
+  const maxReplicas = fields.maxReplicas ?? main.maxReplicas;
+  if (replicas < 1) {
+    fail(`${key}.replicas`, 'must be at least 1', replicas, `e.g. \`pulumi config set --path ${key}.replicas 3\``);
+  } else if (production && replicas < 3) {
+    fail(`${key}.replicas`, 'production runs at least 3 replicas per color', replicas, 'set it to 3 or more; a non-production stack sets `production: false`');
+  }
+  if (maxReplicas < replicas) {
+    fail(`${key}.maxReplicas`, `must be at least replicas (${replicas})`, maxReplicas, 'raise maxReplicas or lower replicas');
+  }
+  const port = fields.port ?? main.port;
+  const metricsPort = fields.metricsPort ?? main.metricsPort;
+  for (const [field, value] of [['port', port], ['metricsPort', metricsPort]] as const) {
+    if (value < 1024 || value > 65535) {
+      fail(`${key}.${field}`, 'must be a whole number from 1024 to 65535', value, `e.g. \`pulumi config set --path ${key}.${field} ${main[field]}\``);
+    }
+  }
+  if (port === metricsPort) {
+    fail(`${key}.metricsPort`, 'must differ from port', metricsPort, 'serve metrics on a port of their own, e.g. 9090');
+  }
+  const readinessPath = fields.readinessPath ?? main.readinessPath;
+  const livenessPath = fields.livenessPath ?? main.livenessPath;
+  for (const [field, path] of [['readinessPath', readinessPath], ['livenessPath', livenessPath]] as const) {
+    if (!path.startsWith('/')) {
+      fail(`${key}.${field}`, 'must be an absolute HTTP path', path, 'e.g. `/ready`');
+    }
+  }
+  const secretNames = fields.secretNames ?? [];
+  for (const secret of secretNames) {
+    if (!isDnsSubdomain(secret)) {
+      fail(`${key}.secretNames`, 'must be a list of Secret names', secretNames, `e.g. \`pulumi config set --path '${key}.secretNames[0]' ${name}-secrets\``);
+      break;
+    }
+  }
+  const tlsSecretName = fields.tlsSecretName ?? `${name}-tls`;
+  if (!isDnsSubdomain(tlsSecretName)) {
+    fail(`${key}.tlsSecretName`, 'is not a Secret name', tlsSecretName, 'use lowercase letters, digits, "-" and "."');
+  }
+  (fields.gate?.checks ?? []).forEach((check, index) => checkShape(`${key}.gate.checks[${index}]`, check, GATE_CHECK_SHAPE, fail));
+  const colors = parseColors(
+    `${key}.`,
+    { blue, green },
+    { activeColor: context.activeColor, activeValid: context.activeValid, production, replicas, maxReplicas, maxUnavailable: context.maxUnavailable },
+    fail,
+    problems,
+  );
+  const idleColor = otherColor(context.activeColor);
+  const idle = colors[idleColor];
+  if (context.trafficWeight > 0 && (idle.image === undefined || idle.replicas === 0)) {
+    fail(
+      'trafficWeight',
+      `sends ${context.trafficWeight}% of ${name}'s requests to ${idleColor}, which is ${idle.image === undefined ? 'not deployed (no image)' : 'scaled to 0'}`,
+      context.trafficWeight,
+      `deploy ${idleColor} of ${name} first (\`pulumi config set --path ${key}.${idleColor}.image <image:tag>\`, full size), \`pulumi up\`, then shift`,
+    );
+  }
+  return {
+    name,
+    host: fields.host ?? '',
+    blue: colors.blue,
+    green: colors.green,
+    replicas,
+    maxReplicas,
+    port,
+    metricsPort,
+    readinessPath,
+    livenessPath,
+    settings: fields.settings ?? main.settings,
+    secretNames,
+    tlsSecretName,
+    gate: { image: fields.gate?.image ?? main.gate.image, checks: fields.gate?.checks ?? main.gate.checks },
+    backends: fields.backends ?? true,
+  };
 }
 
 function show(value: unknown): string {

@@ -71,7 +71,7 @@ export async function run(
     dependsOn: (manifest) => (OPERATOR_GROUPS.includes(manifest.apiVersion.split('/')[0]) ? operators : []),
     timeouts: { create: `${config.deployTimeoutSeconds}s`, update: `${config.deployTimeoutSeconds}s` },
     // The preview Service may select a color that is scaled to 0 or not deployed: no endpoints to wait for.
-    skipAwait: [ApiObject.of(web.previewService)],
+    skipAwait: platform.apps.map((each) => ApiObject.of(each.previewService)),
     // The code is the source of truth: a field changed by hand is drift, and `pulumi up --refresh` takes it back.
     forceOwnership: true,
   });

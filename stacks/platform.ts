@@ -7,29 +7,44 @@ import {
   EnvironmentNamespace,
   IAppBackend,
   INetworkPeer,
+  MetricGate,
   MigrationJob,
   MonitoringStack,
   NamespaceQuota,
   NetworkPolicySet,
+  NetworkPort,
   PostgresHA,
   RedisCluster,
   parseMebibytes,
   parseMillicores,
 } from '../lib';
-import { CONFIG_NAMESPACE, NetworkConfig, PostgresConfig, RedisConfig, StackConfig } from './config';
+import { AppConfig, CONFIG_NAMESPACE, MetricGateConfig, NetworkConfig, PostgresConfig, RedisConfig, StackConfig } from './config';
 
 /** What one environment consists of, as cdk8s constructs: no Pulumi here. */
 export interface Platform {
   readonly app: App;
   readonly chart: Chart;
   readonly namespace: EnvironmentNamespace;
+  /** The main app (top-level keys). */
   readonly web: BlueGreenApp;
+  /** Every app of the stack, the main app first; one `activeColor` switches them all. */
+  readonly apps: readonly BlueGreenApp[];
   readonly postgres?: PostgresHA;
   readonly redis?: RedisCluster;
   readonly network: NetworkPolicySet;
+  /** The main app's monitoring. */
   readonly monitoring: MonitoringStack;
-  /** What must pass before traffic moves to the active color; absent when `gate.enabled` is false. */
+  /** Monitoring of every app, in the order of `apps`. */
+  readonly monitors: readonly MonitoringStack[];
+  /** The main app's gate: what must pass before traffic moves to the active color; absent when `gate.enabled` is false. */
   readonly gate?: CutoverGate;
+  /**
+   * The gate of every app, in the order of `apps` (empty when `gate.enabled` is false). Every app's routing objects
+   * wait for every gate: if one app's gate fails, no app's traffic moves.
+   */
+  readonly gates: readonly CutoverGate[];
+  /** The metric gate of every app, in the order of `apps`, when `gate.metrics` is set; each runs after its app's smoke test. */
+  readonly metricGates: readonly MetricGate[];
   /** The `expand` migration, when configured. */
   readonly expand?: MigrationJob;
 }
@@ -50,91 +65,134 @@ export function buildPlatform(config: StackConfig): Platform {
   const postgres = config.postgres !== undefined ? underKey('postgres', () => createPostgres(chart, config, config.postgres as PostgresConfig)) : undefined;
   const redis = config.redis !== undefined ? underKey('redis', () => createRedis(chart, config, config.redis as RedisConfig)) : undefined;
   const backends: IAppBackend[] = [...(postgres !== undefined ? [postgres] : []), ...(redis !== undefined ? [redis] : [])];
-  const web = new BlueGreenApp(chart, 'app', {
-    name: config.app,
+  const apps = config.apps.map((appConfig, index) => {
+    const build = (): BlueGreenApp => createApp(chart, index === 0 ? 'app' : `app-${appConfig.name}`, config, appConfig, appConfig.backends ? backends : []);
+    return index === 0 ? build() : underKey(`services.${appConfig.name}`, build);
+  });
+  const web = apps[0];
+  const monitors = apps.map((each, index) => underKey('monitoring', () => createMonitoring(chart, index === 0 ? 'monitoring' : `monitoring-${each.name}`, config, each)));
+  const expandStep = config.migrations.expand;
+  const expand =
+    expandStep !== undefined
+      ? underKey('migrations.expand', () => new MigrationJob(chart, 'migrate-expand', { app: web, phase: 'expand', image: expandStep.image, command: expandStep.command, backends }))
+      : undefined;
+  const gates =
+    config.gate.enabled !== false
+      ? apps.map((each, index) => underKey(index === 0 ? 'gate' : `services.${each.name}.gate`, () => createGate(chart, index === 0 ? 'gate' : `gate-${each.name}`, config, config.apps[index], each)))
+      : [];
+  const metricsConfig = config.gate.metrics;
+  const metricGates =
+    metricsConfig !== undefined && gates.length > 0
+      ? apps.map((each, index) => {
+          const metricGate = underKey('gate.metrics', () => createMetricGate(chart, index === 0 ? 'metric-gate' : `metric-gate-${each.name}`, config, metricsConfig, each, monitors[index]));
+          metricGate.after(gates[index]);
+          return metricGate;
+        })
+      : [];
+  // One switch: every app's traffic objects wait for every app's gates, so when one gate fails no live Service moves.
+  for (const appGates of [gates, metricGates]) {
+    appGates.forEach((gate, index) => apps.forEach((other, otherIndex) => otherIndex !== index && gate.guard(...other.routingObjects)));
+  }
+  if (expand !== undefined) {
+    // Traffic moves after the gates, and the gates' smoke tests run against the migrated schema.
+    if (gates.length > 0) {
+      gates.forEach((gate) => gate.after(expand));
+    } else {
+      expand.guard(...apps.flatMap((each) => each.routingObjects));
+    }
+  }
+  const dataTier: INetworkPeer[] = [...(postgres !== undefined ? [postgres] : []), ...(redis !== undefined ? [redis] : [])];
+  const network = underKey('network', () => createNetwork(chart, config.network));
+  apps.forEach((each, index) => {
+    if (config.apps[index].backends) {
+      for (const backend of dataTier) {
+        network.allow(each).to(backend);
+      }
+    }
+    network.allowIngressController(each);
+    if (config.network.internetEgress !== false) {
+      network.allowInternetEgress(each);
+    }
+  });
+  gates.forEach((gate, index) => network.allow(gate).to(apps[index]));
+  metricGates.forEach((metricGate) => network.allowPrometheusQuery(metricGate, { port: NetworkPort.tcp(metricsConfig?.prometheusPort ?? 9090) }));
+  if (expand !== undefined && postgres !== undefined) {
+    network.allow(expand).to(postgres);
+  }
+  network.allowMonitoring(...apps, ...dataTier);
+  // Policies first: no pod of the stack ever runs before the namespace is default-deny.
+  for (const workload of workloads(...apps, ...dataTier, ...gates, ...metricGates, ...(expand !== undefined ? [expand] : []))) {
+    workload.node.addDependency(network);
+  }
+  return { app, chart, namespace, web, apps, postgres, redis, network, monitoring: monitors[0], monitors, gate: gates[0], gates, metricGates, expand };
+}
+
+/** One app of the stack: both colors, their Services, the Ingress (or HTTPRoute) and the weighted shift. */
+function createApp(chart: Chart, id: string, config: StackConfig, app: AppConfig, backends: IAppBackend[]): BlueGreenApp {
+  return new BlueGreenApp(chart, id, {
+    name: app.name,
     activeColor: config.activeColor,
-    blue: config.blue,
-    green: config.green,
-    replicas: config.replicas,
-    maxReplicas: config.maxReplicas,
+    blue: app.blue,
+    green: app.green,
+    replicas: app.replicas,
+    maxReplicas: app.maxReplicas,
     maxUnavailable: config.maxUnavailable,
     targetCpuUtilization: config.targetCpuUtilization,
     targetMemoryUtilization: config.targetMemoryUtilization,
-    port: config.port,
-    metricsPort: config.metricsPort,
-    readinessPath: config.readinessPath,
-    livenessPath: config.livenessPath,
+    port: app.port,
+    metricsPort: app.metricsPort,
+    readinessPath: app.readinessPath,
+    livenessPath: app.livenessPath,
     resources: config.resources,
-    settings: config.settings,
-    secretNames: config.secretNames,
+    settings: app.settings,
+    secretNames: app.secretNames,
     drainSeconds: config.drainSeconds,
     shutdownSeconds: config.shutdownSeconds,
     backends,
     trafficWeight: config.trafficWeight,
     routing: config.routing,
     ingress: {
-      host: config.host,
-      tlsSecretName: config.tlsSecretName,
+      host: app.host,
+      tlsSecretName: app.tlsSecretName,
       clusterIssuer: config.clusterIssuer,
       className: config.ingressClassName,
       rateLimitRps: config.rateLimitRps,
     },
   });
-  const monitoring = underKey('monitoring', () => createMonitoring(chart, config, web));
-  const expandStep = config.migrations.expand;
-  const expand =
-    expandStep !== undefined
-      ? underKey('migrations.expand', () => new MigrationJob(chart, 'migrate-expand', { app: web, phase: 'expand', image: expandStep.image, command: expandStep.command, backends }))
-      : undefined;
-  const gate = config.gate.enabled !== false ? underKey('gate', () => createGate(chart, config, web)) : undefined;
-  if (expand !== undefined) {
-    // Traffic moves after the gate, and the gate's smoke test runs against the migrated schema.
-    if (gate !== undefined) {
-      gate.after(expand);
-    } else {
-      expand.guard(...web.routingObjects);
-    }
-  }
-  const dataTier: INetworkPeer[] = [...(postgres !== undefined ? [postgres] : []), ...(redis !== undefined ? [redis] : [])];
-  const network = underKey('network', () => createNetwork(chart, config.network));
-  for (const backend of dataTier) {
-    network.allow(web).to(backend);
-  }
-  network.allowIngressController(web);
-  if (gate !== undefined) {
-    network.allow(gate).to(web);
-  }
-  if (expand !== undefined && postgres !== undefined) {
-    network.allow(expand).to(postgres);
-  }
-  network.allowMonitoring(web, ...dataTier);
-  if (config.network.internetEgress !== false) {
-    network.allowInternetEgress(web);
-  }
-  // Policies first: no pod of the stack ever runs before the namespace is default-deny.
-  for (const workload of workloads(web, ...dataTier, ...(gate !== undefined ? [gate] : []), ...(expand !== undefined ? [expand] : []))) {
-    workload.node.addDependency(network);
-  }
-  return { app, chart, namespace, web, postgres, redis, network, monitoring, gate, expand };
 }
 
 /**
- * The gate of the active color: its own Service (awaited for ready endpoints) and a smoke-test Job; the live and
- * preview Services and the Ingress wait for it. Its Job gives up before `pulumi up` would.
+ * The gate of the active color of one app: its own Service (awaited for ready endpoints) and a smoke-test Job; the
+ * app's live and preview Services and Ingress wait for it. Its Job gives up before `pulumi up` would.
  */
-function createGate(chart: Chart, config: StackConfig, web: BlueGreenApp): CutoverGate {
-  return new CutoverGate(chart, 'gate', {
+function createGate(chart: Chart, id: string, config: StackConfig, appConfig: AppConfig, web: BlueGreenApp): CutoverGate {
+  return new CutoverGate(chart, id, {
     app: web,
-    image: config.gate.image,
-    checks: config.gate.checks,
+    image: appConfig.gate.image,
+    checks: appConfig.gate.checks,
     activeDeadlineSeconds: config.gate.timeoutSeconds ?? Math.min(120, config.deployTimeoutSeconds - 10),
   });
 }
 
+/** The app's metric gate: the target color's error ratio and p95 latency from Prometheus, after its smoke test. */
+function createMetricGate(chart: Chart, id: string, config: StackConfig, metrics: MetricGateConfig, web: BlueGreenApp, monitoring: MonitoringStack): MetricGate {
+  return new MetricGate(chart, id, {
+    app: web,
+    monitoring,
+    prometheusUrl: metrics.prometheusUrl,
+    maxErrorRatio: metrics.maxErrorRatio,
+    maxP95LatencySeconds: metrics.maxP95LatencySeconds,
+    window: metrics.window,
+    minRequests: metrics.minRequests,
+    image: config.gate.image,
+    activeDeadlineSeconds: metrics.timeoutSeconds ?? Math.min(120, config.deployTimeoutSeconds - 10),
+  });
+}
+
 /** ServiceMonitor, alert and SLO rules, and the dashboard of the app: nothing in it depends on `activeColor`. */
-function createMonitoring(chart: Chart, config: StackConfig, web: BlueGreenApp): MonitoringStack {
+function createMonitoring(chart: Chart, id: string, config: StackConfig, web: BlueGreenApp): MonitoringStack {
   const monitoring = config.monitoring;
-  return new MonitoringStack(chart, 'monitoring', {
+  return new MonitoringStack(chart, id, {
     app: web,
     monitoringLabels: monitoring.labels,
     runbookBaseUrl: monitoring.runbookBaseUrl,
@@ -224,12 +282,11 @@ function underKey<T>(key: string, build: () => T): T {
 }
 
 /**
- * A quota that fits both colors at `maxReplicas` plus a 25% rollout surge, with room for a few one-off
- * pods (jobs, debugging): enough for every legitimate state, and a ceiling on a runaway one.
+ * A quota that fits both colors of every app at their `maxReplicas` plus a 25% rollout surge, with room for a few
+ * one-off pods (jobs, debugging): enough for every legitimate state, and a ceiling on a runaway one.
  */
 export function quotaFor(config: StackConfig): NamespaceQuota {
-  const podsPerColor = config.maxReplicas + Math.ceil(config.maxReplicas * 0.25);
-  const pods = 2 * podsPerColor;
+  const pods = config.apps.reduce((sum, app) => sum + 2 * (app.maxReplicas + Math.ceil(app.maxReplicas * 0.25)), 0);
   const spare = 5;
   const cpu = (quantity: string): number => parseMillicores('resources', quantity);
   const memory = (quantity: string): number => parseMebibytes('resources', quantity);
