@@ -11,6 +11,7 @@ import {
   MigrationJob,
   addGuards,
   jobSpecDefaults,
+  reportingScript,
   requirePinnedImage,
   resolveJobResources,
   restrictedContainerSecurity,
@@ -210,7 +211,7 @@ export class CutoverGate extends Construct implements INetworkPeer {
               name: 'smoke-test',
               image: this.image.toString(),
               imagePullPolicy: 'IfNotPresent',
-              command: ['/bin/sh', '-c', gateScript(this.checks, { requestTimeoutSeconds, retries })],
+              command: ['/bin/sh', '-c', reportingScript(gateScript(this.checks, { requestTimeoutSeconds, retries }))],
               env: [
                 { name: 'CUTOVER_GATE_URL', value: this.url },
                 { name: 'CUTOVER_TARGET_COLOR', value: this.color },

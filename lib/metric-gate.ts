@@ -12,6 +12,7 @@ import {
   MigrationJob,
   addGuards,
   jobSpecDefaults,
+  reportingScript,
   requirePinnedImage,
   resolveJobResources,
   restrictedContainerSecurity,
@@ -248,7 +249,7 @@ export class MetricGate extends Construct implements INetworkPeer {
               name: 'metric-gate',
               image: this.image.toString(),
               imagePullPolicy: 'IfNotPresent',
-              command: ['/bin/sh', '-c', script],
+              command: ['/bin/sh', '-c', reportingScript(script)],
               env: [
                 { name: 'CUTOVER_PROMETHEUS_URL', value: this.prometheusUrl },
                 { name: 'CUTOVER_TARGET_COLOR', value: this.color },

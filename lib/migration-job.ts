@@ -427,3 +427,23 @@ function requireEnvName(key: string, name: string): void {
     throw new Error(`${key}: "${name}" is not an environment variable name, got ${JSON.stringify(name)}; use letters, digits and underscores, e.g. MIGRATION_TARGET`);
   }
 }
+
+/**
+ * Wraps a POSIX `sh` script so that what it prints (stdout and stderr) also becomes the container's termination
+ * message, whether it passes or fails, and its exit status is kept. A failed pod's message is in the `pulumi up`
+ * error (the provider quotes the container state); a passed gate's is read back by the stacks for the update output.
+ * `FallbackToLogsOnError` stays set for a script killed before it could write anything.
+ * The message file is `$CUTOVER_TERMINATION_LOG`, default `/dev/termination-log` (the kubelet mounts it writable, also
+ * under a read-only root filesystem; it keeps the first 4 KiB). Needs `tee`.
+ */
+export function reportingScript(script: string): string {
+  return [
+    'exec 4>&1',
+    // The script's status comes out on fd 3; its output goes through tee to the message file and the log (fd 4).
+    'status=$( { { (',
+    script,
+    ') 2>&1; echo $? >&3; } | tee "${CUTOVER_TERMINATION_LOG:-/dev/termination-log}" >&4; } 3>&1 )',
+    'exit "$status"',
+    '',
+  ].join('\n');
+}

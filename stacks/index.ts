@@ -1,9 +1,10 @@
 import * as pulumi from '@pulumi/pulumi';
 import { ApiObject } from 'cdk8s';
-import { renderChart } from '../lib';
+import { objectKey, renderChart } from '../lib';
 import { deployObjects } from './bridge';
 import { ConfigError, StackConfig, parseStackConfig } from './config';
 import { Fetcher, InstallOperatorsOptions, installOperators } from './operators';
+import { GateJob, JobOutputReader, gateReport, kubectlJobOutput } from './gate-report';
 import { buildPlatform } from './platform';
 
 /** The stack's outputs: what a reviewer or a pipeline needs to know after an update. */
@@ -16,6 +17,8 @@ export interface StackOutputs {
   readonly liveService: string;
   readonly previewService: string;
   readonly url: string;
+  /** What each gate Job printed once it passed (`<app>-gate-<color>`, `<app>-metric-gate-<color>`). */
+  readonly gates: pulumi.Output<Record<string, string>>;
 }
 
 /** What the program takes from its environment besides config; tests replace them. */
@@ -26,6 +29,8 @@ export interface RunOptions {
   readonly manifestCacheDir?: string;
   /** The operator manifests to install. @default the pinned releases in stacks/operators.ts */
   readonly operatorReleases?: InstallOperatorsOptions['releases'];
+  /** Reads a passed gate Job's output for the `gates` output. @default `kubectl get pods` (see stacks/gate-report.ts) */
+  readonly jobOutputReader?: JobOutputReader;
 }
 
 /** API groups whose custom resources wait for the operators this program installs. */
@@ -75,6 +80,11 @@ export async function run(
     // The code is the source of truth: a field changed by hand is drift, and `pulumi up --refresh` takes it back.
     forceOwnership: true,
   });
+  const gateJobs: GateJob[] = [...platform.gates.map((gate) => gate.job), ...platform.metricGates.map((gate) => gate.job)].map((job) => ({
+    namespace: config.namespace,
+    name: job.name,
+    resource: resources.get(objectKey(job.toJson())) as GateJob['resource'],
+  }));
   const outputs: StackOutputs = {
     activeColor: config.activeColor,
     idleColor: config.idleColor,
@@ -84,6 +94,7 @@ export async function run(
     liveService: web.liveService.name,
     previewService: web.previewService.name,
     url: `https://${config.host}/`,
+    gates: gateReport(gateJobs, options.jobOutputReader ?? kubectlJobOutput(raw['kubernetes:context'])),
   };
   return { outputs, resources, operators };
 }

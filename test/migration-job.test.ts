@@ -1,6 +1,14 @@
 import { ApiObject, App, Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { BlueGreenApp, BlueGreenAppProps, Manifest, MigrationJob, MigrationJobProps, NetworkPolicySet, PostgresHA, renderChart, restrictedViolations } from '../lib';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { reportingScript } from '../lib';
+import { parseStackConfig } from '../stacks/config';
+import { buildPlatform } from '../stacks/platform';
+import { readStackFile } from '../stacks/stack-file';
 import { BASE_PROPS, find } from './helpers';
 
 type Options = Partial<Omit<MigrationJobProps, 'app'>>;
@@ -208,5 +216,39 @@ describe('MigrationJob validation', () => {
   it('accepts a 50-character app name with a short namePrefix, within 63 characters', () => {
     const f = fixture({ phase: 'contract', namePrefix: 'shop-contract' }, { name: `a${'b'.repeat(49)}` });
     expect(f.migration.name.length).toBeLessThanOrEqual(63);
+  });
+});
+
+describe('reportingScript', () => {
+  const run = (script: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-termination-'));
+    const file = join(dir, 'termination-log');
+    const result = spawnSync('sh', ['-c', reportingScript(script)], { encoding: 'utf8', env: { ...process.env, CUTOVER_TERMINATION_LOG: file } });
+    const message = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+    rmSync(dir, { recursive: true, force: true });
+    return { status: result.status, stdout: result.stdout, message };
+  };
+
+  it('keeps a failing script\'s exit status and copies what it printed, stderr too, to the termination message', () => {
+    const result = run("printf 'ok   GET /ready -> 200\\n'; printf 'FAIL GET /x: expected status 200, got 503\\n' >&2; exit 3");
+    expect(result.status).toBe(3);
+    expect(result.stdout).toBe('ok   GET /ready -> 200\nFAIL GET /x: expected status 200, got 503\n');
+    expect(result.message).toBe(result.stdout);
+  });
+
+  it('copies a passing script\'s output too, and exits 0', () => {
+    const result = run("printf 'gate passed: 2 checks\\n'");
+    expect(result).toEqual({ status: 0, stdout: 'gate passed: 2 checks\n', message: 'gate passed: 2 checks\n' });
+  });
+
+  it('wraps what the smoke-test and metric gate Jobs run', () => {
+    const config = parseStackConfig({ ...readStackFile(join(__dirname, '..'), 'prod'), 'cutover:gate': JSON.stringify({ metrics: { prometheusUrl: 'http://prometheus:9090' } }) }, 'prod');
+    const jobs = renderChart(buildPlatform(config).chart).filter((r) => r.manifest.kind === 'Job' && /-gate-/.test(r.manifest.metadata.name as string));
+    expect(jobs.map((r) => r.manifest.metadata.name)).toEqual(['web-gate-blue', 'web-metric-gate-blue']);
+    for (const job of jobs) {
+      const command = (job.manifest as any).spec.template.spec.containers[0].command as string[];
+      expect(command[2].startsWith('exec 4>&1\nstatus=$(')).toBe(true);
+      expect(command[2].endsWith('exit "$status"\n')).toBe(true);
+    }
   });
 });

@@ -80,7 +80,7 @@ describe('several apps, one switch', () => {
       expect(names).toContain(name);
     }
     expect(new Set(names).size).toBe(names.length);
-    const quota = renderChart(built.chart).find((r) => r.manifest.kind === 'ResourceQuota')?.manifest as { spec: { hard: Record<string, string> } };
+    const quota = renderChart(built.chart).find((r) => r.manifest.kind === 'ResourceQuota')?.manifest as unknown as { spec: { hard: Record<string, number> } };
     // Two apps × two colors × (10 + 3 surge) + 5 spare.
     expect(quota.spec.hard.pods).toBe(57);
     const api = built.apps[1];

@@ -5,17 +5,23 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient, LocalStack, localStackConfig } from '../../scripts/local';
-import { deleteNamespace, expectSucceeded, readyCluster, waitFor } from './helpers';
+import { deleteNamespace, expectSucceeded, namespaceDiagnostics, readyCluster, waitFor } from './helpers';
 
 const APP = 'web';
+/** A second app in the same stack (`services.api`): one activeColor switches both. */
+const API = 'api';
 const NAMESPACE = 'web-gates';
 const TIMEOUT_SECONDS = 40;
 const GATE_IMAGE = 'registry.example.com/acme/smoke:1.0.0';
 const MIGRATE_IMAGE = 'registry.example.com/acme/web-migrate';
+const API_IMAGE = 'registry.example.com/acme/api';
 
 let stack: LocalStack;
 let kube: KubeClient;
 let env: Record<string, string>;
+let kubeconfig: string;
+/** The namespace's workloads and events, for the message of a failed update. */
+const diagnose = (): string => namespaceDiagnostics(env, kubeconfig, NAMESPACE);
 
 interface Item {
   metadata: { name: string; uid: string; annotations?: Record<string, string> };
@@ -23,8 +29,13 @@ interface Item {
   status?: { succeeded?: number; failed?: number };
 }
 
-async function liveColor(): Promise<string | undefined> {
-  return (await kube.get<Item>(`/api/v1/namespaces/${NAMESPACE}/services/${APP}`))?.spec?.selector?.['cutover.dev/color'];
+async function liveColor(app = APP): Promise<string | undefined> {
+  return (await kube.get<Item>(`/api/v1/namespaces/${NAMESPACE}/services/${app}`))?.spec?.selector?.['cutover.dev/color'];
+}
+
+/** The live color of each app: `web=blue api=blue`. */
+async function liveColors(): Promise<string> {
+  return `web=${await liveColor(APP)} api=${await liveColor(API)}`;
 }
 
 async function jobs(prefix: string): Promise<Item[]> {
@@ -47,7 +58,7 @@ function expectFailedNaming(result: { code: number | null; stdout: string; stder
 beforeAll(async () => {
   const cluster = readyCluster();
   env = cluster.env;
-  const kubeconfig = cluster.kubeconfig;
+  kubeconfig = cluster.kubeconfig;
   kube = new KubeClient(kubeconfig);
   deleteNamespace(env, kubeconfig, NAMESPACE);
   stack = new LocalStack('gates', env, kubeconfig);
@@ -61,6 +72,15 @@ beforeAll(async () => {
       // operator runs here, and the migration Job's outcome comes from kwok.
       'cutover:postgres': { instances: 1, backup: { enabled: false } },
       'cutover:migrations': { expand: { image: `${MIGRATE_IMAGE}:1.0.0`, command: ['migrate', 'up'] } },
+      'cutover:services': {
+        [API]: {
+          host: `${API}.${NAMESPACE}.example.com`,
+          blue: { image: `${API_IMAGE}:2.0.0` },
+          green: { image: `${API_IMAGE}:2.1.0` },
+          backends: false,
+          gate: { image: GATE_IMAGE, checks: [{ path: '/api/v2/health' }] },
+        },
+      },
     }),
   );
 }, 1800_000);
@@ -75,12 +95,19 @@ afterAll(async () => {
 
 describe('gates, migrations and weighted shifts on a real control plane', () => {
   it('1. the first pulumi up runs the expand migration and the gate of the live color before the live Service exists', async () => {
-    expectSucceeded(await stack.up());
-    expect(await liveColor()).toBe('blue');
+    const result = await stack.up();
+    expectSucceeded(result, diagnose);
+    expect(await liveColors()).toBe('web=blue api=blue');
+    // Each passed gate's output (its pods' termination message; kwok's stand-in text) is in the update output.
+    const gates = JSON.parse((await stack.pulumi(['stack', 'output', 'gates', '--json'])).stdout) as Record<string, string>;
+    expect(gates).toEqual({ [`${APP}-gate-blue`]: 'PASS: simulated success (kwok)', [`${API}-gate-blue`]: 'PASS: simulated success (kwok)' });
+    expect(result.stdout).toContain(`${APP}-gate-blue: PASS: simulated success (kwok)`);
     const [migration] = await jobs(`${APP}-migrate-expand-`);
     expect(migration?.status?.succeeded).toBe(1);
-    const [gate] = await jobs(`${APP}-gate-blue`);
-    expect(gate?.status?.succeeded).toBe(1);
+    for (const app of [APP, API]) {
+      const [gate] = await jobs(`${app}-gate-blue`);
+      expect(gate?.status?.succeeded, `${app}-gate-blue`).toBe(1);
+    }
   });
 
   it('2. a color that stopped being ready since it was deployed is refused by the gate, though its Deployment is unchanged', async () => {
@@ -93,7 +120,8 @@ describe('gates, migrations and weighted shifts on a real control plane', () => 
     expect(steps.filter((s) => s.type === 'kubernetes:apps/v1:Deployment')).toEqual([]);
     const result = await stack.up();
     expectFailedNaming(result, `${NAMESPACE}/${APP}-gate-green`);
-    expect(await liveColor()).toBe('blue');
+    // Neither app moves: api's traffic objects wait for web's gate too.
+    expect(await liveColors()).toBe('web=blue api=blue');
     // Green recovers (new pods): the next update goes past the readiness half of the gate.
     kubectl(['delete', 'pods', '-l', 'cutover.dev/color=green', '--wait=false']);
     await waitFor('green pods to be ready again', async () => (await kube.readyEndpointPods(NAMESPACE, `${APP}-preview`)).length === 2, 60);
@@ -102,16 +130,16 @@ describe('gates, migrations and weighted shifts on a real control plane', () => 
   it('3. a failing smoke test stops the cutover: the live Service stays on blue and the error names the gate', async () => {
     await stack.set('gate.image', `${GATE_IMAGE}-fail`);
     const result = await stack.up();
-    expectFailedNaming(result, `${NAMESPACE}/${APP}-gate-green`, 'BackoffLimitExceeded');
-    expect(await liveColor()).toBe('blue');
-    // What the smoke test printed is in its pod's termination message (FallbackToLogsOnError), where the runbook
-    // (docs/gates.md) sends the reader: `kubectl logs job/web-gate-green` on a real cluster.
-    expect(kubectl(['get', 'pods', '-l', 'job-name=web-gate-green', '-o', 'jsonpath={.items[*].status.containerStatuses[*].state.terminated.message}'])).toContain('FAIL');
-    // A passing smoke test lets the same cutover through.
+    // The error carries what the smoke test printed: its pod's termination message (FallbackToLogsOnError), which
+    // kwok sets to the line below for a `-fail` image.
+    expectFailedNaming(result, `${NAMESPACE}/${APP}-gate-green`, 'BackoffLimitExceeded', 'FAIL: simulated failure');
+    expect(await liveColors()).toBe('web=blue api=blue');
+    // A passing smoke test lets the same cutover through, for both apps at once.
     await stack.set('gate.image', GATE_IMAGE);
-    expectSucceeded(await stack.up());
-    expect(await liveColor()).toBe('green');
+    expectSucceeded(await stack.up(), diagnose);
+    expect(await liveColors()).toBe('web=green api=green');
     expect((await jobs(`${APP}-gate-`)).map((job) => `${job.metadata.name} ${job.status?.succeeded}`)).toEqual([`${APP}-gate-green 1`]);
+    expect((await jobs(`${API}-gate-`)).map((job) => `${job.metadata.name} ${job.status?.succeeded}`)).toEqual([`${API}-gate-green 1`]);
   });
 
   it('4. a failing expand migration stops the cutover; a rollback never re-runs a migration', async () => {
@@ -119,30 +147,47 @@ describe('gates, migrations and weighted shifts on a real control plane', () => 
     await stack.set('migrations.expand.image', `${MIGRATE_IMAGE}:1.1.0-fail`);
     await stack.set('activeColor', 'blue');
     const failed = await stack.up();
-    expectFailedNaming(failed, `${APP}-migrate-expand-`, 'BackoffLimitExceeded');
-    expect(await liveColor()).toBe('green');
+    expectFailedNaming(failed, `${APP}-migrate-expand-`, 'BackoffLimitExceeded', 'FAIL: simulated failure');
+    expect(await liveColors()).toBe('web=green api=green');
     // Back to the migration that succeeded: the same Job as before (same uid), not run again, and blue goes live.
     await stack.set('migrations.expand.image', `${MIGRATE_IMAGE}:1.0.0`);
-    expectSucceeded(await stack.up());
-    expect(await liveColor()).toBe('blue');
+    expectSucceeded(await stack.up(), diagnose);
+    expect(await liveColors()).toBe('web=blue api=blue');
     const after = await jobs(`${APP}-migrate-expand-`);
     expect(after.map((job) => job.metadata.name)).toEqual([before.metadata.name]);
     // Rollback to green: only the activeColor changes, and the migration Job stays the very same object.
     await stack.set('activeColor', 'green');
-    expectSucceeded(await stack.up());
-    expect(await liveColor()).toBe('green');
+    expectSucceeded(await stack.up(), diagnose);
+    expect(await liveColors()).toBe('web=green api=green');
     expect((await jobs(`${APP}-migrate-expand-`)).map((job) => job.metadata.uid)).toEqual([after[0].metadata.uid]);
   });
 
-  it('5. a weighted shift changes only the canary routing object, step by step', async () => {
-    // Green is live; shift towards blue. The canary Ingress exists only while the weight is above 0.
-    for (const [weight, op] of [[5, 'create'], [25, 'update']] as const) {
+  it('5. a weighted shift changes only the canary routing objects, step by step', async () => {
+    // Green is live; shift towards blue. The canary Ingresses exist only while the weight is above 0.
+    for (const [weight, op] of [[5, 'create'], [25, 'update'], [0, 'delete']] as const) {
       await stack.set('trafficWeight', String(weight));
       const steps = (await stack.previewSteps()).filter((s) => s.op !== 'same');
-      expect(steps.map((s) => `${s.op} ${s.type} ${s.name}`)).toEqual([`${op} kubernetes:networking.k8s.io/v1:Ingress ${NAMESPACE}/${APP}-canary`]);
-      expectSucceeded(await stack.up());
-      const canary = await kube.get<Item>(`/apis/networking.k8s.io/v1/namespaces/${NAMESPACE}/ingresses/${APP}-canary`);
-      expect(canary?.metadata.annotations?.['nginx.ingress.kubernetes.io/canary-weight']).toBe(String(weight));
+      expect(steps.map((s) => `${s.op} ${s.type} ${s.name}`).sort()).toEqual(
+        [API, APP].map((app) => `${op} kubernetes:networking.k8s.io/v1:Ingress ${NAMESPACE}/${app}-canary`),
+      );
+      expectSucceeded(await stack.up(), diagnose);
+      for (const app of [APP, API]) {
+        const canary = await kube.get<Item>(`/apis/networking.k8s.io/v1/namespaces/${NAMESPACE}/ingresses/${app}-canary`);
+        expect(canary?.metadata.annotations?.['nginx.ingress.kubernetes.io/canary-weight']).toBe(weight > 0 ? String(weight) : undefined);
+      }
     }
+  });
+
+  it('6. two apps, one flip: one failing gate keeps both live Services where they are; fixed, both move together', async () => {
+    await stack.set(`services.${API}.gate.image`, `${GATE_IMAGE}-fail`);
+    await stack.set('activeColor', 'blue');
+    const failed = await stack.up();
+    expectFailedNaming(failed, `${NAMESPACE}/${API}-gate-blue`, 'FAIL: simulated failure');
+    // web's own gate passed, but web's traffic objects wait for api's gate as well.
+    expect((await jobs(`${APP}-gate-blue`))[0]?.status?.succeeded).toBe(1);
+    expect(await liveColors()).toBe('web=green api=green');
+    await stack.set(`services.${API}.gate.image`, GATE_IMAGE);
+    expectSucceeded(await stack.up(), diagnose);
+    expect(await liveColors()).toBe('web=blue api=blue');
   });
 });
