@@ -1,5 +1,5 @@
 // Validates rendered custom resources against the operators' real CRD schemas (the pinned files in
-// ../shared/crds), the way the API server's OpenAPI validation and pruning would judge them.
+// ../shared/crds, and the ones vendored in test/crds), the way the API server's OpenAPI validation and pruning would judge them.
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -21,6 +21,21 @@ export const CRD_FILES: readonly string[] = [
   'monitoring.coreos.com_servicemonitors.yaml',
   'monitoring.coreos.com_podmonitors.yaml',
   'monitoring.coreos.com_prometheusrules.yaml',
+];
+
+/**
+ * CRDs of resource types `../shared/crds` lacks, vendored into the project with their provenance (`test/crds/`,
+ * refreshed and verified by `scripts/vendor-gateway-api`).
+ */
+export const VENDORED_CRD_DIRECTORY = resolve(__dirname, 'crds');
+
+/** Every vendored CRD file, relative to {@link VENDORED_CRD_DIRECTORY}: the Gateway API HTTPRoute that `routing.gateway` renders. */
+export const VENDORED_CRD_FILES: readonly string[] = ['gateway-api/gateway.networking.k8s.io_httproutes.yaml'];
+
+/** The path of every CRD file the tests know, pinned and vendored: what the e2e suite installs. */
+export const ALL_CRD_PATHS: readonly string[] = [
+  ...CRD_FILES.map((file) => join(CRD_DIRECTORY, file)),
+  ...VENDORED_CRD_FILES.map((file) => join(VENDORED_CRD_DIRECTORY, file)),
 ];
 
 /** An OpenAPI v3 schema node of a CRD (structural schema, with Kubernetes extensions). */
@@ -142,6 +157,11 @@ export class CrdSchemaValidator {
   /** A validator for the pinned CRDs. */
   public static fromDirectory(directory: string = CRD_DIRECTORY, files: readonly string[] = CRD_FILES): CrdSchemaValidator {
     return new CrdSchemaValidator(loadCrdVersions(directory, files));
+  }
+
+  /** A validator for the pinned CRDs and the vendored ones (every resource type the stacks render). */
+  public static all(): CrdSchemaValidator {
+    return new CrdSchemaValidator([...loadCrdVersions(), ...loadCrdVersions(VENDORED_CRD_DIRECTORY, VENDORED_CRD_FILES)]);
   }
 
   private readonly ajv = new Ajv({

@@ -1,5 +1,6 @@
 // The data tier's custom resources against the real API server: install the operators' pinned CRDs
-// (../shared/crds) and have kube-apiserver validate every custom resource the prod and staging stacks render.
+// (../shared/crds) and have kube-apiserver validate every custom resource the prod and staging stacks render;
+// and the HTTPRoute of routing.gateway against the vendored Gateway API CRD (test/crds/gateway-api).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,4 +44,28 @@ describe('custom resources on the real API server', () => {
       kubectl(['delete', 'namespace', namespace, '--wait=false']);
     });
   }
+});
+
+describe('the Gateway API HTTPRoute on the real API server', () => {
+  it('kube-apiserver accepts the HTTPRoute rendered with routing.gateway and a weighted shift, and refuses a negative weight', () => {
+    // A namespace of its own: the prod test above may leave web-prod terminating, where nothing can be created.
+    const namespace = 'cutover-gateway-crds';
+    const out = mkdtempSync(join(tmpdir(), 'crds-gateway-'));
+    const overrides = [`namespace=${namespace}`, 'routing.gateway.name=public', 'routing.gateway.namespace=gateway-system', 'trafficWeight=25'];
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'synth.ts'), '--stack', 'prod', '--out', out, ...overrides.flatMap((o) => ['--config', o])], { env });
+    const routes = readdirSync(out)
+      .map((file) => parse(readFileSync(join(out, file), 'utf8')) as Record<string, any>)
+      .filter((m) => m.kind === 'HTTPRoute');
+    expect(routes.map((route) => route.spec.rules[0].backendRefs.map((ref: { weight: number }) => ref.weight))).toEqual([[75, 25]]);
+    kubectl(['create', 'namespace', namespace]);
+    const accepted = kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], JSON.stringify(routes[0]));
+    expect(accepted.status, `HTTPRoute/${routes[0].metadata.name}: ${accepted.stderr}`).toBe(0);
+    // The control: the same server refuses the route with a negative backend weight.
+    const broken = JSON.parse(JSON.stringify(routes[0])) as Record<string, any>;
+    broken.spec.rules[0].backendRefs[1].weight = -1;
+    const refused = kubectl(['apply', '--dry-run=server', '-f', '-'], JSON.stringify(broken));
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('backendRefs[1].weight');
+    kubectl(['delete', 'namespace', namespace, '--wait=false']);
+  });
 });

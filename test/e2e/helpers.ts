@@ -1,17 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { expect } from 'vitest';
 import { clusterUp, installCrds, toolchainEnv } from '../../scripts/local';
-import { CRD_DIRECTORY, CRD_FILES } from '../crd-schema';
+import { ALL_CRD_PATHS } from '../crd-schema';
 
 /**
- * The local control plane, up, with every pinned CRD installed (the stacks render Prometheus Operator,
- * CloudNativePG and redis-operator resources): the toolchain environment and the kubeconfig path.
+ * The local control plane, up, with every pinned and vendored CRD installed (the stacks render Prometheus Operator,
+ * CloudNativePG, redis-operator and, with `routing.gateway`, Gateway API resources): the toolchain environment and the kubeconfig path.
  */
 export function readyCluster(): { env: Record<string, string>; kubeconfig: string } {
   const env = toolchainEnv();
   const kubeconfig = clusterUp(env);
-  installCrds(env, kubeconfig, CRD_FILES.map((file) => join(CRD_DIRECTORY, file)));
+  installCrds(env, kubeconfig, ALL_CRD_PATHS);
   return { env, kubeconfig };
 }
 
