@@ -172,14 +172,19 @@ export class LocalStack {
     return this.pulumi(['up', '--yes', '--skip-preview', ...extra]);
   }
 
-  /** The steps `pulumi preview --json` plans, as `op type name`. */
+  /** The steps `pulumi preview --json` plans, as `op type name`, without the read of the stack's own outputs. */
   public async previewSteps(): Promise<Array<{ op: string; type: string; name: string; diffs: string[] }>> {
     const result = await this.pulumi(['preview', '--json']);
     if (result.code !== 0) {
       throw new Error(`pulumi preview failed:\n${result.stderr}${result.stdout}`);
     }
     const preview = JSON.parse(result.stdout) as { steps: Array<{ op: string; urn: string; diffs?: string[] }> };
-    return preview.steps.map((step) => ({ op: step.op, ...parseUrn(step.urn), diffs: step.diffs ?? [] }));
+    return (
+      preview.steps
+        .map((step) => ({ op: step.op, ...parseUrn(step.urn), diffs: step.diffs ?? [] }))
+        // Every update reads the stack's own previous outputs (stacks/transition.ts): a read, never a change.
+        .filter((step) => !(step.op === 'read' && step.type === 'pulumi:pulumi:StackReference'))
+    );
   }
 }
 

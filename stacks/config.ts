@@ -110,6 +110,11 @@ export interface MigrationStepConfig {
 export interface MigrationsConfig {
   /** Runs (once per distinct image and command) before traffic moves; must succeed. */
   readonly expand?: MigrationStepConfig;
+  /**
+   * Runs once the old color is retired, in an update that does not switch colors (checked against the stack's
+   * previous update, see stacks/transition.ts).
+   */
+  readonly contract?: MigrationStepConfig;
 }
 
 /** The `routing` config object: how outside traffic reaches the Services. */
@@ -217,6 +222,11 @@ export interface StackConfig {
   readonly trafficWeight: number;
   /** Every app of the stack, the main app (top-level keys) first, then `services` in name order. */
   readonly apps: readonly AppConfig[];
+  /**
+   * Replicas of every app's idle color once traffic has settled on the active one (0 retires it); absent: the idle
+   * color stays at full size. Applied by stacks/transition.ts, never in the update that switches colors.
+   */
+  readonly idleReplicas?: number;
 }
 
 /** One bad config value. */
@@ -285,12 +295,12 @@ export const CONFIG_KEYS = [
   'migrations',
   'routing',
   'services',
+  'idleReplicas',
   ...Object.keys(CONFIG_DEFAULTS),
 ] as const;
 
 /** Keys people reach for that the project deliberately does not have, with what to use instead. */
 const RENAMED_KEYS: Readonly<Record<string, string>> = {
-  idleReplicas: 'set the idle color\'s own size instead, e.g. `pulumi config set --path green.replicas 0`, so that a cutover never resizes anything',
   image: 'images are per color: `pulumi config set --path blue.image <image:tag>`',
   blueImage: 'use `pulumi config set --path blue.image <image:tag>`',
   greenImage: 'use `pulumi config set --path green.image <image:tag>`',
@@ -350,7 +360,7 @@ const GATE_SHAPE: Shape = {
   },
 };
 const GATE_CHECK_SHAPE: Shape = { path: 'string', expectStatus: 'integer', contains: 'string' };
-const MIGRATIONS_SHAPE: Shape = { expand: { image: 'string', command: 'string[]' } };
+const MIGRATIONS_SHAPE: Shape = { expand: { image: 'string', command: 'string[]' }, contract: { image: 'string', command: 'string[]' } };
 /** A `services.<name>` entry, without `blue` and `green` (checked like the main app's). */
 const SERVICE_SHAPE: Shape = {
   host: 'string',
@@ -632,11 +642,14 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   }
   const migrationsValue = json('migrations');
   const migrations = migrationsValue !== undefined && checkShape('migrations', migrationsValue, MIGRATIONS_SHAPE, fail) ? (migrationsValue as MigrationsConfig) : {};
-  if (migrations.expand !== undefined && (migrations.expand.image === undefined || migrations.expand.command === undefined)) {
-    fail('migrations.expand', 'needs both image and command', migrations.expand, 'e.g. `pulumi config set --path migrations.expand.image registry.example.com/acme/web-migrate:1.5.0` and `--path "migrations.expand.command[0]" migrate`');
-  }
-  if (migrations.expand !== undefined && postgres === undefined) {
-    fail('migrations.expand', 'needs a database to migrate: the stack has no postgres', migrations.expand, 'configure `postgres`, or remove `migrations`');
+  for (const phase of ['expand', 'contract'] as const) {
+    const step = migrations[phase];
+    if (step !== undefined && (step.image === undefined || step.command === undefined)) {
+      fail(`migrations.${phase}`, 'needs both image and command', step, `e.g. \`pulumi config set --path migrations.${phase}.image registry.example.com/acme/web-migrate:1.5.0\` and \`--path "migrations.${phase}.command[0]" migrate\``);
+    }
+    if (step !== undefined && postgres === undefined) {
+      fail(`migrations.${phase}`, 'needs a database to migrate: the stack has no postgres', step, 'configure `postgres`, or remove `migrations`');
+    }
   }
   const routingValue = json('routing');
   const routing = routingValue !== undefined && checkShape('routing', routingValue, ROUTING_SHAPE, fail) ? (routingValue as RoutingConfig) : {};
@@ -644,6 +657,13 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     fail('routing.gateway.name', 'is required', undefined, 'the Gateway the HTTPRoute attaches to, e.g. `pulumi config set --path routing.gateway.name public`');
   }
   const trafficWeight = int('trafficWeight', CONFIG_DEFAULTS.trafficWeight, 0, 100);
+  const idleReplicas = values.has('idleReplicas') ? int('idleReplicas', 0, 0, maxReplicas) : undefined;
+  if (idleReplicas !== undefined && idleReplicas > 0 && idleReplicas <= maxUnavailable) {
+    fail('idleReplicas', `the PodDisruptionBudget allows ${maxUnavailable} pod(s) down at once and would leave none of the idle color running`, idleReplicas, `use 0 (retire the idle color) or at least ${maxUnavailable + 1}`);
+  }
+  if (idleReplicas !== undefined && trafficWeight > 0) {
+    fail('idleReplicas', `is set while trafficWeight (${trafficWeight}) sends requests to the idle color`, idleReplicas, 'finish or abort the weighted shift (trafficWeight 0) before shrinking the idle color');
+  }
   const idle = colors[otherColor(activeColor)];
   if (trafficWeight > 0 && (idle.image === undefined || idle.replicas === 0)) {
     fail(
@@ -750,6 +770,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     routing,
     trafficWeight,
     apps: [main, ...services],
+    ...(idleReplicas !== undefined ? { idleReplicas } : {}),
   };
   if (problems.length > 0) {
     throw new ConfigError(stack, problems);

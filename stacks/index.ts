@@ -1,11 +1,13 @@
 import * as pulumi from '@pulumi/pulumi';
 import { ApiObject } from 'cdk8s';
+import { IConstruct } from 'constructs';
 import { objectKey, renderChart } from '../lib';
 import { deployObjects } from './bridge';
 import { ConfigError, StackConfig, parseStackConfig } from './config';
 import { Fetcher, InstallOperatorsOptions, installOperators } from './operators';
 import { GateJob, JobOutputReader, gateReport, kubectlJobOutput } from './gate-report';
 import { buildPlatform } from './platform';
+import { CutoverState, PreviousState, Transition, checkContract, parsePreviousState, planTransition } from './transition';
 
 /** The stack's outputs: what a reviewer or a pipeline needs to know after an update. */
 export interface StackOutputs {
@@ -19,6 +21,11 @@ export interface StackOutputs {
   readonly url: string;
   /** What each gate Job printed once it passed (`<app>-gate-<color>`, `<app>-metric-gate-<color>`). */
   readonly gates: pulumi.Output<Record<string, string>>;
+  /**
+   * What this update did to traffic, read back by the next update (stacks/transition.ts). It depends on every routing
+   * object and the contract migration, so Pulumi records it only when they all completed.
+   */
+  readonly cutoverState: pulumi.Output<CutoverState>;
 }
 
 /** What the program takes from its environment besides config; tests replace them. */
@@ -31,6 +38,14 @@ export interface RunOptions {
   readonly operatorReleases?: InstallOperatorsOptions['releases'];
   /** Reads a passed gate Job's output for the `gates` output. @default `kubectl get pods` (see stacks/gate-report.ts) */
   readonly jobOutputReader?: JobOutputReader;
+  /** What the stack's last completed update did. @default its own `cutoverState` output, through a StackReference */
+  readonly previousState?: () => Promise<PreviousState>;
+}
+
+/** Reads this stack's own `cutoverState` output from its last completed update (nothing on a first update). */
+export async function readPreviousState(): Promise<PreviousState> {
+  const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
+  return parsePreviousState((await self.getOutputDetails('cutoverState')).value);
 }
 
 /** API groups whose custom resources wait for the operators this program installs. */
@@ -48,13 +63,33 @@ export async function run(
   let config: StackConfig;
   let objects: ReturnType<typeof renderChart>;
   let platform: ReturnType<typeof buildPlatform>;
-  try {
-    config = parseStackConfig(raw, stack);
-    platform = buildPlatform(config);
-    objects = renderChart(platform.chart);
-  } catch (error) {
+  let transition: Transition;
+  let previous: PreviousState = {};
+  const fail = (error: unknown): never => {
     // A RunError prints its message without a stack trace: the message is the whole story.
     throw new pulumi.RunError(error instanceof ConfigError ? error.message : `stack "${stack}": ${(error as Error).message}`);
+  };
+  try {
+    config = parseStackConfig(raw, stack);
+  } catch (error) {
+    return fail(error);
+  }
+  try {
+    // What the last completed update did (a read of this stack's own outputs: nothing is registered or applied).
+    previous = await (options.previousState ?? readPreviousState)();
+    transition = planTransition(config, previous);
+    config = transition.config;
+    platform = buildPlatform(config);
+    const problems = [...transition.problems, ...checkContract(transition, previous, platform.contract?.name)];
+    if (problems.length > 0) {
+      throw new ConfigError(stack, problems);
+    }
+    objects = renderChart(platform.chart);
+  } catch (error) {
+    return fail(error);
+  }
+  for (const note of transition.notes) {
+    pulumi.log.info(note);
   }
   const { web } = platform;
   let operators: pulumi.Resource[] = [];
@@ -85,6 +120,11 @@ export async function run(
     name: job.name,
     resource: resources.get(objectKey(job.toJson())) as GateJob['resource'],
   }));
+  const resourceOf = (construct: IConstruct): pulumi.CustomResource => resources.get(objectKey(ApiObject.of(construct).toJson())) as pulumi.CustomResource;
+  const recordedAfter = [...platform.apps.flatMap((each) => each.routingObjects), ...(platform.contract !== undefined ? [platform.contract.job] : [])].map(resourceOf);
+  const cutoverState = pulumi.all(recordedAfter.map((resource) => resource.urn)).apply(
+    (): CutoverState => ({ activeColor: config.activeColor, idle: transition.idle ?? null, contractMigration: platform.contract?.name ?? null }),
+  );
   const outputs: StackOutputs = {
     activeColor: config.activeColor,
     idleColor: config.idleColor,
@@ -94,6 +134,7 @@ export async function run(
     liveService: web.liveService.name,
     previewService: web.previewService.name,
     url: `https://${config.host}/`,
+    cutoverState,
     gates: gateReport(gateJobs, options.jobOutputReader ?? kubectlJobOutput(raw['kubernetes:context'])),
   };
   return { outputs, resources, operators };

@@ -47,6 +47,8 @@ export interface Platform {
   readonly metricGates: readonly MetricGate[];
   /** The `expand` migration, when configured. */
   readonly expand?: MigrationJob;
+  /** The `contract` migration, when configured: after every app's idle color (retired) Deployment. */
+  readonly contract?: MigrationJob;
 }
 
 /**
@@ -76,6 +78,20 @@ export function buildPlatform(config: StackConfig): Platform {
     expandStep !== undefined
       ? underKey('migrations.expand', () => new MigrationJob(chart, 'migrate-expand', { app: web, phase: 'expand', image: expandStep.image, command: expandStep.command, backends }))
       : undefined;
+  const contractStep = config.migrations.contract;
+  const contract =
+    contractStep !== undefined
+      ? underKey('migrations.contract', () => new MigrationJob(chart, 'migrate-contract', { app: web, phase: 'contract', image: contractStep.image, command: contractStep.command, backends }))
+      : undefined;
+  if (contract !== undefined) {
+    // It runs after the old color is scaled down (stacks/transition.ts refuses it while that color still runs).
+    for (const each of apps) {
+      const idle = each.colors[config.idleColor];
+      if (idle !== undefined) {
+        contract.job.node.addDependency(idle.deployment);
+      }
+    }
+  }
   const gates =
     config.gate.enabled !== false
       ? apps.map((each, index) => underKey(index === 0 ? 'gate' : `services.${each.name}.gate`, () => createGate(chart, index === 0 ? 'gate' : `gate-${each.name}`, config, config.apps[index], each)))
@@ -116,15 +132,17 @@ export function buildPlatform(config: StackConfig): Platform {
   });
   gates.forEach((gate, index) => network.allow(gate).to(apps[index]));
   metricGates.forEach((metricGate) => network.allowPrometheusQuery(metricGate, { port: NetworkPort.tcp(metricsConfig?.prometheusPort ?? 9090) }));
-  if (expand !== undefined && postgres !== undefined) {
-    network.allow(expand).to(postgres);
+  for (const migration of [expand, contract]) {
+    if (migration !== undefined && postgres !== undefined) {
+      network.allow(migration).to(postgres);
+    }
   }
   network.allowMonitoring(...apps, ...dataTier);
   // Policies first: no pod of the stack ever runs before the namespace is default-deny.
-  for (const workload of workloads(...apps, ...dataTier, ...gates, ...metricGates, ...(expand !== undefined ? [expand] : []))) {
+  for (const workload of workloads(...apps, ...dataTier, ...gates, ...metricGates, ...(expand !== undefined ? [expand] : []), ...(contract !== undefined ? [contract] : []))) {
     workload.node.addDependency(network);
   }
-  return { app, chart, namespace, web, apps, postgres, redis, network, monitoring: monitors[0], monitors, gate: gates[0], gates, metricGates, expand };
+  return { app, chart, namespace, web, apps, postgres, redis, network, monitoring: monitors[0], monitors, gate: gates[0], gates, metricGates, expand, contract };
 }
 
 /** One app of the stack: both colors, their Services, the Ingress (or HTTPRoute) and the weighted shift. */

@@ -128,9 +128,19 @@ describe('parseStackConfig errors', () => {
       'maxReplica: is not a cutover config key, got "5"; did you mean "maxReplicas"? (remove it with `pulumi config rm maxReplica`)',
     ],
     [
-      'idleReplicas, which the project does not have',
-      { ...MINIMAL, 'cutover:idleReplicas': '0' },
-      "idleReplicas: is not a cutover config key, got \"0\"; set the idle color's own size instead, e.g. `pulumi config set --path green.replicas 0`, so that a cutover never resizes anything (remove it with `pulumi config rm idleReplicas`)",
+      'an idleReplicas the PodDisruptionBudget would drain',
+      { ...MINIMAL, 'cutover:idleReplicas': '1' },
+      'idleReplicas: the PodDisruptionBudget allows 1 pod(s) down at once and would leave none of the idle color running, got 1; use 0 (retire the idle color) or at least 2',
+    ],
+    [
+      'an idleReplicas during a weighted shift',
+      { ...MINIMAL, 'cutover:green': '{"image":"acme/web:1.1.0"}', 'cutover:trafficWeight': '10', 'cutover:idleReplicas': '0' },
+      'idleReplicas: is set while trafficWeight (10) sends requests to the idle color, got 0; finish or abort the weighted shift (trafficWeight 0) before shrinking the idle color',
+    ],
+    [
+      'a negative idleReplicas',
+      { ...MINIMAL, 'cutover:idleReplicas': '-1' },
+      'idleReplicas: must be a whole number from 0 to 10, got "-1"; e.g. `pulumi config set idleReplicas 0`',
     ],
     [
       'making a color scaled to 0 live',

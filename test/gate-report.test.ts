@@ -12,13 +12,19 @@ beforeAll(async () => {
     {
       newResource: (args) => ({
         id: `${args.name}-id`,
-        state: args.type === 'kubernetes:batch/v1:Job' ? { ...args.inputs, status: { succeeded: /api/.test(args.name) ? 0 : 1 } } : args.inputs,
+        state:
+          args.type === 'kubernetes:batch/v1:Job'
+            ? { ...args.inputs, status: { succeeded: /api/.test(args.name) ? 0 : 1 } }
+            : args.type === 'pulumi:pulumi:StackReference'
+              ? { ...args.inputs, outputs: {} }
+              : args.inputs,
       }),
       call: (args) => args.inputs,
     },
     'cutover',
     'prod',
     false,
+    'organization',
   );
 });
 
