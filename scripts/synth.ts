@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { renderChart } from '../lib';
 import { parseStackConfig } from '../stacks/config';
+import { settled } from '../stacks/plan';
 import { buildPlatform } from '../stacks/platform';
 import { applyOverrides, readStackFile } from '../stacks/stack-file';
 import { parseStackArgs } from './cli';
@@ -15,7 +16,8 @@ function main(argv: readonly string[]): number {
   const { stack, overrides, out } = parseStackArgs(argv, USAGE, { out: true });
   const projectDir = resolve(__dirname, '..');
   const raw = applyOverrides(readStackFile(projectDir, stack), overrides);
-  const objects = renderChart(buildPlatform(parseStackConfig(raw, stack)).chart);
+  // As after an update that did not switch colors (idleReplicas applied): synth knows no previous update.
+  const objects = renderChart(buildPlatform(settled(parseStackConfig(raw, stack))).chart);
 
   // Everything is validated and rendered before the output directory is touched.
   const dir = resolve(out ?? join(projectDir, 'dist', stack));

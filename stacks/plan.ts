@@ -1,6 +1,7 @@
 import { Color, Manifest, objectKey, renderChart } from '../lib';
 import { ConfigError, StackConfig, parseStackConfig } from './config';
 import { buildPlatform } from './platform';
+import { planTransition } from './transition';
 
 /** One color as a reviewer sees it. */
 export interface ColorSummary {
@@ -48,12 +49,20 @@ export interface Plan {
  * same code as `npm run synth` and `pulumi up`; throws the config's own error when the config is bad.
  */
 export function planStack(raw: Readonly<Record<string, string>>, stack: string): Plan {
-  const config = parseStackConfig(raw, stack);
+  // Read without the stack's previous update: the current state as settled (idleReplicas applied), the flip as a switch.
+  const parsed = parseStackConfig(raw, stack);
+  const now = planTransition(parsed, { activeColor: parsed.activeColor });
+  const config = settled(parsed);
   const current = render(config);
   const to = config.idleColor;
   let flip: FlipPlan;
   try {
-    const flipped = render(parseStackConfig({ ...raw, 'cutover:activeColor': to }, stack));
+    const previous = { activeColor: config.activeColor, ...(now.idle !== undefined ? { idle: now.idle } : {}) };
+    const switched = planTransition(parseStackConfig({ ...raw, 'cutover:activeColor': to }, stack), previous);
+    if (switched.problems.length > 0) {
+      throw new ConfigError(stack, switched.problems);
+    }
+    const flipped = render(switched.config);
     flip = { to, changes: diffObjects(current, flipped) };
   } catch (error) {
     if (!(error instanceof ConfigError)) {
@@ -75,6 +84,15 @@ export function planStack(raw: Readonly<Record<string, string>>, stack: string):
     objects: current.length,
     flip,
   };
+}
+
+/** `config` as after an update that did not switch: `idleReplicas` applied (see stacks/transition.ts). */
+export function settled(config: StackConfig): StackConfig {
+  const transition = planTransition(config, { activeColor: config.activeColor });
+  if (transition.problems.length > 0) {
+    throw new ConfigError(config.stack, transition.problems);
+  }
+  return transition.config;
 }
 
 function render(config: StackConfig): Manifest[] {

@@ -36,6 +36,13 @@ describe('planStack', () => {
     });
   });
 
+  it('shows the idle color retired by idleReplicas, and refuses a flip to it', () => {
+    const result = planStack({ ...readStackFile(ROOT, 'prod'), 'cutover:idleReplicas': '0' }, 'prod');
+    expect(result.colors.map((c) => `${c.color} ${c.replicas}`)).toEqual(['blue 3', 'green 0']);
+    // Green is retired: a flip to it is refused until it is back at full size.
+    expect('refused' in result.flip ? result.flip.refused : result.flip.changes).toEqual([expect.stringMatching(/^activeColor: green runs 0 replica\(s\) since the last update \(idleReplicas\)/)]);
+  });
+
   it('says why a flip would be refused, instead of a diff', () => {
     const raw = applyOverrides(readStackFile(ROOT, 'staging'), ['green.replicas=0']);
     const result = planStack(raw, 'staging');
