@@ -190,4 +190,52 @@ describe('gates, migrations and weighted shifts on a real control plane', () => 
     expectSucceeded(await stack.up(), diagnose);
     expect(await liveColors()).toBe('web=blue api=blue');
   });
+
+  it('7. retire the old color, then contract: idleReplicas waits for the update after the switch, contract for the one after that', async () => {
+    const replicasOf = async (name: string): Promise<number | undefined> =>
+      (await kube.get<{ spec?: { replicas?: number } }>(`/apis/apps/v1/namespaces/${NAMESPACE}/deployments/${name}`))?.spec?.replicas;
+    const contract = { image: `${MIGRATE_IMAGE}:1.1.0`, command: ['migrate', 'contract'] };
+    // a) A contract step in the update that switches is refused before anything is applied.
+    await stack.set('activeColor', 'green');
+    await stack.set('idleReplicas', '0');
+    await stack.set('migrations.contract.image', contract.image);
+    await stack.set('migrations.contract.command[0]', 'migrate');
+    const refused = await stack.up();
+    expectFailedNaming(refused, 'cutover:migrations.contract: runs only in an update of its own, got it in the update that switches traffic from blue to green');
+    expect(await liveColors()).toBe('web=blue api=blue');
+    expect(await jobs(`${APP}-migrate-contract-`)).toEqual([]);
+    // b) The switch alone: only traffic moves, blue stays at full size although idleReplicas is 0.
+    await stack.pulumi(['config', 'rm', 'migrations.contract', '--path']);
+    const switchSteps = (await stack.previewSteps()).filter((s) => s.op !== 'same');
+    expect(switchSteps.filter((s) => s.type === 'kubernetes:apps/v1:Deployment')).toEqual([]);
+    const switched = await stack.up();
+    expectSucceeded(switched, diagnose);
+    expect(switched.stdout).toContain('idleReplicas (0) applies to blue from the next update');
+    expect(await liveColors()).toBe('web=green api=green');
+    expect([await replicasOf(`${APP}-blue`), await replicasOf(`${API}-blue`)]).not.toContain(0);
+    // c) The next update, with the same config, retires blue: only blue's objects change (Deployments to 0 pods; the
+    //    HPA, PDB and color Service of a color without pods go).
+    const retireSteps = (await stack.previewSteps()).filter((s) => s.op !== 'same').map((s) => `${s.op} ${s.type} ${s.name}`);
+    expect(retireSteps.sort()).toEqual(
+      [APP, API].flatMap((app) => [
+        `delete kubernetes:autoscaling/v2:HorizontalPodAutoscaler ${NAMESPACE}/${app}-blue`,
+        `delete kubernetes:core/v1:Service ${NAMESPACE}/${app}-blue`,
+        `delete kubernetes:policy/v1:PodDisruptionBudget ${NAMESPACE}/${app}-blue`,
+        `update kubernetes:apps/v1:Deployment ${NAMESPACE}/${app}-blue`,
+      ]).sort(),
+    );
+    expectSucceeded(await stack.up(), diagnose);
+    expect([await replicasOf(`${APP}-blue`), await replicasOf(`${API}-blue`)]).toEqual([0, 0]);
+    // d) Now the contract step runs, in an update of its own.
+    await stack.set('migrations.contract.image', contract.image);
+    await stack.set('migrations.contract.command[0]', 'migrate');
+    expectSucceeded(await stack.up(), diagnose);
+    const [done] = await jobs(`${APP}-migrate-contract-`);
+    expect(done?.status?.succeeded).toBe(1);
+    // e) Switching back to the retired color is refused until it is scaled back up.
+    await stack.set('activeColor', 'blue');
+    const back = await stack.up();
+    expectFailedNaming(back, 'cutover:activeColor: blue runs 0 replica(s) since the last update (idleReplicas)');
+    expect(await liveColors()).toBe('web=green api=green');
+  });
 });
