@@ -1,5 +1,8 @@
 import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AddressInfo } from 'node:net';
 import { ApiObject, App, Chart } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +16,7 @@ import {
   MigrationJob,
   NetworkPolicySet,
   gateScript,
+  reportingScript,
   renderChart,
   restrictedViolations,
   shellQuote,
@@ -341,9 +345,9 @@ describe('gateScript against a local HTTP server', () => {
   });
 
   /** Runs the script asynchronously, so the server in this process can answer. */
-  function run(script: string, gateUrl = url): Promise<{ code: number; stdout: string }> {
+  function run(script: string, gateUrl = url, env: Record<string, string> = {}): Promise<{ code: number; stdout: string }> {
     return new Promise((resolve) => {
-      execFile('sh', ['-c', script], { env: { PATH: process.env.PATH, CUTOVER_GATE_URL: gateUrl } }, (error, stdout) => {
+      execFile('sh', ['-c', script], { env: { PATH: process.env.PATH, CUTOVER_GATE_URL: gateUrl, ...env } }, (error, stdout) => {
         resolve({ code: error === null ? 0 : Number(error.code), stdout });
       });
     });
@@ -364,6 +368,22 @@ describe('gateScript against a local HTTP server', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('ok   GET /ready -> 200\nFAIL GET /broken: expected status 200, got 503\n');
     expect(requested).toEqual(['/ready', '/broken']);
+  });
+
+  it('wrapped as the Job runs it, keeps its output and exit status and copies the output to the termination message', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-gate-'));
+    const log = join(dir, 'termination-log');
+    try {
+      const script = gateScript([{ path: '/ready' }, { path: '/broken' }], { requestTimeoutSeconds: 2, retries: 0 });
+      const result = await run(reportingScript(script), url, { CUTOVER_TERMINATION_LOG: log });
+      expect(result).toEqual({ code: 1, stdout: 'ok   GET /ready -> 200\nFAIL GET /broken: expected status 200, got 503\n' });
+      expect(readFileSync(log, 'utf8')).toBe(result.stdout);
+      const passed = await run(reportingScript(gateScript([{ path: '/ready' }], { requestTimeoutSeconds: 2, retries: 0 })), url, { CUTOVER_TERMINATION_LOG: log });
+      expect(passed.code).toBe(0);
+      expect(readFileSync(log, 'utf8')).toBe(`ok   GET /ready -> 200\ngate passed: 1 checks against ${url}\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails when the body lacks the expected text', async () => {

@@ -1,5 +1,8 @@
 import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AddressInfo } from 'node:net';
 import { ApiObject, App, Chart } from 'cdk8s';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -19,6 +22,7 @@ import {
   NetworkPort,
   metricGateScript,
   renderChart,
+  reportingScript,
   restrictedViolations,
 } from '../lib';
 import { BASE_PROPS, find } from './helpers';
@@ -482,9 +486,9 @@ describe('metricGateScript against a fake Prometheus', () => {
   });
 
   /** Runs the script asynchronously, so the server in this process can answer. */
-  function run(script: string, prometheusUrl = url): Promise<{ code: number; lines: string[] }> {
+  function run(script: string, prometheusUrl = url, env: Record<string, string> = {}): Promise<{ code: number; lines: string[] }> {
     return new Promise((resolve) => {
-      execFile('sh', ['-c', script], { env: { PATH: process.env.PATH, CUTOVER_PROMETHEUS_URL: prometheusUrl } }, (error, stdout) => {
+      execFile('sh', ['-c', script], { env: { PATH: process.env.PATH, CUTOVER_PROMETHEUS_URL: prometheusUrl, ...env } }, (error, stdout) => {
         resolve({ code: error === null ? 0 : Number(error.code), lines: stdout.split('\n').filter((line) => line !== '') });
       });
     });
@@ -493,6 +497,21 @@ describe('metricGateScript against a fake Prometheus', () => {
   function healthy(): Record<string, Answer> {
     return { [QUERIES.requests]: { value: '119.99' }, [QUERIES.errorRatio]: { value: '0.0012' }, [QUERIES.p95Latency]: { value: '0.231' } };
   }
+
+  it('wrapped as the Job runs it, gives the same verdict and copies it to the termination message', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-metric-gate-'));
+    const log = join(dir, 'termination-log');
+    try {
+      answers = { ...healthy(), [QUERIES.p95Latency]: { value: '0.812' } };
+      const bare = await run(metricGateScript(scriptOptions()));
+      const wrapped = await run(reportingScript(metricGateScript(scriptOptions())), url, { CUTOVER_TERMINATION_LOG: log });
+      expect(wrapped).toEqual(bare);
+      expect(wrapped.code).toBe(1);
+      expect(readFileSync(log, 'utf8').split('\n').filter((line) => line !== '')).toEqual(bare.lines);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('passes within every limit: one line per measurement, then the verdict', async () => {
     answers = healthy();
