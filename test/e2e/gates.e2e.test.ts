@@ -67,7 +67,13 @@ beforeAll(async () => {
       'cutover:deployTimeoutSeconds': TIMEOUT_SECONDS,
       'cutover:drainSeconds': 1,
       'cutover:shutdownSeconds': 2,
-      'cutover:gate': { image: GATE_IMAGE, checks: [{ path: '/api/orders', expectStatus: 200 }] },
+      // The metric gate's Jobs run (kwok completes them: no Prometheus here; the script is tested against a fake one in
+      // test/metric-gate.test.ts): they must exist per app, after its smoke test, and report in the gates output.
+      'cutover:gate': {
+        image: GATE_IMAGE,
+        checks: [{ path: '/api/orders', expectStatus: 200 }],
+        metrics: { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', minRequests: 0 },
+      },
       // A database to migrate: the CloudNativePG resources are accepted by the API server (CRDs installed); no
       // operator runs here, and the migration Job's outcome comes from kwok.
       'cutover:postgres': { instances: 1, backup: { enabled: false } },
@@ -100,7 +106,9 @@ describe('gates, migrations and weighted shifts on a real control plane', () => 
     expect(await liveColors()).toBe('web=blue api=blue');
     // Each passed gate's output (its pods' termination message; kwok's stand-in text) is in the update output.
     const gates = JSON.parse((await stack.pulumi(['stack', 'output', 'gates', '--json'])).stdout) as Record<string, string>;
-    expect(gates).toEqual({ [`${APP}-gate-blue`]: 'PASS: simulated success (kwok)', [`${API}-gate-blue`]: 'PASS: simulated success (kwok)' });
+    expect(gates).toEqual(
+      Object.fromEntries([`${APP}-gate-blue`, `${API}-gate-blue`, `${APP}-metric-gate-blue`, `${API}-metric-gate-blue`].map((job) => [job, 'PASS: simulated success (kwok)'])),
+    );
     expect(result.stdout).toContain(`${APP}-gate-blue: PASS: simulated success (kwok)`);
     const [migration] = await jobs(`${APP}-migrate-expand-`);
     expect(migration?.status?.succeeded).toBe(1);
