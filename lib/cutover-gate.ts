@@ -10,6 +10,7 @@ import {
   JobResources,
   MigrationJob,
   addGuards,
+  addPrerequisites,
   jobSpecDefaults,
   reportingScript,
   requirePinnedImage,
@@ -17,7 +18,6 @@ import {
   restrictedContainerSecurity,
   restrictedPodSpec,
   shortHash,
-  waitsFor,
 } from './migration-job';
 import { INetworkPeer, NetworkPeerSpec } from './network-policy-set';
 import { requireDnsLabel, requireInteger } from './validation';
@@ -120,7 +120,7 @@ const GATE_RESOURCES = {
  *   Pulumi waits for a new Service to have ready endpoints: the readiness half of the gate.
  * - `Job <app>-gate-<c>`, after that Service: `GET`s the readiness path, the liveness path and `checks` through it
  *   and fails on the first unexpected answer. `pulumi up` then fails with the Job's output in the message (the
- *   pod's termination message: its log, `FallbackToLogsOnError`).
+ *   script copies its output to the pod's termination message, see {@link reportingScript}).
  *
  * and makes the app's live Service, preview Service and Ingress wait for the Job ({@link guard} adds more).
  *
@@ -252,21 +252,7 @@ export class CutoverGate extends Construct implements INetworkPeer {
    * A `contract` migration is refused: it must never run in an update that may switch colors.
    */
   public after(...prerequisites: IConstruct[]): void {
-    if (prerequisites.length === 0) {
-      throw new Error('after: needs at least one prerequisite, got none; e.g. gate.after(expandMigration)');
-    }
-    for (const prerequisite of prerequisites) {
-      if (prerequisite instanceof MigrationJob && prerequisite.phase === 'contract') {
-        throw new Error(
-          `after: ${prerequisite.node.path} is a contract migration, got it as a prerequisite of the switch; ` +
-            'contract only once the old color is retired, in an update of its own, and gate the switch with expand migrations only',
-        );
-      }
-      if (waitsFor(prerequisite, this.job)) {
-        throw new Error(`after: ${prerequisite.node.path} already waits for the gate, got it as a prerequisite; that is a dependency cycle`);
-      }
-      this.job.node.addDependency(prerequisite);
-    }
+    addPrerequisites(this.job, prerequisites, 'the gate', 'gate.after(expandMigration)');
   }
 
   /**

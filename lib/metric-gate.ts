@@ -11,6 +11,7 @@ import {
   JobResources,
   MigrationJob,
   addGuards,
+  addPrerequisites,
   jobSpecDefaults,
   reportingScript,
   requirePinnedImage,
@@ -18,7 +19,6 @@ import {
   restrictedContainerSecurity,
   restrictedPodSpec,
   shortHash,
-  waitsFor,
 } from './migration-job';
 import { MonitoringStack, requirePromDuration } from './monitoring-stack';
 import { INetworkPeer, NetworkPeerSpec } from './network-policy-set';
@@ -128,8 +128,8 @@ const METRIC_GATE_RESOURCES = {
  * - their p95 latency: above `maxP95LatencySeconds` fails it.
  *
  * It prints one line per measurement (`ok   error ratio of green over 5m: 0.12% (limit 1%)`) and a verdict line;
- * on failure the verdict, with every reason, is the last line of its log and so of the pod's termination message
- * (`FallbackToLogsOnError`), which `pulumi up` prints when the Job fails. The app's live Service, preview Service,
+ * on failure the verdict, with every reason, is the last line. The output is also the pod's termination message
+ * ({@link reportingScript}), which `pulumi up` prints when the Job fails and the stacks report when it passes. The app's live Service, preview Service,
  * Ingress, canary Ingress and HTTPRoute wait for it ({@link guard} adds more).
  *
  * Like {@link CutoverGate}, its name carries the color, so it runs on every change of `activeColor`, and its
@@ -289,21 +289,7 @@ export class MetricGate extends Construct implements INetworkPeer {
    * should pass first. A `contract` migration is refused: it must never run in an update that may switch colors.
    */
   public after(...prerequisites: IConstruct[]): void {
-    if (prerequisites.length === 0) {
-      throw new Error('after: needs at least one prerequisite, got none; e.g. metricGate.after(gate)');
-    }
-    for (const prerequisite of prerequisites) {
-      if (prerequisite instanceof MigrationJob && prerequisite.phase === 'contract') {
-        throw new Error(
-          `after: ${prerequisite.node.path} is a contract migration, got it as a prerequisite of the switch; ` +
-            'contract only once the old color is retired, in an update of its own, and gate the switch with expand migrations only',
-        );
-      }
-      if (waitsFor(prerequisite, this.job)) {
-        throw new Error(`after: ${prerequisite.node.path} already waits for the metric gate, got it as a prerequisite; that is a dependency cycle`);
-      }
-      this.job.node.addDependency(prerequisite);
-    }
+    addPrerequisites(this.job, prerequisites, 'the metric gate', 'metricGate.after(gate)');
   }
 
   /**

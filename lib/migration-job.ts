@@ -402,6 +402,29 @@ export function waitsFor(from: IConstruct, target: IConstruct): boolean {
  * Makes every object under each of `objects` wait for `prerequisite`, refusing cycles.
  * @internal
  */
+/**
+ * Makes `job` (a gate before the switch) run after each prerequisite. Refuses `contract` migrations (never a
+ * prerequisite of a switch) and prerequisites that already wait for `job` (a cycle). `what` names the gate in
+ * messages ("the gate"), `example` is a call to show when none is given.
+ */
+export function addPrerequisites(job: ApiObject, prerequisites: readonly IConstruct[], what: string, example: string): void {
+  if (prerequisites.length === 0) {
+    throw new Error(`after: needs at least one prerequisite, got none; e.g. ${example}`);
+  }
+  for (const prerequisite of prerequisites) {
+    if (prerequisite instanceof MigrationJob && prerequisite.phase === 'contract') {
+      throw new Error(
+        `after: ${prerequisite.node.path} is a contract migration, got it as a prerequisite of the switch; ` +
+          'contract only once the old color is retired, in an update of its own, and gate the switch with expand migrations only',
+      );
+    }
+    if (waitsFor(prerequisite, job)) {
+      throw new Error(`after: ${prerequisite.node.path} already waits for ${what}, got it as a prerequisite; that is a dependency cycle`);
+    }
+    job.node.addDependency(prerequisite);
+  }
+}
+
 export function addGuards(prerequisite: ApiObject, objects: readonly IConstruct[], method: string, what: string): void {
   if (objects.length === 0) {
     throw new Error(`${method}: needs at least one object, got none; e.g. ${method}(app.liveService)`);
