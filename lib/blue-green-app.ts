@@ -5,6 +5,7 @@ import { Construct, IConstruct } from 'constructs';
 import { COLORS, Color, otherColor } from './color';
 import { ImageRef } from './image';
 import { LABEL_COLOR, LABEL_SERVICE_ROLE, ServiceRole, appLabels, selectorLabels } from './labels';
+import { PodScheduling, podPlacement, schedulingProblems } from './scheduling';
 import { INetworkPeer, NetworkPeerSpec, NetworkPort } from './network-policy-set';
 import { isDnsLabel, isDnsSubdomain, parseMebibytes, requireDnsLabel, requireInteger, resolveResources, validateHost } from './validation';
 
@@ -241,6 +242,13 @@ export interface BlueGreenAppProps {
   readonly writablePaths?: readonly string[];
 
   /**
+   * Where the pods run (node pool, tolerated taints, how strictly one color's pods avoid sharing a node); the
+   * gate and migration Jobs of the app run in the same place.
+   * @default {} (any node; podAntiAffinity 'required')
+   */
+  readonly scheduling?: PodScheduling;
+
+  /**
    * Non-secret settings, put in a ConfigMap and loaded as environment variables by both colors.
    * @default { NODE_ENV: 'production', LOG_LEVEL: 'info' }
    */
@@ -439,6 +447,8 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
   public readonly settings: kplus.ConfigMap;
   /** Deployed colors, keyed by color. */
   public readonly colors: Readonly<Partial<Record<Color, ColorResources>>>;
+  /** Where the app's pods run; its gate and migration Jobs run there too. */
+  public readonly scheduling: PodScheduling;
 
   public constructor(scope: Construct, id: string, props: BlueGreenAppProps) {
     super(scope, id);
@@ -471,6 +481,11 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
     requireInteger('drainSeconds', drainSeconds, 0);
     requireInteger('shutdownSeconds', shutdownSeconds, 1);
     requireInteger('runAsUser', runAsUser, 1);
+    this.scheduling = props.scheduling ?? {};
+    const schedulingProblem = schedulingProblems('scheduling', this.scheduling)[0];
+    if (schedulingProblem !== undefined) {
+      throw new Error(schedulingProblem);
+    }
 
     const specs = resolveColors(props, this.replicas, this.maxReplicas, this.maxUnavailable);
     this.trafficWeight = props.trafficWeight ?? 0;
@@ -642,11 +657,18 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
             fsGroupChangePolicy: 'OnRootMismatch',
             seccompProfile: { type: 'RuntimeDefault' },
           },
-          // Required: two pods of one color never share a node. Preferred: pods of one color spread over zones.
+          ...podPlacement(this.scheduling),
+          // Required (unless scheduling says preferred): two pods of one color never share a node. Preferred: pods
+          // of one color spread over zones.
           affinity: {
-            podAntiAffinity: {
-              requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: selector }, topologyKey: 'kubernetes.io/hostname' }],
-            },
+            podAntiAffinity:
+              this.scheduling.podAntiAffinity === 'preferred'
+                ? {
+                    preferredDuringSchedulingIgnoredDuringExecution: [
+                      { weight: 100, podAffinityTerm: { labelSelector: { matchLabels: selector }, topologyKey: 'kubernetes.io/hostname' } },
+                    ],
+                  }
+                : { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: selector }, topologyKey: 'kubernetes.io/hostname' }] },
           },
           topologySpreadConstraints: [
             { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },

@@ -21,6 +21,7 @@ import {
 } from './migration-job';
 import { INetworkPeer, NetworkPeerSpec } from './network-policy-set';
 import { requireDnsLabel, requireInteger } from './validation';
+import { podPlacement } from './scheduling';
 
 /** One HTTP request of the smoke test: `GET <path>` on the color about to be live. */
 export interface HttpCheck {
@@ -205,6 +206,7 @@ export class CutoverGate extends Construct implements INetworkPeer {
         metadata: { labels },
         spec: {
           ...restrictedPodSpec(runAsUser),
+          ...podPlacement(app.scheduling),
           serviceAccountName: app.serviceAccount.name,
           containers: [
             {

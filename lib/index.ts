@@ -4,6 +4,7 @@ export * from './labels';
 export * from './pod-security';
 export * from './environment-namespace';
 export * from './blue-green-app';
+export * from './scheduling';
 export * from './render';
 export * from './prometheus-rule';
 export * from './postgres-ha';

@@ -23,6 +23,7 @@ import {
 import { MonitoringStack, requirePromDuration } from './monitoring-stack';
 import { INetworkPeer, NetworkPeerSpec } from './network-policy-set';
 import { requireInteger } from './validation';
+import { podPlacement } from './scheduling';
 
 /** The thresholds of {@link MetricGate} and how it queries, apart from the app, its monitoring and Prometheus. */
 export interface MetricGateOptions {
@@ -243,6 +244,7 @@ export class MetricGate extends Construct implements INetworkPeer {
         metadata: { labels },
         spec: {
           ...restrictedPodSpec(runAsUser),
+          ...podPlacement(app.scheduling),
           serviceAccountName: app.serviceAccount.name,
           containers: [
             {

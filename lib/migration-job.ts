@@ -7,6 +7,7 @@ import { ImageRef } from './image';
 import { appLabels } from './labels';
 import { INetworkPeer, NetworkPeerSpec } from './network-policy-set';
 import { isDnsSubdomain, parseMebibytes, requireDnsLabel, requireInteger, resolveResources } from './validation';
+import { podPlacement } from './scheduling';
 
 /**
  * When a schema migration runs relative to a cutover (expand/contract, also called parallel change):
@@ -188,6 +189,7 @@ export class MigrationJob extends Construct implements INetworkPeer {
         metadata: { labels: this.podLabels },
         spec: {
           ...restrictedPodSpec(runAsUser),
+          ...podPlacement(props.app.scheduling),
           serviceAccountName: props.app.serviceAccount.name,
           containers: [
             {

@@ -1,4 +1,4 @@
-import { Color, ColorSpec, ImageRef, isColor, isDnsLabel, isDnsName, isDnsSubdomain, otherColor } from '../lib';
+import { Color, ColorSpec, ImageRef, PodScheduling, isColor, isDnsLabel, isDnsName, isDnsSubdomain, otherColor, schedulingProblems } from '../lib';
 
 /** The project's config namespace: every key is `cutover:<name>` in `Pulumi.<stack>.yaml`. */
 export const CONFIG_NAMESPACE = 'cutover';
@@ -220,6 +220,8 @@ export interface StackConfig {
   readonly routing: RoutingConfig;
   /** Percent of requests sent to the idle color (a weighted shift); 0 = all to the active color. */
   readonly trafficWeight: number;
+  /** Where every app's pods and Jobs run (node pool, tolerations, anti-affinity); `{}`: any node, anti-affinity required. */
+  readonly scheduling: PodScheduling;
   /** Every app of the stack, the main app (top-level keys) first, then `services` in name order. */
   readonly apps: readonly AppConfig[];
   /**
@@ -296,6 +298,7 @@ export const CONFIG_KEYS = [
   'routing',
   'services',
   'idleReplicas',
+  'scheduling',
   ...Object.keys(CONFIG_DEFAULTS),
 ] as const;
 
@@ -376,6 +379,8 @@ const SERVICE_SHAPE: Shape = {
   gate: { image: 'string', checks: 'list' },
   backends: 'boolean',
 };
+const SCHEDULING_SHAPE: Shape = { nodeSelector: 'map', tolerations: 'list', podAntiAffinity: 'string' };
+const TOLERATION_SHAPE: Shape = { key: 'string', operator: 'string', value: 'string', effect: 'string' };
 const ROUTING_SHAPE: Shape = { gateway: { name: 'string', namespace: 'string', sectionName: 'string' } };
 
 const NETWORK_SHAPE: Shape = {
@@ -720,6 +725,18 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     hosts.set(service.host, `services.${service.name}`);
   }
 
+  const schedulingValue = json('scheduling');
+  let scheduling: PodScheduling = {};
+  if (schedulingValue !== undefined && checkShape('scheduling', schedulingValue, SCHEDULING_SHAPE, fail)) {
+    const tolerations = (schedulingValue as { tolerations?: unknown[] }).tolerations ?? [];
+    if (tolerations.every((toleration, index) => checkShape(`scheduling.tolerations[${index}]`, toleration, TOLERATION_SHAPE, fail))) {
+      scheduling = schedulingValue as PodScheduling;
+      for (const message of schedulingProblems('scheduling', scheduling)) {
+        problems.push({ key: message.slice(0, message.indexOf(':')), message });
+      }
+    }
+  }
+
   const networkValue = json('network');
   const network = networkValue !== undefined && checkShape('network', networkValue, NETWORK_SHAPE, fail) ? (networkValue as NetworkConfig) : {};
   const networkFields = typeof networkValue === 'object' && networkValue !== null ? (networkValue as Record<string, unknown>) : {};
@@ -769,6 +786,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     migrations,
     routing,
     trafficWeight,
+    scheduling,
     apps: [main, ...services],
     ...(idleReplicas !== undefined ? { idleReplicas } : {}),
   };

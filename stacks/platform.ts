@@ -166,6 +166,7 @@ function createApp(chart: Chart, id: string, config: StackConfig, app: AppConfig
     secretNames: app.secretNames,
     drainSeconds: config.drainSeconds,
     shutdownSeconds: config.shutdownSeconds,
+    scheduling: config.scheduling,
     backends,
     trafficWeight: config.trafficWeight,
     routing: config.routing,
