@@ -1,10 +1,14 @@
-// `npm run demo`: try cutover without a cluster. Builds the pinned toolchain if needed, starts the local
-// control plane, then deploys a staging-like stack and runs up → cutover → rollback, printing for each step
-// which color is live, what changed and how long it took.
+// `npm run demo`: cutover on a local cluster with real pods and real requests. Installs what the local cluster needs
+// (Debian packages, the pinned toolchain built from Go modules, the example app's images), starts a control plane
+// with a real node, installs the CRDs the stack renders, and deploys a staging-like stack of the example app. Then,
+// while a client sends requests through the live Service, it runs up → cutover → rollback and prints, per step,
+// which color answered, how many requests were sent and failed, and how long the switch took.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeClient, LocalStack, ROOT, clusterUp, localStackConfig, podColor, toolchainEnv } from './local';
+import { ALL_CRD_PATHS } from '../test/crd-schema';
+import { KubeClient, LocalStack, ROOT, clusterUp, installCrds, realStackConfig, serviceUrl, toolchainEnv } from './local';
+import { LoadClient, TrafficSample, summarize, switchTimes } from './traffic';
 
 const NAMESPACE = 'web-demo';
 
@@ -12,43 +16,78 @@ function say(message: string): void {
   console.log(`[demo] ${message}`);
 }
 
-async function liveColor(kube: KubeClient): Promise<string> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const colors = [...new Set((await kube.readyEndpointPods(NAMESPACE, 'web')).map((pod) => podColor(pod, 'web')))];
-    if (colors.length === 1) return colors[0];
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return 'unsettled';
+function seconds(ms: number | undefined): string {
+  return ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(1)} s`;
 }
 
-async function step(stack: LocalStack, kube: KubeClient, title: string): Promise<void> {
+/** What the client saw from `from` on, as one line: colors, sent, failed, latency. */
+function report(samples: readonly TrafficSample[]): string {
+  const s = summarize(samples);
+  const colors = Object.entries(s.byColor)
+    .filter(([, n]) => n > 0)
+    .map(([color, n]) => `${color} ${n}`)
+    .join(', ');
+  return `${s.sent} requests, ${s.failed} failed; answered by ${colors || 'nobody'}; p50 ${s.p50Ms ?? '-'} ms, p99 ${s.p99Ms ?? '-'} ms`;
+}
+
+/** Runs `pulumi up` for one step while a fresh client sends 50 requests per second to `url` (when given). */
+async function step(stack: LocalStack, title: string, url?: string, from?: 'blue' | 'green', to?: 'blue' | 'green'): Promise<TrafficSample[]> {
   const steps = (await stack.previewSteps()).filter((s) => s.op !== 'same' && !s.type.startsWith('pulumi:'));
   say(`${title}: ${steps.length === 0 ? 'no changes' : steps.map((s) => `${s.op} ${s.type.replace('kubernetes:', '')} ${s.name}`).join(', ')}`);
+  const client = url === undefined ? undefined : new LoadClient({ url, ratePerSecond: 50, keepAliveShare: 0.5, timeoutMs: 2000, maxDurationMs: 10 * 60_000 });
+  client?.start();
+  await new Promise((r) => setTimeout(r, client === undefined ? 0 : 1000));
+  const startedAt = Date.now();
   const result = await stack.up();
+  const endedAt = Date.now();
+  // The client keeps going a little after the command, so what it saw once the switch settled counts too.
+  await new Promise((r) => setTimeout(r, client === undefined ? 0 : 2000));
+  const samples = [...((await client?.stop()) ?? [])];
   if (result.code !== 0) {
     throw new Error(`pulumi up failed:\n${result.stdout}\n${result.stderr}`);
   }
-  say(`${title}: done in ${result.seconds.toFixed(1)} s; live color is now ${await liveColor(kube)}`);
+  say(`${title}: pulumi up took ${((endedAt - startedAt) / 1000).toFixed(1)} s`);
+  if (client !== undefined) {
+    say(`${title}: from 1 s before the command to 2 s after it: ${report(samples)}`);
+  }
+  if (from !== undefined && to !== undefined) {
+    const times = switchTimes(samples, { commandStartedAt: startedAt, from, to });
+    say(
+      `${title}: after the command started, the first ${to} response came at ${seconds(times.firstToMs)}, the last ${from} one at ` +
+        `${seconds(times.lastFromMs)}; from ${seconds(times.allToMs)} on, ${to} answered every request`,
+    );
+  }
+  return samples;
 }
 
 async function main(): Promise<void> {
-  say('building or reusing the pinned toolchain (first run builds from Go modules and takes a while)');
+  say('installing the Debian packages the local cluster needs (containerd, runc, CNI plugins, ...) if missing');
+  execFileSync(join(ROOT, 'scripts', 'system-packages'), { stdio: 'inherit' });
+  say('building or reusing the pinned toolchain (the first run builds it from Go modules: about 30 min on 2 cores, with progress)');
   execFileSync(join(ROOT, 'scripts', 'toolchain'), ['install'], { stdio: 'inherit' });
   const env = toolchainEnv();
-  say('starting the local control plane');
+  say('starting the local cluster: control plane, three simulated nodes and one real node (builds the example app images first)');
   const kubeconfig = clusterUp(env);
+  say('installing the CRDs the stack renders (Prometheus Operator, CloudNativePG, redis-operator, Gateway API)');
+  installCrds(env, kubeconfig, ALL_CRD_PATHS);
   const kube = new KubeClient(kubeconfig);
   const stateDir = join(env.CUTOVER_CACHE ?? join(process.env.HOME ?? '/tmp', '.cache', 'cutover'), 'demo-state', String(Date.now()));
   mkdirSync(stateDir, { recursive: true });
   const stack = new LocalStack('demo', env, kubeconfig, stateDir);
-  await stack.init(localStackConfig(NAMESPACE, { 'cutover:drainSeconds': 2 }));
+  await stack.init(realStackConfig(NAMESPACE, { 'cutover:drainSeconds': 2, 'cutover:shutdownSeconds': 5 }));
   try {
-    await step(stack, kube, 'up (blue live)');
+    await step(stack, 'up (blue live)');
+    const url = await serviceUrl(kube, NAMESPACE, 'web');
+    say(`the live Service answers at ${url}; every step below sends it 50 requests per second (keep-alive and new connections)`);
+    const samples = await step(stack, 'blue live, no change', url);
     await stack.set('activeColor', 'green');
-    await step(stack, kube, 'cutover to green');
+    samples.push(...(await step(stack, 'cutover to green', url, 'blue', 'green')));
     await stack.set('activeColor', 'blue');
-    await step(stack, kube, 'rollback to blue');
+    samples.push(...(await step(stack, 'rollback to blue', url, 'green', 'blue')));
+    say(`all steps: ${report(samples)}`);
+    if (summarize(samples).failed > 0) {
+      throw new Error(`${summarize(samples).failed} requests failed: ${JSON.stringify(summarize(samples).failures)}`);
+    }
   } finally {
     say('cleaning up: pulumi destroy');
     await stack.pulumi(['destroy', '--yes', '--skip-preview']);

@@ -194,8 +194,40 @@ export function parseUrn(urn: string): { type: string; name: string } {
   return { type: qualifiedType.split('$').pop() as string, name: name.join('::') };
 }
 
-/** Image repository of the local stacks; the cluster runs no containers, so nothing is ever pulled. */
+/** Image repository of the stacks on the simulated nodes: kwok runs no containers, so nothing is ever pulled. */
 export const LOCAL_IMAGE = 'registry.example.com/acme/web';
+
+/** The example app (examples/app), built by scripts/images and imported into the real node's containerd. */
+export const EXAMPLE_IMAGE = 'cutover.local/example-app';
+/** The gate Jobs' image (sh, curl, awk), built the same way. */
+export const GATE_IMAGE = 'cutover.local/gate:1.0.0';
+
+/**
+ * The real node's pool (scripts/cluster.d/node.sh): its label, its taint, and preferred anti-affinity, since one
+ * node holds every replica. What a user with a one-node development cluster would write too.
+ */
+export const REAL_NODE_SCHEDULING = {
+  nodeSelector: { 'cutover.dev/node-pool': 'real' },
+  tolerations: [{ key: 'cutover.dev/real-node', operator: 'Exists', effect: 'NoSchedule' }],
+  podAntiAffinity: 'preferred',
+};
+
+/**
+ * A staging-like stack of the example app on the real node: real containers, real requests. The app closes a
+ * keep-alive connection after a second (its MAX_CONNECTION_AGE_SECONDS setting): behind a ClusterIP an
+ * established connection keeps its pod (conntrack), so clients re-balance onto the live color within a second
+ * of a switch.
+ */
+export function realStackConfig(namespace: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return localStackConfig(namespace, {
+    'cutover:blue': { image: `${EXAMPLE_IMAGE}:1.0.0` },
+    'cutover:green': { image: `${EXAMPLE_IMAGE}:1.1.0` },
+    'cutover:scheduling': REAL_NODE_SCHEDULING,
+    'cutover:gate': { image: GATE_IMAGE, checks: [{ path: '/', expectStatus: 200 }] },
+    'cutover:settings': { NODE_ENV: 'production', LOG_LEVEL: 'info', MAX_CONNECTION_AGE_SECONDS: '1' },
+    ...overrides,
+  });
+}
 
 /** A staging-like config for a stack on the local cluster (2 replicas per color fit its 3 nodes). */
 export function localStackConfig(namespace: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -291,64 +323,12 @@ export function podColor(pod: string, app: string): string {
   return pod.slice(app.length + 1).split('-')[0];
 }
 
-/**
- * Samples a Service's ready endpoints every `intervalMs` until stopped: what a client would have been routed to
- * during an update.
- */
-export class EndpointWatcher {
-  public readonly samples: Array<{ at: number; pods: string[] }> = [];
-  public readonly errors: string[] = [];
-  private running = true;
-  private readonly loop: Promise<void>;
-
-  public constructor(
-    private readonly client: KubeClient,
-    private readonly namespace: string,
-    private readonly service: string,
-    private readonly intervalMs = 50,
-  ) {
-    this.loop = this.run();
+/** `http://<ClusterIP>:<port>/` of a Service's `http` port: what a client in the cluster (or on the node) calls. */
+export async function serviceUrl(kube: KubeClient, namespace: string, service: string): Promise<string> {
+  const found = await kube.get<{ spec: { clusterIP: string; ports: Array<{ name?: string; port: number }> } }>(`/api/v1/namespaces/${namespace}/services/${service}`);
+  if (found === undefined) {
+    throw new Error(`Service ${namespace}/${service} does not exist`);
   }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      const started = Date.now();
-      try {
-        this.samples.push({ at: started, pods: await this.client.readyEndpointPods(this.namespace, this.service) });
-      } catch (error) {
-        this.errors.push((error as Error).message);
-      }
-      await new Promise((r) => setTimeout(r, Math.max(0, this.intervalMs - (Date.now() - started))));
-    }
-  }
-
-  public async stop(): Promise<this> {
-    this.running = false;
-    await this.loop;
-    return this;
-  }
-
-  /** Fewest ready endpoints in any sample. */
-  public get minimum(): number {
-    return Math.min(...this.samples.map((s) => s.pods.length));
-  }
-
-  /** Longest gap between consecutive samples, in ms. */
-  public get longestGapMs(): number {
-    let gap = 0;
-    for (let i = 1; i < this.samples.length; i++) {
-      gap = Math.max(gap, this.samples[i].at - this.samples[i - 1].at);
-    }
-    return gap;
-  }
-
-  /** First time (epoch ms) from which every sample shows only `color`'s pods. */
-  public settledOn(color: string, app: string): number | undefined {
-    let since: number | undefined;
-    for (const sample of this.samples) {
-      const only = sample.pods.length > 0 && sample.pods.every((pod) => podColor(pod, app) === color);
-      since = only ? (since ?? sample.at) : undefined;
-    }
-    return since;
-  }
+  const port = found.spec.ports.find((p) => p.name === 'http') ?? found.spec.ports[0];
+  return `http://${found.spec.clusterIP}:${port.port}/`;
 }

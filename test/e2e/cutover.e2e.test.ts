@@ -1,28 +1,37 @@
-// End to end on a real control plane (kube-apiserver, controller-manager, scheduler, etcd, kwok nodes)
-// driven by the real Pulumi CLI and Kubernetes provider. The steps share one stack and run in order.
+// End to end on a real control plane (kube-apiserver, controller-manager, scheduler, etcd) with a real node
+// (containerd, runc, kubelet, kube-proxy, CoreDNS: scripts/cluster.d/node.sh) running the example app
+// (examples/app), driven by the real Pulumi CLI and Kubernetes provider. A load client sends real requests through
+// the live Service's ClusterIP for the whole of every update and counts every response. The steps share one stack
+// and run in order.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderChart } from '../../lib';
-import { EndpointWatcher, KubeClient, LOCAL_IMAGE, LocalStack, localStackConfig, parseUrn, podColor, runCommand } from '../../scripts/local';
-import { deleteNamespace, expectSucceeded, namespaceDiagnostics, readyCluster, waitFor } from './helpers';
+import { EXAMPLE_IMAGE, KubeClient, LocalStack, parseUrn, podColor, realStackConfig, runCommand, serviceUrl } from '../../scripts/local';
+import { TrafficSample, summarize, switchTimes } from '../../scripts/traffic';
+import { LoadRun, deleteNamespace, describeFailures, expectSucceeded, namespaceDiagnostics, readyCluster, underLoad, waitFor } from './helpers';
 import { parseStackConfig } from '../../stacks/config';
 import { buildPlatform } from '../../stacks/platform';
 import { toRawConfig } from '../../stacks/stack-file';
 
 const APP = 'web';
 const NAMESPACE = 'web-e2e';
-const IMAGE = LOCAL_IMAGE;
-/** kwok keeps pods of this tag running but never ready (scripts/cluster.d/stages.yaml). */
-const NEVER_READY = `${IMAGE}:0.0.0-never-ready`;
-const TIMEOUT_SECONDS = 45;
+const IMAGE = EXAMPLE_IMAGE;
+/** The example app built never to pass readiness (scripts/images). */
+const NEVER_READY = `${IMAGE}:1.1.0-never-ready`;
+/** The example app answering 500 to every request of `/` while ready. */
+const FAILING = `${IMAGE}:1.1.0-failing`;
+const TIMEOUT_SECONDS = 60;
 
 let stack: LocalStack;
 let kube: KubeClient;
 let env: Record<string, string>;
 let kubeconfig: string;
+/** The live Service's ClusterIP URL, where every load client sends its requests. */
+let liveUrl: string;
 /** The namespace's workloads and events, for the message of a failed update. */
 const diagnose = (): string => namespaceDiagnostics(env, kubeconfig, NAMESPACE);
-const timings: Record<string, number> = {};
+const timings: Record<string, number | undefined> = {};
+const traffic: Record<string, unknown> = {};
 
 type Item = { metadata: { name: string; labels?: Record<string, string> }; status?: Record<string, any>; spec?: Record<string, any> };
 
@@ -43,6 +52,25 @@ async function endpointColors(service: string): Promise<string[]> {
   return [...new Set((await kube.readyEndpointPods(NAMESPACE, service)).map((pod) => podColor(pod, APP)))];
 }
 
+/** Samples sent at or after `from` (ms since the epoch). */
+function after(samples: readonly TrafficSample[], from: number): TrafficSample[] {
+  return samples.filter((s) => s.sentAt >= from);
+}
+
+/** Records what a load run saw, for the log at the end. */
+function record(name: string, run: LoadRun<unknown>, from?: 'blue' | 'green', to?: 'blue' | 'green'): void {
+  const summary = summarize(run.samples);
+  traffic[name] = {
+    sent: summary.sent,
+    failed: summary.failed,
+    byColor: summary.byColor,
+    p50Ms: summary.p50Ms,
+    p99Ms: summary.p99Ms,
+    commandSeconds: (run.commandEndedAt - run.commandStartedAt) / 1000,
+    ...(from !== undefined && to !== undefined ? switchTimes(run.samples, { commandStartedAt: run.commandStartedAt, from, to }) : {}),
+  };
+}
+
 beforeAll(async () => {
   const cluster = readyCluster();
   env = cluster.env;
@@ -50,18 +78,17 @@ beforeAll(async () => {
   kube = new KubeClient(kubeconfig);
   deleteNamespace(env, kubeconfig, NAMESPACE);
   stack = new LocalStack('e2e', env, kubeconfig);
-  await stack.init(
-    localStackConfig(NAMESPACE, { 'cutover:deployTimeoutSeconds': TIMEOUT_SECONDS, 'cutover:drainSeconds': 2, 'cutover:shutdownSeconds': 5 }),
-  );
+  await stack.init(realStackConfig(NAMESPACE, { 'cutover:deployTimeoutSeconds': TIMEOUT_SECONDS, 'cutover:drainSeconds': 2, 'cutover:shutdownSeconds': 5 }));
 }, 1800_000);
 
 afterAll(async () => {
   await kube?.close();
   console.log(`e2e timings (s): ${JSON.stringify(timings)}`);
+  console.log(`e2e traffic: ${JSON.stringify(traffic)}`);
 });
 
-describe('blue-green on a real control plane', () => {
-  it('1. pulumi up with blue live: every object exists, both colors available, Services select one color each', async () => {
+describe('blue-green with real pods and real requests', () => {
+  it('1. pulumi up with blue live: every object exists, both colors run, every request is answered by blue', async () => {
     const result = await stack.up();
     expectSucceeded(result, diagnose);
     timings.firstUp = result.seconds;
@@ -86,29 +113,75 @@ describe('blue-green on a real control plane', () => {
     for (const color of ['blue', 'green']) {
       await waitFor(`${color} to be available at 2 replicas`, async () => (await deployment(color))?.status?.availableReplicas === 2);
     }
-    await waitFor('live endpoints', async () => (await kube.readyEndpointPods(NAMESPACE, APP)).length === 2);
-    expect(await endpointColors(APP)).toEqual(['blue']);
-    await waitFor('preview endpoints', async () => (await kube.readyEndpointPods(NAMESPACE, `${APP}-preview`)).length === 2);
-    expect(await endpointColors(`${APP}-preview`)).toEqual(['green']);
+    // Real containers on the real node, not simulated pods.
+    const pods = await list(`/api/v1/namespaces/${NAMESPACE}/pods`);
+    for (const pod of pods.filter((p) => p.metadata.name.startsWith(`${APP}-`) && !p.metadata.name.includes('-gate-'))) {
+      expect(pod.spec?.nodeName, pod.metadata.name).toBe('cutover-node-real');
+      expect(pod.status?.containerStatuses?.[0]?.containerID, pod.metadata.name).toMatch(/^containerd:\/\//);
+    }
+    // The gate's smoke test ran for real: curl in the gate image called the blue pods through the gate Service.
+    const gateJob = await kube.get<Item>(`/apis/batch/v1/namespaces/${NAMESPACE}/jobs/${APP}-gate-blue`);
+    expect(gateJob?.status?.succeeded).toBe(1);
+
+    liveUrl = await serviceUrl(kube, NAMESPACE, APP);
+    const run = await underLoad(liveUrl, async () => new Promise((r) => setTimeout(r, 3000)), { leadMs: 0, tailMs: 0 });
+    record('blueLive', run);
+    expect(run.samples.length).toBeGreaterThanOrEqual(100);
+    expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
+    expect(summarize(run.samples).byColor).toEqual({ blue: run.samples.length, green: 0, none: 0 });
+    expect(new Set(run.samples.map((s) => s.connection))).toEqual(new Set(['keepalive', 'new']));
+    // The preview Service is the idle color's.
+    const preview = await underLoad(await serviceUrl(kube, NAMESPACE, `${APP}-preview`), async () => new Promise((r) => setTimeout(r, 1000)), { leadMs: 0, tailMs: 0 });
+    expect(summarize(preview.samples).byColor.green).toBe(preview.samples.length);
   });
 
-  it('5. pods were admitted under enforce: restricted, which rejects a pod that breaks it', async () => {
+  it('5. runtime security: pods run as the non-root UID on a read-only root filesystem; admission and the kubelet refuse what breaks it', async () => {
     const namespace = await kube.get<Item>(`/api/v1/namespaces/${NAMESPACE}`);
     expect(namespace?.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
-    const pods = await list(`/api/v1/namespaces/${NAMESPACE}/pods`);
-    expect(pods.filter((p) => p.metadata.name.startsWith(`${APP}-blue-`))).toHaveLength(2);
-    expect(pods.filter((p) => p.metadata.name.startsWith(`${APP}-green-`))).toHaveLength(2);
-    // The control: the same admission refuses a pod without the restricted settings.
-    const denied = await runCommand(
-      'kubectl',
-      ['-n', NAMESPACE, 'run', 'not-restricted', `--image=${IMAGE}:1.0.0`, '--restart=Never', '--dry-run=server'],
-      stack.env,
-    );
+    const pod = (await list(`/api/v1/namespaces/${NAMESPACE}/pods`)).find((p) => p.metadata.name.startsWith(`${APP}-blue-`));
+    expect(pod).toBeDefined();
+    // Read from the running container itself.
+    const probe = `const fs = require('fs'); let root = 'writable'; try { fs.writeFileSync('/probe', 'x'); } catch (e) { root = e.code; }
+      fs.writeFileSync('/tmp/probe', 'x'); process.stdout.write(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root, tmp: 'writable' }));`;
+    const seen = JSON.parse(execFileSync('kubectl', ['-n', NAMESPACE, 'exec', pod!.metadata.name, '-c', 'app', '--', 'node', '-e', probe], { env: stack.env, encoding: 'utf8' })) as Record<string, unknown>;
+    expect(seen).toEqual({ uid: 10001, gid: 10001, root: 'EROFS', tmp: 'writable' });
+
+    // Admission refuses a pod without the restricted settings.
+    const denied = await runCommand('kubectl', ['-n', NAMESPACE, 'run', 'not-restricted', `--image=${IMAGE}:1.0.0`, '--restart=Never', '--dry-run=server'], stack.env);
     expect(denied.code).not.toBe(0);
     expect(denied.stderr).toContain('violates PodSecurity "restricted');
+    // The kubelet refuses to start an image that runs as root in a pod that requires non-root (admission cannot see
+    // the image's user).
+    const rootPod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'runs-as-root' },
+      spec: {
+        nodeSelector: { 'cutover.dev/node-pool': 'real' },
+        tolerations: [{ key: 'cutover.dev/real-node', operator: 'Exists', effect: 'NoSchedule' }],
+        securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [
+          {
+            name: 'app',
+            image: `${IMAGE}:1.1.0-root`,
+            imagePullPolicy: 'Never',
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+            resources: { requests: { cpu: '10m', memory: '32Mi', 'ephemeral-storage': '16Mi' }, limits: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '64Mi' } },
+          },
+        ],
+      },
+    };
+    execFileSync('kubectl', ['-n', NAMESPACE, 'apply', '-f', '-'], { env: stack.env, input: JSON.stringify(rootPod), encoding: 'utf8' });
+    let waiting: { reason?: string; message?: string } | undefined;
+    await waitFor('the kubelet to refuse the root image', async () => {
+      waiting = (await kube.get<Item>(`/api/v1/namespaces/${NAMESPACE}/pods/runs-as-root`))?.status?.containerStatuses?.[0]?.state?.waiting;
+      return waiting?.reason === 'CreateContainerConfigError';
+    });
+    expect(waiting?.message).toContain('image will run as root');
+    execFileSync('kubectl', ['-n', NAMESPACE, 'delete', 'pod', 'runs-as-root', '--wait=false'], { env: stack.env });
   });
 
-  it('2. cutover: the preview updates only routing objects (and runs the gate of green), traffic moves to green without a gap', async () => {
+  it('2. cutover under load: the preview changes only routing objects, no request fails, traffic moves to green', async () => {
     await stack.set('activeColor', 'green');
     const steps = (await stack.previewSteps()).filter((s) => s.op !== 'same');
     expect(steps.map((s) => `${s.op} ${s.type} ${s.name}`).sort()).toEqual([
@@ -120,56 +193,71 @@ describe('blue-green on a real control plane', () => {
       `update kubernetes:core/v1:Service ${NAMESPACE}/${APP}-preview`,
     ]);
 
-    const watcher = new EndpointWatcher(kube, NAMESPACE, APP);
-    const result = await stack.up();
-    await waitFor('green endpoints', async () => (await endpointColors(APP)).join() === 'green', 30);
-    await watcher.stop();
-    expectSucceeded(result, diagnose);
-    timings.cutover = result.seconds;
-    timings.cutoverSamples = watcher.samples.length;
-    timings.cutoverLongestSampleGapMs = watcher.longestGapMs;
-    timings.cutoverMinimumReadyEndpoints = watcher.minimum;
-    expect(watcher.errors).toEqual([]);
-    expect(watcher.samples.length).toBeGreaterThan(5);
-    expect(watcher.longestGapMs).toBeLessThanOrEqual(150);
-    expect(watcher.minimum).toBeGreaterThan(0);
-    expect(await endpointColors(APP)).toEqual(['green']);
+    const run = await underLoad(liveUrl, () => stack.up());
+    expectSucceeded(run.result, diagnose);
+    timings.cutover = run.result.seconds;
+    record('cutover', run, 'blue', 'green');
+    expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
+    expect(summarize(run.samples).byColor.green).toBeGreaterThan(0);
+    const settled = after(run.samples, run.commandEndedAt);
+    expect(settled.length).toBeGreaterThan(0);
+    expect(summarize(settled).byColor).toEqual({ blue: 0, green: settled.length, none: 0 });
     expect(await endpointColors(`${APP}-preview`)).toEqual(['blue']);
   });
 
-  it('3. rollback: back to blue with the same guarantees', async () => {
+  it('3. rollback under load: back to blue with the same guarantees', async () => {
     await stack.set('activeColor', 'blue');
-    const watcher = new EndpointWatcher(kube, NAMESPACE, APP);
-    const result = await stack.up();
-    await waitFor('blue endpoints', async () => (await endpointColors(APP)).join() === 'blue', 30);
-    await watcher.stop();
-    expectSucceeded(result, diagnose);
-    timings.rollback = result.seconds;
-    expect(watcher.minimum).toBeGreaterThan(0);
-    expect(await endpointColors(APP)).toEqual(['blue']);
+    const run = await underLoad(liveUrl, () => stack.up());
+    expectSucceeded(run.result, diagnose);
+    timings.rollback = run.result.seconds;
+    record('rollback', run, 'green', 'blue');
+    expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
+    const settled = after(run.samples, run.commandEndedAt);
+    expect(settled.length).toBeGreaterThan(0);
+    expect(summarize(settled).byColor).toEqual({ blue: settled.length, green: 0, none: 0 });
   });
 
-  it('4. broken release: the update fails in bounded time, traffic never leaves blue, fixing converges', async () => {
+  it('4. broken release: a never-ready green made live fails the update, green answers no request, none fails', async () => {
     await stack.set('green.image', NEVER_READY);
     await stack.set('activeColor', 'green');
-    const watcher = new EndpointWatcher(kube, NAMESPACE, APP);
-    const failed = await stack.up();
-    await watcher.stop();
+    const run = await underLoad(liveUrl, () => stack.up());
+    const failed = run.result;
     timings.brokenRelease = failed.seconds;
+    record('brokenRelease', run);
     expect(failed.code).not.toBe(0);
-    expect(failed.seconds).toBeLessThan(TIMEOUT_SECONDS + 90);
     const output = failed.stdout + failed.stderr;
     expect(output).toContain(`${APP}-green`);
     expect(output).toMatch(/not (yet )?ready|did not become|Minimum number of live Pods was not attained|failed to become available|timed out/i);
     expect(await serviceSelectorColor(APP)).toBe('blue');
-    expect(watcher.minimum).toBeGreaterThan(0);
-    expect(new Set(watcher.samples.flatMap((s) => s.pods.map((p) => podColor(p, APP))))).toEqual(new Set(['blue']));
+    expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
+    expect(summarize(run.samples).byColor).toEqual({ blue: run.samples.length, green: 0, none: 0 });
+  });
 
+  it('4b. the smoke-test gate fails a green that answers 500, quoting the real response; traffic stays on blue', async () => {
+    await stack.set('green.image', FAILING);
+    const run = await underLoad(liveUrl, () => stack.up());
+    const failed = run.result;
+    timings.failingGate = failed.seconds;
+    record('failingGate', run);
+    expect(failed.code).not.toBe(0);
+    const output = failed.stdout + failed.stderr;
+    expect(output).toContain(`${APP}-gate-green`);
+    // The gate script's own line, with what the green pods really answered.
+    expect(output).toMatch(/FAIL GET \/ -> 500/);
+    expect(await serviceSelectorColor(APP)).toBe('blue');
+    expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
+    expect(summarize(run.samples).byColor.green).toBe(0);
+
+    // Fixed: green healthy again, the same update converges and moves traffic.
     await stack.set('green.image', `${IMAGE}:1.2.0`);
-    const fixed = await stack.up();
-    expectSucceeded(fixed, diagnose);
-    await waitFor('green endpoints after the fix', async () => (await endpointColors(APP)).join() === 'green', 30);
+    const fixed = await underLoad(liveUrl, () => stack.up());
+    expectSucceeded(fixed.result, diagnose);
+    record('fixedRelease', fixed, 'blue', 'green');
+    expect(summarize(fixed.samples).failed, describeFailures(fixed.samples)).toBe(0);
     expect(await serviceSelectorColor(APP)).toBe('green');
+    const settled = after(fixed.samples, fixed.commandEndedAt);
+    expect(summarize(settled).byColor).toEqual({ blue: 0, green: settled.length, none: 0 });
+    expect(new Set(settled.map((s) => s.version))).toEqual(new Set(['1.2.0']));
   });
 
   it('6. an interrupted pulumi up is recovered by cancel + refresh + up, with nothing lost', async () => {
@@ -206,6 +294,10 @@ describe('blue-green on a real control plane', () => {
     const rendered = renderChart(buildPlatform(parseStackConfig(raw, 'e2e')).chart).length;
     expect(rendered).toBeGreaterThan(15);
     expect(resources.deployment.resources.filter((r) => parseUrn(r.urn).type.startsWith('kubernetes:'))).toHaveLength(rendered);
+    // What blue serves now is the recovered release.
+    const run = await underLoad(liveUrl, async () => new Promise((r) => setTimeout(r, 2000)), { leadMs: 0, tailMs: 0 });
+    expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
+    expect(new Set(run.samples.map((s) => `${s.color} ${s.version}`))).toEqual(new Set(['blue 1.3.0']));
   });
 
   it('7. drift: a hand-patched live Service is reported by a refreshing preview and put back by pulumi up --refresh', async () => {
@@ -229,7 +321,36 @@ describe('blue-green on a real control plane', () => {
     expectSucceeded(await stack.pulumi(['preview', '--refresh', '--expect-no-changes']));
   });
 
-  it('8. pulumi destroy leaves no object of the stack behind', async () => {
+  it('8. retiring the idle color (idleReplicas: 0) under load: no request fails, and its pods drain and exit cleanly', async () => {
+    await stack.set('idleReplicas', '0');
+    const greenPods = (await list(`/api/v1/namespaces/${NAMESPACE}/pods`)).filter((p) => p.metadata.name.startsWith(`${APP}-green-`)).map((p) => p.metadata.name);
+    expect(greenPods).toHaveLength(2);
+    // Watch the retiring pods' containers to their end: the exit code is what SIGTERM handling looked like.
+    const exits = new Map<string, number | undefined>();
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        for (const name of greenPods) {
+          const terminated = (await kube.get<Item>(`/api/v1/namespaces/${NAMESPACE}/pods/${name}`))?.status?.containerStatuses?.[0]?.state?.terminated;
+          if (terminated !== undefined) exits.set(name, terminated.exitCode);
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    const run = await underLoad(liveUrl, () => stack.up());
+    await waitFor('the retired pods to be gone', async () => (await list(`/api/v1/namespaces/${NAMESPACE}/pods`)).every((p) => !greenPods.includes(p.metadata.name)), 60);
+    watching = false;
+    await watcher;
+    expectSucceeded(run.result, diagnose);
+    record('retireIdle', run);
+    expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
+    expect(summarize(run.samples).byColor).toEqual({ blue: run.samples.length, green: 0, none: 0 });
+    expect((await deployment('green'))?.spec?.replicas).toBe(0);
+    // Every retired container that was seen ending ended by its own graceful exit (0), not by SIGKILL (137).
+    expect([...exits.values()].filter((code) => code !== 0)).toEqual([]);
+  });
+
+  it('9. pulumi destroy leaves no object of the stack behind', async () => {
     const result = await stack.pulumi(['destroy', '--yes', '--skip-preview']);
     expectSucceeded(result, diagnose);
     await waitFor('the namespace to be gone', async () => (await kube.get(`/api/v1/namespaces/${NAMESPACE}`)) === undefined, 120);

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { expect } from 'vitest';
 import { clusterUp, installCrds, toolchainEnv } from '../../scripts/local';
+import { LoadClient, TrafficSample, summarize } from '../../scripts/traffic';
 import { ALL_CRD_PATHS } from '../crd-schema';
 
 /**
@@ -53,4 +54,42 @@ export function namespaceDiagnostics(env: Record<string, string>, kubeconfig: st
     run(['get', 'deployments,replicasets,pods,jobs,resourcequotas', '-o', 'wide']),
     run(['get', 'events', '--sort-by=.lastTimestamp']),
   ].join('\n');
+}
+
+/** What a load client saw while a command ran: its samples, and when the command started and returned. */
+export interface LoadRun<T> {
+  readonly result: T;
+  readonly samples: readonly TrafficSample[];
+  readonly commandStartedAt: number;
+  readonly commandEndedAt: number;
+}
+
+/**
+ * Runs `action` while a {@link LoadClient} sends requests to `url` (new connections and keep-alive, 50 per second),
+ * from `leadMs` before it starts until `tailMs` after it returns: every response of the whole update is recorded.
+ */
+export async function underLoad<T>(url: string, action: () => Promise<T>, options: { leadMs?: number; tailMs?: number } = {}): Promise<LoadRun<T>> {
+  const client = new LoadClient({ url, ratePerSecond: 50, keepAliveShare: 0.5, timeoutMs: 2000, maxDurationMs: 14 * 60_000 });
+  client.start();
+  await new Promise((r) => setTimeout(r, options.leadMs ?? 1000));
+  const commandStartedAt = Date.now();
+  let result: T;
+  try {
+    result = await action();
+  } catch (error) {
+    await client.stop();
+    throw error;
+  }
+  const commandEndedAt = Date.now();
+  await new Promise((r) => setTimeout(r, options.tailMs ?? 2000));
+  return { result, samples: await client.stop(), commandStartedAt, commandEndedAt };
+}
+
+/** One line per failed request kind and a few examples, for the message of a failed assertion. */
+export function describeFailures(samples: readonly TrafficSample[]): string {
+  const failed = samples.filter((s) => s.error !== undefined);
+  return `${failed.length} of ${samples.length} failed: ${JSON.stringify(summarize(samples).failures)}; e.g. ${failed
+    .slice(0, 5)
+    .map((s) => `${new Date(s.sentAt).toISOString()} ${s.connection} ${s.error?.kind}: ${s.error?.message}`)
+    .join(' | ')}`;
 }
