@@ -90,10 +90,19 @@ node_sysctl() {
   echo "$value" >"$file"
 }
 
+# Writes stdin to a file only when it changes it: kube-proxy exits when its configuration file is written to, even
+# with the same content, and an `up` of a running cluster must not restart anything.
+node_write() {
+  local tmp
+  tmp=$(mktemp "$1.XXXXXX")
+  cat >"$tmp"
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv "$tmp" "$1"; fi
+}
+
 node_write_configs() {
   local admin_kubeconfig=$1
   mkdir -p "$NODE_DIR"/{containerd,runc,cni/net.d,cni/ipam,kubelet,kube-proxy,coredns,pod-logs,volume-plugins}
-  cat >"$NODE_DIR/containerd/config.toml" <<EOF
+  node_write "$NODE_DIR/containerd/config.toml" <<EOF
 # Written by scripts/cluster: a containerd of the local cluster's own (root, state, socket, CNI config).
 version = 2
 root = "$NODE_DIR/containerd/root"
@@ -121,7 +130,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
     bin_dir = "/usr/lib/cni"
     conf_dir = "$NODE_DIR/cni/net.d"
 EOF
-  cat >"$NODE_DIR/cni/net.d/10-cutover.conflist" <<EOF
+  node_write "$NODE_DIR/cni/net.d/10-cutover.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
   "name": "cutover",
@@ -143,8 +152,8 @@ EOF
 }
 EOF
   # Pods resolve cluster names only: the host's resolvers are not theirs.
-  printf 'nameserver %s\n' "$NODE_IP" >"$NODE_DIR/kubelet/resolv.conf"
-  cat >"$NODE_DIR/kubelet/config.yaml" <<EOF
+  printf 'nameserver %s\n' "$NODE_IP" | node_write "$NODE_DIR/kubelet/resolv.conf"
+  node_write "$NODE_DIR/kubelet/config.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 # This machine has cgroup v1; Kubernetes 1.35+ refuses it unless told. containerd 1.6 lacks the CRI
@@ -178,7 +187,7 @@ registerWithTaints:
 serializeImagePulls: false
 shutdownGracePeriod: 0s
 EOF
-  cat >"$NODE_DIR/kube-proxy/config.yaml" <<EOF
+  node_write "$NODE_DIR/kube-proxy/config.yaml" <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: $admin_kubeconfig}
@@ -195,7 +204,7 @@ oomScoreAdj: 0
 conntrack: {maxPerCore: 0, min: 0}
 iptables: {localhostNodePorts: false}
 EOF
-  cat >"$NODE_DIR/coredns/Corefile" <<EOF
+  node_write "$NODE_DIR/coredns/Corefile" <<EOF
 .:53 {
     bind $NODE_IP
     errors
