@@ -301,7 +301,9 @@ export function gateScript(checks: readonly HttpCheck[], options: GateScriptOpti
     '  status=${out#"${out%???}"}',
     '  body=${out%???}',
     '  if [ "$status" != "$2" ]; then',
-    `    printf 'FAIL GET %s: expected status %s, got %s\\n' "$1" "$2" "$status"`,
+    // What the color answered, on one line and cut short: the reviewer reads it in the failed update's error.
+    `    excerpt=$(printf '%s' "$body" | tr '\\n\\r' '  ' | cut -c1-200)`,
+    `    printf 'FAIL GET %s: expected status %s, got %s: %s\\n' "$1" "$2" "$status" "\${excerpt:-(empty body)}"`,
     '    exit 1',
     '  fi',
     '  case $body in',

@@ -366,7 +366,7 @@ describe('gateScript against a local HTTP server', () => {
     requested.length = 0;
     const result = await run(gateScript([{ path: '/ready' }, { path: '/broken' }, { path: "/it's" }], { requestTimeoutSeconds: 2, retries: 0 }));
     expect(result.code).toBe(1);
-    expect(result.stdout).toBe('ok   GET /ready -> 200\nFAIL GET /broken: expected status 200, got 503\n');
+    expect(result.stdout).toBe('ok   GET /ready -> 200\nFAIL GET /broken: expected status 200, got 503: unavailable\n');
     expect(requested).toEqual(['/ready', '/broken']);
   });
 
@@ -376,7 +376,7 @@ describe('gateScript against a local HTTP server', () => {
     try {
       const script = gateScript([{ path: '/ready' }, { path: '/broken' }], { requestTimeoutSeconds: 2, retries: 0 });
       const result = await run(reportingScript(script), url, { CUTOVER_TERMINATION_LOG: log });
-      expect(result).toEqual({ code: 1, stdout: 'ok   GET /ready -> 200\nFAIL GET /broken: expected status 200, got 503\n' });
+      expect(result).toEqual({ code: 1, stdout: 'ok   GET /ready -> 200\nFAIL GET /broken: expected status 200, got 503: unavailable\n' });
       expect(readFileSync(log, 'utf8')).toBe(result.stdout);
       const passed = await run(reportingScript(gateScript([{ path: '/ready' }], { requestTimeoutSeconds: 2, retries: 0 })), url, { CUTOVER_TERMINATION_LOG: log });
       expect(passed.code).toBe(0);

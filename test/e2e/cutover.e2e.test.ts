@@ -243,7 +243,7 @@ describe('blue-green with real pods and real requests', () => {
     const output = failed.stdout + failed.stderr;
     expect(output).toContain(`${APP}-gate-green`);
     // The gate script's own line, with what the green pods really answered.
-    expect(output).toMatch(/FAIL GET \/ -> 500/);
+    expect(output).toMatch(/FAIL GET \/: expected status 200, got 500: \{\\?"error\\?":\\?"injected failure \(ERROR_RATIO=1\)\\?",\\?"color\\?":\\?"green/);
     expect(await serviceSelectorColor(APP)).toBe('blue');
     expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
     expect(summarize(run.samples).byColor.green).toBe(0);
