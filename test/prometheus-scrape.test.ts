@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderChart } from '../lib';
-import { ServiceMonitorLike, scrapeConfigs } from '../scripts/prometheus';
+import { DiscoveredObjects, ServiceMonitorLike, scrapeConfig, targetGroups } from '../scripts/prometheus';
 import { parseStackConfig } from '../stacks/config';
 import { buildPlatform } from '../stacks/platform';
 import { readStackFile } from '../stacks/stack-file';
@@ -12,34 +12,69 @@ function stagingMonitor(): ServiceMonitorLike {
   return manifests.find((m) => m.kind === 'ServiceMonitor' && m.metadata.name === 'web') as unknown as ServiceMonitorLike;
 }
 
-describe('scrapeConfigs (the local Prometheus, configured as Prometheus Operator would from a ServiceMonitor)', () => {
-  it('discovers the monitor namespace\'s EndpointSlices and keeps only the selected Services\' metrics port', () => {
-    const [job] = scrapeConfigs(stagingMonitor(), { kubeconfig: '/k', interval: '2s' }) as Array<Record<string, any>>;
-    expect(job.job_name).toBe('serviceMonitor/web-staging/web/0');
-    expect(job.scrape_interval).toBe('2s');
-    expect(job.metrics_path).toBe('/metrics');
-    expect(job.kubernetes_sd_configs).toEqual([{ role: 'endpointslice', kubeconfig_file: '/k', namespaces: { names: ['web-staging'] } }]);
-    const keeps = job.relabel_configs.filter((r: Record<string, unknown>) => r.action === 'keep');
-    expect(keeps).toEqual([
-      { source_labels: ['__meta_kubernetes_service_label_app_kubernetes_io_managed_by', '__meta_kubernetes_service_labelpresent_app_kubernetes_io_managed_by'], regex: '(cutover);true', action: 'keep' },
-      { source_labels: ['__meta_kubernetes_service_label_app_kubernetes_io_name', '__meta_kubernetes_service_labelpresent_app_kubernetes_io_name'], regex: '(web);true', action: 'keep' },
-      { source_labels: ['__meta_kubernetes_service_label_cutover_dev_role', '__meta_kubernetes_service_labelpresent_cutover_dev_role'], regex: '(live|preview);true', action: 'keep' },
-      { source_labels: ['__meta_kubernetes_endpointslice_port_name'], regex: 'metrics', action: 'keep' },
+const APP_LABELS = { 'app.kubernetes.io/managed-by': 'cutover', 'app.kubernetes.io/name': 'web' };
+
+function pod(name: string, color: string, version: string): DiscoveredObjects['pods'][number] {
+  return {
+    metadata: { name, labels: { ...APP_LABELS, 'cutover.dev/color': color, 'app.kubernetes.io/version': version } },
+    spec: { containers: [{ name: 'app', ports: [{ name: 'http' }, { name: 'metrics' }] }] },
+  };
+}
+
+function slice(service: string, pods: Array<[string, string]>): DiscoveredObjects['endpointSlices'][number] {
+  return {
+    metadata: { labels: { 'kubernetes.io/service-name': service } },
+    ports: [{ name: 'http', port: 8080 }, { name: 'metrics', port: 9090 }],
+    endpoints: pods.map(([name, ip]) => ({ addresses: [ip], targetRef: { kind: 'Pod', name } })),
+  };
+}
+
+/** The live and preview Services of `web` (selected), its blue color Service (no metrics port) and a gate Service (not selected). */
+const OBJECTS: DiscoveredObjects = {
+  services: [
+    { metadata: { name: 'web', labels: { ...APP_LABELS, 'cutover.dev/role': 'live' } } },
+    { metadata: { name: 'web-preview', labels: { ...APP_LABELS, 'cutover.dev/role': 'preview' } } },
+    { metadata: { name: 'web-gate-blue', labels: { ...APP_LABELS, 'cutover.dev/role': 'gate' } } },
+  ],
+  endpointSlices: [slice('web', [['web-blue-a-1', '10.88.0.5']]), slice('web-preview', [['web-green-b-1', '10.88.0.6']]), slice('web-gate-blue', [['web-blue-a-1', '10.88.0.5']])],
+  pods: [pod('web-blue-a-1', 'blue', '1.0.0'), pod('web-green-b-1', 'green', '1.1.0')],
+};
+
+describe('targetGroups (the local Prometheus\' targets, as Prometheus Operator would configure them from a ServiceMonitor)', () => {
+  it('scrapes the metrics port of the pods behind the Services the selector selects, with the labels the gate queries', () => {
+    expect(targetGroups(stagingMonitor(), 0, OBJECTS)).toEqual([
+      { targets: ['10.88.0.5:9090'], labels: { namespace: 'web-staging', service: 'web', pod: 'web-blue-a-1', container: 'app', job: 'web', endpoint: 'metrics', color: 'blue', version: '1.0.0' } },
+      {
+        targets: ['10.88.0.6:9090'],
+        labels: { namespace: 'web-staging', service: 'web-preview', pod: 'web-green-b-1', container: 'app', job: 'web-preview', endpoint: 'metrics', color: 'green', version: '1.1.0' },
+      },
     ]);
   });
 
-  it('gives targets the labels the alerts and the metric gate select on, the monitor\'s relabelings last', () => {
-    const [job] = scrapeConfigs(stagingMonitor(), { kubeconfig: '/k' }) as Array<Record<string, any>>;
-    expect(job.scrape_interval).toBe('30s');
-    const targets = job.relabel_configs.filter((r: Record<string, unknown>) => r.action !== 'keep').map((r: Record<string, unknown>) => r.target_label);
-    expect(targets).toEqual(['namespace', 'service', 'pod', 'container', 'job', 'endpoint', 'color', 'version']);
-    expect(job.relabel_configs.at(-2)).toEqual({ source_labels: ['__meta_kubernetes_pod_label_cutover_dev_color'], target_label: 'color', action: 'replace' });
+  it('finds nothing for a Service without the named port or endpoints without a pod', () => {
+    const objects: DiscoveredObjects = {
+      ...OBJECTS,
+      endpointSlices: [{ ...slice('web', [['web-blue-a-1', '10.88.0.5']]), ports: [{ name: 'http', port: 8080 }] }, { ...slice('web-preview', []), endpoints: [{ addresses: ['10.88.0.9'] }] }],
+    };
+    expect(targetGroups(stagingMonitor(), 0, objects)).toEqual([]);
+  });
+
+  it('one scrape job per endpoint, its targets from the file the sync writes', () => {
+    expect(scrapeConfig(stagingMonitor(), 0, { targetsFile: '/t.json', interval: '2s' })).toEqual({
+      job_name: 'serviceMonitor/web-staging/web/0',
+      scrape_interval: '2s',
+      metrics_path: '/metrics',
+      file_sd_configs: [{ files: ['/t.json'], refresh_interval: '1s' }],
+    });
+    expect(scrapeConfig(stagingMonitor(), 0, { targetsFile: '/t.json' }).scrape_interval).toBe('30s');
   });
 
   it('refuses what it does not translate instead of scraping the wrong targets', () => {
     const monitor = stagingMonitor();
     const notIn = { ...monitor, spec: { ...monitor.spec, selector: { matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['b'] }] } } };
-    expect(() => scrapeConfigs(notIn, { kubeconfig: '/k' })).toThrow('ServiceMonitor web: selector operator NotIn is not translated; only In is used by the project');
-    expect(() => scrapeConfigs({ ...monitor, metadata: { name: 'web' } }, { kubeconfig: '/k' })).toThrow('ServiceMonitor web: has no namespace; render it in a namespaced chart');
+    expect(() => targetGroups(notIn, 0, OBJECTS)).toThrow('ServiceMonitor web: selector operator NotIn is not translated; only In is used by the project');
+    expect(() => targetGroups({ ...monitor, metadata: { name: 'web' } }, 0, OBJECTS)).toThrow('ServiceMonitor web: has no namespace; render it in a namespaced chart');
+    const keep = { ...monitor, spec: { ...monitor.spec, endpoints: [{ ...monitor.spec.endpoints[0], relabelings: [{ action: 'keep', sourceLabels: ['x'] }] }] } };
+    expect(() => targetGroups(keep, 0, OBJECTS)).toThrow('ServiceMonitor web: relabeling action keep is not translated; only replace is used by the project');
   });
 });

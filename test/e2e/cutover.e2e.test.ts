@@ -346,6 +346,7 @@ describe('blue-green with real pods and real requests', () => {
     expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
     expect(summarize(run.samples).byColor).toEqual({ blue: run.samples.length, green: 0, none: 0 });
     expect((await deployment('green'))?.spec?.replicas).toBe(0);
+    traffic.retiredExitCodes = Object.fromEntries(exits);
     // Every retired container that was seen ending ended by its own graceful exit (0), not by SIGKILL (137).
     expect([...exits.values()].filter((code) => code !== 0)).toEqual([]);
   });
