@@ -289,7 +289,7 @@ function requireObjective(key: string, objective: number, example: string, examp
 
 /** Throws unless `name` is a Prometheus metric name. */
 export function requireMetricName(key: string, name: string, example: string): void {
-  if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(name)) {
-    throw new Error(`${key}: is not a Prometheus metric name, got "${name}"; e.g. ${example}`);
+  if (typeof name !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(name)) {
+    throw new Error(`${key}: is not a Prometheus metric name, got ${JSON.stringify(name) ?? 'none'}; e.g. ${example}`);
   }
 }

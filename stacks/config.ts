@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Color, ColorSpec, ImageRef, PodScheduling, isColor, isDnsLabel, isDnsName, isDnsSubdomain, otherColor, schedulingProblems } from '../lib';
 
 /** The project's config namespace: every key is `cutover:<name>` in `Pulumi.<stack>.yaml`. */
@@ -302,6 +303,15 @@ export const CONFIG_KEYS = [
   ...Object.keys(CONFIG_DEFAULTS),
 ] as const;
 
+/** Namespaces the cluster owns; a stack never takes one over. */
+const SYSTEM_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/** The largest replica count the API server accepts (an int32 field). */
+const MAX_INT32 = 2_147_483_647;
+
+/** The keys a ConfigMap may have (the API server's rule). */
+const CONFIGMAP_KEY = /^[-._a-zA-Z0-9]+$/;
+
 /** Keys people reach for that the project deliberately does not have, with what to use instead. */
 const RENAMED_KEYS: Readonly<Record<string, string>> = {
   image: 'images are per color: `pulumi config set --path blue.image <image:tag>`',
@@ -444,6 +454,11 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   const values = new Map<string, string>();
   for (const [fullKey, value] of Object.entries(raw)) {
     const [namespace, ...rest] = fullKey.split(':');
+    if (namespace !== CONFIG_NAMESPACE && rest.length > 0 && editDistance(namespace, CONFIG_NAMESPACE) <= 2) {
+      // Another namespace one or two edits away is a typo of ours: silently ignored, the value would never apply.
+      fail(fullKey, `is in the config namespace "${namespace}", not "${CONFIG_NAMESPACE}"`, value, `did you mean \`${CONFIG_NAMESPACE}:${rest.join(':')}\`? (remove it with \`pulumi config rm ${fullKey}\`)`);
+      continue;
+    }
     if (namespace !== CONFIG_NAMESPACE || rest.length === 0) {
       continue;
     }
@@ -479,6 +494,14 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     }
     return value === 'true';
   };
+  /** A key naming a cluster object: a DNS-1123 subdomain, as the API server requires of object names. */
+  const objectName = (key: string, fallback: string, what: string, example: string): string => {
+    const value = str(key, fallback) as string;
+    if (!isDnsSubdomain(value)) {
+      fail(key, `is not the name of ${what} (lowercase letters, digits, "-" and ".")`, value, `e.g. \`pulumi config set ${key} ${example}\``);
+    }
+    return value;
+  };
   const json = (key: string): unknown => {
     const value = values.get(key);
     if (value === undefined) {
@@ -499,6 +522,13 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   const namespace = str('namespace', `${app}-${stack}`) as string;
   if (!isDnsLabel(namespace)) {
     fail('namespace', 'must be a lowercase DNS label of at most 63 characters', namespace, `e.g. \`pulumi config set namespace ${app}-${stack.toLowerCase().replace(/[^a-z0-9-]/g, '-')}\``);
+  } else if (SYSTEM_NAMESPACES.includes(namespace)) {
+    fail(
+      'namespace',
+      'is a namespace Kubernetes itself uses: the stack would put its quota, LimitRange, Pod Security labels and default-deny policies on it',
+      namespace,
+      `give the environment a namespace of its own, e.g. \`pulumi config set namespace ${app}-${stack.toLowerCase().replace(/[^a-z0-9-]/g, '-')}\``,
+    );
   }
 
   const activeValue = values.get('activeColor');
@@ -514,13 +544,15 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   const host = values.get('host');
   if (host === undefined) {
     fail('host', 'is required', undefined, 'set the DNS name the service answers on: `pulumi config set host app.example.com`');
+  } else if (isIP(host) !== 0 || /^[0-9.]+$/.test(host)) {
+    fail('host', 'is an IP address; Ingress and HTTPRoute hosts must be DNS names', host, 'use the DNS name clients call, such as `app.example.com`, pointed at the load balancer');
   } else if (!isDnsName(host)) {
     fail('host', 'is not a DNS name', host, 'use a lowercase fully qualified name such as `app.example.com`');
   }
 
-  const replicas = int('replicas', CONFIG_DEFAULTS.replicas, 1);
-  const maxReplicas = int('maxReplicas', CONFIG_DEFAULTS.maxReplicas, 1);
-  const maxUnavailable = int('maxUnavailable', CONFIG_DEFAULTS.maxUnavailable, 1);
+  const replicas = int('replicas', CONFIG_DEFAULTS.replicas, 1, MAX_INT32);
+  const maxReplicas = int('maxReplicas', CONFIG_DEFAULTS.maxReplicas, 1, MAX_INT32);
+  const maxUnavailable = int('maxUnavailable', CONFIG_DEFAULTS.maxUnavailable, 1, MAX_INT32);
   if (maxReplicas < replicas) {
     fail('maxReplicas', `must be at least replicas (${replicas})`, maxReplicas, `raise maxReplicas or lower replicas`);
   }
@@ -566,6 +598,11 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
       fail('settings', 'must map environment variable names to string values', settingsValue, 'e.g. `pulumi config set --path settings.LOG_LEVEL debug`');
     } else {
       settings = map;
+      for (const name of Object.keys(map)) {
+        if (!CONFIGMAP_KEY.test(name) || name.length > 253) {
+          fail(`settings.${name}`, 'is not a ConfigMap key (letters, digits, "-", "_" and "." only)', name, 'name it like an environment variable, e.g. `LOG_LEVEL`');
+        }
+      }
     }
   }
   const secretValue = json('secretNames');
@@ -604,6 +641,15 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   if (postgres?.recovery !== undefined && (postgres.recovery.sourceClusterName === undefined || postgres.recovery.targetTime === undefined)) {
     fail('postgres.recovery', 'needs both sourceClusterName and targetTime', postgres.recovery, 'e.g. `pulumi config set --path postgres.recovery.targetTime 2026-11-20T08:00:00Z`');
   }
+  if (postgres?.imageName !== undefined && typeof postgres.imageName === 'string') {
+    try {
+      if (production && ImageRef.parse(postgres.imageName, 'postgres.imageName').isLatest) {
+        fail('postgres.imageName', 'production does not run `:latest`', postgres.imageName, 'pin a release tag or a digest, e.g. `ghcr.io/cloudnative-pg/timescaledb:16-2.17`');
+      }
+    } catch (error) {
+      problems.push({ key: 'postgres.imageName', message: (error as Error).message });
+    }
+  }
   const redisValue = json('redis');
   const redis = redisValue !== undefined && checkShape('redis', redisValue, REDIS_SHAPE, fail) ? (redisValue as RedisConfig) : undefined;
   if (redis?.mode !== undefined && redis.mode !== 'sentinel' && redis.mode !== 'cluster') {
@@ -622,6 +668,15 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   const monitoringValue = json('monitoring');
   const monitoring =
     monitoringValue !== undefined && checkShape('monitoring', monitoringValue, MONITORING_SHAPE, fail) ? (monitoringValue as MonitoringConfig) : {};
+
+  const pool = monitoring.databasePool;
+  if (pool !== undefined && typeof pool === 'object') {
+    for (const field of ['inUse', 'max'] as const) {
+      if (pool[field] === undefined) {
+        fail(`monitoring.databasePool.${field}`, 'is required: the pool alert divides connections in use by the pool size', undefined, `name the app's gauge, e.g. \`pulumi config set --path monitoring.databasePool.${field} ${field === 'inUse' ? 'db_client_connections_usage' : 'db_client_connections_max'}\``);
+      }
+    }
+  }
 
   const gateValue = json('gate');
   const gate = gateValue !== undefined && checkShape('gate', gateValue, GATE_SHAPE, fail) ? (gateValue as GateConfig) : {};
@@ -660,6 +715,14 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   const routing = routingValue !== undefined && checkShape('routing', routingValue, ROUTING_SHAPE, fail) ? (routingValue as RoutingConfig) : {};
   if (routing.gateway !== undefined && routing.gateway.name === undefined) {
     fail('routing.gateway.name', 'is required', undefined, 'the Gateway the HTTPRoute attaches to, e.g. `pulumi config set --path routing.gateway.name public`');
+  }
+  if (routing.gateway !== undefined && values.has('rateLimitRps')) {
+    fail(
+      'rateLimitRps',
+      'has no effect with routing.gateway: Gateway API has no rate limit of its own, so it would be dropped without a word',
+      values.get('rateLimitRps'),
+      'remove it (`pulumi config rm rateLimitRps`) and limit at the Gateway implementation (e.g. Envoy Gateway\'s BackendTrafficPolicy)',
+    );
   }
   const trafficWeight = int('trafficWeight', CONFIG_DEFAULTS.trafficWeight, 0, 100);
   const idleReplicas = values.has('idleReplicas') ? int('idleReplicas', 0, 0, maxReplicas) : undefined;
@@ -770,8 +833,8 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     settings,
     secretNames,
     tlsSecretName,
-    clusterIssuer: str('clusterIssuer', CONFIG_DEFAULTS.clusterIssuer) as string,
-    ingressClassName: str('ingressClassName', CONFIG_DEFAULTS.ingressClassName) as string,
+    clusterIssuer: objectName('clusterIssuer', CONFIG_DEFAULTS.clusterIssuer, 'a cert-manager ClusterIssuer', 'letsencrypt-prod'),
+    ingressClassName: objectName('ingressClassName', CONFIG_DEFAULTS.ingressClassName, 'an IngressClass', 'nginx'),
     rateLimitRps: int('rateLimitRps', CONFIG_DEFAULTS.rateLimitRps, 1),
     drainSeconds: int('drainSeconds', CONFIG_DEFAULTS.drainSeconds, 0, 300),
     shutdownSeconds: int('shutdownSeconds', CONFIG_DEFAULTS.shutdownSeconds, 1, 600),

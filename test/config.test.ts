@@ -148,7 +148,7 @@ describe('parseStackConfig errors', () => {
       'blue.replicas: cannot make a color scaled to 0 live (activeColor is blue), got 0; scale it up first: `pulumi config rm --path blue.replicas`, `pulumi up`, then cut over',
     ],
     ['a typo in a color field', { ...MINIMAL, 'cutover:green': '{"imgae":"acme/web:1"}' }, 'green.imgae: is not a color field, got "acme/web:1"; use one of image, replicas, env; did you mean "image"?'],
-    ['a non-number', { ...MINIMAL, 'cutover:maxReplicas': 'ten' }, 'maxReplicas: must be a whole number from 1 to ∞, got "ten"; e.g. `pulumi config set maxReplicas 10`'],
+    ['a non-number', { ...MINIMAL, 'cutover:maxReplicas': 'ten' }, 'maxReplicas: must be a whole number from 1 to 2147483647, got "ten"; e.g. `pulumi config set maxReplicas 10`'],
     ['maxReplicas below replicas', { ...MINIMAL, 'cutover:maxReplicas': '2' }, 'maxReplicas: must be at least replicas (3), got 2; raise maxReplicas or lower replicas'],
     ['a non-boolean', { ...MINIMAL, 'cutover:production': 'yes' }, 'production: must be true or false, got "yes"; e.g. `pulumi config set production true`'],
     ['a CPU quantity typo', { ...MINIMAL, 'cutover:resources': '{"cpuLimit":"500mc"}' }, 'resources.cpuLimit: is not a CPU quantity, got "500mc"; use millicores like `250m` or cores like `1`'],
@@ -318,5 +318,78 @@ describe('parseStackConfig gates, migrations, routing and weighted shifts', () =
       'migrations.expand: needs a database to migrate: the stack has no postgres, got {"image":"acme/migrate:1"}; configure `postgres`, or remove `migrations`',
       'routing.gateway.name: is required, got nothing; the Gateway the HTTPRoute attaches to, e.g. `pulumi config set --path routing.gateway.name public`',
     ]);
+  });
+});
+
+describe('values the API server would refuse, or that would not run, are refused before anything is applied', () => {
+  const cases: Array<[string, Record<string, string>, string]> = [
+    [
+      'an IP address as host',
+      { ...MINIMAL, 'cutover:host': '203.0.113.10' },
+      'host: is an IP address; Ingress and HTTPRoute hosts must be DNS names, got "203.0.113.10"; use the DNS name clients call, such as `app.example.com`, pointed at the load balancer',
+    ],
+    [
+      'replicas past int32',
+      { ...MINIMAL, 'cutover:replicas': '3000000000' },
+      'replicas: must be a whole number from 1 to 2147483647, got "3000000000"; e.g. `pulumi config set replicas 3`',
+    ],
+    [
+      'a settings key with a space',
+      { ...MINIMAL, 'cutover:settings': '{"LOG LEVEL":"debug"}' },
+      'settings.LOG LEVEL: is not a ConfigMap key (letters, digits, "-", "_" and "." only), got "LOG LEVEL"; name it like an environment variable, e.g. `LOG_LEVEL`',
+    ],
+    [
+      'a capitalised clusterIssuer',
+      { ...MINIMAL, 'cutover:clusterIssuer': 'LetsEncrypt' },
+      'clusterIssuer: is not the name of a cert-manager ClusterIssuer (lowercase letters, digits, "-" and "."), got "LetsEncrypt"; e.g. `pulumi config set clusterIssuer letsencrypt-prod`',
+    ],
+    [
+      'an empty ingressClassName',
+      { ...MINIMAL, 'cutover:ingressClassName': '' },
+      'ingressClassName: is not the name of an IngressClass (lowercase letters, digits, "-" and "."), got ""; e.g. `pulumi config set ingressClassName nginx`',
+    ],
+    [
+      'a system namespace',
+      { ...MINIMAL, 'cutover:namespace': 'kube-system' },
+      'namespace: is a namespace Kubernetes itself uses: the stack would put its quota, LimitRange, Pod Security labels and default-deny policies on it, got "kube-system"; give the environment a namespace of its own, e.g. `pulumi config set namespace web-test`',
+    ],
+    [
+      'a typo in the config namespace',
+      { ...MINIMAL, 'cutvoer:replicas': '4' },
+      'cutvoer:replicas: is in the config namespace "cutvoer", not "cutover", got "4"; did you mean `cutover:replicas`? (remove it with `pulumi config rm cutvoer:replicas`)',
+    ],
+    [
+      'a floating PostgreSQL image in production',
+      { ...MINIMAL, 'cutover:postgres': '{"imageName":"ghcr.io/cloudnative-pg/postgresql:latest"}' },
+      'postgres.imageName: production does not run `:latest`, got "ghcr.io/cloudnative-pg/postgresql:latest"; pin a release tag or a digest, e.g. `ghcr.io/cloudnative-pg/timescaledb:16-2.17`',
+    ],
+    [
+      'a database pool alert without the pool size',
+      { ...MINIMAL, 'cutover:monitoring': '{"databasePool":{"inUse":"db_client_connections_usage"}}' },
+      'monitoring.databasePool.max: is required: the pool alert divides connections in use by the pool size, got nothing; name the app\'s gauge, e.g. `pulumi config set --path monitoring.databasePool.max db_client_connections_max`',
+    ],
+    [
+      'a rate limit that Gateway routing would drop',
+      { ...MINIMAL, 'cutover:rateLimitRps': '50', 'cutover:routing': '{"gateway":{"name":"public"}}' },
+      'rateLimitRps: has no effect with routing.gateway: Gateway API has no rate limit of its own, so it would be dropped without a word, got "50"; remove it (`pulumi config rm rateLimitRps`) and limit at the Gateway implementation (e.g. Envoy Gateway\'s BackendTrafficPolicy)',
+    ],
+  ];
+  for (const [what, raw, message] of cases) {
+    it(`refuses ${what}`, () => {
+      expect(problems(raw)).toContain(message);
+    });
+  }
+
+  it('reports all of them at once', () => {
+    // Each case's own keys (those that differ from MINIMAL), all in one config.
+    const own = cases.flatMap(([, raw]) => Object.entries(raw).filter(([key, value]) => MINIMAL[key] !== value));
+    const all = problems({ ...MINIMAL, ...Object.fromEntries(own) });
+    for (const [, , message] of cases) {
+      expect(all).toContain(message);
+    }
+  });
+
+  it('keeps other config namespaces alone', () => {
+    expect(() => parseStackConfig({ ...MINIMAL, 'kubernetes:context': 'prod', 'pulumi:tags': '{}' }, 'test')).not.toThrow();
   });
 });

@@ -90,3 +90,22 @@ describe('network policies in the composition', () => {
     expect(() => render('prod', { 'cutover:network': '{"podCidrs":["10.0.0.0/33"]}' })).toThrow('cutover:network.podCidrs[0]: prefix length must be 0 to 32, got "10.0.0.0/33"');
   });
 });
+
+describe('rendered alert and recording rules', () => {
+  // promtool accepts `undefined{...}` as a metric name: a rule that can never fire would pass every tool.
+  for (const [stack, overrides] of [
+    ['prod', {}],
+    ['staging', {}],
+    ['staging', { 'cutover:monitoring': JSON.stringify({ databasePool: { inUse: 'db_client_connections_usage', max: 'db_client_connections_max' } }) }],
+  ] as const) {
+    it(`${stack}${Object.keys(overrides).length > 0 ? ' with a database pool' : ''}: no expression contains undefined, NaN or null`, () => {
+      const rules = render(stack, overrides)
+        .filter((m) => m.kind === 'PrometheusRule')
+        .flatMap((m) => (m.spec.groups as Array<{ rules: Array<{ expr: string }> }>).flatMap((g) => g.rules));
+      expect(rules.length).toBeGreaterThan(10);
+      for (const rule of rules) {
+        expect(String(rule.expr), String(rule.expr)).not.toMatch(/\b(undefined|NaN|null)\b/);
+      }
+    });
+  }
+});
