@@ -30,10 +30,22 @@ function report(samples: readonly TrafficSample[]): string {
   return `${s.sent} requests, ${s.failed} failed; answered by ${colors || 'nobody'}; p50 ${s.p50Ms ?? '-'} ms, p99 ${s.p99Ms ?? '-'} ms`;
 }
 
+/** What a preview plans, object by object; for a long plan (the first update), counts by operation and kind. */
+function describeSteps(steps: ReadonlyArray<{ op: string; type: string; name: string }>): string {
+  if (steps.length === 0) return 'no changes';
+  if (steps.length <= 8) return steps.map((s) => `${s.op} ${s.type.replace('kubernetes:', '')} ${s.name}`).join(', ');
+  const counts = new Map<string, number>();
+  for (const s of steps) {
+    const key = `${s.op} ${s.type.split(':').pop()}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return `${steps.length} changes: ${[...counts].map(([key, n]) => (n > 1 ? `${key} ×${n}` : key)).join(', ')}`;
+}
+
 /** Runs `pulumi up` for one step while a fresh client sends 50 requests per second to `url` (when given). */
 async function step(stack: LocalStack, title: string, url?: string, from?: 'blue' | 'green', to?: 'blue' | 'green'): Promise<TrafficSample[]> {
   const steps = (await stack.previewSteps()).filter((s) => s.op !== 'same' && !s.type.startsWith('pulumi:'));
-  say(`${title}: ${steps.length === 0 ? 'no changes' : steps.map((s) => `${s.op} ${s.type.replace('kubernetes:', '')} ${s.name}`).join(', ')}`);
+  say(`${title}: ${describeSteps(steps)}`);
   const client = url === undefined ? undefined : new LoadClient({ url, ratePerSecond: 50, keepAliveShare: 0.5, timeoutMs: 2000, maxDurationMs: 10 * 60_000 });
   client?.start();
   await new Promise((r) => setTimeout(r, client === undefined ? 0 : 1000));
