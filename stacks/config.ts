@@ -582,11 +582,15 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   for (const field of ['cpuRequest', 'cpuLimit']) {
     if (!/^\d+(\.\d+)?m?$/.test(resources[field])) {
       fail(`resources.${field}`, 'is not a CPU quantity', resources[field], 'use millicores like `250m` or cores like `1`');
+    } else if (Number(resources[field].replace(/m$/, '')) === 0) {
+      fail(`resources.${field}`, 'must be more than 0: the namespace quota and the scheduler need a real figure', resources[field], 'use millicores like `250m` or cores like `1`');
     }
   }
   for (const field of ['memoryRequest', 'memoryLimit', 'ephemeralStorageRequest', 'ephemeralStorageLimit']) {
     if (!/^\d+(Mi|Gi)$/.test(resources[field])) {
       fail(`resources.${field}`, 'is not a memory quantity in Mi or Gi', resources[field], 'use e.g. `256Mi` or `1Gi`');
+    } else if (Number(resources[field].replace(/(Mi|Gi)$/, '')) === 0) {
+      fail(`resources.${field}`, 'must be more than 0: the namespace quota and the scheduler need a real figure', resources[field], 'use e.g. `256Mi` or `1Gi`');
     }
   }
 

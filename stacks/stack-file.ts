@@ -40,14 +40,33 @@ export function applyOverrides(raw: Readonly<Record<string, string>>, overrides:
       result[key] = value;
       continue;
     }
-    const root = result[key] !== undefined ? (JSON.parse(result[key]) as Record<string, unknown>) : {};
+    const root = structuredRoot(key, result[key], override);
     let node: Record<string, unknown> = root;
     for (const segment of rest.slice(0, -1)) {
       node[segment] = typeof node[segment] === 'object' && node[segment] !== null ? node[segment] : {};
       node = node[segment] as Record<string, unknown>;
     }
-    node[rest[rest.length - 1]] = /^\d+$/.test(value) ? Number(value) : value;
+    // As `pulumi config set --path` stores them: whole numbers and true/false as such, anything else as a string.
+    node[rest[rest.length - 1]] = /^\d+$/.test(value) ? Number(value) : value === 'true' ? true : value === 'false' ? false : value;
     result[key] = JSON.stringify(root);
   }
   return result;
+}
+
+/** The structured value a `--config a.b=c` override goes into; a clear error when `a` holds a single value. */
+function structuredRoot(key: string, current: string | undefined, override: string): Record<string, unknown> {
+  if (current === undefined) {
+    return {};
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(current);
+  } catch {
+    parsed = current;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    const name = key.slice(key.indexOf(':') + 1);
+    throw new Error(`--config ${override}: ${key} is a single value (${JSON.stringify(parsed)}), not an object with fields; set it whole, e.g. --config ${name}=<value>`);
+  }
+  return parsed as Record<string, unknown>;
 }

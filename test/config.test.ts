@@ -186,6 +186,17 @@ describe('parseStackConfig errors', () => {
 });
 
 describe('applyOverrides', () => {
+  it('refuses a path below a single value, naming the key and the fix', () => {
+    expect(() => applyOverrides(MINIMAL, ['host.name=x'])).toThrow(
+      '--config host.name=x: cutover:host is a single value ("web.example.com"), not an object with fields; set it whole, e.g. --config host=<value>',
+    );
+  });
+
+  it('stores true and false as booleans, as `pulumi config set --path` does', () => {
+    expect(() => parseStackConfig(applyOverrides(MINIMAL, ['gate.enabled=false']), 'test')).not.toThrow();
+    expect(JSON.parse(applyOverrides(MINIMAL, ['gate.enabled=false'])['cutover:gate'])).toEqual({ enabled: false });
+  });
+
   it('sets plain and path keys the way pulumi config set does', () => {
     const raw = applyOverrides(MINIMAL, ['activeColor=green', 'green.image=acme/web:2.0.0', 'green.replicas=4', 'cutover:replicas=5']);
     expect(raw['cutover:activeColor']).toBe('green');
@@ -367,6 +378,11 @@ describe('values the API server would refuse, or that would not run, are refused
       'a database pool alert without the pool size',
       { ...MINIMAL, 'cutover:monitoring': '{"databasePool":{"inUse":"db_client_connections_usage"}}' },
       'monitoring.databasePool.max: is required: the pool alert divides connections in use by the pool size, got nothing; name the app\'s gauge, e.g. `pulumi config set --path monitoring.databasePool.max db_client_connections_max`',
+    ],
+    [
+      'a memory request of 0',
+      { ...MINIMAL, 'cutover:resources': '{"memoryRequest":"0Mi"}' },
+      'resources.memoryRequest: must be more than 0: the namespace quota and the scheduler need a real figure, got "0Mi"; use e.g. `256Mi` or `1Gi`',
     ],
     [
       'a rate limit that Gateway routing would drop',
