@@ -629,6 +629,8 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   for (const [key, path] of [['readinessPath', readinessPath], ['livenessPath', livenessPath]] as const) {
     if (!path.startsWith('/')) {
       fail(key, 'must be an absolute HTTP path', path, 'e.g. `/ready`');
+    } else if (!/^\/[\x21-\x7e]*$/.test(path)) {
+      fail(key, 'must be an HTTP path without spaces or control characters', path, 'percent-encode them, e.g. `/ready%20now`, or use a plain path such as `/ready`');
     }
   }
   const podSecurityVersion = str('podSecurityVersion', CONFIG_DEFAULTS.podSecurityVersion) as string;
@@ -645,6 +647,12 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   if (postgres?.recovery !== undefined && (postgres.recovery.sourceClusterName === undefined || postgres.recovery.targetTime === undefined)) {
     fail('postgres.recovery', 'needs both sourceClusterName and targetTime', postgres.recovery, 'e.g. `pulumi config set --path postgres.recovery.targetTime 2026-11-20T08:00:00Z`');
   }
+  const secretName = (key: string, value: unknown): void => {
+    if (typeof value === 'string' && !isDnsSubdomain(value)) {
+      fail(key, 'is not a Secret name', value, 'use lowercase letters, digits, "-" and "." (the name of an existing Secret)');
+    }
+  };
+  secretName('postgres.backup.secretName', postgres?.backup?.secretName);
   if (postgres?.imageName !== undefined && typeof postgres.imageName === 'string') {
     try {
       if (production && ImageRef.parse(postgres.imageName, 'postgres.imageName').isLatest) {
@@ -656,6 +664,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   }
   const redisValue = json('redis');
   const redis = redisValue !== undefined && checkShape('redis', redisValue, REDIS_SHAPE, fail) ? (redisValue as RedisConfig) : undefined;
+  secretName('redis.secretName', redis?.secretName);
   if (redis?.mode !== undefined && redis.mode !== 'sentinel' && redis.mode !== 'cluster') {
     fail('redis.mode', 'must be sentinel or cluster', redis.mode, '`sentinel` (1 master + replicas with failover) or `cluster` (sharded)');
   }
@@ -688,6 +697,15 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   const deployTimeoutSeconds = int('deployTimeoutSeconds', CONFIG_DEFAULTS.deployTimeoutSeconds, 30, 3600);
   if (gate.timeoutSeconds !== undefined && Number.isInteger(gate.timeoutSeconds) && gate.timeoutSeconds >= deployTimeoutSeconds) {
     fail('gate.timeoutSeconds', `must be shorter than deployTimeoutSeconds (${deployTimeoutSeconds}), so the gate reports its own failure`, gate.timeoutSeconds, 'lower it, or raise deployTimeoutSeconds');
+  }
+  // Each Job gives one request this long (the constructs' requestTimeoutSeconds): its deadline must leave room for it.
+  for (const [key, value, request] of [
+    ['gate.timeoutSeconds', gate.timeoutSeconds, 5],
+    ['gate.metrics.timeoutSeconds', gate.metrics?.timeoutSeconds, 10],
+  ] as const) {
+    if (Number.isInteger(value) && (value as number) <= request) {
+      fail(key, `must be more than ${request} s, the time one of the Job's requests may take`, value, `e.g. 60`);
+    }
   }
   const metrics = gate.metrics;
   if (metrics !== undefined) {
@@ -790,6 +808,15 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
       fail(`services.${service.name}.host`, `is already the host of ${owner === 'host' ? `the main app (${app})` : owner}`, service.host, 'give every app a host of its own, e.g. `api.example.com`');
     }
     hosts.set(service.host, `services.${service.name}`);
+  }
+  // cert-manager writes each app's certificate into its TLS Secret: two apps sharing one would overwrite each other's.
+  const tlsOwners = new Map<string, string>([[main.tlsSecretName, 'the main app']]);
+  for (const service of services) {
+    const owner = tlsOwners.get(service.tlsSecretName);
+    if (owner !== undefined) {
+      fail(`services.${service.name}.tlsSecretName`, `is already the TLS Secret of ${owner}; cert-manager would write both certificates into it`, service.tlsSecretName, `give it its own, e.g. \`${service.name}-tls\` (the default)`);
+    }
+    tlsOwners.set(service.tlsSecretName, `services.${service.name}`);
   }
 
   const schedulingValue = json('scheduling');

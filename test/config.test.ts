@@ -380,6 +380,31 @@ describe('values the API server would refuse, or that would not run, are refused
       'monitoring.databasePool.max: is required: the pool alert divides connections in use by the pool size, got nothing; name the app\'s gauge, e.g. `pulumi config set --path monitoring.databasePool.max db_client_connections_max`',
     ],
     [
+      'a backup credentials Secret name with a space',
+      { ...MINIMAL, 'cutover:postgres': '{"backup":{"destinationPath":"s3://b/p","secretName":"my secret"}}' },
+      'postgres.backup.secretName: is not a Secret name, got "my secret"; use lowercase letters, digits, "-" and "." (the name of an existing Secret)',
+    ],
+    [
+      'a Redis auth Secret name with capitals',
+      { ...MINIMAL, 'cutover:redis': '{"secretName":"Cache Auth"}' },
+      'redis.secretName: is not a Secret name, got "Cache Auth"; use lowercase letters, digits, "-" and "." (the name of an existing Secret)',
+    ],
+    [
+      'a probe path with a space, gate or no gate',
+      { ...MINIMAL, 'cutover:readinessPath': '/re ady', 'cutover:gate': '{"enabled":false}' },
+      'readinessPath: must be an HTTP path without spaces or control characters, got "/re ady"; percent-encode them, e.g. `/ready%20now`, or use a plain path such as `/ready`',
+    ],
+    [
+      'a gate deadline shorter than one request',
+      { ...MINIMAL, 'cutover:gate': '{"timeoutSeconds":5}' },
+      'gate.timeoutSeconds: must be more than 5 s, the time one of the Job\'s requests may take, got 5; e.g. 60',
+    ],
+    [
+      'a service sharing the main app\'s TLS Secret',
+      { ...MINIMAL, 'cutover:services': '{"api":{"host":"api.example.com","tlsSecretName":"web-tls","blue":{"image":"acme/api:1.0.0"}}}' },
+      'services.api.tlsSecretName: is already the TLS Secret of the main app; cert-manager would write both certificates into it, got "web-tls"; give it its own, e.g. `api-tls` (the default)',
+    ],
+    [
       'a memory request of 0',
       { ...MINIMAL, 'cutover:resources': '{"memoryRequest":"0Mi"}' },
       'resources.memoryRequest: must be more than 0: the namespace quota and the scheduler need a real figure, got "0Mi"; use e.g. `256Mi` or `1Gi`',
@@ -399,7 +424,18 @@ describe('values the API server would refuse, or that would not run, are refused
   it('reports all of them at once', () => {
     // Each case's own keys (those that differ from MINIMAL), all in one config.
     const own = cases.flatMap(([, raw]) => Object.entries(raw).filter(([key, value]) => MINIMAL[key] !== value));
-    const all = problems({ ...MINIMAL, ...Object.fromEntries(own) });
+    type Tree = Record<string, unknown>;
+    const isTree = (v: unknown): v is Tree => typeof v === 'object' && v !== null && !Array.isArray(v);
+    // Two cases may set fields of the same structured key (postgres, gate): keep both.
+    const merge = (a: unknown, b: unknown): unknown =>
+      isTree(a) && isTree(b) ? Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, k in a && k in b ? merge(a[k], b[k]) : (b[k] ?? a[k])])) : b;
+    const json = (text: string): unknown => (text.startsWith('{') ? JSON.parse(text) : text);
+    const combined: Record<string, string> = { ...MINIMAL };
+    for (const [key, value] of own) {
+      const merged = key in combined ? merge(json(combined[key]), json(value)) : json(value);
+      combined[key] = typeof merged === 'string' ? merged : JSON.stringify(merged);
+    }
+    const all = problems(combined);
     for (const [, , message] of cases) {
       expect(all).toContain(message);
     }
