@@ -23,8 +23,9 @@ NODE_IP=10.88.0.1
 POD_SUBNET=10.88.0.0/16
 NODE_TAINT_KEY=cutover.dev/real-node
 NODE_POOL_LABEL=cutover.dev/node-pool
-# Paths the kubelet writes whatever its --root-dir: removed by node_down when node_up created them.
-KUBELET_FIXED_PATHS=(/var/lib/kubelet /var/log/containers /var/log/pods)
+# Paths the kubelet (device plugins, container log links) and containerd's shims (their sockets, /run/containerd/s)
+# write whatever their configuration: removed by node_down when node_up created them.
+HOST_FIXED_PATHS=(/var/lib/kubelet /var/log/containers /var/log/pods /run/containerd)
 # Built by scripts/images and imported into the node's containerd by node_up.
 PAUSE_IMAGE=cutover.local/pause:1
 PROBE_IMAGE=cutover.local/example-app:1.0.0
@@ -230,7 +231,7 @@ node_up() {
   fi
   mkdir -p "$NODE_DIR"
   local path
-  for path in "${KUBELET_FIXED_PATHS[@]}"; do
+  for path in "${HOST_FIXED_PATHS[@]}"; do
     [[ -e $path || -e "$NODE_DIR/created$(echo "$path" | tr / _)" ]] || : >"$NODE_DIR/created$(echo "$path" | tr / _)"
   done
   node_write_configs "$admin_kubeconfig"
@@ -377,7 +378,7 @@ node_down() {
     while IFS= read -r line; do echo "${line#*=}" >"/proc/sys/$(echo "${line%%=*}" | tr . /)" 2>/dev/null || true; done <"$NODE_DIR/sysctl.saved"
   fi
   local path
-  for path in "${KUBELET_FIXED_PATHS[@]}"; do
+  for path in "${HOST_FIXED_PATHS[@]}"; do
     [[ -e "$NODE_DIR/created$(echo "$path" | tr / _)" ]] && rm -rf "$path"
   done
   rm -rf "$NODE_DIR"
