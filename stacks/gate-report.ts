@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 
 /**
@@ -7,15 +10,49 @@ import * as pulumi from '@pulumi/pulumi';
  */
 export type JobOutputReader = (namespace: string, job: string) => Promise<string>;
 
+/** Where the Kubernetes provider connects: the stack's `kubernetes:kubeconfig` (a path or the file's contents) and `kubernetes:context`. */
+export interface ProviderCluster {
+  readonly kubeconfig?: string;
+  readonly context?: string;
+}
+
 /**
- * A {@link JobOutputReader} that asks the cluster with `kubectl` (read-only: `get pods`), using the same kubeconfig as
- * the Kubernetes provider (`KUBECONFIG`, or `~/.kube/config`) and `context` when the stack sets `kubernetes:context`.
+ * The `kubectl` arguments that reach the cluster the provider deploys to. A kubeconfig given as contents (what the
+ * provider also accepts) is written to a private temporary file, which `cleanup` removes.
  */
-export function kubectlJobOutput(context?: string): JobOutputReader {
+export function kubectlClusterArgs(cluster: ProviderCluster): { args: string[]; cleanup: () => void } {
+  const args: string[] = [];
+  let cleanup = (): void => undefined;
+  const kubeconfig = cluster.kubeconfig;
+  if (kubeconfig !== undefined && kubeconfig.trim() !== '') {
+    // A path is one line; contents (YAML or JSON) are several, or an object.
+    if (/[\n{]/.test(kubeconfig.trim())) {
+      const dir = mkdtempSync(join(tmpdir(), 'cutover-kubeconfig-'));
+      const file = join(dir, 'kubeconfig');
+      writeFileSync(file, kubeconfig, { mode: 0o600 });
+      cleanup = () => rmSync(dir, { recursive: true, force: true });
+      args.push('--kubeconfig', file);
+    } else {
+      args.push('--kubeconfig', kubeconfig.trim());
+    }
+  }
+  if (cluster.context !== undefined) {
+    args.push('--context', cluster.context);
+  }
+  return { args, cleanup };
+}
+
+/**
+ * A {@link JobOutputReader} that asks the cluster with `kubectl` (read-only: `get pods`), through the same kubeconfig
+ * and context as the Kubernetes provider: the stack's `kubernetes:kubeconfig` and `kubernetes:context` when set,
+ * else `KUBECONFIG` (or `~/.kube/config`) and its current context.
+ */
+export function kubectlJobOutput(cluster: ProviderCluster = {}): JobOutputReader {
   return (namespace, job) =>
     new Promise((resolve, reject) => {
+      const { args: clusterArgs, cleanup } = kubectlClusterArgs(cluster);
       const args = [
-        ...(context !== undefined ? ['--context', context] : []),
+        ...clusterArgs,
         '--namespace',
         namespace,
         'get',
@@ -25,9 +62,14 @@ export function kubectlJobOutput(context?: string): JobOutputReader {
         '--output',
         'jsonpath={range .items[*]}{.status.containerStatuses[0].state.terminated.message}{end}',
       ];
-      execFile('kubectl', args, { timeout: 30_000, encoding: 'utf8' }, (error, stdout, stderr) =>
-        error !== null ? reject(new Error(`kubectl ${args.join(' ')}: ${(stderr || error.message).trim()}`)) : resolve(stdout),
-      );
+      execFile('kubectl', args, { timeout: 30_000, encoding: 'utf8' }, (error, stdout, stderr) => {
+        cleanup();
+        if (error !== null) {
+          reject(new Error(`kubectl ${args.join(' ')}: ${(stderr || error.message).trim()}`));
+        } else {
+          resolve(stdout);
+        }
+      });
     });
 }
 

@@ -135,7 +135,7 @@ export async function run(
     previewService: web.previewService.name,
     url: `https://${config.host}/`,
     cutoverState,
-    gates: gateReport(gateJobs, options.jobOutputReader ?? kubectlJobOutput(raw['kubernetes:context'])),
+    gates: gateReport(gateJobs, options.jobOutputReader ?? kubectlJobOutput({ kubeconfig: raw['kubernetes:kubeconfig'], context: raw['kubernetes:context'] })),
   };
   return { outputs, resources, operators };
 }

@@ -1,6 +1,8 @@
 import * as pulumi from '@pulumi/pulumi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readStackFile } from '../stacks/stack-file';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { kubectlClusterArgs } from '../stacks/gate-report';
 
 // The `gates` stack output: what each gate Job printed once it passed, read back from the cluster. Under mocks, a Job
 // "succeeds" unless its name says otherwise, and the reader stands in for kubectl.
@@ -62,5 +64,27 @@ describe('gates output', () => {
       throw new Error('kubectl: not found');
     });
     expect(result['web-gate-blue']).toBe('passed (output: kubectl -n web-prod logs job/web-gate-blue)');
+  });
+});
+
+describe('kubectlClusterArgs: the gates output reads the cluster the provider deploys to', () => {
+  it('passes a kubeconfig path and the context as they are', () => {
+    const { args, cleanup } = kubectlClusterArgs({ kubeconfig: '/etc/cutover/prod.kubeconfig', context: 'prod' });
+    expect(args).toEqual(['--kubeconfig', '/etc/cutover/prod.kubeconfig', '--context', 'prod']);
+    cleanup();
+  });
+
+  it('writes kubeconfig contents to a private file for the call, and removes it after', () => {
+    const contents = 'apiVersion: v1\nkind: Config\nclusters: []\n';
+    const { args, cleanup } = kubectlClusterArgs({ kubeconfig: contents });
+    expect(args[0]).toBe('--kubeconfig');
+    expect(readFileSync(args[1], 'utf8')).toBe(contents);
+    expect(statSync(args[1]).mode & 0o777).toBe(0o600);
+    cleanup();
+    expect(existsSync(args[1])).toBe(false);
+  });
+
+  it('adds nothing without stack settings: kubectl then uses KUBECONFIG, like the provider', () => {
+    expect(kubectlClusterArgs({}).args).toEqual([]);
   });
 });
