@@ -100,7 +100,7 @@ export function buildPlatform(config: StackConfig): Platform {
   const metricGates =
     metricsConfig !== undefined && gates.length > 0
       ? apps.map((each, index) => {
-          const metricGate = underKey('gate.metrics', () => createMetricGate(chart, index === 0 ? 'metric-gate' : `metric-gate-${each.name}`, config, metricsConfig, each, monitors[index]));
+          const metricGate = underKey('gate.metrics', () => createMetricGate(chart, index === 0 ? 'metric-gate' : `metric-gate-${each.name}`, config, metricsConfig, config.apps[index], each, monitors[index]));
           metricGate.after(gates[index]);
           return metricGate;
         })
@@ -193,8 +193,11 @@ function createGate(chart: Chart, id: string, config: StackConfig, appConfig: Ap
   });
 }
 
-/** The app's metric gate: the target color's error ratio and p95 latency from Prometheus, after its smoke test. */
-function createMetricGate(chart: Chart, id: string, config: StackConfig, metrics: MetricGateConfig, web: BlueGreenApp, monitoring: MonitoringStack): MetricGate {
+/**
+ * The app's metric gate: the target color's error ratio and p95 latency from Prometheus, after its smoke test. It runs
+ * in the app's gate image (the service's own `gate.image` if it sets one), like the smoke test.
+ */
+function createMetricGate(chart: Chart, id: string, config: StackConfig, metrics: MetricGateConfig, appConfig: AppConfig, web: BlueGreenApp, monitoring: MonitoringStack): MetricGate {
   return new MetricGate(chart, id, {
     app: web,
     monitoring,
@@ -203,7 +206,7 @@ function createMetricGate(chart: Chart, id: string, config: StackConfig, metrics
     maxP95LatencySeconds: metrics.maxP95LatencySeconds,
     window: metrics.window,
     minRequests: metrics.minRequests,
-    image: config.gate.image,
+    image: appConfig.gate.image,
     activeDeadlineSeconds: metrics.timeoutSeconds ?? Math.min(120, config.deployTimeoutSeconds - 10),
   });
 }

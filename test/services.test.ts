@@ -89,6 +89,25 @@ describe('several apps, one switch', () => {
     expect(api.name).toBe('api');
   });
 
+  it('runs a service\'s smoke test and metric gate in its own gate image, the main app\'s in the stack\'s', () => {
+    const metrics = { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090' };
+    const built = buildPlatform(
+      parseStackConfig(raw({ gate: { image: 'registry.example.com/acme/gate:1.0.0', metrics }, services: { api: { ...API, gate: { image: 'registry.example.com/acme/api-gate:2.0.0' } } } }), 'prod'),
+    );
+    const images = Object.fromEntries(
+      renderChart(built.chart)
+        .map((r) => r.manifest as Record<string, any>)
+        .filter((m) => m.kind === 'Job')
+        .map((m) => [m.metadata.name, m.spec.template.spec.containers[0].image]),
+    );
+    expect(images).toMatchObject({
+      'web-gate-blue': 'registry.example.com/acme/gate:1.0.0',
+      'web-metric-gate-blue': 'registry.example.com/acme/gate:1.0.0',
+      'api-gate-blue': 'registry.example.com/acme/api-gate:2.0.0',
+      'api-metric-gate-blue': 'registry.example.com/acme/api-gate:2.0.0',
+    });
+  });
+
   it('makes every app\'s routing objects wait for every app\'s gate', () => {
     const built = platform();
     expect(built.gates.map((gate) => gate.name)).toEqual(['web-gate-blue', 'api-gate-blue']);
