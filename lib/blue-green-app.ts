@@ -7,7 +7,7 @@ import { ImageRef } from './image';
 import { LABEL_COLOR, LABEL_SERVICE_ROLE, ServiceRole, appLabels, selectorLabels } from './labels';
 import { PodScheduling, podPlacement, schedulingProblems } from './scheduling';
 import { INetworkPeer, NetworkPeerSpec, NetworkPort } from './network-policy-set';
-import { isDnsLabel, isDnsSubdomain, parseMebibytes, requireDnsLabel, requireInteger, resolveResources, validateHost } from './validation';
+import { isDnsLabel, isDnsSubdomain, parseMebibytes, requireDnsLabel, requireInteger, resolveResources, validateHost, requireEnvName } from './validation';
 
 /** What runs in one color. */
 export interface ColorSpec {
@@ -909,7 +909,7 @@ function resolveColors(
       );
     }
     for (const key of Object.keys(spec.env ?? {})) {
-      requireEnvName(`${color}.env`, key);
+      requireEnvName(`${color}.env`, key, 'FEATURE_FLAG');
     }
     resolved[color] = { image, replicas: colorReplicas, env: spec.env ?? {} };
   }
@@ -975,11 +975,6 @@ function requirePercent(key: string, value: number): void {
   }
 }
 
-function requireEnvName(key: string, name: string): void {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    throw new Error(`${key}: "${name}" is not an environment variable name; use letters, digits and underscores, e.g. FEATURE_FLAG`);
-  }
-}
 
 /** Size limit of each writable emptyDir volume; the volumes count against the container's ephemeral-storage limit. */
 const WRITABLE_VOLUME_MEBIBYTES = 256;

@@ -6,7 +6,7 @@ import { BlueGreenApp, IAppBackend } from './blue-green-app';
 import { ImageRef } from './image';
 import { appLabels } from './labels';
 import { INetworkPeer, NetworkPeerSpec } from './network-policy-set';
-import { isDnsSubdomain, parseMebibytes, requireDnsLabel, requireInteger, resolveResources } from './validation';
+import { isDnsSubdomain, parseMebibytes, requireDnsLabel, requireInteger, resolveResources, requireEnvName } from './validation';
 import { podPlacement } from './scheduling';
 
 /**
@@ -171,7 +171,7 @@ export class MigrationJob extends Construct implements INetworkPeer {
     requireInteger('runAsUser', runAsUser, 1);
     const env = props.env ?? {};
     for (const name of Object.keys(env)) {
-      requireEnvName('env', name);
+      requireEnvName('env', name, 'MIGRATION_TARGET');
     }
     const secretNames = props.secretNames ?? [];
     secretNames.forEach((name, index) => {
@@ -447,11 +447,6 @@ export function addGuards(prerequisite: ApiObject, objects: readonly IConstruct[
   }
 }
 
-function requireEnvName(key: string, name: string): void {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    throw new Error(`${key}: "${name}" is not an environment variable name, got ${JSON.stringify(name)}; use letters, digits and underscores, e.g. MIGRATION_TARGET`);
-  }
-}
 
 /**
  * Wraps a POSIX `sh` script so that what it prints (stdout and stderr) also becomes the container's termination

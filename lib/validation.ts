@@ -32,6 +32,13 @@ export function validateHost(key: string, host: string): void {
   }
 }
 
+/** Throws unless `name` can be an environment variable's name (what a container's `env` accepts and a shell can read). */
+export function requireEnvName(key: string, name: string, example: string): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    throw new Error(`${key}: is not an environment variable name, got ${JSON.stringify(name)}; use letters, digits and underscores, e.g. ${example}`);
+  }
+}
+
 /** Throws unless `value` is a whole number of at least `min`. */
 export function requireInteger(key: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min) {

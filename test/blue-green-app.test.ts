@@ -265,7 +265,7 @@ describe('BlueGreenApp validation', () => {
     ['a utilization above 100%', { targetCpuUtilization: 120 }, 'targetCpuUtilization: must be a percentage from 1 to 100, got 120; e.g. 70'],
     ['a CPU request above its limit', { resources: { cpuRequest: '1', cpuLimit: '500m' } }, 'resources.cpuRequest: exceeds resources.cpuLimit 500m, got 1000m; lower the request or raise the limit'],
     ['a malformed memory quantity', { resources: { memoryLimit: '1GB' } }, 'resources.memoryLimit: is not a memory quantity in Mi or Gi, got "1GB"; use e.g. "256Mi" or "1Gi"'],
-    ['a bad env name', { blue: { image: 'acme/web:1', env: { 'FEATURE-X': '1' } } }, 'blue.env: "FEATURE-X" is not an environment variable name; use letters, digits and underscores, e.g. FEATURE_FLAG'],
+    ['a bad env name', { blue: { image: 'acme/web:1', env: { 'FEATURE-X': '1' } } }, 'blue.env: is not an environment variable name, got "FEATURE-X"; use letters, digits and underscores, e.g. FEATURE_FLAG'],
     ['root as the user', { runAsUser: 0 }, 'runAsUser: must be a whole number of at least 1, got 0; set runAsUser to 1 or more'],
   ];
   for (const [what, overrides, message] of cases) {

@@ -194,7 +194,7 @@ describe('MigrationJob validation', () => {
     ['a latest image', { image: 'registry.example.com/acme/web:latest' }, 'image: must be pinned to one build, got "registry.example.com/acme/web:latest"; use a version tag or a digest, e.g. "registry.example.com/acme/web:1.4.2"'],
     ['an empty command', { command: [] }, 'command: must be a non-empty list of strings, got []; e.g. ["bin/migrate", "up"]'],
     ['a blank executable', { command: [' ', 'up'] }, 'command: the executable must not be blank, got [" ","up"]; e.g. ["bin/migrate", "up"]'],
-    ['a bad env name', { env: { 'MIGRATION-TARGET': '1' } }, 'env: "MIGRATION-TARGET" is not an environment variable name, got "MIGRATION-TARGET"; use letters, digits and underscores, e.g. MIGRATION_TARGET'],
+    ['a bad env name', { env: { 'MIGRATION-TARGET': '1' } }, 'env: is not an environment variable name, got "MIGRATION-TARGET"; use letters, digits and underscores, e.g. MIGRATION_TARGET'],
     ['a bad Secret name', { secretNames: ['Web_Secrets'] }, 'secretNames[0]: is not a Secret name (a lowercase DNS subdomain), got "Web_Secrets"; e.g. "web-migrations"'],
     ['a zero deadline', { activeDeadlineSeconds: 0 }, 'activeDeadlineSeconds: must be a whole number of at least 1, got 0; set activeDeadlineSeconds to 1 or more'],
     ['a fractional deadline', { activeDeadlineSeconds: 2.5 }, 'activeDeadlineSeconds: must be a whole number of at least 1, got 2.5; set activeDeadlineSeconds to 1 or more'],
