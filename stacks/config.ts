@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { Color, ColorSpec, ImageRef, PodScheduling, isColor, isDnsLabel, isDnsName, isDnsSubdomain, otherColor, schedulingProblems } from '../lib';
+import { Color, ColorSpec, ImageRef, PodScheduling, isColor, isDnsLabel, isDnsName, isDnsSubdomain, isLabelKey, isLabelValue, otherColor, schedulingProblems } from '../lib';
 
 /** The project's config namespace: every key is `cutover:<name>` in `Pulumi.<stack>.yaml`. */
 export const CONFIG_NAMESPACE = 'cutover';
@@ -682,6 +682,16 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   const monitoring =
     monitoringValue !== undefined && checkShape('monitoring', monitoringValue, MONITORING_SHAPE, fail) ? (monitoringValue as MonitoringConfig) : {};
 
+  for (const field of ['labels', 'dashboardLabels'] as const) {
+    const labels = monitoring[field];
+    for (const [name, value] of Object.entries(typeof labels === 'object' && labels !== null ? labels : {})) {
+      if (!isLabelKey(name)) {
+        fail(`monitoring.${field}`, `"${name}" is not a label key`, name, 'use a Kubernetes label key, e.g. `release` or `grafana_dashboard`');
+      } else if (!isLabelValue(String(value))) {
+        fail(`monitoring.${field}.${name}`, 'is not a label value', value, 'use at most 63 letters, digits, "-", "_" or "."');
+      }
+    }
+  }
   const pool = monitoring.databasePool;
   if (pool !== undefined && typeof pool === 'object') {
     for (const field of ['inUse', 'max'] as const) {

@@ -405,6 +405,16 @@ describe('values the API server would refuse, or that would not run, are refused
       'services.api.tlsSecretName: is already the TLS Secret of the main app; cert-manager would write both certificates into it, got "web-tls"; give it its own, e.g. `api-tls` (the default)',
     ],
     [
+      'a Prometheus selector label that is no label key, under the key the user wrote',
+      { ...MINIMAL, 'cutover:monitoring': '{"labels":{"bad key":"x"}}' },
+      'monitoring.labels: "bad key" is not a label key, got "bad key"; use a Kubernetes label key, e.g. `release` or `grafana_dashboard`',
+    ],
+    [
+      'a dashboard label value with a space',
+      { ...MINIMAL, 'cutover:monitoring': '{"dashboardLabels":{"grafana_dashboard":"yes please"}}' },
+      'monitoring.dashboardLabels.grafana_dashboard: is not a label value, got "yes please"; use at most 63 letters, digits, "-", "_" or "."',
+    ],
+    [
       'a memory request of 0',
       { ...MINIMAL, 'cutover:resources': '{"memoryRequest":"0Mi"}' },
       'resources.memoryRequest: must be more than 0: the namespace quota and the scheduler need a real figure, got "0Mi"; use e.g. `256Mi` or `1Gi`',
