@@ -419,9 +419,8 @@ node_leftovers() {
   node_paths
   local out=()
   [[ -d $NODE_DIR ]] && out+=("directory $NODE_DIR")
+  # Ours only: every daemon and shim of the node has a path under $NODE_DIR on its command line.
   pgrep -f "$NODE_DIR" >/dev/null 2>&1 && out+=("processes: $(pgrep -f "$NODE_DIR" | tr '\n' ' ')")
-  pgrep -x kubelet >/dev/null 2>&1 && out+=("kubelet process")
-  pgrep -x kube-proxy >/dev/null 2>&1 && out+=("kube-proxy process")
   ip link show "$NODE_BRIDGE" >/dev/null 2>&1 && out+=("interface $NODE_BRIDGE")
   ip -o link show type veth 2>/dev/null | grep -q "master $NODE_BRIDGE" && out+=("veth interfaces on $NODE_BRIDGE")
   awk -v d="$NODE_DIR" 'index($2, d) == 1 { found = 1 } END { exit !found }' /proc/self/mounts && out+=("mounts under $NODE_DIR")
