@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { isDnsSubdomain } from './validation';
+import { isLabelKey, isLabelValue } from './validation';
 
 /**
  * Typed Prometheus Operator resources (monitoring.coreos.com/v1): only the fields the data tier and
@@ -166,21 +166,16 @@ export function withRunbooks(rules: readonly AlertRule[], baseUrl: string): Aler
   return rules.map((rule) => ({ ...rule, annotations: { ...rule.annotations, runbook_url: `${baseUrl}#${runbookAnchor(rule.alert)}` } }));
 }
 
-const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-
 /**
  * Throws unless `labels` are valid Kubernetes labels that do not replace any of `reserved` (the labels the
  * construct sets itself). These are the labels a Prometheus or Grafana instance selects objects by.
  */
 export function requireExtraLabels(key: string, labels: Readonly<Record<string, string>>, reserved: Readonly<Record<string, string>>, example: string): void {
   for (const [name, value] of Object.entries(labels)) {
-    const slash = name.lastIndexOf('/');
-    const prefix = slash < 0 ? undefined : name.slice(0, slash);
-    const local = name.slice(slash + 1);
-    if ((prefix !== undefined && !isDnsSubdomain(prefix)) || local.length > 63 || !LABEL_NAME.test(local)) {
+    if (!isLabelKey(name)) {
       throw new Error(`${key}: "${name}" is not a label key, got ${JSON.stringify(labels)}; use e.g. ${example}`);
     }
-    if (typeof value !== 'string' || value.length > 63 || (value !== '' && !LABEL_NAME.test(value))) {
+    if (typeof value !== 'string' || !isLabelValue(value)) {
       throw new Error(`${key}: the value of "${name}" is not a label value, got ${JSON.stringify(value)}; use at most 63 letters, digits, "-", "_" or ".", e.g. ${example}`);
     }
     if (Object.hasOwn(reserved, name)) {

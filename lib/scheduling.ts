@@ -1,4 +1,4 @@
-import { isDnsSubdomain } from './validation';
+import { isLabelKey, isLabelValue } from './validation';
 
 /** A taint that pods tolerate (Kubernetes `Toleration`, without `tolerationSeconds`). */
 export interface PodToleration {
@@ -44,23 +44,8 @@ export interface PodPlacement {
   readonly tolerations?: PodToleration[];
 }
 
-const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 const OPERATORS = ['Equal', 'Exists'];
 const EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
-
-/** Whether `key` is a Kubernetes label key: an optional DNS-subdomain prefix and `/`, then a name of at most 63 characters. */
-export function isLabelKey(key: string): boolean {
-  const slash = key.lastIndexOf('/');
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  return (prefix === undefined || isDnsSubdomain(prefix)) && LABEL_NAME.test(name);
-}
-
-/** Whether `value` is a Kubernetes label value (empty, or at most 63 characters of `[A-Za-z0-9_.-]`, alphanumeric at both ends). */
-export function isLabelValue(value: string): boolean {
-  return LABEL_VALUE.test(value);
-}
 
 /**
  * Every problem with `scheduling` (props path `key`), as `<key>.<field>: <problem>, got <value>; <fix>` messages: the

@@ -25,6 +25,21 @@ export function isDnsSubdomain(name: string): boolean {
   return name.length <= 253 && name.split('.').every((label) => label.length > 0 && DNS_LABEL.test(label));
 }
 
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+/** Whether `key` is a Kubernetes label key: an optional DNS-subdomain prefix and `/`, then a name of at most 63 characters. */
+export function isLabelKey(key: string): boolean {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  return (prefix === undefined || isDnsSubdomain(prefix)) && LABEL_NAME.test(name);
+}
+
+/** Whether `value` is a Kubernetes label value (empty, or at most 63 characters of `[A-Za-z0-9_.-]`, alphanumeric at both ends). */
+export function isLabelValue(value: string): boolean {
+  return value === '' || LABEL_NAME.test(value);
+}
+
 /** Validates a DNS host name (RFC 1123), e.g. `app.example.com`. */
 export function validateHost(key: string, host: string): void {
   if (!isDnsName(host)) {

@@ -247,21 +247,21 @@ node_up() {
   node_sysctl net.ipv4.ip_forward 1
   node_sysctl net.bridge.bridge-nf-call-iptables 1
 
-  node_log "starting containerd $(containerd --version | awk '{print $3}') (socket $CONTAINERD_SOCK)"
+  node_pid_alive containerd || node_log "starting containerd $(containerd --version | awk '{print $3}') (socket $CONTAINERD_SOCK)"
   node_start containerd containerd --config "$NODE_DIR/containerd/config.toml"
   node_wait containerd 60 ctr --address "$CONTAINERD_SOCK" version
   "$SCRIPT_DIR/images" import --address "$CONTAINERD_SOCK"
 
-  node_log "starting CoreDNS on $NODE_IP:53"
+  node_pid_alive coredns || node_log "starting CoreDNS on $NODE_IP:53"
   node_start coredns coredns -conf "$NODE_DIR/coredns/Corefile"
   node_wait CoreDNS 60 curl -fsS http://127.0.0.1:10055/ready
 
-  node_log "starting kubelet $(kubelet --version | awk '{print $2}') as node $NODE_NAME"
+  node_pid_alive kubelet || node_log "starting kubelet $(kubelet --version | awk '{print $2}') as node $NODE_NAME"
   node_start kubelet kubelet --config "$NODE_DIR/kubelet/config.yaml" --kubeconfig "$admin_kubeconfig" \
     --root-dir "$NODE_DIR/kubelet/root" --cert-dir "$NODE_DIR/kubelet/pki" \
     --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \
     --node-labels "$NODE_POOL_LABEL=real,topology.kubernetes.io/zone=zone-real,topology.kubernetes.io/region=local"
-  node_log "starting kube-proxy (iptables mode)"
+  node_pid_alive kube-proxy || node_log "starting kube-proxy (iptables mode)"
   node_start kube-proxy kube-proxy --config "$NODE_DIR/kube-proxy/config.yaml"
 
   local k=(kubectl --kubeconfig "$admin_kubeconfig")
