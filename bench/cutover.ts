@@ -1,19 +1,26 @@
-// `npm run bench:cluster`: what a switch costs on the local cluster's real node, with real requests. In one run, for a
-// cutover and a rollback through `pulumi up` and for a bare `kubectl patch` of the same Service selector (the
-// cheapest possible switch, the baseline): requests sent and failed, p50/p99 latency during the switch against the
-// same client in the seconds before it, the command's time and the time from its start until every response comes
-// from the new color. Medians over BENCH_ROUNDS rounds, Pulumi reported as ratios of the baseline. Writes the table
+// `npm run bench:cluster`: what a switch costs on the local cluster, in one run.
+// 1. On the real node, with real requests: a no-op `pulumi up`, a cutover and a rollback through `pulumi up`, and a
+//    bare `kubectl patch` of the same Service selector (the cheapest possible switch, the baseline): requests sent and
+//    failed, p50/p99 latency during the switch against the same client in the seconds before it, the command's time
+//    and the time from its start until every response comes from the new color; and where the time of each `pulumi
+//    up` goes (its engine events: program start, each resource's step and await).
+// 2. On the simulated nodes, for 1, 10 and 50 apps in one stack: the same commands, timed until every live
+//    Service's EndpointSlices hold only the new color's pods (kwok runs no containers, so no requests here).
+// Medians over BENCH_ROUNDS rounds, reported as ratios of the baselines measured in the same run. Writes the tables
 // to bench/results/cluster.txt and a chart of responses per interval by color, and failures, across each switch of
 // the first round to bench/results/cluster.svg.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_CRD_PATHS } from '../test/crd-schema';
-import { KubeClient, LocalStack, ROOT, clusterUp, installCrds, realStackConfig, runCommand, serviceUrl, toolchainEnv } from '../scripts/local';
+import { KubeClient, LocalStack, ROOT, clusterUp, installCrds, localStackConfig, podColor, realStackConfig, runCommand, serviceUrl, toolchainEnv } from '../scripts/local';
+import { formatPhases, updatePhases } from '../scripts/timeline';
 import { renderSwitchCharts, SwitchChartPanel } from '../scripts/traffic-chart';
 import { LoadClient, buckets, summarize, switchTimes } from '../scripts/traffic';
 
 const NAMESPACE = 'web-bench';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** How many apps the simulated-node stacks hold (`BENCH_APPS`, comma-separated). */
+const APP_COUNTS = (process.env.BENCH_APPS ?? '1,10,50').split(',').map(Number);
 /** The client's quiet window before each switch: the latency baseline of the same client. */
 const BEFORE_MS = 3000;
 /**
@@ -24,7 +31,7 @@ const AFTER_MS = 3000;
 const CHART_INTERVAL_MS = 250;
 
 type Color = 'blue' | 'green';
-type Method = 'pulumi cutover' | 'pulumi rollback' | 'kubectl patch';
+type Method = 'pulumi no-op' | 'pulumi cutover' | 'pulumi rollback' | 'kubectl patch';
 
 interface Measurement {
   readonly method: Method;
@@ -94,14 +101,33 @@ function fmt(value: number | undefined, digits = 2): string {
   return value === undefined ? '-' : value.toFixed(digits);
 }
 
-async function main(): Promise<void> {
-  const env = toolchainEnv();
-  const kubeconfig = clusterUp(env);
-  installCrds(env, kubeconfig, ALL_CRD_PATHS);
-  const kube = new KubeClient(kubeconfig);
+/** `title` of a timed `pulumi up`: its breakdown (first round only) and the span of its gate Jobs. */
+interface Timed {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly seconds: number;
+  /** From the first gate Job's start to the last one's end, in seconds; 0 without a gate Job. */
+  readonly gateSeconds: number;
+}
+
+/** Runs `pulumi up` with its engine events; the first round's breakdown goes to `breakdowns`. */
+async function timedUp(stack: LocalStack, title: string, breakdowns: string[] | undefined): Promise<Timed> {
+  const result = await stack.upTimed();
+  const phases = updatePhases(result.events);
+  breakdowns?.push(...formatPhases(title, phases, result.seconds * 1000), '');
+  const gates = phases.steps.filter((step) => step.type === 'kubernetes:batch/v1:Job' && step.op === 'create' && step.endMs !== undefined);
+  const gateSeconds = gates.length === 0 ? 0 : (Math.max(...gates.map((g) => g.endMs as number)) - Math.min(...gates.map((g) => g.startMs))) / 1000;
+  return { ...result, gateSeconds };
+}
+
+/** Part 1: the real node, one app, real requests. */
+async function realNode(env: Record<string, string>, kubeconfig: string, kube: KubeClient, breakdowns: string[]): Promise<{ results: Measurement[]; noop: number[]; gates: number[] }> {
   const stack = new LocalStack('bench', env, kubeconfig);
   await stack.init(realStackConfig(NAMESPACE, { 'cutover:drainSeconds': 2, 'cutover:shutdownSeconds': 5 }));
   const results: Measurement[] = [];
+  const noop: number[] = [];
+  const gates: number[] = [];
   try {
     const first = await stack.up();
     if (first.code !== 0) throw new Error(first.stderr + first.stdout);
@@ -109,10 +135,20 @@ async function main(): Promise<void> {
     const patch = (color: Color) =>
       runCommand('kubectl', ['-n', NAMESPACE, 'patch', 'service', 'web', '--type=merge', '-p', JSON.stringify({ spec: { selector: { 'cutover.dev/color': color } } })], stack.env);
     for (let round = 0; round < ROUNDS; round++) {
+      const log = round === 0 ? breakdowns : undefined;
+      const idle = await timedUp(stack, 'real node, 1 app: no-op pulumi up', log);
+      if (idle.code !== 0) throw new Error(idle.stderr + idle.stdout);
+      noop.push(idle.seconds);
       await stack.set('activeColor', 'green');
-      results.push(await measure('pulumi cutover', url, 'blue', 'green', () => stack.up()));
+      results.push(
+        await measure('pulumi cutover', url, 'blue', 'green', async () => {
+          const up = await timedUp(stack, 'real node, 1 app: cutover', log);
+          gates.push(up.gateSeconds);
+          return up;
+        }),
+      );
       await stack.set('activeColor', 'blue');
-      results.push(await measure('pulumi rollback', url, 'green', 'blue', () => stack.up()));
+      results.push(await measure('pulumi rollback', url, 'green', 'blue', () => timedUp(stack, 'real node, 1 app: rollback', log)));
       // The baseline: the same selector change straight through the API, then back (outside Pulumi).
       results.push(await measure('kubectl patch', url, 'blue', 'green', () => patch('green')));
       const back = await patch('blue');
@@ -120,8 +156,133 @@ async function main(): Promise<void> {
     }
   } finally {
     await stack.pulumi(['destroy', '--yes', '--skip-preview']);
+  }
+  return { results, noop, gates };
+}
+
+/** One app per `services` entry besides the main one, all on the simulated nodes. */
+function appsConfig(namespace: string, apps: number): Record<string, unknown> {
+  const services = Object.fromEntries(
+    Array.from({ length: apps - 1 }, (_, index) => {
+      const name = `svc${String(index + 1).padStart(2, '0')}`;
+      return [name, { host: `${name}.${namespace}.example.com`, backends: false }];
+    }),
+  );
+  return localStackConfig(namespace, {
+    'cutover:drainSeconds': 1,
+    'cutover:shutdownSeconds': 2,
+    'cutover:deployTimeoutSeconds': 300,
+    ...(apps > 1 ? { 'cutover:services': services } : {}),
+  });
+}
+
+/** Names of the live Services of a stack of {@link appsConfig}. */
+function liveServices(apps: number): string[] {
+  return ['web', ...Array.from({ length: apps - 1 }, (_, index) => `svc${String(index + 1).padStart(2, '0')}`)];
+}
+
+/** Polls the namespace's EndpointSlices until every live Service's ready endpoints are pods of `color` only. */
+async function untilAllOn(kube: KubeClient, namespace: string, services: readonly string[], color: Color, signal: { stop: boolean }): Promise<number | undefined> {
+  while (!signal.stop) {
+    const slices = await kube.get<{ items: Array<{ metadata: { labels?: Record<string, string> }; endpoints?: Array<{ conditions?: { ready?: boolean }; targetRef?: { name: string } }> }> }>(
+      `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`,
+    );
+    const done = services.every((service) => {
+      const pods = (slices?.items ?? [])
+        .filter((slice) => slice.metadata.labels?.['kubernetes.io/service-name'] === service)
+        .flatMap((slice) => slice.endpoints ?? [])
+        .filter((endpoint) => endpoint.conditions?.ready !== false)
+        .map((endpoint) => endpoint.targetRef?.name ?? '');
+      return pods.length > 0 && pods.every((pod) => podColor(pod, service) === color);
+    });
+    if (done) {
+      return Date.now();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
+
+interface ScaleRow {
+  readonly apps: number;
+  readonly method: Method;
+  readonly command: number | undefined;
+  readonly allNew: number | undefined;
+}
+
+/** Part 2: 1, 10 and 50 apps on the simulated nodes, switches timed by EndpointSlices. */
+async function simulated(env: Record<string, string>, kubeconfig: string, kube: KubeClient, apps: number, breakdowns: string[]): Promise<ScaleRow[]> {
+  const namespace = `web-bench-${apps}`;
+  const stack = new LocalStack(`bench-${apps}`, env, kubeconfig);
+  await stack.init(appsConfig(namespace, apps));
+  const services = liveServices(apps);
+  const samples: Record<Method, { command: number[]; allNew: Array<number | undefined> }> = {
+    'pulumi no-op': { command: [], allNew: [] },
+    'pulumi cutover': { command: [], allNew: [] },
+    'pulumi rollback': { command: [], allNew: [] },
+    'kubectl patch': { command: [], allNew: [] },
+  };
+  const switchTo = async (method: Method, color: Color, action: () => Promise<{ code: number | null; stdout: string; stderr: string }>): Promise<void> => {
+    const signal = { stop: false };
+    const startedAt = Date.now();
+    const watched = method === 'pulumi no-op' ? Promise.resolve(undefined) : untilAllOn(kube, namespace, services, color, signal);
+    const result = await action();
+    const endedAt = Date.now();
+    if (result.code !== 0) {
+      signal.stop = true;
+      throw new Error(`${apps} apps, ${method} failed:\n${result.stdout}\n${result.stderr}`);
+    }
+    const timeout = setTimeout(() => (signal.stop = true), 30_000);
+    const allAt = await watched;
+    clearTimeout(timeout);
+    if (method !== 'pulumi no-op' && allAt === undefined) {
+      throw new Error(`${apps} apps, ${method}: 30 s after the command returned, not every live Service selected ${color} only`);
+    }
+    samples[method].command.push((endedAt - startedAt) / 1000);
+    samples[method].allNew.push(allAt === undefined ? undefined : (allAt - startedAt) / 1000);
+  };
+  const patchAll = (input: string) =>
+    runCommand('kubectl', ['-n', namespace, 'apply', '--server-side', '--force-conflicts', '--field-manager=bench', '-f', '-'], stack.env, ROOT, input);
+  try {
+    const first = await stack.up();
+    if (first.code !== 0) throw new Error(first.stderr + first.stdout);
+    for (let round = 0; round < ROUNDS; round++) {
+      const log = round === 0 ? breakdowns : undefined;
+      await switchTo('pulumi no-op', 'blue', () => timedUp(stack, `simulated, ${apps} app(s): no-op pulumi up`, log));
+      await stack.set('activeColor', 'green');
+      await switchTo('pulumi cutover', 'green', () => timedUp(stack, `simulated, ${apps} app(s): cutover`, log));
+      await stack.set('activeColor', 'blue');
+      await switchTo('pulumi rollback', 'blue', () => timedUp(stack, `simulated, ${apps} app(s): rollback`, log));
+      // The baseline: every live Service's selector in one server-side apply, then back.
+      const selectors = (color: Color) =>
+        JSON.stringify({ apiVersion: 'v1', kind: 'List', items: services.map((name) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { selector: { 'app.kubernetes.io/name': name, 'cutover.dev/color': color } } })) });
+      await switchTo('kubectl patch', 'green', () => patchAll(selectors('green')));
+      const back = await patchAll(selectors('blue'));
+      if (back.code !== 0) throw new Error(back.stderr);
+    }
+  } finally {
+    await stack.pulumi(['destroy', '--yes', '--skip-preview']);
+  }
+  return (Object.keys(samples) as Method[]).map((method) => ({ apps, method, command: median(samples[method].command), allNew: median(samples[method].allNew) }));
+}
+
+async function main(): Promise<void> {
+  const env = toolchainEnv();
+  const kubeconfig = clusterUp(env);
+  installCrds(env, kubeconfig, ALL_CRD_PATHS);
+  const kube = new KubeClient(kubeconfig);
+  const breakdowns: string[] = [];
+  let real: Awaited<ReturnType<typeof realNode>>;
+  const scale: ScaleRow[] = [];
+  try {
+    real = await realNode(env, kubeconfig, kube, breakdowns);
+    for (const apps of APP_COUNTS) {
+      scale.push(...(await simulated(env, kubeconfig, kube, apps, breakdowns)));
+    }
+  } finally {
     await kube.close();
   }
+  const { results } = real;
 
   const methods: Method[] = ['pulumi cutover', 'pulumi rollback', 'kubectl patch'];
   const rows = methods.map((method) => {
@@ -153,6 +314,25 @@ async function main(): Promise<void> {
         `${ratio(r.command, baseline?.command).padStart(13)}  ${ratio(r.allNew, baseline?.allNew).padStart(13)}`,
     ),
   ];
+  const noop = median(real.noop);
+  const gate = median(real.gates);
+  const cutover = rows.find((r) => r.method === 'pulumi cutover')?.command;
+  lines.push(
+    '',
+    `no-op pulumi up: ${fmt(noop)} s; the cutover's gate Job: ${fmt(gate)} s; cutover command / (no-op + gate): ${ratio(cutover, noop === undefined || gate === undefined ? undefined : noop + gate)}`,
+    '',
+    `simulated nodes (kwok), N apps in one stack, ${ROUNDS} round(s), medians; "all new" = every live Service's EndpointSlices hold only the new color's pods`,
+    `${'apps'.padStart(4)}  ${'method'.padEnd(16)} ${'command s'.padStart(9)}  ${'all new s'.padStart(9)}  ${'command/1 app'.padStart(13)}  ${'command/patch'.padStart(13)}`,
+    ...scale.map((r) => {
+      const one = scale.find((o) => o.apps === 1 && o.method === r.method);
+      const patch = scale.find((o) => o.apps === r.apps && o.method === 'kubectl patch');
+      return `${String(r.apps).padStart(4)}  ${r.method.padEnd(16)} ${fmt(r.command).padStart(9)}  ${fmt(r.allNew).padStart(9)}  ${ratio(r.command, one?.command).padStart(13)}  ${ratio(r.command, patch?.command).padStart(13)}`;
+    }),
+    '',
+    'where the time goes (first round; seconds from the command\'s start: each resource step that did something, start → end, its await included)',
+    '',
+    ...breakdowns,
+  );
   const out = join(ROOT, 'bench', 'results');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'cluster.txt'), `${lines.join('\n')}\n`);

@@ -432,7 +432,8 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
   /** The Ingress for `ingress.host`; absent without `ingress` or with `routing.gateway`. */
   public readonly ingress?: kplus.Ingress;
   /**
-   * Services of one color each, for every color scaled up: the backends of weighted shifts. They select one color
+   * Services of one color each, for every color scaled up: the backends of weighted shifts, and what a color's gate
+   * checks it through ({@link CutoverGate}). They select one color
    * whichever is live, so a cutover never changes them; they expose no metrics port, so the ServiceMonitor that
    * scrapes the live and preview Services never scrapes a pod twice through them.
    */
@@ -559,7 +560,7 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
     this.liveService = this.createService('live-service', this.name, this.activeColor, 'live', labels);
     this.previewService = this.createService('preview-service', `${this.name}-preview`, this.idleColor, 'preview', labels);
 
-    // A color scaled to 0 gets no Service: a Service without endpoints would hold `pulumi up` in the readiness await.
+    // A color scaled to 0 gets no Service: nothing routes or checks through a color without pods.
     const colorServices: Partial<Record<Color, kplus.Service>> = {};
     for (const color of COLORS) {
       const resources = colors[color];

@@ -4,7 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import { BlueGreenApp } from './blue-green-app';
 import { Color } from './color';
 import { ImageRef } from './image';
-import { appLabels, selectorLabels } from './labels';
+import { appLabels } from './labels';
 import {
   JOB_ANNOTATIONS,
   JobResources,
@@ -116,19 +116,18 @@ const GATE_RESOURCES = {
 /**
  * The gate before a switch: nothing moves traffic to a color until that color has just passed a smoke test.
  *
- * For the app's active color `c` it renders:
- * - `Service <app>-gate-<c>`, selecting only color `c` (port 80 to the app's HTTP port), after `c`'s Deployment.
- *   Pulumi waits for a new Service to have ready endpoints: the readiness half of the gate.
- * - `Job <app>-gate-<c>`, after that Service: `GET`s the readiness path, the liveness path and `checks` through it
- *   and fails on the first unexpected answer. `pulumi up` then fails with the Job's output in the message (the
- *   script copies its output to the pod's termination message, see {@link reportingScript}).
+ * For the app's active color `c` it renders `Job <app>-gate-<c>`, after `c`'s Deployment and `c`'s own Service
+ * (`<app>-<c>`, which selects only that color's pods): it `GET`s the readiness path, the liveness path and `checks`
+ * through that Service and fails on the first unexpected answer. Requests through a ClusterIP reach only ready
+ * endpoints, so a color with none fails the first check (connection refused, retried): the gate is also the check that
+ * the color has ready endpoints, made when it matters, just before traffic moves. `pulumi up` then fails with the
+ * Job's output in the message (the script copies its output to the pod's termination message, see {@link reportingScript}).
  *
  * and makes the app's live Service, preview Service and Ingress wait for the Job ({@link guard} adds more).
  *
  * Both names contain the color, so every change of `activeColor`, a rollback too, deletes the previous gate and
  * creates a new one: the gate runs on every switch, also when `c`'s Deployment is unchanged in that update (a color
- * deployed days ago may have become unhealthy since; Pulumi re-checks only what it changes, and the live Service's
- * own await runs after its selector is patched, too late to stop anything). The Job's environment carries `c`'s
+ * deployed days ago may have become unhealthy since, and Pulumi re-checks only what it changes). The Job's environment carries `c`'s
  * image and a hash of its pod template, so a rollout of the live color re-runs the gate as well (a changed Job
  * template replaces the Job).
  *
@@ -141,14 +140,15 @@ const GATE_RESOURCES = {
 export class CutoverGate extends Construct implements INetworkPeer {
   /** The color checked: the app's active color. */
   public readonly color: Color;
-  /** Name of the gate Service and Job, `<app>-gate-<color>`. */
+  /** Name of the gate Job, `<app>-gate-<color>`. */
   public readonly name: string;
-  /** Where the checks go: the gate Service inside the cluster. */
+  /** Where the checks go: the color's own Service inside the cluster. */
   public readonly url: string;
   public readonly image: ImageRef;
   /** Every check, in order: readiness, liveness, then `checks`. */
   public readonly checks: readonly ResolvedHttpCheck[];
   public readonly activeDeadlineSeconds: number;
+  /** The Service the checks go through: the checked color's own `<app>-<color>`, rendered by the app. */
   public readonly service: ApiObject;
   public readonly job: ApiObject;
 
@@ -184,21 +184,13 @@ export class CutoverGate extends Construct implements INetworkPeer {
     const resources = resolveJobResources(props.resources ?? {}, GATE_RESOURCES, 0);
 
     const namespace = Chart.of(this).namespace;
-    this.url = `http://${this.name}${namespace !== undefined ? `.${namespace}.svc` : ''}`;
+    const service = app.colorServices[this.color];
+    if (service === undefined) {
+      throw new Error(`app: ${app.node.path} has no Service for its active color ${this.color} (it runs no replicas); give ${this.color} replicas before gating it`);
+    }
+    this.service = ApiObject.of(service);
+    this.url = `http://${this.service.name}${namespace !== undefined ? `.${namespace}.svc` : ''}`;
     const labels = appLabels({ name: `${app.name}-gate`, partOf: app.name, component: 'cutover-gate', color: this.color });
-
-    const serviceSpec: k8s.ServiceSpec = {
-      type: 'ClusterIP',
-      selector: selectorLabels(app.name, this.color),
-      ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromNumber(app.port), protocol: 'TCP' }],
-    };
-    this.service = new ApiObject(this, 'service', {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: this.name, labels },
-      spec: k8s.toJson_ServiceSpec(serviceSpec),
-    });
-    this.service.node.addDependency(target.deployment);
 
     const jobSpec: k8s.JobSpec = {
       ...jobSpecDefaults(this.activeDeadlineSeconds),

@@ -129,10 +129,10 @@ export const networkPolicies = stackPolicy(
 export const noSkipAwaitInTrafficPath = stackPolicy(
   {
     name: 'no-skip-await-in-traffic-path',
-    description: 'No object in the traffic path (Ingresses, the Services they route to, Deployments, StatefulSets) carries pulumi.com/skipAwait.',
+    description: 'No object in the traffic path whose await proves readiness (Ingresses, HTTPRoutes, Deployments, StatefulSets, routed LoadBalancer Services) carries pulumi.com/skipAwait.',
     enforcementLevel: 'mandatory',
     severity: 'high',
-    remediationSteps: 'Remove pulumi.com/skipAwait; only Services no Ingress routes to (the preview Service) may skip the readiness await.',
+    remediationSteps: 'Remove pulumi.com/skipAwait; only ClusterIP Services may skip the await (it proves no readiness for them; the gate checks ready endpoints).',
   },
   skipAwaitViolations,
 );

@@ -74,11 +74,30 @@ export function trafficPath(objects: readonly PolicyObject[]): { readonly object
 }
 
 /**
- * Traffic-path objects marked `pulumi.com/skipAwait`: without the await, `pulumi up` would report success
- * and move on to the routing objects while the pods behind them are not ready.
+ * Whether the provider's await of an object proves something about readiness. For a Deployment or StatefulSet it is
+ * the rollout (ready pods), for an Ingress its load balancer, for a LoadBalancer Service its address. For a ClusterIP
+ * Service it is not: pulumi-kubernetes 4.25 (provider/pkg/await/service.go) waits until 10 s have passed since the
+ * last change of the Service's Endpoints with no not-ready address among them, and passes with no endpoints at all;
+ * on an update it runs after the new selector is applied. Ready endpoints behind a route are the gate's check
+ * (lib/cutover-gate.ts), made just before traffic moves.
+ */
+function awaitProvesReadiness(object: PolicyObject): boolean {
+  if (!isKind(object, 'v1', 'Service')) {
+    return true;
+  }
+  const type = specOf<{ readonly type?: string }>(object).type ?? 'ClusterIP';
+  return type !== 'ClusterIP';
+}
+
+/**
+ * Traffic-path objects marked `pulumi.com/skipAwait` whose await proves readiness: without it, `pulumi up` would
+ * report success and move on to the routing objects while the pods (or the load balancer) behind them are not ready.
  */
 export function skipAwaitViolations(objects: readonly PolicyObject[]): StackViolation[] {
   return trafficPath(objects).flatMap(({ object, why }) => {
+    if (!awaitProvesReadiness(object)) {
+      return [];
+    }
     const value = metadataOf(object).annotations?.[SKIP_AWAIT];
     if (value === undefined || String(value).toLowerCase() !== 'true') {
       return [];
@@ -90,7 +109,7 @@ export function skipAwaitViolations(objects: readonly PolicyObject[]): StackViol
           describeObject(object),
           `is in the traffic path (${why}) but skips the provider's readiness await`,
           `${SKIP_AWAIT}=${value}`,
-          'remove the annotation; only Services no Ingress routes to (the preview Service) may skip it',
+          'remove the annotation; only ClusterIP Services may skip it (their await proves no readiness; the gate checks ready endpoints)',
         ),
       },
     ];

@@ -1,13 +1,14 @@
 // `npm run demo`: cutover on a local cluster with real pods and real requests. Installs what the local cluster needs
 // (Debian packages, the pinned toolchain built from Go modules, the example app's images), starts a control plane
 // with a real node, installs the CRDs the stack renders, and deploys a staging-like stack of the example app. Then,
-// while a client sends requests through the live Service, it runs up → cutover → rollback and prints, per step,
-// which color answered, how many requests were sent and failed, and how long the switch took.
+// while a client sends requests through the live Service, it runs up → cutover → rollback (the gated `pulumi up`) →
+// incident rollback (`npm run rollback`: traffic first, then the same update) and prints, per step, which color
+// answered, how many requests were sent and failed, and how long the switch took.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_CRD_PATHS } from '../test/crd-schema';
-import { KubeClient, LocalStack, ROOT, clusterUp, installCrds, realStackConfig, serviceUrl, toolchainEnv } from './local';
+import { CommandResult, KubeClient, LocalStack, ROOT, clusterUp, installCrds, realStackConfig, runCommand, serviceUrl, toolchainEnv } from './local';
 import { LoadClient, TrafficSample, summarize, switchTimes } from './traffic';
 
 const NAMESPACE = 'web-demo';
@@ -42,23 +43,32 @@ function describeSteps(steps: ReadonlyArray<{ op: string; type: string; name: st
   return `${steps.length} changes: ${[...counts].map(([key, n]) => (n > 1 ? `${key} ×${n}` : key)).join(', ')}`;
 }
 
-/** Runs `pulumi up` for one step while a fresh client sends 50 requests per second to `url` (when given). */
-async function step(stack: LocalStack, title: string, url?: string, from?: 'blue' | 'green', to?: 'blue' | 'green'): Promise<TrafficSample[]> {
-  const steps = (await stack.previewSteps()).filter((s) => s.op !== 'same' && !s.type.startsWith('pulumi:'));
-  say(`${title}: ${describeSteps(steps)}`);
+/** Runs one step (`pulumi up` unless `command` says otherwise) while a fresh client sends 50 requests per second to `url` (when given). */
+async function step(
+  stack: LocalStack,
+  title: string,
+  url?: string,
+  from?: 'blue' | 'green',
+  to?: 'blue' | 'green',
+  command: { name: string; run: () => Promise<CommandResult> } = { name: 'pulumi up', run: () => stack.up() },
+): Promise<TrafficSample[]> {
+  if (command.name === 'pulumi up') {
+    const steps = (await stack.previewSteps()).filter((s) => s.op !== 'same' && !s.type.startsWith('pulumi:'));
+    say(`${title}: ${describeSteps(steps)}`);
+  }
   const client = url === undefined ? undefined : new LoadClient({ url, ratePerSecond: 50, keepAliveShare: 0.5, timeoutMs: 2000, maxDurationMs: 10 * 60_000 });
   client?.start();
   await new Promise((r) => setTimeout(r, client === undefined ? 0 : 1000));
   const startedAt = Date.now();
-  const result = await stack.up();
+  const result = await command.run();
   const endedAt = Date.now();
   // The client keeps going a little after the command, so what it saw once the switch settled counts too.
   await new Promise((r) => setTimeout(r, client === undefined ? 0 : 2000));
   const samples = [...((await client?.stop()) ?? [])];
   if (result.code !== 0) {
-    throw new Error(`pulumi up failed:\n${result.stdout}\n${result.stderr}`);
+    throw new Error(`${command.name} failed:\n${result.stdout}\n${result.stderr}`);
   }
-  say(`${title}: pulumi up took ${((endedAt - startedAt) / 1000).toFixed(1)} s`);
+  say(`${title}: ${command.name} took ${((endedAt - startedAt) / 1000).toFixed(1)} s`);
   if (client !== undefined) {
     say(`${title}: from 1 s before the command to 2 s after it: ${report(samples)}`);
   }
@@ -96,6 +106,11 @@ async function main(): Promise<void> {
     samples.push(...(await step(stack, 'cutover to green', url, 'blue', 'green')));
     await stack.set('activeColor', 'blue');
     samples.push(...(await step(stack, 'rollback to blue', url, 'green', 'blue')));
+    // The incident path: traffic moves to the idle color first (it is unchanged and every replica is ready), then the
+    // same gated update records it.
+    const rollback = (): ReturnType<typeof runCommand> =>
+      runCommand('npm', ['run', '--silent', 'rollback', '--', '--stack', stack.name, '--config-file', stack.configFile], stack.env);
+    samples.push(...(await step(stack, 'incident rollback to green', url, 'blue', 'green', { name: 'npm run rollback', run: rollback })));
     say(`all steps: ${report(samples)}`);
     if (summarize(samples).failed > 0) {
       throw new Error(`${summarize(samples).failed} requests failed: ${JSON.stringify(summarize(samples).failures)}`);

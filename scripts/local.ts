@@ -6,6 +6,7 @@ import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
+import { EngineEventStream, TimedEvent } from './timeline';
 
 export const ROOT = resolve(__dirname, '..');
 
@@ -92,10 +93,11 @@ export interface CommandResult {
   readonly seconds: number;
 }
 
-/** Runs a command to completion, capturing its output. Never throws on a non-zero exit. */
-export function runCommand(command: string, args: readonly string[], env: Record<string, string>, cwd = ROOT): Promise<CommandResult> & { child: ChildProcess } {
+/** Runs a command to completion, capturing its output, with `input` on its stdin if given. Never throws on a non-zero exit. */
+export function runCommand(command: string, args: readonly string[], env: Record<string, string>, cwd = ROOT, input?: string): Promise<CommandResult> & { child: ChildProcess } {
   const started = Date.now();
-  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  child.stdin?.end(input);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -170,6 +172,18 @@ export class LocalStack {
   /** `pulumi up --yes --skip-preview`; resolves with the result whatever the exit code. */
   public up(extra: readonly string[] = []): ReturnType<typeof runCommand> {
     return this.pulumi(['up', '--yes', '--skip-preview', ...extra]);
+  }
+
+  /**
+   * `pulumi up --yes --skip-preview --json`: resolves with the result and the engine events it streamed, each stamped
+   * with its arrival (see scripts/timeline.ts).
+   */
+  public async upTimed(extra: readonly string[] = []): Promise<CommandResult & { events: TimedEvent[] }> {
+    const command = this.up(['--json', ...extra]);
+    const stream = new EngineEventStream(Date.now());
+    command.child.stdout?.on('data', (chunk: Buffer) => stream.feed(chunk.toString()));
+    const result = await command;
+    return { ...result, events: stream.events };
   }
 
   /** The steps `pulumi preview --json` plans, as `op type name`, without the read of the stack's own outputs. */

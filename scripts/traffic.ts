@@ -154,6 +154,18 @@ export class LoadClient {
     return this.finished();
   }
 
+  /** The requests that have ended so far, in send order up to the first one still in flight. */
+  public completed(): readonly TrafficSample[] {
+    const done: TrafficSample[] = [];
+    for (const sample of this.samples) {
+      if (sample === undefined) {
+        break;
+      }
+      done.push(sample);
+    }
+    return done;
+  }
+
   /** Resolves, once the client has stopped by itself (or by `stop()`) and nothing is in flight, to every sample. */
   public async finished(): Promise<readonly TrafficSample[]> {
     await this.drained;

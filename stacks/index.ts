@@ -110,8 +110,12 @@ export async function run(
   const resources = deployObjects(objects, {
     dependsOn: (manifest) => (OPERATOR_GROUPS.includes(manifest.apiVersion.split('/')[0]) ? operators : []),
     timeouts: { create: `${config.deployTimeoutSeconds}s`, update: `${config.deployTimeoutSeconds}s` },
-    // The preview Service may select a color that is scaled to 0 or not deployed: no endpoints to wait for.
-    skipAwait: platform.apps.map((each) => ApiObject.of(each.previewService)),
+    // The app's ClusterIP Services are applied without the provider's Service await. For a ClusterIP Service that
+    // await proves only that 10 s after the last change of its Endpoints none is not-ready; it passes with no
+    // endpoints at all, and on the live Service it runs after the selector was patched. What it stood for is
+    // checked where it matters: each Deployment's rollout await (ready pods), and the gate Job, which requests the
+    // target color through its own Service just before traffic moves (ready endpoints). docs/gates.md.
+    skipAwait: platform.apps.flatMap((each) => [each.liveService, each.previewService, ...Object.values(each.colorServices)].map((service) => ApiObject.of(service))),
     // The code is the source of truth: a field changed by hand is drift, and `pulumi up --refresh` takes it back.
     forceOwnership: true,
   });

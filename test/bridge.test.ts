@@ -38,7 +38,6 @@ describe('Pulumi program under mocks', () => {
       'kubernetes:core/v1:ResourceQuota::web-prod/compute',
       'kubernetes:core/v1:Service::web-prod/web',
       'kubernetes:core/v1:Service::web-prod/web-blue',
-      'kubernetes:core/v1:Service::web-prod/web-gate-blue',
       'kubernetes:core/v1:Service::web-prod/web-green',
       'kubernetes:core/v1:Service::web-prod/web-preview',
       'kubernetes:core/v1:ServiceAccount::web-prod/web',
@@ -104,14 +103,16 @@ describe('Pulumi program under mocks', () => {
     }
   });
 
-  it('bounds every await with the configured timeout and skips it only on the preview Service', async () => {
+  it('bounds every await with the configured timeout and skips it only on the app\'s ClusterIP Services', async () => {
     const raw = { ...readStackFile(`${__dirname}/..`, 'prod'), 'cutover:deployTimeoutSeconds': '90' };
     const { registered } = await deploy(raw, 'prod');
     for (const registration of registered) {
       expect(registration.customTimeouts, registration.name).toEqual({ create: '90s', update: '90s' });
     }
     const skipped = registered.filter((r) => r.inputs.metadata?.annotations?.['pulumi.com/skipAwait'] === 'true').map((r) => r.name);
-    expect(skipped).toEqual(['web-prod/web-preview']);
+    expect(skipped.sort()).toEqual(['web-prod/web', 'web-prod/web-blue', 'web-prod/web-green', 'web-prod/web-preview']);
+    // Everything else keeps the provider's await: Deployments (rollout), Jobs (completion), the Ingress.
+    expect(registered.filter((r) => r.type === 'kubernetes:core/v1:Service').map((r) => r.name).sort()).toEqual(skipped.sort());
   });
 
   it('takes ownership of every declared field, so pulumi up --refresh can undo a hand edit', async () => {

@@ -55,20 +55,21 @@ function dependencyNames(object: ApiObject): string[] {
 }
 
 describe('CutoverGate objects', () => {
-  it('names the gate Service and Job after the target color', () => {
+  it('names the gate Job after the target color, and renders no Service of its own', () => {
     const blue = fixture().render();
     const green = fixture({}, { activeColor: 'green' }).render();
-    expect(find(blue, 'Service', 'web-gate-blue')).toBeDefined();
     expect(find(blue, 'Job', 'web-gate-blue')).toBeDefined();
-    expect(find(green, 'Service', 'web-gate-green')).toBeDefined();
     expect(find(green, 'Job', 'web-gate-green')).toBeDefined();
     expect(green.some((m) => m.metadata.name === 'web-gate-blue')).toBe(false);
+    expect([...blue, ...green].filter((m) => m.metadata.name.includes('-gate-') && m.kind !== 'Job')).toEqual([]);
   });
 
-  it('gate Service selects only the target color, port 80 to the app port', () => {
-    const service = find(fixture({}, { activeColor: 'green', port: 8081 }).render(), 'Service', 'web-gate-green');
+  it('checks through the target color\'s own Service: it selects only that color, port 80 to the app port', () => {
+    const { gate } = fixture({}, { activeColor: 'green', port: 8081 });
+    const service = gate.service.toJson();
+    expect(service.metadata.name).toBe('web-green');
     expect(service.spec.selector).toEqual({ 'app.kubernetes.io/name': 'web', 'cutover.dev/color': 'green' });
-    expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 8081, protocol: 'TCP' }]);
+    expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 8081 }]);
     expect(service.spec.type).toBe('ClusterIP');
   });
 
@@ -90,11 +91,11 @@ describe('CutoverGate objects', () => {
     }
   });
 
-  it('Job checks the gate Service inside the namespace with the default curl image', () => {
+  it('Job checks the color Service inside the namespace with the default curl image', () => {
     const job = gateJob(fixture().render());
     expect(container(job).image).toBe(DEFAULT_GATE_IMAGE);
     expect(container(job).command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
-    expect(envOf(job)).toMatchObject({ CUTOVER_GATE_URL: 'http://web-gate-blue.web-test.svc', CUTOVER_TARGET_COLOR: 'blue', CUTOVER_TARGET_IMAGE: BASE_PROPS.blue.image });
+    expect(envOf(job)).toMatchObject({ CUTOVER_GATE_URL: 'http://web-blue.web-test.svc', CUTOVER_TARGET_COLOR: 'blue', CUTOVER_TARGET_IMAGE: BASE_PROPS.blue.image });
   });
 
   it('checks the readiness path, the liveness path, then the configured checks', () => {
@@ -158,20 +159,20 @@ describe('CutoverGate ordering', () => {
     }
   });
 
-  it('the gate Job waits for the gate Service and the target Deployment; the Service for the Deployment', () => {
+  it('the gate Job waits for the color Service and the target Deployment; the Service for the Deployment', () => {
     const { gate } = fixture({}, { activeColor: 'green' });
-    expect(dependencyNames(gate.job)).toEqual(['Service/web-gate-green', 'Deployment/web-green']);
+    expect(dependencyNames(gate.job)).toEqual(['Service/web-green', 'Deployment/web-green']);
     expect(dependencyNames(gate.service)).toEqual(['Deployment/web-green']);
   });
 
-  it('renders Deployment, gate Service, gate Job, then the traffic objects', () => {
+  it('renders Deployment, color Service, gate Job, then the traffic objects', () => {
     const order = fixture().render().map((m) => `${m.kind}/${m.metadata.name}`);
     const at = (key: string): number => {
       expect(order).toContain(key);
       return order.indexOf(key);
     };
-    expect(at('Deployment/web-blue')).toBeLessThan(at('Service/web-gate-blue'));
-    expect(at('Service/web-gate-blue')).toBeLessThan(at('Job/web-gate-blue'));
+    expect(at('Deployment/web-blue')).toBeLessThan(at('Service/web-blue'));
+    expect(at('Service/web-blue')).toBeLessThan(at('Job/web-gate-blue'));
     for (const traffic of ['Service/web', 'Service/web-preview', 'Ingress/web']) {
       expect(at('Job/web-gate-blue')).toBeLessThan(at(traffic));
     }

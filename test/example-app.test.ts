@@ -248,6 +248,25 @@ describe('example app requests', () => {
     expect(JSON.parse(answer.body)).toEqual({ error: 'sleep: must be a number of seconds from 0 to 10, got "11"' });
   });
 
+  it('is taken out of service and put back by POST /admin/unready and /admin/ready on the metrics port only', async () => {
+    const target = await start();
+    const admin = target.metricsUrl.replace(/\/metrics$/, '/admin');
+    expect((await fetchText(`${admin}/unready`)).status).toBe(405);
+    expect((await fetchText(`${target.url}/admin/unready`, { method: 'POST' })).status).toBe(405);
+    expect((await fetchText(`${target.url}/ready`)).status).toBe(200);
+    const out = await fetchText(`${admin}/unready`, { method: 'POST' });
+    expect(out).toMatchObject({ status: 200, body: 'not ready: taken out of service (POST /admin/unready on the metrics port)\n' });
+    expect(await fetchText(`${target.url}/ready`)).toMatchObject({ status: 503, body: 'not ready: taken out of service (POST /admin/unready on the metrics port)\n' });
+    // Liveness and the service itself are untouched: the pod is alive, only out of the Service's endpoints.
+    expect((await fetchText(`${target.url}/health`)).status).toBe(200);
+    expect((await fetchText(`${target.url}/`)).status).toBe(200);
+    expect(valueOf(await scrape(target), 'app_ready')).toBe(0);
+    expect((await fetchText(`${admin}/ready`, { method: 'POST' })).body).toBe('ready\n');
+    expect((await fetchText(`${target.url}/ready`)).status).toBe(200);
+    expect(valueOf(await scrape(target), 'app_ready')).toBe(1);
+    expect(target.logs.map((line) => JSON.parse(line).msg)).toEqual(expect.arrayContaining(['taken out of service', 'back in service']));
+  });
+
   it('serves metrics only on the metrics port', async () => {
     const target = await start();
     expect((await fetchText(`${target.url}/metrics`)).status).toBe(404);

@@ -25,12 +25,10 @@ describe('planStack', () => {
     expect(result.flip).toEqual({
       to: 'green',
       changes: [
-        // The gate is per target color: blue's goes, green's runs before the Services move.
-        { object: 'Service web-prod/web-gate-blue', action: 'delete', fields: [] },
+        // The gate is per target color: blue's goes, green's runs (through Service web-green) before the Services move.
         { object: 'Job web-prod/web-gate-blue', action: 'delete', fields: [] },
         { object: 'Service web-prod/web-preview', action: 'update', fields: [{ path: 'spec.selector["cutover.dev/color"]', before: 'green', after: 'blue' }] },
         { object: 'Service web-prod/web', action: 'update', fields: [{ path: 'spec.selector["cutover.dev/color"]', before: 'blue', after: 'green' }] },
-        { object: 'Service web-prod/web-gate-green', action: 'create', fields: [] },
         { object: 'Job web-prod/web-gate-green', action: 'create', fields: [] },
       ],
     });
@@ -84,7 +82,7 @@ describe('npm run plan', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(formatPlan(planStack(applyOverrides(readStackFile(ROOT, 'prod'), ['activeColor=green']), 'prod')));
     expect(result.stdout).toContain('Live color: green');
-    expect(result.stdout).toContain('Flipping activeColor to blue would change 6 objects:');
+    expect(result.stdout).toContain('Flipping activeColor to blue would change 4 objects:');
     expect(result.stdout).toContain('  ~ Service web-prod/web\n      spec.selector["cutover.dev/color"]: green -> blue');
   });
 

@@ -40,7 +40,7 @@ describe('environment composition', () => {
     const green = render('prod', { 'cutover:activeColor': 'green' });
     const key = (m: Record<string, any>) => `${m.kind}/${m.metadata.name}`;
     // The gate is per target color: the cutover replaces blue's gate with green's, so it runs on every switch.
-    const gate = (color: string) => [`Job/web-gate-${color}`, `Service/web-gate-${color}`];
+    const gate = (color: string) => [`Job/web-gate-${color}`];
     expect(green.map(key).sort()).toEqual([...blue.map(key).filter((k) => !gate('blue').includes(k)), ...gate('green')].sort());
     const changed = blue.filter((m) => !gate('blue').includes(key(m)) && JSON.stringify(m) !== JSON.stringify(green.find((g) => key(g) === key(m)))).map(key);
     expect(changed.sort()).toEqual(['Service/web', 'Service/web-preview']);

@@ -48,7 +48,8 @@ function objectOf(manifest: Manifest | Props): PolicyObject & { props: Props } {
 function appObjects(overrides: Parameters<typeof renderApp>[0] = {}): (PolicyObject & { props: Props })[] {
   return renderApp(overrides).manifests.map((manifest) => {
     const object = objectOf(manifest);
-    if (object.props.kind === 'Service' && object.props.metadata.name === 'web-preview') {
+    // As the bridge marks them (stacks/index.ts): every Service of the app.
+    if (object.props.kind === 'Service') {
       object.props.metadata.annotations = { ...object.props.metadata.annotations, [SKIP_AWAIT]: 'true' };
     }
     return object;
@@ -560,21 +561,23 @@ describe('no-skip-await-in-traffic-path', () => {
     ]);
   });
 
-  it('passes the preview Service marked skipAwait, as the bridge marks it', () => {
+  it('passes the ClusterIP Services marked skipAwait, as the bridge marks them: their await proves no readiness', () => {
     const objects = appObjects();
-    expect(byName(objects, 'Service', 'web-preview').props.metadata.annotations[SKIP_AWAIT]).toBe('true');
+    for (const name of ['web', 'web-preview', 'web-blue', 'web-green']) {
+      expect(byName(objects, 'Service', name).props.metadata.annotations[SKIP_AWAIT], name).toBe('true');
+    }
     expect(checkStack(noSkipAwaitInTrafficPath, objects)).toEqual([]);
   });
 
-  it('reports the live Service marked skipAwait', () => {
+  it('reports a routed LoadBalancer Service marked skipAwait: its await is for the address', () => {
     const objects = appObjects();
-    byName(objects, 'Service', 'web').props.metadata.annotations = { [SKIP_AWAIT]: 'true' };
+    byName(objects, 'Service', 'web').props.spec.type = 'LoadBalancer';
     expect(checkStack(noSkipAwaitInTrafficPath, objects)).toEqual([
       {
         urn: 'urn:pulumi:test::cutover::kubernetes:core/v1:Service::web-test/web',
         message:
           "Service web-test/web: is in the traffic path (an Ingress or HTTPRoute routes to it) but skips the provider's readiness await, got pulumi.com/skipAwait=true; " +
-          'remove the annotation; only Services no Ingress routes to (the preview Service) may skip it',
+          'remove the annotation; only ClusterIP Services may skip it (their await proves no readiness; the gate checks ready endpoints)',
       },
     ]);
   });
@@ -590,6 +593,7 @@ describe('no-skip-await-in-traffic-path', () => {
     const objects = appObjects();
     const ingress = byName(objects, 'Ingress', 'web');
     ingress.props.spec.defaultBackend = { service: { name: 'web-preview', port: { number: 80 } } };
+    byName(objects, 'Service', 'web-preview').props.spec.type = 'LoadBalancer';
     expect(checkStack(noSkipAwaitInTrafficPath, objects).map((v) => v.message.split(':')[0])).toEqual(['Service web-test/web-preview']);
   });
 });

@@ -88,6 +88,24 @@ describe('LoadClient against local servers', () => {
     expect(new Set(samples.map((s) => `${s.status} ${s.color} ${s.version}`))).toEqual(new Set(['200 blue 1.2.3']));
   });
 
+  it('completed() holds the requests that ended so far, in send order, stopping at the first one in flight', async () => {
+    let held: ServerResponse | undefined;
+    const server = await serve((_req, res, n) => (n === 2 ? (held = res) : answer(res, 'blue')));
+    const client = new LoadClient({ url: server.url, ratePerSecond: 50, maxRequests: 5, maxDurationMs: 5000 });
+    expect(client.completed()).toEqual([]);
+    client.start();
+    // Requests 0, 1, 3 and 4 are answered; request 2 waits: only 0 and 1 count as completed until it ends.
+    while (server.requests.length < 5 || client.completed().length < 2) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(client.completed()).toHaveLength(2);
+    answer(held as ServerResponse, 'green');
+    const samples = await client.finished();
+    expect(client.completed()).toEqual(samples);
+    expect(samples.map((s) => s.color)).toEqual(['blue', 'blue', 'green', 'blue', 'blue']);
+  });
+
   it('sends over both a reused keep-alive pool and a fresh connection per request, as the server sees it', async () => {
     const server = await serve((_req, res) => answer(res, 'blue'));
     const samples = await run({ url: server.url, ratePerSecond: 50, maxRequests: 20, maxDurationMs: 5000 });

@@ -4,11 +4,12 @@
 // the live Service's ClusterIP for the whole of every update and counts every response. The steps share one stack
 // and run in order.
 import { execFileSync } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderChart } from '../../lib';
 import { EXAMPLE_IMAGE, KubeClient, LocalStack, parseUrn, podColor, realStackConfig, runCommand, serviceUrl } from '../../scripts/local';
 import { TrafficSample, summarize, switchTimes } from '../../scripts/traffic';
-import { LoadRun, deleteNamespace, describeFailures, expectSucceeded, namespaceDiagnostics, readyCluster, underLoad, waitFor } from './helpers';
+import { LoadRun, deleteNamespace, describeFailures, expectMovedTo, expectSucceeded, namespaceDiagnostics, readyCluster, underLoad, waitFor } from './helpers';
 import { parseStackConfig } from '../../stacks/config';
 import { buildPlatform } from '../../stacks/platform';
 import { toRawConfig } from '../../stacks/stack-file';
@@ -50,6 +51,31 @@ async function serviceSelectorColor(name: string): Promise<string | undefined> {
 /** Colors of the pods behind a Service's ready endpoints. */
 async function endpointColors(service: string): Promise<string[]> {
   return [...new Set((await kube.readyEndpointPods(NAMESPACE, service)).map((pod) => podColor(pod, APP)))];
+}
+
+/** The running pods of a color (not the gate's), with their IPs. */
+async function colorPods(color: string): Promise<Item[]> {
+  return (await list(`/api/v1/namespaces/${NAMESPACE}/pods?labelSelector=app.kubernetes.io%2Fname%3D${APP},cutover.dev%2Fcolor%3D${color}`)).filter(
+    (pod) => pod.status?.phase === 'Running' && pod.status?.podIP !== undefined,
+  );
+}
+
+/** `POST /admin/<action>` on a pod's metrics port (the example app's maintenance switch), from the node. */
+function adminPost(pod: Item, action: 'ready' | 'unready'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: pod.status?.podIP, port: 9090, path: `/admin/${action}`, method: 'POST', timeout: 5000 }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`POST /admin/${action} on ${pod.metadata.name}: ${res.statusCode}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error(`POST /admin/${action} on ${pod.metadata.name}: timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** `npm run rollback` for the test's stack, as a user runs it. */
+function rollback(): ReturnType<typeof runCommand> {
+  return runCommand('npm', ['run', '--silent', 'rollback', '--', '--stack', stack.name, '--config-file', stack.configFile], stack.env);
 }
 
 /** Samples sent at or after `from` (ms since the epoch). */
@@ -181,40 +207,96 @@ describe('blue-green with real pods and real requests', () => {
     execFileSync('kubectl', ['-n', NAMESPACE, 'delete', 'pod', 'runs-as-root', '--wait=false'], { env: stack.env });
   });
 
+  it('2a. a green that stopped being ready since it was deployed is refused by the gate, its Deployment unchanged; traffic stays on blue', async () => {
+    // Green was deployed healthy in step 1; now every green pod takes itself out of service (readiness fails).
+    await Promise.all((await colorPods('green')).map((pod) => adminPost(pod, 'unready')));
+    await waitFor('green to have no ready endpoint', async () => (await kube.readyEndpointPods(NAMESPACE, `${APP}-green`)).length === 0, 30);
+    await stack.set('activeColor', 'green');
+    const steps = (await stack.previewSteps()).filter((s) => s.op !== 'same');
+    // Nothing re-awaits green's rollout: only the gate (per target color) and the routing objects are in the update.
+    expect(steps.filter((s) => s.type === 'kubernetes:apps/v1:Deployment')).toEqual([]);
+    const run = await underLoad(liveUrl, () => stack.up());
+    record('unreadyTarget', run);
+    expect(run.result.code).not.toBe(0);
+    // The smoke test's first request found no ready endpoint behind green's Service.
+    expect(run.result.stdout + run.result.stderr).toContain(`${NAMESPACE}/${APP}-gate-green`);
+    expect(run.result.stdout + run.result.stderr).toMatch(/FAIL GET \/ready: no HTTP response \(curl exit code 7\)/);
+    expect(await serviceSelectorColor(APP)).toBe('blue');
+    expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
+    expect(summarize(run.samples).byColor.green).toBe(0);
+    // Back in service: the next step's cutover goes through.
+    await Promise.all((await colorPods('green')).map((pod) => adminPost(pod, 'ready')));
+    await waitFor('green to be ready again', async () => (await kube.readyEndpointPods(NAMESPACE, `${APP}-green`)).length === 2, 30);
+  });
+
   it('2. cutover under load: the preview changes only routing objects, no request fails, traffic moves to green', async () => {
     await stack.set('activeColor', 'green');
     const steps = (await stack.previewSteps()).filter((s) => s.op !== 'same');
+    // The gate is a Job per target color that checks it through its own Service web-green: no other object changes.
+    // Step 2a's gate failed: its Job is replaced (pulumi.com/replaceUnready), so it runs again.
     expect(steps.map((s) => `${s.op} ${s.type} ${s.name}`).sort()).toEqual([
-      `create kubernetes:batch/v1:Job ${NAMESPACE}/${APP}-gate-green`,
-      `create kubernetes:core/v1:Service ${NAMESPACE}/${APP}-gate-green`,
       `delete kubernetes:batch/v1:Job ${NAMESPACE}/${APP}-gate-blue`,
-      `delete kubernetes:core/v1:Service ${NAMESPACE}/${APP}-gate-blue`,
+      `replace kubernetes:batch/v1:Job ${NAMESPACE}/${APP}-gate-green`,
       `update kubernetes:core/v1:Service ${NAMESPACE}/${APP}`,
       `update kubernetes:core/v1:Service ${NAMESPACE}/${APP}-preview`,
     ]);
 
-    const run = await underLoad(liveUrl, () => stack.up());
+    const run = await underLoad(liveUrl, () => stack.up(), { settleOn: 'green' });
     expectSucceeded(run.result, diagnose);
     timings.cutover = run.result.seconds;
     record('cutover', run, 'blue', 'green');
     expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
     expect(summarize(run.samples).byColor.green).toBeGreaterThan(0);
-    const settled = after(run.samples, run.commandEndedAt);
-    expect(settled.length).toBeGreaterThan(0);
-    expect(summarize(settled).byColor).toEqual({ blue: 0, green: settled.length, none: 0 });
+    expectMovedTo(run, 'green');
     expect(await endpointColors(`${APP}-preview`)).toEqual(['blue']);
   });
 
   it('3. rollback under load: back to blue with the same guarantees', async () => {
     await stack.set('activeColor', 'blue');
-    const run = await underLoad(liveUrl, () => stack.up());
+    const run = await underLoad(liveUrl, () => stack.up(), { settleOn: 'blue' });
     expectSucceeded(run.result, diagnose);
     timings.rollback = run.result.seconds;
     record('rollback', run, 'green', 'blue');
     expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
-    const settled = after(run.samples, run.commandEndedAt);
-    expect(settled.length).toBeGreaterThan(0);
-    expect(summarize(settled).byColor).toEqual({ blue: settled.length, green: 0, none: 0 });
+    expectMovedTo(run, 'blue');
+  });
+
+  it('3b. npm run rollback refuses an idle color that stopped being ready; once it is ready, moves traffic first, and the stack agrees after', async () => {
+    // Blue is live since step 3; green is idle at full size, unchanged since. Green's pods take themselves out of service.
+    await Promise.all((await colorPods('green')).map((pod) => adminPost(pod, 'unready')));
+    await waitFor('green to have no ready endpoint', async () => (await kube.readyEndpointPods(NAMESPACE, `${APP}-green`)).length === 0, 30);
+    const refused = await underLoad(liveUrl, () => rollback());
+    expect(refused.result.code).not.toBe(0);
+    expect(refused.result.stderr).toContain(`rollback of stack ${stack.name} to green refused, nothing changed:`);
+    expect(refused.result.stderr).toContain(`${APP}: Service ${APP}-green has 0 ready endpoint(s), needs 2 (the Deployment's replicas); traffic stays on blue`);
+    expect(await serviceSelectorColor(APP)).toBe('blue');
+    expect((await stack.pulumi(['config', 'get', 'activeColor'])).stdout.trim()).toBe('blue');
+    expect(summarize(refused.samples).failed, describeFailures(refused.samples)).toBe(0);
+    expect(summarize(refused.samples).byColor.green).toBe(0);
+
+    // Back in service: the fast path moves traffic, then runs the normal update, which records it.
+    await Promise.all((await colorPods('green')).map((pod) => adminPost(pod, 'ready')));
+    await waitFor('green to be ready again', async () => (await kube.readyEndpointPods(NAMESPACE, `${APP}-green`)).length === 2, 30);
+    const run = await underLoad(liveUrl, () => rollback(), { settleOn: 'green' });
+    expectSucceeded(run.result, diagnose);
+    record('fastRollback', run, 'blue', 'green');
+    timings.fastRollback = run.result.seconds;
+    expect(run.result.stdout).toMatch(new RegExp(`rollback: traffic of ${APP} moved from blue to green at [0-9.]+ s[^]*running pulumi up[^]*the stack file, its state and the cluster agree on green`));
+    expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
+    expectMovedTo(run, 'green');
+    // Traffic moved before the update that records it ended: the last blue response came before the command returned.
+    expect(switchTimes(run.samples, { commandStartedAt: run.commandStartedAt, from: 'blue', to: 'green' }).lastFromMs).toBeLessThan(run.commandEndedAt - run.commandStartedAt);
+    // The stack file, the state and the cluster agree: green in the config and the recorded state, nothing to change.
+    expect((await stack.pulumi(['config', 'get', 'activeColor'])).stdout.trim()).toBe('green');
+    expect(JSON.parse((await stack.pulumi(['stack', 'output', 'cutoverState', '--json'])).stdout)).toMatchObject({ activeColor: 'green' });
+    expect((await stack.previewSteps()).filter((step) => step.op !== 'same')).toEqual([]);
+
+    // And back: blue is live again for the next steps.
+    const back = await underLoad(liveUrl, () => rollback(), { settleOn: 'blue' });
+    expectSucceeded(back.result, diagnose);
+    expect(summarize(back.samples).failed, describeFailures(back.samples)).toBe(0);
+    expectMovedTo(back, 'blue');
+    expect(await serviceSelectorColor(APP)).toBe('blue');
   });
 
   it('4. broken release: a never-ready green made live fails the update, green answers no request, none fails', async () => {
@@ -250,14 +332,13 @@ describe('blue-green with real pods and real requests', () => {
 
     // Fixed: green healthy again, the same update converges and moves traffic.
     await stack.set('green.image', `${IMAGE}:1.2.0`);
-    const fixed = await underLoad(liveUrl, () => stack.up());
+    const fixed = await underLoad(liveUrl, () => stack.up(), { settleOn: 'green' });
     expectSucceeded(fixed.result, diagnose);
     record('fixedRelease', fixed, 'blue', 'green');
     expect(summarize(fixed.samples).failed, describeFailures(fixed.samples)).toBe(0);
     expect(await serviceSelectorColor(APP)).toBe('green');
-    const settled = after(fixed.samples, fixed.commandEndedAt);
-    expect(summarize(settled).byColor).toEqual({ blue: 0, green: settled.length, none: 0 });
-    expect(new Set(settled.map((s) => s.version))).toEqual(new Set(['1.2.0']));
+    expectMovedTo(fixed, 'green');
+    expect(new Set(after(fixed.samples, fixed.settledAt as number).map((s) => s.version))).toEqual(new Set(['1.2.0']));
   });
 
   it('6. an interrupted pulumi up is recovered by cancel + refresh + up, with nothing lost', async () => {

@@ -62,13 +62,25 @@ export interface LoadRun<T> {
   readonly samples: readonly TrafficSample[];
   readonly commandStartedAt: number;
   readonly commandEndedAt: number;
+  /** With `settleOn`: when the last {@link SETTLED_RUN} responses had all come from that color (undefined if never). */
+  readonly settledAt?: number;
 }
+
+/** Consecutive responses from one color, without a failure, that count as traffic having moved to it: 1 s at 50/s. */
+export const SETTLED_RUN = 50;
 
 /**
  * Runs `action` while a {@link LoadClient} sends requests to `url` (new connections and keep-alive, 50 per second),
  * from `leadMs` before it starts until `tailMs` after it returns: every response of the whole update is recorded.
+ * With `settleOn`, it keeps sending after the command returned until {@link SETTLED_RUN} responses in a row came
+ * from that color (the proxies have followed the new selector and keep-alive connections to the old color have
+ * closed; at most `settleMaxMs`), and then for `tailMs` more: the test checks that traffic stayed there.
  */
-export async function underLoad<T>(url: string, action: () => Promise<T>, options: { leadMs?: number; tailMs?: number } = {}): Promise<LoadRun<T>> {
+export async function underLoad<T>(
+  url: string,
+  action: () => Promise<T>,
+  options: { leadMs?: number; tailMs?: number; settleOn?: 'blue' | 'green'; settleMaxMs?: number } = {},
+): Promise<LoadRun<T>> {
   const client = new LoadClient({ url, ratePerSecond: 50, keepAliveShare: 0.5, timeoutMs: 2000, maxDurationMs: 14 * 60_000 });
   client.start();
   await new Promise((r) => setTimeout(r, options.leadMs ?? 1000));
@@ -81,8 +93,33 @@ export async function underLoad<T>(url: string, action: () => Promise<T>, option
     throw error;
   }
   const commandEndedAt = Date.now();
+  let settledAt: number | undefined;
+  const color = options.settleOn;
+  if (color !== undefined) {
+    const deadline = commandEndedAt + (options.settleMaxMs ?? 60_000);
+    while (settledAt === undefined && Date.now() < deadline) {
+      const last = client.completed().slice(-SETTLED_RUN);
+      if (last.length === SETTLED_RUN && last.every((s) => s.error === undefined && s.color === color) && last[0].sentAt >= commandStartedAt) {
+        settledAt = Date.now();
+      } else {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
   await new Promise((r) => setTimeout(r, options.tailMs ?? 2000));
-  return { result, samples: await client.stop(), commandStartedAt, commandEndedAt };
+  return { result, samples: await client.stop(), commandStartedAt, commandEndedAt, ...(settledAt !== undefined ? { settledAt } : {}) };
+}
+
+/**
+ * Expects traffic to have moved to `color` and stayed: the run settled on it ({@link underLoad} `settleOn`), and every
+ * request sent from then on was answered by it. The command returns once the API server holds the new routing; the
+ * proxies follow within their sync period, and keep-alive connections finish on the old color.
+ */
+export function expectMovedTo(run: LoadRun<unknown>, color: 'blue' | 'green'): void {
+  expect(run.settledAt, `traffic did not settle on ${color}: ${JSON.stringify(summarize(run.samples, { from: run.commandEndedAt }))}`).toBeDefined();
+  const since = run.samples.filter((s) => s.sentAt >= (run.settledAt as number));
+  expect(since.length).toBeGreaterThan(0);
+  expect(summarize(since).byColor).toEqual({ blue: 0, green: 0, none: 0, [color]: since.length });
 }
 
 /** One line per failed request kind and a few examples, for the message of a failed assertion. */

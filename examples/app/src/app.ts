@@ -60,6 +60,8 @@ export class ExampleApp {
   private readonly readyGauge: Gauge;
   private listening = false;
   private draining = false;
+  /** Taken out of service by `POST /admin/unready` on the metrics port, until `POST /admin/ready`. */
+  private held = false;
   private rootRequests = 0;
   /** When each connection was accepted, for `maxConnectionAgeSeconds`. */
   private readonly connectedAt = new WeakMap<Socket, number>();
@@ -81,9 +83,9 @@ export class ExampleApp {
     this.metricsServer = createServer((req, res) => this.serveMetrics(req, res));
   }
 
-  /** Whether `/ready` answers 200: listening, not shutting down, and not `READY_NEVER`. */
+  /** Whether `/ready` answers 200: listening, not shutting down, not `READY_NEVER`, not taken out of service. */
   public get ready(): boolean {
-    return this.listening && !this.draining && !this.config.readyNever;
+    return this.listening && !this.draining && !this.config.readyNever && !this.held;
   }
 
   /** Starts both servers; the app is ready once both listen. */
@@ -183,6 +185,9 @@ export class ExampleApp {
     if (this.draining) {
       return 'not ready: shutting down';
     }
+    if (this.held) {
+      return 'not ready: taken out of service (POST /admin/unready on the metrics port)';
+    }
     return this.config.readyNever ? 'not ready: READY_NEVER is set' : 'not ready: starting';
   }
 
@@ -208,8 +213,26 @@ export class ExampleApp {
     this.send(res, 200, { color, version, pod });
   }
 
+  /**
+   * The metrics port: `GET /metrics`, and the operator's switch `POST /admin/unready` / `POST /admin/ready`, which
+   * takes the pod out of service (its readiness fails, its liveness does not) and puts it back, like the maintenance
+   * switch of a real service. It is on this port because only the cluster's own monitoring may reach it
+   * (NetworkPolicySet); the end-to-end tests use it to make a deployed color stop being ready.
+   */
   private serveMetrics(req: IncomingMessage, res: ServerResponse): void {
     const [path] = (req.url ?? '/').split('?', 1);
+    if (path === '/admin/unready' || path === '/admin/ready') {
+      if (req.method !== 'POST') {
+        res.setHeader('Allow', 'POST');
+        this.sendText(res, 405, `${path}: use POST`);
+        return;
+      }
+      this.held = path === '/admin/unready';
+      this.readyGauge.set(this.ready ? 1 : 0);
+      this.log(JSON.stringify({ time: new Date().toISOString(), msg: this.held ? 'taken out of service' : 'back in service', color: this.config.color, pod: this.config.pod }));
+      this.sendText(res, 200, this.readiness());
+      return;
+    }
     if (path !== '/metrics') {
       this.sendText(res, 404, `no route for ${path}; metrics are at /metrics`);
       return;
