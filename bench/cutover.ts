@@ -12,15 +12,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_CRD_PATHS } from '../test/crd-schema';
-import { KubeClient, LocalStack, ROOT, clusterUp, installCrds, localStackConfig, podColor, realStackConfig, runCommand, serviceUrl, toolchainEnv } from '../scripts/local';
+import { KubeClient, LOCAL_IMAGE, LocalStack, ROOT, clusterUp, installCrds, localStackConfig, podColor, realStackConfig, runCommand, serviceUrl, toolchainEnv } from '../scripts/local';
 import { formatPhases, updatePhases } from '../scripts/timeline';
 import { renderSwitchCharts, SwitchChartPanel } from '../scripts/traffic-chart';
 import { LoadClient, buckets, summarize, switchTimes } from '../scripts/traffic';
 
 const NAMESPACE = 'web-bench';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-/** How many apps the simulated-node stacks hold (`BENCH_APPS`, comma-separated). */
-const APP_COUNTS = (process.env.BENCH_APPS ?? '1,10,50').split(',').map(Number);
+/** How many apps the simulated-node stacks hold (`BENCH_APPS`, comma-separated; `BENCH_REAL_NODE=0` skips part 1). */
+const APP_COUNTS = (process.env.BENCH_APPS ?? '1,10,50').split(',').filter((n) => n !== '').map(Number);
 /** The client's quiet window before each switch: the latency baseline of the same client. */
 const BEFORE_MS = 3000;
 /**
@@ -31,7 +31,7 @@ const AFTER_MS = 3000;
 const CHART_INTERVAL_MS = 250;
 
 type Color = 'blue' | 'green';
-type Method = 'pulumi no-op' | 'pulumi cutover' | 'pulumi rollback' | 'kubectl patch';
+type Method = 'pulumi no-op' | 'pulumi cutover' | 'pulumi rollback' | 'fast rollback' | 'kubectl patch';
 
 interface Measurement {
   readonly method: Method;
@@ -134,6 +134,7 @@ async function realNode(env: Record<string, string>, kubeconfig: string, kube: K
     const url = await serviceUrl(kube, NAMESPACE, 'web');
     const patch = (color: Color) =>
       runCommand('kubectl', ['-n', NAMESPACE, 'patch', 'service', 'web', '--type=merge', '-p', JSON.stringify({ spec: { selector: { 'cutover.dev/color': color } } })], stack.env);
+    const fastRollback = () => stack.rollback();
     for (let round = 0; round < ROUNDS; round++) {
       const log = round === 0 ? breakdowns : undefined;
       const idle = await timedUp(stack, 'real node, 1 app: no-op pulumi up', log);
@@ -149,6 +150,9 @@ async function realNode(env: Record<string, string>, kubeconfig: string, kube: K
       );
       await stack.set('activeColor', 'blue');
       results.push(await measure('pulumi rollback', url, 'green', 'blue', () => timedUp(stack, 'real node, 1 app: rollback', log)));
+      // The incident path (scripts/rollback.ts): traffic to the idle color first, then the gated update; there and back.
+      results.push(await measure('fast rollback', url, 'blue', 'green', fastRollback));
+      results.push(await measure('fast rollback', url, 'green', 'blue', fastRollback));
       // The baseline: the same selector change straight through the API, then back (outside Pulumi).
       results.push(await measure('kubectl patch', url, 'blue', 'green', () => patch('green')));
       const back = await patch('blue');
@@ -165,7 +169,7 @@ function appsConfig(namespace: string, apps: number): Record<string, unknown> {
   const services = Object.fromEntries(
     Array.from({ length: apps - 1 }, (_, index) => {
       const name = `svc${String(index + 1).padStart(2, '0')}`;
-      return [name, { host: `${name}.${namespace}.example.com`, backends: false }];
+      return [name, { host: `${name}.${namespace}.example.com`, backends: false, blue: { image: `${LOCAL_IMAGE}:1.0.0` }, green: { image: `${LOCAL_IMAGE}:1.1.0` } }];
     }),
   );
   return localStackConfig(namespace, {
@@ -220,6 +224,7 @@ async function simulated(env: Record<string, string>, kubeconfig: string, kube: 
     'pulumi no-op': { command: [], allNew: [] },
     'pulumi cutover': { command: [], allNew: [] },
     'pulumi rollback': { command: [], allNew: [] },
+    'fast rollback': { command: [], allNew: [] },
     'kubectl patch': { command: [], allNew: [] },
   };
   const switchTo = async (method: Method, color: Color, action: () => Promise<{ code: number | null; stdout: string; stderr: string }>): Promise<void> => {
@@ -253,6 +258,8 @@ async function simulated(env: Record<string, string>, kubeconfig: string, kube: 
       await switchTo('pulumi cutover', 'green', () => timedUp(stack, `simulated, ${apps} app(s): cutover`, log));
       await stack.set('activeColor', 'blue');
       await switchTo('pulumi rollback', 'blue', () => timedUp(stack, `simulated, ${apps} app(s): rollback`, log));
+      await switchTo('fast rollback', 'green', () => stack.rollback());
+      await switchTo('fast rollback', 'blue', () => stack.rollback());
       // The baseline: every live Service's selector in one server-side apply, then back.
       const selectors = (color: Color) =>
         JSON.stringify({ apiVersion: 'v1', kind: 'List', items: services.map((name) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { selector: { 'app.kubernetes.io/name': name, 'cutover.dev/color': color } } })) });
@@ -275,7 +282,7 @@ async function main(): Promise<void> {
   let real: Awaited<ReturnType<typeof realNode>>;
   const scale: ScaleRow[] = [];
   try {
-    real = await realNode(env, kubeconfig, kube, breakdowns);
+    real = process.env.BENCH_REAL_NODE === '0' ? { results: [], noop: [], gates: [] } : await realNode(env, kubeconfig, kube, breakdowns);
     for (const apps of APP_COUNTS) {
       scale.push(...(await simulated(env, kubeconfig, kube, apps, breakdowns)));
     }
@@ -284,7 +291,7 @@ async function main(): Promise<void> {
   }
   const { results } = real;
 
-  const methods: Method[] = ['pulumi cutover', 'pulumi rollback', 'kubectl patch'];
+  const methods: Method[] = ['pulumi cutover', 'pulumi rollback', 'fast rollback', 'kubectl patch'];
   const rows = methods.map((method) => {
     const of = results.filter((r) => r.method === method);
     const pick = (f: (r: Measurement) => number | undefined) => median(of.map(f));
@@ -336,7 +343,9 @@ async function main(): Promise<void> {
   const out = join(ROOT, 'bench', 'results');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'cluster.txt'), `${lines.join('\n')}\n`);
-  writeFileSync(join(out, 'cluster.svg'), renderSwitchCharts(results.slice(0, methods.length).map((r) => r.panel)));
+  if (results.length > 0) {
+    writeFileSync(join(out, 'cluster.svg'), renderSwitchCharts(results.slice(0, results.length / ROUNDS).map((r) => r.panel)));
+  }
   console.log(lines.join('\n'));
   console.log(`\nwritten: bench/results/cluster.txt, bench/results/cluster.svg (the first round's switches)`);
   if (rows.some((r) => r.failed > 0)) {

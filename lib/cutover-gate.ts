@@ -125,7 +125,7 @@ const GATE_RESOURCES = {
  *
  * and makes the app's live Service, preview Service and Ingress wait for the Job ({@link guard} adds more).
  *
- * Both names contain the color, so every change of `activeColor`, a rollback too, deletes the previous gate and
+ * The Job's name contains the color, so every change of `activeColor`, a rollback too, deletes the previous gate and
  * creates a new one: the gate runs on every switch, also when `c`'s Deployment is unchanged in that update (a color
  * deployed days ago may have become unhealthy since, and Pulumi re-checks only what it changes). The Job's environment carries `c`'s
  * image and a hash of its pod template, so a rollout of the live color re-runs the gate as well (a changed Job

@@ -251,7 +251,7 @@ export class MonitoringStack extends Construct {
     this.serviceMonitor = serviceMonitor(this, 'service-monitor', metadata(app.name), {
       // Both Services carry the same app labels; nothing else in the namespace carries this name.
       // The live and preview Services only: together they hold every pod of both colors exactly once (color
-      // Services and gate Services select the same pods again).
+      // Services select the same pods again).
       selector: {
         matchLabels: { 'app.kubernetes.io/name': app.name, 'app.kubernetes.io/managed-by': 'cutover' },
         matchExpressions: [{ key: LABEL_SERVICE_ROLE, operator: 'In', values: ['live', 'preview'] }],

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_CRD_PATHS } from '../test/crd-schema';
-import { CommandResult, KubeClient, LocalStack, ROOT, clusterUp, installCrds, realStackConfig, runCommand, serviceUrl, toolchainEnv } from './local';
+import { CommandResult, KubeClient, LocalStack, ROOT, clusterUp, installCrds, realStackConfig, serviceUrl, toolchainEnv } from './local';
 import { LoadClient, TrafficSample, summarize, switchTimes } from './traffic';
 
 const NAMESPACE = 'web-demo';
@@ -108,9 +108,7 @@ async function main(): Promise<void> {
     samples.push(...(await step(stack, 'rollback to blue', url, 'green', 'blue')));
     // The incident path: traffic moves to the idle color first (it is unchanged and every replica is ready), then the
     // same gated update records it.
-    const rollback = (): ReturnType<typeof runCommand> =>
-      runCommand('npm', ['run', '--silent', 'rollback', '--', '--stack', stack.name, '--config-file', stack.configFile], stack.env);
-    samples.push(...(await step(stack, 'incident rollback to green', url, 'blue', 'green', { name: 'npm run rollback', run: rollback })));
+    samples.push(...(await step(stack, 'incident rollback to green', url, 'blue', 'green', { name: 'npm run rollback', run: () => stack.rollback() })));
     say(`all steps: ${report(samples)}`);
     if (summarize(samples).failed > 0) {
       throw new Error(`${summarize(samples).failed} requests failed: ${JSON.stringify(summarize(samples).failures)}`);

@@ -174,6 +174,11 @@ export class LocalStack {
     return this.pulumi(['up', '--yes', '--skip-preview', ...extra]);
   }
 
+  /** `npm run rollback` for this stack, as a user runs it (scripts/rollback.ts). */
+  public rollback(): ReturnType<typeof runCommand> {
+    return runCommand('npm', ['run', '--silent', 'rollback', '--', '--stack', this.name, '--config-file', this.configFile], this.env);
+  }
+
   /**
    * `pulumi up --yes --skip-preview --json`: resolves with the result and the engine events it streamed, each stamped
    * with its arrival (see scripts/timeline.ts).

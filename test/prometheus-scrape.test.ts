@@ -29,14 +29,14 @@ function slice(service: string, pods: Array<[string, string]>): DiscoveredObject
   };
 }
 
-/** The live and preview Services of `web` (selected), its blue color Service (no metrics port) and a gate Service (not selected). */
+/** The live and preview Services of `web` (selected) and its blue color Service (not selected: another role, no metrics port). */
 const OBJECTS: DiscoveredObjects = {
   services: [
     { metadata: { name: 'web', labels: { ...APP_LABELS, 'cutover.dev/role': 'live' } } },
     { metadata: { name: 'web-preview', labels: { ...APP_LABELS, 'cutover.dev/role': 'preview' } } },
-    { metadata: { name: 'web-gate-blue', labels: { ...APP_LABELS, 'cutover.dev/role': 'gate' } } },
+    { metadata: { name: 'web-blue', labels: { ...APP_LABELS, 'cutover.dev/role': 'color' } } },
   ],
-  endpointSlices: [slice('web', [['web-blue-a-1', '10.88.0.5']]), slice('web-preview', [['web-green-b-1', '10.88.0.6']]), slice('web-gate-blue', [['web-blue-a-1', '10.88.0.5']])],
+  endpointSlices: [slice('web', [['web-blue-a-1', '10.88.0.5']]), slice('web-preview', [['web-green-b-1', '10.88.0.6']]), slice('web-blue', [['web-blue-a-1', '10.88.0.5']])],
   pods: [pod('web-blue-a-1', 'blue', '1.0.0'), pod('web-green-b-1', 'green', '1.1.0')],
 };
 

@@ -73,11 +73,6 @@ function adminPost(pod: Item, action: 'ready' | 'unready'): Promise<void> {
   });
 }
 
-/** `npm run rollback` for the test's stack, as a user runs it. */
-function rollback(): ReturnType<typeof runCommand> {
-  return runCommand('npm', ['run', '--silent', 'rollback', '--', '--stack', stack.name, '--config-file', stack.configFile], stack.env);
-}
-
 /** Samples sent at or after `from` (ms since the epoch). */
 function after(samples: readonly TrafficSample[], from: number): TrafficSample[] {
   return samples.filter((s) => s.sentAt >= from);
@@ -145,7 +140,7 @@ describe('blue-green with real pods and real requests', () => {
       expect(pod.spec?.nodeName, pod.metadata.name).toBe('cutover-node-real');
       expect(pod.status?.containerStatuses?.[0]?.containerID, pod.metadata.name).toMatch(/^containerd:\/\//);
     }
-    // The gate's smoke test ran for real: curl in the gate image called the blue pods through the gate Service.
+    // The gate's smoke test ran for real: curl in the gate image called the blue pods through Service web-blue.
     const gateJob = await kube.get<Item>(`/apis/batch/v1/namespaces/${NAMESPACE}/jobs/${APP}-gate-blue`);
     expect(gateJob?.status?.succeeded).toBe(1);
 
@@ -265,7 +260,7 @@ describe('blue-green with real pods and real requests', () => {
     // Blue is live since step 3; green is idle at full size, unchanged since. Green's pods take themselves out of service.
     await Promise.all((await colorPods('green')).map((pod) => adminPost(pod, 'unready')));
     await waitFor('green to have no ready endpoint', async () => (await kube.readyEndpointPods(NAMESPACE, `${APP}-green`)).length === 0, 30);
-    const refused = await underLoad(liveUrl, () => rollback());
+    const refused = await underLoad(liveUrl, () => stack.rollback());
     expect(refused.result.code).not.toBe(0);
     expect(refused.result.stderr).toContain(`rollback of stack ${stack.name} to green refused, nothing changed:`);
     expect(refused.result.stderr).toContain(`${APP}: Service ${APP}-green has 0 ready endpoint(s), needs 2 (the Deployment's replicas); traffic stays on blue`);
@@ -277,7 +272,7 @@ describe('blue-green with real pods and real requests', () => {
     // Back in service: the fast path moves traffic, then runs the normal update, which records it.
     await Promise.all((await colorPods('green')).map((pod) => adminPost(pod, 'ready')));
     await waitFor('green to be ready again', async () => (await kube.readyEndpointPods(NAMESPACE, `${APP}-green`)).length === 2, 30);
-    const run = await underLoad(liveUrl, () => rollback(), { settleOn: 'green' });
+    const run = await underLoad(liveUrl, () => stack.rollback(), { settleOn: 'green' });
     expectSucceeded(run.result, diagnose);
     record('fastRollback', run, 'blue', 'green');
     timings.fastRollback = run.result.seconds;
@@ -292,7 +287,7 @@ describe('blue-green with real pods and real requests', () => {
     expect((await stack.previewSteps()).filter((step) => step.op !== 'same')).toEqual([]);
 
     // And back: blue is live again for the next steps.
-    const back = await underLoad(liveUrl, () => rollback(), { settleOn: 'blue' });
+    const back = await underLoad(liveUrl, () => stack.rollback(), { settleOn: 'blue' });
     expectSucceeded(back.result, diagnose);
     expect(summarize(back.samples).failed, describeFailures(back.samples)).toBe(0);
     expectMovedTo(back, 'blue');
