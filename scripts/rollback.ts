@@ -57,6 +57,18 @@ interface KubeItem {
   readonly endpoints?: ReadonlyArray<{ readonly conditions?: { readonly ready?: boolean } }>;
 }
 
+/** Whether the stack's `routing` config value (JSON text) sets `gateway`. */
+function routesThroughGateway(routing: string | undefined): boolean {
+  if (routing === undefined) {
+    return false;
+  }
+  try {
+    return (JSON.parse(routing) as { gateway?: unknown }).gateway !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ args: process.argv.slice(2), options: { stack: { type: 'string' }, 'config-file': { type: 'string' } }, strict: true });
   if (values.stack === undefined) {
@@ -118,7 +130,13 @@ async function main(): Promise<void> {
     });
     const problems = [
       ...(apps.length === 0 ? [`namespace ${namespace} has no live Service (label ${LABEL_SERVICE_ROLE}=live)`] : []),
-      ...judgeRollback({ previous, configuredColor: config['cutover:activeColor']?.value, apps }).problems,
+      ...judgeRollback({
+        previous,
+        configuredColor: config['cutover:activeColor']?.value,
+        gatewayRouting: routesThroughGateway(config['cutover:routing']?.value),
+        trafficWeight: Number(config['cutover:trafficWeight']?.value ?? 0),
+        apps,
+      }).problems,
     ];
     if (problems.length > 0) {
       throw new Error(`rollback of stack ${values.stack} to ${to} refused, nothing changed:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);

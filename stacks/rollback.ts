@@ -29,6 +29,10 @@ export interface RollbackFacts {
   readonly previous: PreviousState;
   /** `activeColor` in the stack's config now. */
   readonly configuredColor: string | undefined;
+  /** Whether the stack routes through Gateway API (`routing.gateway`): there the HTTPRoute's backends are the switch. */
+  readonly gatewayRouting: boolean;
+  /** `trafficWeight` in the stack's config now (a weighted shift in progress when above 0). */
+  readonly trafficWeight: number;
   readonly apps: readonly AppFacts[];
 }
 
@@ -59,6 +63,15 @@ export function judgeRollback(facts: RollbackFacts): RollbackDecision {
       `activeColor: the stack file says ${facts.configuredColor ?? '(unset)'}, but its last completed update routed traffic to ${from}; ` +
         `finish or undo that change first (\`pulumi up\`, or \`pulumi config set activeColor ${from}\`)`,
     );
+  }
+  if (facts.gatewayRouting) {
+    problems.push(
+      `routing.gateway: public traffic follows the HTTPRoute's backends, which only \`pulumi up\` changes, and the fast path moves Services; ` +
+        `use the gated path: \`pulumi config set activeColor ${to} && pulumi up\``,
+    );
+  }
+  if (facts.trafficWeight > 0) {
+    problems.push(`trafficWeight: a weighted shift is in progress (${facts.trafficWeight}% to ${to}); finish or abort it with \`pulumi up\` first (docs: the runbook's weighted shift)`);
   }
   if (facts.previous.idle !== undefined && facts.previous.idle.color === to) {
     problems.push(`${to} runs ${facts.previous.idle.replicas} replica(s) since the last update (idleReplicas): it is retired, not a rollback target; scale it back up with \`pulumi up\` first`);

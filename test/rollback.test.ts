@@ -6,6 +6,8 @@ function facts(app: Partial<AppFacts> = {}, overrides: Partial<RollbackFacts> = 
   return {
     previous: { activeColor: 'blue' },
     configuredColor: 'blue',
+    gatewayRouting: false,
+    trafficWeight: 0,
     apps: [
       {
         app: 'web',
@@ -69,6 +71,15 @@ describe('judgeRollback', () => {
     expect(judgeRollback(facts({}, { previous: {} }))).toEqual({
       problems: ['the stack has no completed update that recorded its live color (cutoverState output); run `pulumi up` first'],
     });
+  });
+
+  it('refuses a stack routed through Gateway API and a weighted shift in progress: the fast path moves Services only', () => {
+    expect(judgeRollback(facts({}, { gatewayRouting: true })).problems).toEqual([
+      "routing.gateway: public traffic follows the HTTPRoute's backends, which only `pulumi up` changes, and the fast path moves Services; use the gated path: `pulumi config set activeColor green && pulumi up`",
+    ]);
+    expect(judgeRollback(facts({}, { trafficWeight: 25 })).problems).toEqual([
+      "trafficWeight: a weighted shift is in progress (25% to green); finish or abort it with `pulumi up` first (docs: the runbook's weighted shift)",
+    ]);
   });
 
   it('judges every app: one not ready keeps all of them where they are', () => {
