@@ -370,10 +370,11 @@ describe('blue-green with real pods and real requests', () => {
     const rendered = renderChart(buildPlatform(parseStackConfig(raw, 'e2e')).chart).length;
     expect(rendered).toBeGreaterThan(15);
     expect(resources.deployment.resources.filter((r) => parseUrn(r.urn).type.startsWith('kubernetes:'))).toHaveLength(rendered);
-    // What blue serves now is the recovered release.
-    const run = await underLoad(liveUrl, async () => new Promise((r) => setTimeout(r, 2000)), { leadMs: 0, tailMs: 0 });
+    // What blue serves now is the recovered release (once the proxies and keep-alive clients followed the switch).
+    const run = await underLoad(liveUrl, async () => undefined, { leadMs: 0, settleOn: 'blue' });
     expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
-    expect(new Set(run.samples.map((s) => `${s.color} ${s.version}`))).toEqual(new Set(['blue 1.3.0']));
+    expectMovedTo(run, 'blue');
+    expect(new Set(after(run.samples, run.settledAt as number).map((s) => `${s.color} ${s.version}`))).toEqual(new Set(['blue 1.3.0']));
   });
 
   it('7. drift: a hand-patched live Service is reported by a refreshing preview and put back by pulumi up --refresh', async () => {
