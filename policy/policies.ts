@@ -132,7 +132,7 @@ export const noSkipAwaitInTrafficPath = stackPolicy(
     description: 'No object in the traffic path whose await proves readiness (Ingresses, HTTPRoutes, Deployments, StatefulSets, routed LoadBalancer Services) carries pulumi.com/skipAwait.',
     enforcementLevel: 'mandatory',
     severity: 'high',
-    remediationSteps: 'Remove pulumi.com/skipAwait; only ClusterIP Services may skip the await (it proves no readiness for them; the gate checks ready endpoints).',
+    remediationSteps: 'Remove pulumi.com/skipAwait; only ClusterIP and NodePort Services may skip the await (it proves no readiness for them; the gate checks ready endpoints).',
   },
   skipAwaitViolations,
 );

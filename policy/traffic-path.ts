@@ -76,7 +76,7 @@ export function trafficPath(objects: readonly PolicyObject[]): { readonly object
 /**
  * Whether the provider's await of an object proves something about readiness. For a Deployment or StatefulSet it is
  * the rollout (ready pods), for an Ingress its load balancer, for a LoadBalancer Service its address. For a ClusterIP
- * Service it is not: pulumi-kubernetes 4.25 (provider/pkg/await/service.go) waits until 10 s have passed since the
+ * (or NodePort) Service it is not: pulumi-kubernetes 4.25 (provider/pkg/await/service.go) waits until 10 s have passed since the
  * last change of the Service's Endpoints with no not-ready address among them, and passes with no endpoints at all;
  * on an update it runs after the new selector is applied. Ready endpoints behind a route are the gate's check
  * (lib/cutover-gate.ts), made just before traffic moves.
@@ -85,8 +85,8 @@ function awaitProvesReadiness(object: PolicyObject): boolean {
   if (!isKind(object, 'v1', 'Service')) {
     return true;
   }
-  const type = specOf<{ readonly type?: string }>(object).type ?? 'ClusterIP';
-  return type !== 'ClusterIP';
+  // A NodePort Service is awaited like a ClusterIP one; only a LoadBalancer's await waits for something (its address).
+  return specOf<{ readonly type?: string }>(object).type === 'LoadBalancer';
 }
 
 /**
@@ -109,7 +109,7 @@ export function skipAwaitViolations(objects: readonly PolicyObject[]): StackViol
           describeObject(object),
           `is in the traffic path (${why}) but skips the provider's readiness await`,
           `${SKIP_AWAIT}=${value}`,
-          'remove the annotation; only ClusterIP Services may skip it (their await proves no readiness; the gate checks ready endpoints)',
+          'remove the annotation; only ClusterIP and NodePort Services may skip it (their await proves no readiness; the gate checks ready endpoints)',
         ),
       },
     ];

@@ -569,6 +569,12 @@ describe('no-skip-await-in-traffic-path', () => {
     expect(checkStack(noSkipAwaitInTrafficPath, objects)).toEqual([]);
   });
 
+  it('passes a routed NodePort Service marked skipAwait: it is awaited like a ClusterIP one', () => {
+    const objects = appObjects();
+    byName(objects, 'Service', 'web').props.spec.type = 'NodePort';
+    expect(checkStack(noSkipAwaitInTrafficPath, objects)).toEqual([]);
+  });
+
   it('reports a routed LoadBalancer Service marked skipAwait: its await is for the address', () => {
     const objects = appObjects();
     byName(objects, 'Service', 'web').props.spec.type = 'LoadBalancer';
@@ -577,7 +583,7 @@ describe('no-skip-await-in-traffic-path', () => {
         urn: 'urn:pulumi:test::cutover::kubernetes:core/v1:Service::web-test/web',
         message:
           "Service web-test/web: is in the traffic path (an Ingress or HTTPRoute routes to it) but skips the provider's readiness await, got pulumi.com/skipAwait=true; " +
-          'remove the annotation; only ClusterIP Services may skip it (their await proves no readiness; the gate checks ready endpoints)',
+          'remove the annotation; only ClusterIP and NodePort Services may skip it (their await proves no readiness; the gate checks ready endpoints)',
       },
     ]);
   });
