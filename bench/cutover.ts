@@ -12,7 +12,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_CRD_PATHS } from '../test/crd-schema';
-import { KubeClient, LOCAL_IMAGE, LocalStack, ROOT, clusterUp, installCrds, localStackConfig, podColor, realStackConfig, runCommand, serviceUrl, toolchainEnv } from '../scripts/local';
+import { CommandResult, KubeClient, LOCAL_IMAGE, LocalStack, ROOT, clusterUp, installCrds, localStackConfig, podColor, realStackConfig, runCommand, serviceUrl, toolchainEnv } from '../scripts/local';
 import { formatPhases, updatePhases } from '../scripts/timeline';
 import { renderSwitchCharts, SwitchChartPanel } from '../scripts/traffic-chart';
 import { LoadClient, buckets, summarize, switchTimes } from '../scripts/traffic';
@@ -101,15 +101,11 @@ function fmt(value: number | undefined, digits = 2): string {
   return value === undefined ? '-' : value.toFixed(digits);
 }
 
-/** `title` of a timed `pulumi up`: its breakdown (first round only) and the span of its gate Jobs. */
-interface Timed {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly seconds: number;
+/** A timed `pulumi up`: its result, and the span of its gate Jobs (from its engine events). */
+type Timed = CommandResult & {
   /** From the first gate Job's start to the last one's end, in seconds; 0 without a gate Job. */
   readonly gateSeconds: number;
-}
+};
 
 /** Runs `pulumi up` with its engine events; the first round's breakdown goes to `breakdowns`. */
 async function timedUp(stack: LocalStack, title: string, breakdowns: string[] | undefined): Promise<Timed> {
@@ -188,15 +184,9 @@ function liveServices(apps: number): string[] {
 /** Polls the namespace's EndpointSlices until every live Service's ready endpoints are pods of `color` only. */
 async function untilAllOn(kube: KubeClient, namespace: string, services: readonly string[], color: Color, signal: { stop: boolean }): Promise<number | undefined> {
   while (!signal.stop) {
-    const slices = await kube.get<{ items: Array<{ metadata: { labels?: Record<string, string> }; endpoints?: Array<{ conditions?: { ready?: boolean }; targetRef?: { name: string } }> }> }>(
-      `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`,
-    );
+    const ready = await kube.readyEndpointPodsByService(namespace);
     const done = services.every((service) => {
-      const pods = (slices?.items ?? [])
-        .filter((slice) => slice.metadata.labels?.['kubernetes.io/service-name'] === service)
-        .flatMap((slice) => slice.endpoints ?? [])
-        .filter((endpoint) => endpoint.conditions?.ready !== false)
-        .map((endpoint) => endpoint.targetRef?.name ?? '');
+      const pods = ready.get(service) ?? [];
       return pods.length > 0 && pods.every((pod) => podColor(pod, service) === color);
     });
     if (done) {

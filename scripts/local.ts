@@ -322,14 +322,27 @@ export class KubeClient {
 
   /** Pods behind the ready endpoints of a Service, from its EndpointSlices. */
   public async readyEndpointPods(namespace: string, service: string): Promise<string[]> {
-    const slices = await this.get<{ items: Array<{ endpoints?: Array<{ conditions?: { ready?: boolean }; targetRef?: { name: string } }> }> }>(
-      `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3D${service}`,
-    );
-    return (slices?.items ?? [])
-      .flatMap((slice) => slice.endpoints ?? [])
-      .filter((endpoint) => endpoint.conditions?.ready !== false)
-      .map((endpoint) => endpoint.targetRef?.name ?? '?')
-      .sort();
+    return (await this.readyEndpointPodsByService(namespace, `?labelSelector=kubernetes.io%2Fservice-name%3D${service}`)).get(service) ?? [];
+  }
+
+  /**
+   * Pods behind the ready endpoints of every Service of a namespace (one request for all of them), by Service name.
+   * An endpoint counts as ready unless its `ready` condition is false (the API's rule for an unset condition).
+   */
+  public async readyEndpointPodsByService(namespace: string, query = ''): Promise<Map<string, string[]>> {
+    const slices = await this.get<{
+      items: Array<{ metadata: { labels?: Record<string, string> }; endpoints?: Array<{ conditions?: { ready?: boolean }; targetRef?: { name: string } }> }>;
+    }>(`/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices${query}`);
+    const pods = new Map<string, string[]>();
+    for (const slice of slices?.items ?? []) {
+      const service = slice.metadata.labels?.['kubernetes.io/service-name'];
+      if (service === undefined) {
+        continue;
+      }
+      const ready = (slice.endpoints ?? []).filter((endpoint) => endpoint.conditions?.ready !== false).map((endpoint) => endpoint.targetRef?.name ?? '?');
+      pods.set(service, [...(pods.get(service) ?? []), ...ready].sort());
+    }
+    return pods;
   }
 
   public async close(): Promise<void> {

@@ -4,44 +4,33 @@
 // `activeColor` in the stack file and runs the normal `pulumi up` (the gate, the Services, the recorded state), so
 // the stack file, the stack state and the cluster agree again. When it is not safe, it changes nothing and says why.
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LABEL_COLOR, LABEL_SERVICE_ROLE, otherColor } from '../lib';
 import { kubectlClusterArgs } from '../stacks/gate-report';
 import { AppFacts, judgeRollback } from '../stacks/rollback';
 import { parsePreviousState } from '../stacks/transition';
+import { ROOT, runCommand } from './local';
 
 const USAGE = 'npm run rollback -- --stack <name> [--config-file <path>]';
-const ROOT = resolve(__dirname, '..');
 /** The Deployment controller's count of pod templates rolled out: unchanged by scaling. */
 const REVISION = 'deployment.kubernetes.io/revision';
 
-interface Result {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a command, with `input` on stdin if given; `inherit` streams its output to ours instead of capturing it. */
-function run(command: string, args: readonly string[], options: { input?: string; inherit?: boolean } = {}): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: [options.input === undefined ? 'ignore' : 'pipe', options.inherit ? 'inherit' : 'pipe', options.inherit ? 'inherit' : 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-    child.stdin?.end(options.input);
-  });
-}
-
+/** Runs a command with the user's environment and captures its output; throws with its error output unless it exits 0. */
 async function ok(command: string, args: readonly string[], input?: string): Promise<string> {
-  const result = await run(command, args, { input });
+  const result = await runCommand(command, args, process.env as Record<string, string>, ROOT, input);
   if (result.code !== 0) {
     throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr.trim() || result.stdout.trim()}`);
   }
   return result.stdout;
+}
+
+/** Runs a command with its output on ours (the final `pulumi up`, which the user watches); resolves with its exit code. */
+function inherit(command: string, args: readonly string[]): Promise<number | null> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('close', resolvePromise);
+  });
 }
 
 interface StateResource {
@@ -161,8 +150,8 @@ async function main(): Promise<void> {
   // Now the stack file and the stack state: the normal update (gate, Services, recorded cutoverState).
   await ok('pulumi', ['config', 'set', 'activeColor', to, ...stackArgs, ...configArgs]);
   console.log(`rollback: activeColor set to ${to} in the stack's config; running pulumi up to record it`);
-  const up = await run('pulumi', ['up', '--yes', '--skip-preview', ...stackArgs, ...configArgs], { inherit: true });
-  if (up.code !== 0) {
+  const code = await inherit('pulumi', ['up', '--yes', '--skip-preview', ...stackArgs, ...configArgs]);
+  if (code !== 0) {
     throw new Error(
       `rollback: traffic is on ${to}, which had every replica ready, but the update that records it failed (above). ` +
         `Fix what it names and run \`pulumi up\` again; to send traffic back to ${from}: \`pulumi config set activeColor ${from} && pulumi up\``,
