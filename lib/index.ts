@@ -13,6 +13,7 @@ export * from './network-policy-set';
 export * from './slo';
 export * from './grafana-dashboard';
 export * from './monitoring-stack';
+export * from './alert-routing';
 export * from './validation';
 export * from './migration-job';
 export * from './cutover-gate';

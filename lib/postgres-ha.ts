@@ -4,7 +4,19 @@ import { AppEnvVar, IAppBackend } from './blue-green-app';
 import { ImageRef } from './image';
 import { appLabels } from './labels';
 import { ResourceRequirements, requireDnsLabel, requireEnvPrefix, requireInteger, requireStorageQuantity, resolveResources } from './validation';
-import { AlertRule, CustomResourceMetadata, DEFAULT_RUNBOOK_URL, podMonitor, prometheusRule, promSelector, requireExtraLabels, requireRunbookBaseUrl, withRunbooks } from './prometheus-rule';
+import {
+  AlertRule,
+  CustomResourceMetadata,
+  DEFAULT_RUNBOOK_URL,
+  componentAlertLabels,
+  podMonitor,
+  prometheusRule,
+  promSelector,
+  requireExtraLabels,
+  requireRunbookBaseUrl,
+  withLabels,
+  withRunbooks,
+} from './prometheus-rule';
 import { INetworkPeer, NetworkOperator, NetworkPeerSpec, NetworkPort } from './network-policy-set';
 
 /** API version of the CloudNativePG resources (operator v1.30.0). */
@@ -608,7 +620,12 @@ export class PostgresHA extends Construct implements IAppBackend, INetworkPeer {
         });
       }
       prometheusRule(this, 'alerts', monitoringMetadata(`${this.name}-alerts`), {
-        groups: [{ name: `${this.name}.postgres`, rules: withRunbooks(postgresAlerts(this.name, namespace, this.instances, backup.enabled), runbookBaseUrl) }],
+        groups: [
+          {
+            name: `${this.name}.postgres`,
+            rules: withRunbooks(withLabels(postgresAlerts(this.name, namespace, this.instances, backup.enabled), componentAlertLabels(this.name, namespace)), runbookBaseUrl),
+          },
+        ],
       });
     }
   }

@@ -22,7 +22,10 @@ export interface LabelSelector {
   readonly matchExpressions?: readonly { readonly key: string; readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; readonly values?: readonly string[] }[];
 }
 
-/** How urgent an alert is: `critical` pages someone, `warning` waits for working hours. */
+/**
+ * How urgent an alert is: `critical` pages someone (P0), `warning` goes to chat and waits for working hours (P2).
+ * AlertRouting routes these and the other severities of its priority table (`ALERT_PRIORITIES`).
+ */
 export type AlertSeverity = 'critical' | 'warning';
 
 /** One alerting rule of a PrometheusRule group. */
@@ -164,6 +167,21 @@ export function requireRunbookBaseUrl(key: string, value: string): void {
 /** Adds `annotations.runbook_url` (the alert's section of the runbook at `baseUrl`) to every rule. */
 export function withRunbooks(rules: readonly AlertRule[], baseUrl: string): AlertRule[] {
   return rules.map((rule) => ({ ...rule, annotations: { ...rule.annotations, runbook_url: `${baseUrl}#${runbookAnchor(rule.alert)}` } }));
+}
+
+/**
+ * Adds `labels` to every rule's, e.g. the namespace and the component of alerts whose expression aggregates their
+ * series (`count(...)`, `max by (pod) (...)`): such an alert would carry no `namespace`, so the routes of an
+ * AlertmanagerConfig, which the Prometheus Operator confines to its own namespace, would never see it, and no
+ * `service` to be grouped and inhibited by.
+ */
+export function withLabels(rules: readonly AlertRule[], labels: Readonly<Record<string, string>>): AlertRule[] {
+  return rules.map((rule) => ({ ...rule, labels: { ...rule.labels, ...labels } }));
+}
+
+/** The labels of a data-tier component's alerts: its namespace and its name as `service`. */
+export function componentAlertLabels(name: string, namespace: string | undefined): Record<string, string> {
+  return { ...(namespace !== undefined ? { namespace } : {}), service: name };
 }
 
 /**

@@ -10,11 +10,13 @@ import {
   CustomResourceMetadata,
   DEFAULT_RUNBOOK_URL,
   LabelSelector,
+  componentAlertLabels,
   prometheusRule,
   promSelector,
   requireExtraLabels,
   requireRunbookBaseUrl,
   serviceMonitor,
+  withLabels,
   withRunbooks,
 } from './prometheus-rule';
 import { INetworkPeer, NetworkOperator, NetworkPeerSpec, NetworkPort } from './network-policy-set';
@@ -432,7 +434,7 @@ export class RedisCluster extends Construct implements IAppBackend, INetworkPeer
         this.createMonitoring(
           monitoringMetadata,
           { matchLabels: { app: this.name, redis_setup_type: 'replication' } },
-          withRunbooks(replicationAlerts(this.name, namespace, replicas), runbookBaseUrl),
+          withRunbooks(withLabels(replicationAlerts(this.name, namespace, replicas), componentAlertLabels(this.name, namespace)), runbookBaseUrl),
         );
       }
     } else {
@@ -471,7 +473,7 @@ export class RedisCluster extends Construct implements IAppBackend, INetworkPeer
         this.createMonitoring(
           monitoringMetadata,
           { matchLabels: { redis_setup_type: 'cluster' }, matchExpressions: [{ key: 'app', operator: 'In', values: [`${this.name}-leader`, `${this.name}-follower`] }] },
-          withRunbooks(clusterAlerts(this.name, namespace, shards), runbookBaseUrl),
+          withRunbooks(withLabels(clusterAlerts(this.name, namespace, shards), componentAlertLabels(this.name, namespace)), runbookBaseUrl),
         );
       }
     }

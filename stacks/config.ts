@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { PREFLIGHT_CHECKS, PreflightCheck, PreflightConfig } from './preflight';
 import { Color, ColorSpec, ImageRef, PodScheduling, isColor, isDnsLabel, isDnsName, isDnsSubdomain, isLabelKey, isLabelValue, otherColor, schedulingProblems } from '../lib';
 
 /** The project's config namespace: every key is `cutover:<name>` in `Pulumi.<stack>.yaml`. */
@@ -56,6 +57,32 @@ export interface NetworkConfig {
   readonly internetEgress?: boolean;
 }
 
+/** A key of a Secret in the stack's namespace, as the `monitoring.alerting` receivers name it. */
+export interface SecretRefConfig {
+  readonly name?: string;
+  readonly key?: string;
+}
+
+/** The `monitoring.alerting` object as written: alert routing by severity (see lib/alert-routing.ts). */
+export interface AlertingConfig {
+  /** Render the AlertmanagerConfig. @default production */
+  readonly enabled?: boolean;
+  readonly groupWait?: string;
+  readonly groupInterval?: string;
+  /** The PagerDuty receiver of critical alerts. @default on, Secret `alertmanager-pagerduty` key `routingKey` */
+  readonly pager?: { readonly enabled?: boolean; readonly secret?: SecretRefConfig; readonly repeatInterval?: string };
+  /** The Slack receiver of high and warning alerts. @default on, Secret `alertmanager-slack` key `webhookURL` */
+  readonly chat?: { readonly enabled?: boolean; readonly secret?: SecretRefConfig; readonly channel?: string; readonly repeatInterval?: string };
+}
+
+/** `monitoring.alerting` resolved: only the receivers that are on, each with its Secret key. */
+export interface AlertRoutingConfig {
+  readonly groupWait?: string;
+  readonly groupInterval?: string;
+  readonly pager?: { readonly secret: { readonly name: string; readonly key: string }; readonly repeatInterval?: string };
+  readonly chat?: { readonly secret: { readonly name: string; readonly key: string }; readonly channel?: string; readonly repeatInterval?: string };
+}
+
 /** The `monitoring` config object: MonitoringStack and the data tier's monitors (see lib/monitoring-stack.ts). */
 export interface MonitoringConfig {
   /** Labels Prometheus selects ServiceMonitors, PodMonitors and PrometheusRules by. @default {} */
@@ -67,6 +94,7 @@ export interface MonitoringConfig {
   readonly latencyObjective?: { readonly thresholdSeconds: number; readonly objective: number };
   readonly databasePool?: { readonly inUse: string; readonly max: string; readonly threshold?: number };
   readonly dashboardLabels?: Readonly<Record<string, string>>;
+  readonly alerting?: AlertingConfig;
 }
 
 /** One HTTP check of the cutover gate's smoke test. */
@@ -214,11 +242,15 @@ export interface StackConfig {
   /** The app's Redis; absent when the stack has none. */
   readonly redis?: RedisConfig;
   readonly operators: OperatorsConfig;
+  /** What the program checks in the cluster before registering anything (stacks/preflight.ts). */
+  readonly preflight: PreflightConfig;
   readonly network: NetworkConfig;
   readonly monitoring: MonitoringConfig;
   readonly gate: GateConfig;
   readonly migrations: MigrationsConfig;
   readonly routing: RoutingConfig;
+  /** The AlertmanagerConfig's receivers (`monitoring.alerting`); absent when alert routing is off. */
+  readonly alerting?: AlertRoutingConfig;
   /** Percent of requests sent to the idle color (a weighted shift); 0 = all to the active color. */
   readonly trafficWeight: number;
   /** Where every app's pods and Jobs run (node pool, tolerations, anti-affinity); `{}`: any node, anti-affinity required. */
@@ -292,6 +324,7 @@ export const CONFIG_KEYS = [
   'postgres',
   'redis',
   'operators',
+  'preflight',
   'network',
   'monitoring',
   'gate',
@@ -345,6 +378,7 @@ const REDIS_SHAPE: Shape = {
 };
 
 const OPERATORS_SHAPE: Shape = { install: 'boolean' };
+const PREFLIGHT_SHAPE: Shape = { enabled: 'boolean', skip: 'string[]' };
 
 const MONITORING_SHAPE: Shape = {
   labels: 'map',
@@ -355,7 +389,20 @@ const MONITORING_SHAPE: Shape = {
   latencyObjective: { thresholdSeconds: 'number', objective: 'number' },
   databasePool: { inUse: 'string', max: 'string', threshold: 'number' },
   dashboardLabels: 'map',
+  alerting: {
+    enabled: 'boolean',
+    groupWait: 'string',
+    groupInterval: 'string',
+    pager: { enabled: 'boolean', secret: { name: 'string', key: 'string' }, repeatInterval: 'string' },
+    chat: { enabled: 'boolean', secret: { name: 'string', key: 'string' }, channel: 'string', repeatInterval: 'string' },
+  },
 };
+
+/** The Secrets the `monitoring.alerting` receivers read their credentials from unless the stack names others. */
+export const ALERTING_DEFAULTS = {
+  pager: { secret: { name: 'alertmanager-pagerduty', key: 'routingKey' } },
+  chat: { secret: { name: 'alertmanager-slack', key: 'webhookURL' } },
+} as const;
 
 const GATE_SHAPE: Shape = {
   enabled: 'boolean',
@@ -404,6 +451,27 @@ const NETWORK_SHAPE: Shape = {
   externalCidrs: 'string[]',
   internetEgress: 'boolean',
 };
+
+/** The `preflight` value: `false` turns it off, `{ "skip": [check, ...] }` leaves checks out. */
+function parsePreflight(value: unknown, fail: (key: string, problem: string, value: unknown, fix: string) => undefined): PreflightConfig {
+  const on: PreflightConfig = { enabled: true, skip: [] };
+  if (value === undefined) {
+    return on;
+  }
+  if (typeof value === 'boolean') {
+    return { enabled: value, skip: [] };
+  }
+  if (!checkShape('preflight', value, PREFLIGHT_SHAPE, fail)) {
+    return on;
+  }
+  const { enabled, skip = [] } = value as { enabled?: boolean; skip?: string[] };
+  skip.forEach((check, index) => {
+    if (!(PREFLIGHT_CHECKS as readonly string[]).includes(check)) {
+      fail(`preflight.skip[${index}]`, 'is not a preflight check', check, `use one of ${PREFLIGHT_CHECKS.join(', ')}${hintFor(check, PREFLIGHT_CHECKS)}`);
+    }
+  });
+  return { enabled: enabled ?? true, skip: skip.filter((check): check is PreflightCheck => (PREFLIGHT_CHECKS as readonly string[]).includes(check)) };
+}
 
 /** Checks `value` against `shape`, reporting unknown fields (with a suggestion) and wrong types. */
 function checkShape(key: string, value: unknown, shape: Shape, fail: (key: string, problem: string, value: unknown, fix: string) => undefined): boolean {
@@ -678,6 +746,8 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     fail('operators.install', 'has nothing to install: the stack has neither postgres nor redis', true, 'set `operators.install` to false, or configure `postgres` or `redis`');
   }
 
+  const preflight = parsePreflight(json('preflight'), fail);
+
   const monitoringValue = json('monitoring');
   const monitoring =
     monitoringValue !== undefined && checkShape('monitoring', monitoringValue, MONITORING_SHAPE, fail) ? (monitoringValue as MonitoringConfig) : {};
@@ -700,6 +770,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
       }
     }
   }
+  const alerting = parseAlerting(monitoring.alerting, production, fail);
 
   const gateValue = json('gate');
   const gate = gateValue !== undefined && checkShape('gate', gateValue, GATE_SHAPE, fail) ? (gateValue as GateConfig) : {};
@@ -884,11 +955,13 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     ...(postgres !== undefined ? { postgres } : {}),
     ...(redis !== undefined ? { redis } : {}),
     operators,
+    preflight,
     network,
     monitoring,
     gate,
     migrations,
     routing,
+    ...(alerting !== undefined ? { alerting } : {}),
     trafficWeight,
     scheduling,
     apps: [main, ...services],
@@ -1123,6 +1196,57 @@ function parseService(name: string, entry: unknown, context: ServiceContext, fai
     tlsSecretName,
     gate: { image: fields.gate?.image ?? main.gate.image, checks: fields.gate?.checks ?? main.gate.checks },
     backends: fields.backends ?? true,
+  };
+}
+
+/** What each `monitoring.alerting` receiver's Secret holds, for the messages. */
+const ALERTING_CREDENTIALS = { pager: 'PagerDuty routing key', chat: 'Slack webhook URL' } as const;
+
+/**
+ * `monitoring.alerting` with its defaults: on in production, both receivers on with the Secrets of
+ * {@link ALERTING_DEFAULTS}. A receiver's credential is only ever a Secret reference, so naming a Secret without its
+ * name or key is an error rather than a default.
+ */
+function parseAlerting(value: AlertingConfig | undefined, production: boolean, fail: Fail): AlertRoutingConfig | undefined {
+  const alerting = typeof value === 'object' && value !== null ? value : {};
+  if (!(alerting.enabled ?? production)) {
+    return undefined;
+  }
+  const secretOf = (field: 'pager' | 'chat'): { name: string; key: string } | undefined => {
+    const secret = alerting[field]?.secret ?? ALERTING_DEFAULTS[field].secret;
+    let ok = true;
+    for (const part of ['name', 'key'] as const) {
+      const key = `monitoring.alerting.${field}.secret.${part}`;
+      const given = secret[part];
+      if (given === undefined || given === '') {
+        fail(key, `is required: the ${ALERTING_CREDENTIALS[field]} is read from a Secret, never from config`, given, `e.g. \`pulumi config set --path ${key} ${ALERTING_DEFAULTS[field].secret[part]}\`, or turn the receiver off with \`pulumi config set --path monitoring.alerting.${field}.enabled false\``);
+        ok = false;
+      } else if (part === 'name' ? !isDnsSubdomain(given) : !CONFIGMAP_KEY.test(given) || given.length > 253) {
+        fail(key, part === 'name' ? 'is not a Secret name' : 'is not a Secret key (letters, digits, "-", "_" and ".")', given, `e.g. \`pulumi config set --path ${key} ${ALERTING_DEFAULTS[field].secret[part]}\``);
+        ok = false;
+      }
+    }
+    return ok ? { name: secret.name as string, key: secret.key as string } : undefined;
+  };
+  const pager = alerting.pager?.enabled !== false ? secretOf('pager') : undefined;
+  const chat = alerting.chat?.enabled !== false ? secretOf('chat') : undefined;
+  if (alerting.pager?.enabled === false && alerting.chat?.enabled === false) {
+    fail('monitoring.alerting', 'turns both receivers off, so no alert would notify anyone', value, 'turn one on, or alert routing off with `pulumi config set --path monitoring.alerting.enabled false`');
+  }
+  const { groupWait, groupInterval } = alerting;
+  return {
+    ...(groupWait !== undefined ? { groupWait } : {}),
+    ...(groupInterval !== undefined ? { groupInterval } : {}),
+    ...(pager !== undefined ? { pager: { secret: pager, ...(alerting.pager?.repeatInterval !== undefined ? { repeatInterval: alerting.pager.repeatInterval } : {}) } } : {}),
+    ...(chat !== undefined
+      ? {
+          chat: {
+            secret: chat,
+            ...(alerting.chat?.channel !== undefined ? { channel: alerting.chat.channel } : {}),
+            ...(alerting.chat?.repeatInterval !== undefined ? { repeatInterval: alerting.chat.repeatInterval } : {}),
+          },
+        }
+      : {}),
   };
 }
 

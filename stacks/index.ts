@@ -6,7 +6,9 @@ import { deployObjects } from './bridge';
 import { ConfigError, StackConfig, parseStackConfig } from './config';
 import { Fetcher, InstallOperatorsOptions, installOperators } from './operators';
 import { GateJob, JobOutputReader, gateReport, kubectlJobOutput } from './gate-report';
+import { kubectlProbe } from './cluster-probe';
 import { buildPlatform } from './platform';
+import { ClusterProbe, preflightFailure, preflightProblems, preflightRequirements, runPreflight } from './preflight';
 import { CutoverState, PreviousState, Transition, checkContract, parsePreviousState, planTransition } from './transition';
 
 /** The stack's outputs: what a reviewer or a pipeline needs to know after an update. */
@@ -40,6 +42,8 @@ export interface RunOptions {
   readonly jobOutputReader?: JobOutputReader;
   /** What the stack's last completed update did. @default its own `cutoverState` output, through a StackReference */
   readonly previousState?: () => Promise<PreviousState>;
+  /** Answers the preflight's questions. @default kubectl, through the provider's kubeconfig and context (stacks/cluster-probe.ts) */
+  readonly probe?: ClusterProbe;
 }
 
 /** Reads this stack's own `cutoverState` output from its last completed update (nothing on a first update). */
@@ -90,6 +94,16 @@ export async function run(
   }
   for (const note of transition.notes) {
     pulumi.log.info(note);
+  }
+  if (config.preflight.enabled) {
+    // Everything the stack refers to and does not create, asked of the cluster before anything is registered.
+    const probe = options.probe ?? kubectlProbe({ kubeconfig: raw['kubernetes:kubeconfig'], context: raw['kubernetes:context'] });
+    const problems = preflightProblems(await runPreflight(preflightRequirements(config, objects.map(({ manifest }) => manifest)), probe));
+    if (problems.length > 0) {
+      throw new pulumi.RunError(preflightFailure(stack, problems));
+    }
+  } else {
+    pulumi.log.warn('preflight: off (`preflight: false`): nothing checked the cluster before this update');
   }
   const { web } = platform;
   let operators: pulumi.Resource[] = [];

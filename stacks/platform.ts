@@ -1,6 +1,8 @@
 import { ApiObject, App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
+  AlertReceiver,
+  AlertRouting,
   BackupCredentials,
   BlueGreenApp,
   CutoverGate,
@@ -18,7 +20,7 @@ import {
   parseMebibytes,
   parseMillicores,
 } from '../lib';
-import { AppConfig, CONFIG_NAMESPACE, MetricGateConfig, NetworkConfig, PostgresConfig, RedisConfig, StackConfig } from './config';
+import { AlertRoutingConfig, AppConfig, CONFIG_NAMESPACE, MetricGateConfig, NetworkConfig, PostgresConfig, RedisConfig, StackConfig } from './config';
 
 /** What one environment consists of, as cdk8s constructs: no Pulumi here. */
 export interface Platform {
@@ -36,6 +38,8 @@ export interface Platform {
   readonly monitoring: MonitoringStack;
   /** Monitoring of every app, in the order of `apps`. */
   readonly monitors: readonly MonitoringStack[];
+  /** Routing of the namespace's alerts to the pager and chat (`monitoring.alerting`); absent when it is off. */
+  readonly alertRouting?: AlertRouting;
   /** The main app's gate: what must pass before traffic moves to the active color; absent when `gate.enabled` is false. */
   readonly gate?: CutoverGate;
   /**
@@ -73,6 +77,8 @@ export function buildPlatform(config: StackConfig): Platform {
   });
   const web = apps[0];
   const monitors = apps.map((each, index) => underKey('monitoring', () => createMonitoring(chart, index === 0 ? 'monitoring' : `monitoring-${each.name}`, config, each)));
+  const alerting = config.alerting;
+  const alertRouting = alerting !== undefined ? underKey('monitoring.alerting', () => createAlertRouting(chart, config, alerting)) : undefined;
   const expandStep = config.migrations.expand;
   const expand =
     expandStep !== undefined
@@ -142,7 +148,7 @@ export function buildPlatform(config: StackConfig): Platform {
   for (const workload of workloads(...apps, ...dataTier, ...gates, ...metricGates, ...(expand !== undefined ? [expand] : []), ...(contract !== undefined ? [contract] : []))) {
     workload.node.addDependency(network);
   }
-  return { app, chart, namespace, web, apps, postgres, redis, network, monitoring: monitors[0], monitors, gate: gates[0], gates, metricGates, expand, contract };
+  return { app, chart, namespace, web, apps, postgres, redis, network, monitoring: monitors[0], monitors, alertRouting, gate: gates[0], gates, metricGates, expand, contract };
 }
 
 /** One app of the stack: both colors, their Services, the Ingress (or HTTPRoute) and the weighted shift. */
@@ -224,6 +230,23 @@ function createMonitoring(chart: Chart, id: string, config: StackConfig, web: Bl
     latencyObjective: monitoring.latencyObjective,
     databasePool: monitoring.databasePool,
     dashboard: monitoring.dashboardLabels !== undefined ? { sidecarLabels: monitoring.dashboardLabels } : undefined,
+  });
+}
+
+/**
+ * One AlertmanagerConfig for the whole namespace, so every app's and the data tier's alerts are routed alike. It is
+ * selected by the same labels as the rules (`monitoring.labels`).
+ */
+function createAlertRouting(chart: Chart, config: StackConfig, alerting: AlertRoutingConfig): AlertRouting {
+  const { pager, chat } = alerting;
+  return new AlertRouting(chart, 'alert-routing', {
+    name: `${config.app}-alert-routing`,
+    partOf: config.app,
+    monitoringLabels: config.monitoring.labels,
+    groupWait: alerting.groupWait,
+    groupInterval: alerting.groupInterval,
+    pager: pager !== undefined ? AlertReceiver.pagerDuty({ routingKey: pager.secret, repeatInterval: pager.repeatInterval }) : undefined,
+    chat: chat !== undefined ? AlertReceiver.slack({ apiUrl: chat.secret, channel: chat.channel, repeatInterval: chat.repeatInterval }) : undefined,
   });
 }
 

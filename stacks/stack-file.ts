@@ -12,6 +12,14 @@ export function readStackFile(projectDir: string, stack: string): Record<string,
   if (!existsSync(path)) {
     throw new Error(`stack: no Pulumi.${stack}.yaml in ${projectDir}, got "${stack}"; use an existing stack name, e.g. staging or prod`);
   }
+  return readConfigFile(path);
+}
+
+/** Reads a stack config file (what `pulumi --config-file` takes) into the raw form Pulumi hands a program. */
+export function readConfigFile(path: string): Record<string, string> {
+  if (!existsSync(path)) {
+    throw new Error(`--config-file: no such file, got "${path}"; give the path of a Pulumi.<stack>.yaml`);
+  }
   const document = (parse(readFileSync(path, 'utf8')) ?? {}) as { config?: Record<string, unknown> };
   return toRawConfig(document.config ?? {});
 }

@@ -1,4 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
+import { FakeCluster } from './fake-cluster';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readStackFile } from '../stacks/stack-file';
 import { Registration, recordRegistrations } from './pulumi-mocks';
@@ -12,7 +13,7 @@ beforeAll(async () => {
 async function deploy(raw: Record<string, string>, stack: string) {
   registrations.length = 0;
   const { run } = await import('../stacks/index');
-  const { outputs, resources } = await run(raw, stack);
+  const { outputs, resources } = await run(raw, stack, { probe: new FakeCluster() });
   const urns = new Map<string, string>();
   for (const [key, resource] of resources) {
     urns.set(key, await new Promise<string>((resolve) => resource.urn.apply(resolve)));
@@ -48,6 +49,7 @@ describe('Pulumi program under mocks', () => {
       'kubernetes:monitoring.coreos.com/v1:PrometheusRule::web-prod/web-db-alerts',
       'kubernetes:monitoring.coreos.com/v1:ServiceMonitor::web-prod/web',
       'kubernetes:monitoring.coreos.com/v1:ServiceMonitor::web-prod/web-cache',
+      'kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig::web-prod/web-alert-routing',
       'kubernetes:networking.k8s.io/v1:Ingress::web-prod/web',
       'kubernetes:networking.k8s.io/v1:NetworkPolicy::web-prod/allow-dns',
       'kubernetes:networking.k8s.io/v1:NetworkPolicy::web-prod/default-deny',

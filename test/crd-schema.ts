@@ -25,12 +25,18 @@ export const CRD_FILES: readonly string[] = [
 
 /**
  * CRDs of resource types `../shared/crds` lacks, vendored into the project with their provenance (`test/crds/`,
- * refreshed and verified by `scripts/vendor-gateway-api`).
+ * refreshed and verified by `scripts/vendor-crds`).
  */
 export const VENDORED_CRD_DIRECTORY = resolve(__dirname, 'crds');
 
-/** Every vendored CRD file, relative to {@link VENDORED_CRD_DIRECTORY}: the Gateway API HTTPRoute that `routing.gateway` renders. */
-export const VENDORED_CRD_FILES: readonly string[] = ['gateway-api/gateway.networking.k8s.io_httproutes.yaml'];
+/**
+ * Every vendored CRD file, relative to {@link VENDORED_CRD_DIRECTORY}: the Gateway API HTTPRoute that `routing.gateway`
+ * renders and the Prometheus Operator AlertmanagerConfig that `monitoring.alerting` renders.
+ */
+export const VENDORED_CRD_FILES: readonly string[] = [
+  'gateway-api/gateway.networking.k8s.io_httproutes.yaml',
+  'prometheus-operator/monitoring.coreos.com_alertmanagerconfigs.yaml',
+];
 
 /** The path of every CRD file the tests know, pinned and vendored: what the e2e suite installs. */
 export const ALL_CRD_PATHS: readonly string[] = [

@@ -1,4 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
+import { FakeCluster } from './fake-cluster';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readStackFile } from '../stacks/stack-file';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -32,7 +33,7 @@ beforeAll(async () => {
 
 async function gates(raw: Record<string, string>, read: (namespace: string, job: string) => Promise<string>): Promise<Record<string, string>> {
   const { run } = await import('../stacks/index');
-  const { outputs } = await run(raw, 'prod', { jobOutputReader: read });
+  const { outputs } = await run(raw, 'prod', { jobOutputReader: read, probe: new FakeCluster() });
   return new Promise((resolve) => outputs.gates.apply(resolve));
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { FakeCluster } from './fake-cluster';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -96,7 +97,7 @@ describe('operators.install under Pulumi mocks', () => {
     registrations.length = 0;
     const { run } = await import('../stacks/index');
     const { fetcher } = serve(files);
-    const result = await run(raw, 'prod', { fetcher, manifestCacheDir: cacheDir(), operatorReleases: RELEASES });
+    const result = await run(raw, 'prod', { fetcher, manifestCacheDir: cacheDir(), operatorReleases: RELEASES, probe: new FakeCluster() });
     const urn = (resource: pulumi.Resource): Promise<string> => new Promise((resolve) => resource.urn.apply(resolve));
     const operatorUrns = await Promise.all(result.operators.map(urn));
     // Let every registration reach the monitor.

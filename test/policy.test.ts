@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { FakeCluster } from './fake-cluster';
 import type { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from '@pulumi/policy';
 import { Registration, recordRegistrations } from './pulumi-mocks';
 import { parse } from 'yaml';
@@ -617,7 +618,7 @@ beforeAll(async () => {
 async function registeredBy(stack: string, overrides: Record<string, string> = {}): Promise<PolicyObject[]> {
   registrations.length = 0;
   const { run } = await import('../stacks/index');
-  const { resources } = await run({ ...readStackFile(ROOT, stack), ...overrides }, stack);
+  const { resources } = await run({ ...readStackFile(ROOT, stack), ...overrides }, stack, { probe: new FakeCluster() });
   await Promise.all([...resources.values()].map((resource) => new Promise((resolve) => resource.urn.apply(resolve))));
   // Each resource exactly as the program registers it: type token, URN name and inputs.
   return registrations.map((r) => ({ type: r.type, props: r.inputs as Props, urn: `urn:pulumi:test::cutover::${r.type}::${r.name}` }));

@@ -348,6 +348,11 @@ describe('PostgresHA monitoring', () => {
     expect(rules.find((r) => r.alert === 'PostgresInstanceDown')?.labels.severity).toBe('critical');
   });
 
+  it('labels every alert with its namespace and the cluster as service, which its aggregations drop, so alert routing sees it', () => {
+    const rules = alerts(renderPostgres().manifests);
+    expect(rules.map((r) => r.labels)).toEqual(rules.map((r) => ({ severity: r.labels.severity, namespace: 'shop', service: 'orders-db' })));
+  });
+
   it('renders no monitoring objects when monitoring is off', () => {
     expect(names(renderPostgres({ monitoring: false, pooler: {} }).manifests)).toEqual([
       'Cluster/orders-db',

@@ -139,6 +139,14 @@ describe('RedisCluster sentinel mode (default)', () => {
     expect(redis.sentinel?.node.dependencies).toContain(redis.redis);
   });
 
+  it.each([
+    ['sentinel', {}],
+    ['cluster', { mode: 'cluster' as const }],
+  ])('%s mode labels every alert with its namespace and the cache as service, which its aggregations drop', (_, props) => {
+    const rules = alerts(renderRedis(props).manifests);
+    expect(rules.map((r) => r.labels)).toEqual(rules.map((r) => ({ severity: r.labels.severity, namespace: 'shop', service: 'cache' })));
+  });
+
   it('alerts on instances down, no master, memory, broken replication and missing replicas', () => {
     const rules = alerts(renderRedis().manifests);
     const sel = '{namespace="shop",service="cache"}';

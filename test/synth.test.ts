@@ -19,7 +19,7 @@ describe('npm run synth', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const files = readdirSync(out);
-    expect(files).toHaveLength(42);
+    expect(files).toHaveLength(43);
     const service = files.map((f) => parse(readFileSync(join(out, f), 'utf8'))).find((m) => m.kind === 'Service' && m.metadata.name === 'web');
     expect(service.spec.selector['cutover.dev/color']).toBe('blue');
   });

@@ -1,4 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
+import { FakeCluster } from './fake-cluster';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderChart, waitsFor } from '../lib';
 import { parseStackConfig } from '../stacks/config';
@@ -122,15 +123,15 @@ describe('the program reads the last completed update', () => {
     const { run } = await import('../stacks/index');
     const raw = { ...readStackFile(ROOT, 'prod'), 'cutover:activeColor': 'green', 'cutover:migrations': JSON.stringify({ contract: CONTRACT }) };
     const previousState = async (): Promise<PreviousState> => ({ activeColor: 'blue' });
-    await expect(run(raw, 'prod', { previousState })).rejects.toThrow(pulumi.RunError);
-    await expect(run(raw, 'prod', { previousState })).rejects.toThrow(/cutover:migrations\.contract: runs only in an update of its own/);
+    await expect(run(raw, 'prod', { previousState, probe: new FakeCluster() })).rejects.toThrow(pulumi.RunError);
+    await expect(run(raw, 'prod', { previousState, probe: new FakeCluster() })).rejects.toThrow(/cutover:migrations\.contract: runs only in an update of its own/);
     expect(registrations).toEqual([]);
   });
 
   it('records the idle size it applied, for the next update', async () => {
     const { run } = await import('../stacks/index');
     const raw = { ...readStackFile(ROOT, 'prod'), 'cutover:idleReplicas': '0' };
-    const { outputs } = await run(raw, 'prod', { previousState: async () => ({ activeColor: 'blue' }) });
+    const { outputs } = await run(raw, 'prod', { previousState: async () => ({ activeColor: 'blue' }), probe: new FakeCluster() });
     expect(await new Promise((resolve) => outputs.cutoverState.apply(resolve))).toEqual({ activeColor: 'blue', idle: { color: 'green', replicas: 0 }, contractMigration: null });
   });
 });

@@ -1,6 +1,7 @@
 // The data tier's custom resources against the real API server: install the operators' pinned CRDs
 // (../shared/crds) and have kube-apiserver validate every custom resource the prod and staging stacks render;
-// and the HTTPRoute of routing.gateway against the vendored Gateway API CRD (test/crds/gateway-api).
+// the HTTPRoute of routing.gateway against the vendored Gateway API CRD (test/crds/gateway-api); and the
+// AlertmanagerConfig of monitoring.alerting against the vendored Prometheus Operator CRD (test/crds/prometheus-operator).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,6 +67,30 @@ describe('the Gateway API HTTPRoute on the real API server', () => {
     const refused = kubectl(['apply', '--dry-run=server', '-f', '-'], JSON.stringify(broken));
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toContain('backendRefs[1].weight');
+    kubectl(['delete', 'namespace', namespace, '--wait=false']);
+  });
+});
+
+describe('the AlertmanagerConfig of monitoring.alerting on the real API server', () => {
+  it('kube-apiserver accepts the prod AlertmanagerConfig, and refuses it with the Slack webhook URL as a value', () => {
+    // A namespace of its own, as above: the prod test may leave web-prod terminating.
+    const namespace = 'cutover-alerting-crds';
+    const out = mkdtempSync(join(tmpdir(), 'crds-alerting-'));
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'synth.ts'), '--stack', 'prod', '--out', out, '--config', `namespace=${namespace}`], { env });
+    const configs = readdirSync(out)
+      .map((file) => parse(readFileSync(join(out, file), 'utf8')) as Record<string, any>)
+      .filter((m) => m.kind === 'AlertmanagerConfig');
+    expect(configs.map((m) => `${m.apiVersion} ${m.metadata.namespace}/${m.metadata.name}`)).toEqual([`monitoring.coreos.com/v1alpha1 ${namespace}/web-alert-routing`]);
+    kubectl(['create', 'namespace', namespace]);
+    const accepted = kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], JSON.stringify(configs[0]));
+    expect(accepted.status, `AlertmanagerConfig/${configs[0].metadata.name}: ${accepted.stderr}`).toBe(0);
+    // The control: the same server refuses a credential written into the object instead of a Secret reference.
+    const broken = JSON.parse(JSON.stringify(configs[0])) as Record<string, any>;
+    const chat = (broken.spec.receivers as Array<Record<string, any>>).find((receiver) => receiver.name === 'chat') as Record<string, any>;
+    chat.slackConfigs[0].apiURL = 'https://chat.example.com/hooks/placeholder';
+    const refused = kubectl(['apply', '--dry-run=server', '-f', '-'], JSON.stringify(broken));
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('apiURL');
     kubectl(['delete', 'namespace', namespace, '--wait=false']);
   });
 });

@@ -2,6 +2,7 @@
 // Service) and an expand migration must succeed before the live Service moves; a weighted shift changes only
 // routing objects. The Jobs are simulated here: what the gate's requests prove is tested with real pods in
 // cutover.e2e.test.ts. kwok fails Job pods whose image is tagged `*-fail` (scripts/cluster.d/stages.yaml).
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient, LocalStack, localStackConfig } from '../../scripts/local';
 import { deleteNamespace, expectSucceeded, namespaceDiagnostics, readyCluster } from './helpers';
@@ -56,6 +57,9 @@ beforeAll(async () => {
   kubeconfig = cluster.kubeconfig;
   kube = new KubeClient(kubeconfig);
   deleteNamespace(env, kubeconfig, NAMESPACE);
+  // The data tier's StorageClass, which preflight checks for: no provisioner, as nothing here binds a volume.
+  const storageClass = { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'fast-ssd' }, provisioner: 'kubernetes.io/no-provisioner' };
+  execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '-f', '-'], { env, input: JSON.stringify(storageClass), stdio: ['pipe', 'ignore', 'inherit'] });
   stack = new LocalStack('gates', env, kubeconfig);
   await stack.init(
     localStackConfig(NAMESPACE, {

@@ -116,6 +116,29 @@ describe('promtool', () => {
   });
 });
 
+describe('amtool', () => {
+  it('reports the version scripts/system-packages installs, as the Alertmanager of the same package does', () => {
+    const version = pinnedVersion('AMTOOL_VERSION').replaceAll('.', '\\.');
+    for (const [bin, name] of [
+      ['amtool', 'amtool'],
+      ['prometheus-alertmanager', 'alertmanager'],
+    ]) {
+      const result = runTool(bin, ['--version']);
+      expect(result.status).toBe(0);
+      expect(`${result.stdout}${result.stderr}`.split('\n')[0]).toMatch(new RegExp(`^${name}, version ${version}\\b`));
+    }
+  });
+
+  it('accepts a valid configuration and rejects a route to an unknown receiver', () => {
+    const config = (receiver: string) => `route:\n  receiver: ${receiver}\nreceivers:\n- name: team\n`;
+    const dir = tempDir({ 'ok.yml': config('team'), 'bad.yml': config('nobody') });
+    expect(runTool('amtool', ['check-config', 'ok.yml'], { cwd: dir }).status).toBe(0);
+    const bad = runTool('amtool', ['check-config', 'bad.yml'], { cwd: dir });
+    expect(bad.status).toBe(1);
+    expect(`${bad.stdout}${bad.stderr}`).toContain('undefined receiver "nobody" used in route');
+  });
+});
+
 function pod(app: string): string {
   return `apiVersion: v1
 kind: Pod

@@ -1,0 +1,201 @@
+// One release over two regions: two local control planes side by side (the default cluster and a second one,
+// `cutover-eu`, simulated nodes only), one stack each, driven by `npm run release` (Automation API). The gates run
+// as Jobs that kwok completes; an image tagged `*-fail` fails (scripts/cluster.d/stages.yaml).
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { KubeClient, ROOT, clusterUp, installCrds, localStackConfig, runCommand } from '../../scripts/local';
+import { ALL_CRD_PATHS } from '../crd-schema';
+import { deleteNamespace, expectSucceeded, readyCluster, waitFor } from './helpers';
+
+const NAMESPACE = 'web-release';
+const SECOND_CLUSTER = 'cutover-eu';
+const STACKS = ['e2e-release-us', 'e2e-release-eu'] as const;
+const GATE_IMAGE = 'registry.example.com/acme/smoke:1.0.0';
+
+let env: Record<string, string>;
+const kubeconfigs: Record<string, string> = {};
+let stateDir: string;
+
+const stackFile = (stack: string): string => join(ROOT, `Pulumi.${stack}.yaml`);
+
+function readConfig(stack: string): Record<string, unknown> {
+  return (parse(readFileSync(stackFile(stack), 'utf8')) as { config: Record<string, unknown> }).config;
+}
+
+/** Edits a stack file as a person would before a release. */
+function editConfig(stack: string, edit: (config: Record<string, unknown>) => void): void {
+  const document = parse(readFileSync(stackFile(stack), 'utf8')) as { config: Record<string, unknown> };
+  edit(document.config);
+  writeFileSync(stackFile(stack), stringify(document));
+}
+
+function release(args: readonly string[]): ReturnType<typeof runCommand> {
+  return runCommand('npm', ['run', '--silent', 'release', '--', ...args], env);
+}
+
+async function pulumi(stack: string, args: readonly string[]): Promise<string> {
+  const result = await runCommand('pulumi', [...args, '--stack', stack, '--non-interactive'], env);
+  expectSucceeded(result);
+  return result.stdout;
+}
+
+async function serving(stack: string): Promise<string> {
+  return (await pulumi(stack, ['stack', 'output', 'activeColor'])).trim();
+}
+
+/** What the live Service selects in the stack's own cluster: where traffic goes. */
+async function liveColor(stack: string): Promise<string | undefined> {
+  const service = await new KubeClient(kubeconfigs[stack]).get<{ spec?: { selector?: Record<string, string> } }>(`/api/v1/namespaces/${NAMESPACE}/services/web`);
+  return service?.spec?.selector?.['cutover.dev/color'];
+}
+
+async function tag(stack: string): Promise<string> {
+  const result = await runCommand('pulumi', ['stack', 'tag', 'get', 'cutover:release', '--stack', stack, '--non-interactive'], env);
+  return result.code === 0 ? result.stdout.trim() : '';
+}
+
+beforeAll(async () => {
+  const first = readyCluster();
+  env = {
+    ...first.env,
+    PULUMI_CONFIG_PASSPHRASE: first.env.PULUMI_CONFIG_PASSPHRASE ?? 'cutover-local',
+    PULUMI_SKIP_UPDATE_CHECK: 'true',
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
+    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: 'true',
+    NO_COLOR: '1',
+  };
+  kubeconfigs[STACKS[0]] = first.kubeconfig;
+  const secondEnv = { ...first.env, CUTOVER_CLUSTER_NAME: SECOND_CLUSTER, CUTOVER_REAL_NODE: '0' };
+  kubeconfigs[STACKS[1]] = clusterUp(secondEnv);
+  installCrds(secondEnv, kubeconfigs[STACKS[1]], ALL_CRD_PATHS);
+  for (const stack of STACKS) {
+    deleteNamespace(env, kubeconfigs[stack], NAMESPACE);
+  }
+  stateDir = mkdtempSync(join(tmpdir(), 'cutover-release-state-'));
+  env.PULUMI_BACKEND_URL = `file://${stateDir}`;
+  for (const stack of STACKS) {
+    rmSync(stackFile(stack), { force: true });
+    expectSucceeded(await runCommand('pulumi', ['stack', 'init', stack, '--non-interactive'], env));
+    // `stack init` wrote the passphrase salt into the stack file: keep it, add the config.
+    const salt = (parse(readFileSync(stackFile(stack), 'utf8')) as { encryptionsalt?: string }).encryptionsalt;
+    const config = {
+      ...localStackConfig(NAMESPACE, {
+        'cutover:deployTimeoutSeconds': 60,
+        'cutover:drainSeconds': 1,
+        'cutover:shutdownSeconds': 2,
+        'cutover:gate': { image: GATE_IMAGE, checks: [{ path: '/', expectStatus: 200 }] },
+      }),
+      'kubernetes:kubeconfig': kubeconfigs[stack],
+    };
+    writeFileSync(stackFile(stack), stringify({ encryptionsalt: salt, config }));
+    expectSucceeded(await runCommand('pulumi', ['up', '--yes', '--skip-preview', '--stack', stack, '--non-interactive'], env));
+  }
+});
+
+afterAll(async () => {
+  if (env === undefined) {
+    return;
+  }
+  for (const stack of STACKS) {
+    await runCommand('pulumi', ['destroy', '--yes', '--stack', stack, '--non-interactive'], env);
+    await runCommand('pulumi', ['stack', 'rm', '--yes', '--force', '--stack', stack, '--non-interactive'], env);
+    rmSync(stackFile(stack), { force: true });
+  }
+  rmSync(stateDir, { recursive: true, force: true });
+  execFileSync(join(ROOT, 'scripts', 'cluster'), ['down'], { env: { ...env, CUTOVER_CLUSTER_NAME: SECOND_CLUSTER }, stdio: 'inherit' });
+});
+
+describe('npm run release over two regions', () => {
+  it('1. refuses, changing nothing, when the stacks disagree on the image or one is locked', async () => {
+    editConfig(STACKS[1], (config) => {
+      config['cutover:green'] = { image: 'registry.example.com/acme/web:1.1.1' };
+    });
+    const disagree = await release(['--to', 'green', '--stacks', STACKS.join(',')]);
+    expect(disagree.code, disagree.stdout).toBe(1);
+    expect(disagree.stderr).toContain(
+      `web: the stacks disagree on the green image (${STACKS[0]}: registry.example.com/acme/web:1.1.0; ${STACKS[1]}: registry.example.com/acme/web:1.1.1)`,
+    );
+    editConfig(STACKS[1], (config) => {
+      config['cutover:green'] = { image: 'registry.example.com/acme/web:1.1.0' };
+    });
+
+    // A lock file as a running `pulumi up` holds it (file:// backend).
+    const lockDir = join(stateDir, '.pulumi', 'locks', 'organization', 'cutover', STACKS[0]);
+    mkdirSync(lockDir, { recursive: true });
+    writeFileSync(join(lockDir, 'held.json'), '{}');
+    const locked = await release(['--to', 'green', '--stacks', STACKS.join(',')]);
+    rmSync(lockDir, { recursive: true, force: true });
+    expect(locked.code, locked.stdout).toBe(1);
+    expect(locked.stderr).toContain(`${STACKS[0]}: is locked by a running update`);
+    for (const stack of STACKS) {
+      expect(readConfig(stack)['cutover:activeColor']).toBe('blue');
+      expect(await liveColor(stack)).toBe('blue');
+    }
+  });
+
+  it('2. switches both regions, canary first, changing one line of each stack file: its activeColor', async () => {
+    const result = await release(['--to', 'green', '--stacks', STACKS.join(','), '--json']);
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { stack: string; phase: string; detail?: string });
+    const done = events.filter((event) => event.phase === 'done').map((event) => event.stack);
+    expect(done).toEqual([...STACKS]);
+    expect(events.find((event) => event.stack === STACKS[0] && event.phase === 'config')?.detail).toBe(`Pulumi.${STACKS[0]}.yaml -cutover:activeColor: blue +cutover:activeColor: green`);
+    expect(events.filter((event) => event.phase === 'gates').map((event) => event.stack)).toEqual([...STACKS]);
+    for (const stack of STACKS) {
+      expect(readConfig(stack)['cutover:activeColor']).toBe('green');
+      expect(await serving(stack)).toBe('green');
+      expect(await liveColor(stack)).toBe('green');
+      expect(await tag(stack)).toMatch(/^id=green-[0-9a-f]{10};to=green;state=done;at=/);
+    }
+  });
+
+  it("3. a failing gate in the second region switches the first back; the output says what each serves", async () => {
+    editConfig(STACKS[1], (config) => {
+      config['cutover:gate'] = { image: `${GATE_IMAGE}-fail`, checks: [{ path: '/', expectStatus: 200 }] };
+    });
+    const result = await release(['--to', 'blue', '--stacks', STACKS.join(',')]);
+    const output = `${result.stdout}\n${result.stderr}`;
+    expect(result.code, output).toBe(1);
+    expect(output).toMatch(new RegExp(`${STACKS[0]} +done: serving blue`));
+    expect(output).toMatch(new RegExp(`${STACKS[1]} +failed: `));
+    expect(output).toMatch(new RegExp(`${STACKS[0]} +rolled back: serving green`));
+    expect(output).toContain(`${STACKS[0]}: serving green (release blue-`);
+    expect(output).toContain(`${STACKS[1]}: serving green (release blue-`);
+    expect(output).not.toContain('the stacks serve different colors');
+    for (const stack of STACKS) {
+      expect(readConfig(stack)['cutover:activeColor']).toBe('green');
+      expect(await liveColor(stack)).toBe('green');
+    }
+    editConfig(STACKS[1], (config) => {
+      config['cutover:gate'] = { image: GATE_IMAGE, checks: [{ path: '/', expectStatus: 200 }] };
+    });
+  });
+
+  it('4. a release killed between its waves: status says the regions differ; the same release run again finishes it', async () => {
+    const args = ['run', '--silent', 'release', '--', '--to', 'blue', '--stacks', STACKS.join(','), '--pause', '600'];
+    const child = spawn('npm', args, { cwd: ROOT, env, detached: true, stdio: 'ignore' });
+    try {
+      await waitFor(`${STACKS[0]} to be recorded as switched`, async () => (await tag(STACKS[0])).includes('state=switched'), 300);
+    } finally {
+      process.kill(-(child.pid as number), 'SIGTERM');
+    }
+    const status = await release(['status', '--stacks', STACKS.join(',')]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`${STACKS[0]}: serving blue (release blue-`);
+    expect(status.stdout).toContain(`${STACKS[1]}: serving green`);
+    expect(status.stdout).toContain(`the stacks serve different colors: ${STACKS[0]}=blue ${STACKS[1]}=green; re-run the release to finish it, or run it with --rollback`);
+
+    const resumed = await release(['--to', 'blue', '--stacks', STACKS.join(',')]);
+    expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
+    expect(resumed.stdout).toMatch(new RegExp(`${STACKS[0]} +skipped: already serving blue`));
+    expect(resumed.stdout).toMatch(new RegExp(`${STACKS[1]} +done: serving blue`));
+    for (const stack of STACKS) {
+      expect(await liveColor(stack)).toBe('blue');
+      expect(readConfig(stack)['cutover:activeColor']).toBe('blue');
+    }
+  });
+});
