@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { EngineEventStream, TimedEvent } from './timeline';
 
 export const ROOT = resolve(__dirname, '..');
@@ -204,6 +204,83 @@ export class LocalStack {
         // Every update reads the stack's own previous outputs (stacks/transition.ts): a read, never a change.
         .filter((step) => !(step.op === 'read' && step.type === 'pulumi:pulumi:StackReference'))
     );
+  }
+}
+
+/** The second local cluster, beside the default one: a region of its own for the release e2e test and benchmark. */
+export const SECOND_CLUSTER = 'cutover-eu';
+
+/** Starts the second local cluster (simulated nodes only), with `crds` installed; returns its kubeconfig path. */
+export function secondClusterUp(env: Record<string, string>, crds: readonly string[]): string {
+  const secondEnv = { ...env, CUTOVER_CLUSTER_NAME: SECOND_CLUSTER, CUTOVER_REAL_NODE: '0' };
+  const kubeconfig = clusterUp(secondEnv);
+  installCrds(secondEnv, kubeconfig, crds);
+  return kubeconfig;
+}
+
+export function secondClusterDown(env: Record<string, string>): void {
+  execFileSync(join(ROOT, 'scripts', 'cluster'), ['down'], { env: { ...env, CUTOVER_CLUSTER_NAME: SECOND_CLUSTER }, stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+/**
+ * Stacks whose files are `Pulumi.<name>.yaml` beside Pulumi.yaml, where the Automation API (`npm run release`) reads
+ * and edits them, on a local file backend of their own. Only names matching `Pulumi.e2e-*.yaml` (.gitignore);
+ * `remove` takes the files away again.
+ */
+export class ProjectStacks {
+  public readonly env: Record<string, string>;
+  private readonly stateDir = mkdtempSync(join(tmpdir(), 'cutover-stacks-'));
+
+  public constructor(baseEnv: Record<string, string>, public readonly names: readonly string[]) {
+    for (const name of names) {
+      if (!name.startsWith('e2e-')) {
+        throw new Error(`ProjectStacks: "${name}" would write Pulumi.${name}.yaml beside the shipped stacks; use a name starting with e2e-`);
+      }
+    }
+    this.env = {
+      ...baseEnv,
+      PULUMI_BACKEND_URL: `file://${this.stateDir}`,
+      PULUMI_CONFIG_PASSPHRASE: baseEnv.PULUMI_CONFIG_PASSPHRASE ?? 'cutover-local',
+      PULUMI_SKIP_UPDATE_CHECK: 'true',
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
+      PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: 'true',
+      NO_COLOR: '1',
+    };
+  }
+
+  /** The backend's directory (its lock files live under `.pulumi/locks`). */
+  public get backendDir(): string {
+    return this.stateDir;
+  }
+
+  public file(name: string): string {
+    return join(ROOT, `Pulumi.${name}.yaml`);
+  }
+
+  /** `pulumi <args> --stack <name>`; resolves with the result whatever the exit code. */
+  public pulumi(name: string, args: readonly string[]): ReturnType<typeof runCommand> {
+    return runCommand('pulumi', [...args, '--stack', name, '--non-interactive'], this.env);
+  }
+
+  /** Creates stack `name` with `config` (raw `namespace:key` → YAML value) in its file, keeping the salt `stack init` wrote. */
+  public async init(name: string, config: Record<string, unknown>): Promise<void> {
+    rmSync(this.file(name), { force: true });
+    const result = await runCommand('pulumi', ['stack', 'init', name, '--non-interactive'], this.env);
+    if (result.code !== 0) {
+      throw new Error(`pulumi stack init ${name} failed:\n${result.stderr}${result.stdout}`);
+    }
+    const salt = (parse(readFileSync(this.file(name), 'utf8')) as { encryptionsalt?: string }).encryptionsalt;
+    writeFileSync(this.file(name), stringify({ ...(salt !== undefined ? { encryptionsalt: salt } : {}), config }));
+  }
+
+  /** Destroys every stack, removes it and its file, and the backend. */
+  public async remove(): Promise<void> {
+    for (const name of this.names) {
+      await this.pulumi(name, ['destroy', '--yes']);
+      await this.pulumi(name, ['stack', 'rm', '--yes', '--force']);
+      rmSync(this.file(name), { force: true });
+    }
+    rmSync(this.stateDir, { recursive: true, force: true });
   }
 }
 

@@ -1,4 +1,4 @@
-// `npm run release -- --to <color> --stacks a,b[,c] [--canary a] [--pause <s>] [--verify <command>] [--rollback] [--json]`
+// `npm run release -- [--to <color>] --stacks a,b[,c] [--canary a] [--pause <s>] [--verify <command>] [--rollback] [--json]`
 // `npm run release -- status --stacks a,b [--json]`
 //
 // One release over several stacks (one per region), in waves, all or none, through Pulumi's Automation API. Before
@@ -37,11 +37,12 @@ import {
   stackActions,
   stepsOutside,
   switchObjects,
+  targetFromFiles,
 } from '../stacks/release';
 import { ROOT } from './local';
 
 const USAGE =
-  'npm run release -- --to <blue|green> --stacks <a,b,...> [--canary <a,...>] [--pause <seconds>] [--verify <command>] [--rollback] [--json]\n' +
+  'npm run release -- [--to <blue|green>] --stacks <a,b,...> [--canary <a,...>] [--pause <seconds>] [--verify <command>] [--rollback] [--json]\n' +
   '       npm run release -- status --stacks <a,b,...> [--json]';
 
 /** Progress, for a person (one line per event) or a pipeline (`--json`: one JSON object per line). */
@@ -236,14 +237,16 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
 
-  if (!isColor(values.to)) {
-    throw new UsageError(`--to: must be blue or green, got ${JSON.stringify(values.to ?? null)}`);
+  if (values.to !== undefined && !isColor(values.to)) {
+    throw new UsageError(`--to: must be blue or green, got ${JSON.stringify(values.to)}`);
   }
+  const target: Color =
+    values.to ?? targetFromFiles(await Promise.all(selected.map(async (stack) => ({ name: stack.name, configColor: (await stack.getConfig('cutover:activeColor')).value as Color }))));
   const pauseSeconds = values.pause !== undefined ? Number(values.pause) : 0;
   if (!Number.isFinite(pauseSeconds) || pauseSeconds < 0) {
     throw new UsageError(`--pause: must be a number of seconds, got "${values.pause}"`);
   }
-  const request: ReleaseRequest = { to: values.to, stacks, canary: splitList(values.canary) };
+  const request: ReleaseRequest = { to: target, stacks, canary: splitList(values.canary) };
   const to = request.to;
   const from = previousColor(to);
   const waves = planWaves(request);

@@ -186,6 +186,22 @@ export function releaseRefusals(
   return problems;
 }
 
+/**
+ * The target when `--to` is not given: the `activeColor` every stack file of the release says (a merged pull request
+ * that flipped them all, run by CI).
+ * @throws naming each stack's color when the files disagree
+ */
+export function targetFromFiles(colors: ReadonlyArray<{ readonly name: string; readonly configColor: Color }>): Color {
+  const distinct = [...new Set(colors.map((stack) => stack.configColor))];
+  if (distinct.length !== 1) {
+    throw new Error(
+      `--to: not given, and the stack files disagree on activeColor (${colors.map((stack) => `${stack.name}: ${stack.configColor}`).join(', ')}); ` +
+        'give --to, or set the same activeColor in every stack file of the release',
+    );
+  }
+  return distinct[0];
+}
+
 /** What a run does with one stack. */
 export type StackAction = 'switch' | 'skip';
 

@@ -15,6 +15,7 @@ import {
   stackActions,
   stepsOutside,
   switchObjects,
+  targetFromFiles,
 } from '../stacks/release';
 import { readStackFile } from '../stacks/stack-file';
 
@@ -58,6 +59,15 @@ describe('waves', () => {
       '--stacks: names a more than once; name each stack once\n--canary: c is not one of --stacks (a, b, a); the canary wave is part of the release',
     );
     expect(() => planWaves({ to: 'green', stacks: [], canary: [] })).toThrow('--stacks: needs at least one stack, got none; e.g. --stacks prod-us-east,prod-eu-west');
+  });
+});
+
+describe('the target color', () => {
+  it('is what every stack file says when --to is not given, and refused when they disagree', () => {
+    expect(targetFromFiles([{ name: 'prod-us-east', configColor: 'green' }, { name: 'prod-eu-west', configColor: 'green' }])).toBe('green');
+    expect(() => targetFromFiles([{ name: 'prod-us-east', configColor: 'green' }, { name: 'prod-eu-west', configColor: 'blue' }])).toThrow(
+      '--to: not given, and the stack files disagree on activeColor (prod-us-east: green, prod-eu-west: blue); give --to, or set the same activeColor in every stack file of the release',
+    );
   });
 });
 

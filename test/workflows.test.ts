@@ -60,9 +60,21 @@ describe('GitHub Actions workflows', () => {
     expect(pulumiSteps(drift.jobs.drift)[0].with).toMatchObject({ command: 'preview', refresh: true, 'expect-no-changes': true });
   });
 
+  it('releases the regional stacks together, after the tests, in the protected production environment, one at a time with prod', () => {
+    const release = workflow('release.yml');
+    expect(release.on).toMatchObject({ push: { branches: ['main'], paths: ['Pulumi.prod-*.yaml'] } });
+    expect(Object.keys(release.on).sort()).toEqual(['push', 'workflow_dispatch']);
+    expect(release.jobs.release).toMatchObject({ needs: 'test', environment: 'production', concurrency: { group: 'pulumi-prod', 'cancel-in-progress': false } });
+    expect(release.jobs.test.steps.map((s) => s.run).filter(Boolean)).toEqual(['npm test']);
+    // The CLI only: the release drives the stacks itself, through the Automation API.
+    expect(pulumiSteps(release.jobs.release)[0].with?.command).toBeUndefined();
+    expect(release.jobs.release.steps.some((s) => s.run?.startsWith('npm run --silent release -- --stacks "$STACKS"'))).toBe(true);
+    expect(release.permissions).toEqual({ contents: 'read' });
+  });
+
   it('takes state and secrets from configuration, never from the repository, and runs the pinned CLI', () => {
     expect(pinnedPulumi).toMatch(/^\d+\.\d+\.\d+$/);
-    for (const name of ['preview.yml', 'deploy.yml', 'drift.yml']) {
+    for (const name of ['preview.yml', 'deploy.yml', 'drift.yml', 'release.yml']) {
       const flow = workflow(name);
       expect(flow.env).toEqual({ PULUMI_BACKEND_URL: '${{ vars.PULUMI_BACKEND_URL }}', PULUMI_CONFIG_PASSPHRASE: '${{ secrets.PULUMI_CONFIG_PASSPHRASE }}' });
       for (const job of Object.values(flow.jobs)) {

@@ -1,26 +1,23 @@
 // One release over two regions: two local control planes side by side (the default cluster and a second one,
 // `cutover-eu`, simulated nodes only), one stack each, driven by `npm run release` (Automation API). The gates run
 // as Jobs that kwok completes; an image tagged `*-fail` fails (scripts/cluster.d/stages.yaml).
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { KubeClient, ROOT, clusterUp, installCrds, localStackConfig, runCommand } from '../../scripts/local';
+import { KubeClient, ProjectStacks, ROOT, localStackConfig, runCommand, secondClusterDown, secondClusterUp } from '../../scripts/local';
 import { ALL_CRD_PATHS } from '../crd-schema';
 import { deleteNamespace, expectSucceeded, readyCluster, waitFor } from './helpers';
 
 const NAMESPACE = 'web-release';
-const SECOND_CLUSTER = 'cutover-eu';
 const STACKS = ['e2e-release-us', 'e2e-release-eu'] as const;
 const GATE_IMAGE = 'registry.example.com/acme/smoke:1.0.0';
 
-let env: Record<string, string>;
+let stacks: ProjectStacks;
 const kubeconfigs: Record<string, string> = {};
-let stateDir: string;
 
-const stackFile = (stack: string): string => join(ROOT, `Pulumi.${stack}.yaml`);
+const stackFile = (stack: string): string => stacks.file(stack);
 
 function readConfig(stack: string): Record<string, unknown> {
   return (parse(readFileSync(stackFile(stack), 'utf8')) as { config: Record<string, unknown> }).config;
@@ -34,17 +31,13 @@ function editConfig(stack: string, edit: (config: Record<string, unknown>) => vo
 }
 
 function release(args: readonly string[]): ReturnType<typeof runCommand> {
-  return runCommand('npm', ['run', '--silent', 'release', '--', ...args], env);
-}
-
-async function pulumi(stack: string, args: readonly string[]): Promise<string> {
-  const result = await runCommand('pulumi', [...args, '--stack', stack, '--non-interactive'], env);
-  expectSucceeded(result);
-  return result.stdout;
+  return runCommand('npm', ['run', '--silent', 'release', '--', ...args], stacks.env);
 }
 
 async function serving(stack: string): Promise<string> {
-  return (await pulumi(stack, ['stack', 'output', 'activeColor'])).trim();
+  const result = await stacks.pulumi(stack, ['stack', 'output', 'activeColor']);
+  expectSucceeded(result);
+  return result.stdout.trim();
 }
 
 /** What the live Service selects in the stack's own cluster: where traffic goes. */
@@ -54,59 +47,36 @@ async function liveColor(stack: string): Promise<string | undefined> {
 }
 
 async function tag(stack: string): Promise<string> {
-  const result = await runCommand('pulumi', ['stack', 'tag', 'get', 'cutover:release', '--stack', stack, '--non-interactive'], env);
+  const result = await stacks.pulumi(stack, ['stack', 'tag', 'get', 'cutover:release']);
   return result.code === 0 ? result.stdout.trim() : '';
 }
 
 beforeAll(async () => {
   const first = readyCluster();
-  env = {
-    ...first.env,
-    PULUMI_CONFIG_PASSPHRASE: first.env.PULUMI_CONFIG_PASSPHRASE ?? 'cutover-local',
-    PULUMI_SKIP_UPDATE_CHECK: 'true',
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
-    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: 'true',
-    NO_COLOR: '1',
-  };
   kubeconfigs[STACKS[0]] = first.kubeconfig;
-  const secondEnv = { ...first.env, CUTOVER_CLUSTER_NAME: SECOND_CLUSTER, CUTOVER_REAL_NODE: '0' };
-  kubeconfigs[STACKS[1]] = clusterUp(secondEnv);
-  installCrds(secondEnv, kubeconfigs[STACKS[1]], ALL_CRD_PATHS);
+  kubeconfigs[STACKS[1]] = secondClusterUp(first.env, ALL_CRD_PATHS);
+  stacks = new ProjectStacks(first.env, STACKS);
   for (const stack of STACKS) {
-    deleteNamespace(env, kubeconfigs[stack], NAMESPACE);
-  }
-  stateDir = mkdtempSync(join(tmpdir(), 'cutover-release-state-'));
-  env.PULUMI_BACKEND_URL = `file://${stateDir}`;
-  for (const stack of STACKS) {
-    rmSync(stackFile(stack), { force: true });
-    expectSucceeded(await runCommand('pulumi', ['stack', 'init', stack, '--non-interactive'], env));
-    // `stack init` wrote the passphrase salt into the stack file: keep it, add the config.
-    const salt = (parse(readFileSync(stackFile(stack), 'utf8')) as { encryptionsalt?: string }).encryptionsalt;
-    const config = {
+    deleteNamespace(stacks.env, kubeconfigs[stack], NAMESPACE);
+    await stacks.init(stack, {
       ...localStackConfig(NAMESPACE, {
         'cutover:deployTimeoutSeconds': 60,
         'cutover:drainSeconds': 1,
         'cutover:shutdownSeconds': 2,
         'cutover:gate': { image: GATE_IMAGE, checks: [{ path: '/', expectStatus: 200 }] },
       }),
+      // Each region is its own cluster.
       'kubernetes:kubeconfig': kubeconfigs[stack],
-    };
-    writeFileSync(stackFile(stack), stringify({ encryptionsalt: salt, config }));
-    expectSucceeded(await runCommand('pulumi', ['up', '--yes', '--skip-preview', '--stack', stack, '--non-interactive'], env));
+    });
+    expectSucceeded(await stacks.pulumi(stack, ['up', '--yes', '--skip-preview']));
   }
 });
 
 afterAll(async () => {
-  if (env === undefined) {
-    return;
+  if (stacks !== undefined) {
+    await stacks.remove();
+    secondClusterDown(stacks.env);
   }
-  for (const stack of STACKS) {
-    await runCommand('pulumi', ['destroy', '--yes', '--stack', stack, '--non-interactive'], env);
-    await runCommand('pulumi', ['stack', 'rm', '--yes', '--force', '--stack', stack, '--non-interactive'], env);
-    rmSync(stackFile(stack), { force: true });
-  }
-  rmSync(stateDir, { recursive: true, force: true });
-  execFileSync(join(ROOT, 'scripts', 'cluster'), ['down'], { env: { ...env, CUTOVER_CLUSTER_NAME: SECOND_CLUSTER }, stdio: 'inherit' });
 });
 
 describe('npm run release over two regions', () => {
@@ -124,7 +94,7 @@ describe('npm run release over two regions', () => {
     });
 
     // A lock file as a running `pulumi up` holds it (file:// backend).
-    const lockDir = join(stateDir, '.pulumi', 'locks', 'organization', 'cutover', STACKS[0]);
+    const lockDir = join(stacks.backendDir, '.pulumi', 'locks', 'organization', 'cutover', STACKS[0]);
     mkdirSync(lockDir, { recursive: true });
     writeFileSync(join(lockDir, 'held.json'), '{}');
     const locked = await release(['--to', 'green', '--stacks', STACKS.join(',')]);
@@ -138,11 +108,14 @@ describe('npm run release over two regions', () => {
   });
 
   it('2. switches both regions, canary first, changing one line of each stack file: its activeColor', async () => {
-    const result = await release(['--to', 'green', '--stacks', STACKS.join(','), '--json']);
+    // The verification between the waves sees the stacks switched so far.
+    const verify = `test "$CUTOVER_RELEASE_STACKS" = ${STACKS[0]}`;
+    const result = await release(['--to', 'green', '--stacks', STACKS.join(','), '--verify', verify, '--json']);
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
     const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { stack: string; phase: string; detail?: string });
     const done = events.filter((event) => event.phase === 'done').map((event) => event.stack);
     expect(done).toEqual([...STACKS]);
+    expect(events.map((event) => event.phase).filter((phase) => ['done', 'verify'].includes(phase))).toEqual(['done', 'verify', 'done']);
     expect(events.find((event) => event.stack === STACKS[0] && event.phase === 'config')?.detail).toBe(`Pulumi.${STACKS[0]}.yaml -cutover:activeColor: blue +cutover:activeColor: green`);
     expect(events.filter((event) => event.phase === 'gates').map((event) => event.stack)).toEqual([...STACKS]);
     for (const stack of STACKS) {
@@ -177,7 +150,7 @@ describe('npm run release over two regions', () => {
 
   it('4. a release killed between its waves: status says the regions differ; the same release run again finishes it', async () => {
     const args = ['run', '--silent', 'release', '--', '--to', 'blue', '--stacks', STACKS.join(','), '--pause', '600'];
-    const child = spawn('npm', args, { cwd: ROOT, env, detached: true, stdio: 'ignore' });
+    const child = spawn('npm', args, { cwd: ROOT, env: stacks.env, detached: true, stdio: 'ignore' });
     try {
       await waitFor(`${STACKS[0]} to be recorded as switched`, async () => (await tag(STACKS[0])).includes('state=switched'), 300);
     } finally {
