@@ -88,9 +88,10 @@ async function rawConfig(stack: Stack): Promise<Record<string, string>> {
 }
 
 async function snapshot(workspace: LocalWorkspace, stack: Stack, to: Color, backendUrl: string | undefined): Promise<StackSnapshot & { raw: Record<string, string> }> {
-  const [raw, outputs, exported, tags, locked] = await Promise.all([rawConfig(stack), stack.outputs(), stack.exportStack(), workspace.listTags(stack.name), isLocked(stack, backendUrl)]);
+  const [raw, exported, tags, locked] = await Promise.all([rawConfig(stack), stack.exportStack(), workspace.listTags(stack.name), isLocked(stack, backendUrl)]);
   const config = parseStackConfig(raw, stack.name);
-  const deployed = outputs.activeColor?.value as unknown;
+  const deployment = exported.deployment as { resources?: Array<{ type: string; outputs?: Record<string, unknown> }>; pending_operations?: unknown[] } | undefined;
+  const deployed = deployment?.resources?.find((resource) => resource.type === 'pulumi:pulumi:Stack')?.outputs?.activeColor;
   const record = parseRecord(tags[RELEASE_TAG]);
   return {
     name: stack.name,
@@ -98,7 +99,7 @@ async function snapshot(workspace: LocalWorkspace, stack: Stack, to: Color, back
     configColor: config.activeColor,
     ...(isColor(deployed) ? { deployedColor: deployed } : {}),
     locked,
-    pendingOperations: ((exported.deployment as { pending_operations?: unknown[] } | undefined)?.pending_operations ?? []).length,
+    pendingOperations: (deployment?.pending_operations ?? []).length,
     targetImages: Object.fromEntries(config.apps.map((app) => [app.name, app[to].image])),
     ...(record !== undefined ? { record } : {}),
   };
@@ -140,9 +141,10 @@ async function previewSwitch(stack: Stack, raw: Record<string, string>, to: Colo
 /**
  * Sets `activeColor` in the stack file, as `pulumi config set activeColor <color>` would, but as a one-line change:
  * the CLI re-serialises the whole file (every number and boolean becomes a quoted string), which would bury the
- * switch in a noisy diff. Pulumi then reads it back, so the value is the one the update uses. Prints the change.
+ * switch in a noisy diff. The update that follows reports the color it made live (its `activeColor` output), which
+ * is how the release knows the file said what it wrote. Prints the change.
  */
-async function setColor(stack: Stack, color: Color, progress: Progress): Promise<void> {
+function setColor(stack: Stack, color: Color, progress: Progress): void {
   const path = join(ROOT, `Pulumi.${stack.name}.yaml`);
   const text = readFileSync(path, 'utf8');
   const document = parseDocument(text);
@@ -151,19 +153,15 @@ async function setColor(stack: Stack, color: Color, progress: Progress): Promise
   const partial = `${path}.${process.pid}.partial`;
   writeFileSync(partial, document.toString());
   renameSync(partial, path);
-  const read = (await stack.getConfig('cutover:activeColor')).value;
-  if (read !== color) {
-    throw new Error(`Pulumi.${stack.name}.yaml: activeColor reads back as ${JSON.stringify(read)} after setting ${color}`);
-  }
   if (before !== color) {
     progress.say(stack.name, 'config', `Pulumi.${stack.name}.yaml -cutover:activeColor: ${String(before)} +cutover:activeColor: ${color}`);
   }
 }
 
-/** `pulumi up` of one stack, reporting when its gates run; resolves with the color it serves afterwards. */
-async function up(stack: Stack, progress: Progress): Promise<void> {
+/** `pulumi up` of one stack, reporting when its gates run; resolves with the color it serves afterwards (its output). */
+async function up(stack: Stack, progress: Progress): Promise<Color | undefined> {
   let gatesSeen = false;
-  await stack.up({
+  const result = await stack.up({
     onEvent: (event: EngineEvent) => {
       const step = event.resourcePreEvent?.metadata;
       if (!gatesSeen && step !== undefined && step.type === 'kubernetes:batch/v1:Job' && step.op !== 'same' && /-gate-(blue|green)$/.test(step.urn)) {
@@ -172,6 +170,8 @@ async function up(stack: Stack, progress: Progress): Promise<void> {
       }
     },
   });
+  const serving = result.outputs.activeColor?.value as unknown;
+  return isColor(serving) ? serving : undefined;
 }
 
 async function serving(stack: Stack): Promise<Color | undefined> {
@@ -252,14 +252,28 @@ async function main(argv: readonly string[]): Promise<number> {
   const waves = planWaves(request);
   const id = releaseId(request);
   const byName = new Map(selected.map((stack) => [stack.name, stack]));
-  const record = async (name: string, state: ReleaseState): Promise<void> => {
-    const value: ReleaseRecord = { id, to, state, at: new Date().toISOString() };
-    await workspace.setTag(name, RELEASE_TAG, formatRecord(value));
-  };
-
   // Everything is read and previewed before anything changes.
   selected.forEach((stack) => progress.say(stack.name, 'previewing', `the switch to ${to}`));
   const snapshots = await Promise.all(selected.map((stack) => snapshot(workspace, stack, to, backendUrl)));
+  // What each stack serves (its last completed update's output) and its record, kept as the release changes them.
+  const servingNow = new Map(snapshots.map((stack) => [stack.name, stack.deployedColor]));
+  const records = new Map(snapshots.map((stack) => [stack.name, stack.record]));
+  const record = async (name: string, state: ReleaseState): Promise<void> => {
+    const value: ReleaseRecord = { id, to, state, at: new Date().toISOString() };
+    await workspace.setTag(name, RELEASE_TAG, formatRecord(value));
+    records.set(name, value);
+  };
+  const switchTo = async (stack: Stack, color: Color): Promise<Color | undefined> => {
+    setColor(stack, color, progress);
+    try {
+      servingNow.set(stack.name, await up(stack, progress));
+    } catch (error) {
+      // A failed update records no output: what the stack serves is what its last completed update left.
+      servingNow.set(stack.name, await serving(stack).catch(() => servingNow.get(stack.name)));
+      throw error;
+    }
+    return servingNow.get(stack.name);
+  };
 
   const switchBack = async (names: readonly string[]): Promise<void> => {
     for (const name of rollbackOrder(names)) {
@@ -267,17 +281,16 @@ async function main(argv: readonly string[]): Promise<number> {
       progress.say(name, 'rolling back', `to ${from}`);
       await record(name, 'rolling-back');
       try {
-        await setColor(stack, from, progress);
-        await up(stack, progress);
+        const now = await switchTo(stack, from);
         await record(name, 'rolled-back');
-        progress.say(name, 'rolled back', `serving ${(await serving(stack)) ?? 'nothing'}`);
+        progress.say(name, 'rolled back', `serving ${now ?? 'nothing'}`);
       } catch (error) {
         progress.say(name, 'rollback failed', `${reason(error)}; run \`pulumi up --stack ${name}\` once the cause is fixed`);
       }
     }
   };
-  const summary = async (): Promise<void> => {
-    const rows = await Promise.all(selected.map(async (stack) => ({ name: stack.name, serving: await serving(stack), record: parseRecord((await workspace.listTags(stack.name))[RELEASE_TAG]) })));
+  const summary = (): void => {
+    const rows = stacks.map((name) => ({ name, serving: servingNow.get(name), record: records.get(name) }));
     servingSummary(rows).forEach((line) => progress.say('release', 'summary', line));
   };
 
@@ -285,7 +298,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const mine = snapshots.filter((stack) => stack.record?.id === id && ['switching', 'switched', 'failed', 'done'].includes(stack.record.state)).map((stack) => stack.name);
     progress.say('release', 'rollback', mine.length > 0 ? `${id}: ${mine.join(', ')} back to ${from}` : `${id}: no stack to roll back`);
     await switchBack(mine);
-    await summary();
+    summary();
     return 0;
   }
 
@@ -319,11 +332,10 @@ async function main(argv: readonly string[]): Promise<number> {
         progress.say(name, 'switching', `to ${to}`);
         await record(name, 'switching');
         try {
-          await setColor(stack, to, progress);
-          await up(stack, progress);
+          const now = await switchTo(stack, to);
           switched.push(name);
           await record(name, 'switched');
-          progress.say(name, 'done', `serving ${(await serving(stack)) ?? 'nothing'}`);
+          progress.say(name, 'done', `serving ${now ?? 'nothing'}`);
         } catch (error) {
           failures.push(name);
           await record(name, 'failed');
@@ -349,12 +361,12 @@ async function main(argv: readonly string[]): Promise<number> {
     if (failed) {
       // The failed stacks too: their stack file says `to`, and an update that failed may have moved some traffic.
       await switchBack([...switched, ...failures]);
-      await summary();
+      summary();
       return 1;
     }
   }
   await Promise.all(stacks.map((name) => record(name, 'done')));
-  await summary();
+  summary();
   return 0;
 }
 

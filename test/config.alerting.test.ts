@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ALERTING_DEFAULTS, ConfigError, parseStackConfig } from '../stacks/config';
+import { configProblems } from './helpers';
+import { ALERTING_DEFAULTS, parseStackConfig } from '../stacks/config';
 import { readStackFile } from '../stacks/stack-file';
 
 const ROOT = join(__dirname, '..');
@@ -17,13 +18,7 @@ function withAlerting(alerting: unknown, extra: Record<string, string> = {}): Re
 }
 
 function problems(raw: Record<string, string>): string[] {
-  try {
-    parseStackConfig(raw, 'test');
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems.map((p) => p.message);
-  }
-  throw new Error('expected a ConfigError');
+  return configProblems(raw, 'test');
 }
 
 describe('monitoring.alerting defaults', () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { configProblems } from './helpers';
 import { CONFIG_DEFAULTS, ConfigError, parseStackConfig } from '../stacks/config';
 import { applyOverrides, readStackFile } from '../stacks/stack-file';
 
@@ -15,13 +16,7 @@ const MINIMAL: Record<string, string> = {
 };
 
 function problems(raw: Record<string, string>): string[] {
-  try {
-    parseStackConfig(raw, 'test');
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems.map((p) => p.message);
-  }
-  throw new Error('expected a ConfigError');
+  return configProblems(raw, 'test');
 }
 
 describe('stack files', () => {

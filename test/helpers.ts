@@ -1,5 +1,7 @@
 import { App, Chart } from 'cdk8s';
 import { BlueGreenApp, BlueGreenAppProps, Manifest, renderChart } from '../lib';
+import { expect } from 'vitest';
+import { ConfigError, parseStackConfig } from '../stacks/config';
 
 /** Minimal valid props; tests override what they are about. */
 export const BASE_PROPS: BlueGreenAppProps = {
@@ -29,4 +31,15 @@ export function find(manifests: readonly Manifest[], kind: string, name: string)
 /** Names of the manifests, as `Kind/name`, sorted. */
 export function names(manifests: readonly Manifest[]): string[] {
   return manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort();
+}
+
+/** Every problem `parseStackConfig` reports for `raw`, as messages; fails the test when it reports none. */
+export function configProblems(raw: Readonly<Record<string, string>>, stack: string): string[] {
+  try {
+    parseStackConfig(raw, stack);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems.map((p) => p.message);
+  }
+  throw new Error('expected a ConfigError');
 }

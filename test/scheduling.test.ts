@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isLabelKey, isLabelValue, renderChart, schedulingProblems } from '../lib';
-import { ConfigError, parseStackConfig } from '../stacks/config';
+import { parseStackConfig } from '../stacks/config';
 import { buildPlatform } from '../stacks/platform';
 import { readStackFile } from '../stacks/stack-file';
-import { find, renderApp } from './helpers';
+import { configProblems, find, renderApp } from './helpers';
 
 const ROOT = `${__dirname}/..`;
 const POOL = { nodeSelector: { 'cutover.dev/node-pool': 'real' }, tolerations: [{ key: 'cutover.dev/real-node', operator: 'Exists' as const, effect: 'NoSchedule' as const }] };
@@ -13,14 +13,8 @@ function renderStack(scheduling: unknown): Array<Record<string, any>> {
   return renderChart(buildPlatform(parseStackConfig(raw, 'staging')).chart).map((r) => r.manifest as Record<string, any>);
 }
 
-function configProblems(scheduling: unknown): string[] {
-  try {
-    parseStackConfig({ ...readStackFile(ROOT, 'staging'), 'cutover:scheduling': JSON.stringify(scheduling) }, 'staging');
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems.map((p) => p.message);
-  }
-  throw new Error('expected a ConfigError');
+function schedulingConfigProblems(scheduling: unknown): string[] {
+  return configProblems({ ...readStackFile(ROOT, 'staging'), 'cutover:scheduling': JSON.stringify(scheduling) }, 'staging');
 }
 
 describe('scheduling', () => {
@@ -64,7 +58,7 @@ describe('scheduling', () => {
 
   it('reports every bad field under the config key, with the fix', () => {
     expect(
-      configProblems({ nodeSelector: { 'bad key!': 'x', pool: 'no spaces' }, tolerations: [{ operator: 'Equal' }, { key: 'k', operator: 'Exists', value: 'v', effect: 'Sometimes' }], podAntiAffinity: 'never' }),
+      schedulingConfigProblems({ nodeSelector: { 'bad key!': 'x', pool: 'no spaces' }, tolerations: [{ operator: 'Equal' }, { key: 'k', operator: 'Exists', value: 'v', effect: 'Sometimes' }], podAntiAffinity: 'never' }),
     ).toEqual([
       'scheduling.nodeSelector: "bad key!" is not a label key, got "bad key!"; use e.g. cutover.dev/node-pool',
       'scheduling.nodeSelector.pool: is not a label value, got "no spaces"; use at most 63 letters, digits, "-", "_" or "."',
@@ -76,7 +70,7 @@ describe('scheduling', () => {
   });
 
   it('reports unknown fields with a suggestion', () => {
-    expect(configProblems({ nodeSelecter: {} })).toEqual([
+    expect(schedulingConfigProblems({ nodeSelecter: {} })).toEqual([
       'scheduling.nodeSelecter: is not a scheduling field, got {}; use one of nodeSelector, tolerations, podAntiAffinity; did you mean "nodeSelector"?',
     ]);
   });

@@ -1,7 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
+import { configProblems } from './helpers';
 import { renderChart, waitsFor } from '../lib';
-import { ConfigError, parseStackConfig } from '../stacks/config';
+import { parseStackConfig } from '../stacks/config';
 import { buildPlatform } from '../stacks/platform';
 import { readStackFile } from '../stacks/stack-file';
 
@@ -18,13 +19,7 @@ function raw(overrides: Record<string, unknown> = {}): Record<string, string> {
 }
 
 function problems(overrides: Record<string, unknown>): string[] {
-  try {
-    parseStackConfig(raw(overrides), 'prod');
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems.map((p) => p.message);
-  }
-  throw new Error('expected a ConfigError');
+  return configProblems(raw(overrides), 'prod');
 }
 
 describe('services config', () => {

@@ -415,15 +415,22 @@ node_cleanup_cgroups() {
 }
 
 # What is left of the node on the host (for `scripts/cluster status` and the tests of `down`).
+# What of this cluster's real node is still on the host. With `own`, only what lives under its own directory: the
+# bridge, iptables chains and cgroups are the host's, and belong to the real node of another cluster when one runs.
 node_leftovers() {
+  local scope=${1-all}
   node_paths
   local out=()
   [[ -d $NODE_DIR ]] && out+=("directory $NODE_DIR")
   # Ours only: every daemon and shim of the node has a path under $NODE_DIR on its command line.
   pgrep -f "$NODE_DIR" >/dev/null 2>&1 && out+=("processes: $(pgrep -f "$NODE_DIR" | tr '\n' ' ')")
+  awk -v d="$NODE_DIR" 'index($2, d) == 1 { found = 1 } END { exit !found }' /proc/self/mounts && out+=("mounts under $NODE_DIR")
+  if [[ $scope == own ]]; then
+    printf '%s\n' "${out[@]}"
+    return
+  fi
   ip link show "$NODE_BRIDGE" >/dev/null 2>&1 && out+=("interface $NODE_BRIDGE")
   ip -o link show type veth 2>/dev/null | grep -q "master $NODE_BRIDGE" && out+=("veth interfaces on $NODE_BRIDGE")
-  awk -v d="$NODE_DIR" 'index($2, d) == 1 { found = 1 } END { exit !found }' /proc/self/mounts && out+=("mounts under $NODE_DIR")
   iptables-save 2>/dev/null | grep -q -- '-N KUBE-\|:KUBE-' && out+=("iptables KUBE-* chains")
   compgen -G "/sys/fs/cgroup/*/kubepods" >/dev/null && out+=("cgroups /sys/fs/cgroup/*/kubepods")
   printf '%s\n' "${out[@]}"

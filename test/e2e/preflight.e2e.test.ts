@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { LocalStack, localStackConfig, runCommand } from '../../scripts/local';
+import { LocalStack, installCrds, localStackConfig, runCommand } from '../../scripts/local';
+import { ALL_CRD_PATHS } from '../crd-schema';
 import type { PreflightResult } from '../../stacks/preflight';
 import { deleteNamespace, readyCluster, waitFor } from './helpers';
 
@@ -99,7 +100,10 @@ afterAll(() => {
 });
 
 describe('preflight on the local control plane', () => {
-  it('1. an update on a cluster that lacks them fails with every missing piece and applies nothing', async () => {
+  it('1. a preview and an update on a cluster that lacks them fail with every missing piece and apply nothing', async () => {
+    const preview = await stack.pulumi(['preview']);
+    expect(preview.code, preview.stdout).not.toBe(0);
+    expect(`${preview.stdout}\n${preview.stderr}`).toContain('stack "preflight": preflight found 14 problems in the cluster; nothing was applied:');
     const result = await stack.up();
     const output = `${result.stdout}\n${result.stderr}`;
     expect(result.code, output).not.toBe(0);
@@ -183,7 +187,21 @@ describe('preflight on the local control plane', () => {
     kubectl(['-n', OPERATORS_NAMESPACE, 'wait', '--for=condition=Available', 'deployment/redis', '--timeout=120s']);
   });
 
-  it("4. a deployer with read-only rights in the namespace: each kind it may not manage, through the provider's kubeconfig", async () => {
+  it('4. a kind whose CRD is not installed', async () => {
+    kubectl(['delete', 'crd', 'redissentinels.redis.redis.opstreelabs.in', '--wait']);
+    try {
+      const result = await preflight();
+      expect(result.code).toBe(1);
+      expect(failing(result.results)).toEqual(['missing apis: RedisSentinel (redis.redis.opstreelabs.in/v1beta2)']);
+      expect(result.results.find((each) => each.status !== 'ok')?.fix).toBe(
+        'install its CRD: install the OT-CONTAINER-KIT redis-operator (or set `operators.install` to true on one stack of the cluster)',
+      );
+    } finally {
+      installCrds(env, kubeconfig, ALL_CRD_PATHS);
+    }
+  });
+
+  it("5. a deployer with read-only rights in the namespace: each kind it may not manage, through the provider's kubeconfig", async () => {
     apply(
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reader', namespace: NAMESPACE } },
       { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'reader', namespace: NAMESPACE }, rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list'] }] },
