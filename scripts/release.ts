@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { EngineEvent, LocalWorkspace, Stack } from '@pulumi/pulumi/automation';
 import { parseDocument } from 'yaml';
 import { Color, isColor } from '../lib';
-import { parseStackConfig } from '../stacks/config';
+import { CONFIG_NAMESPACE, parseStackConfig } from '../stacks/config';
 import { settled } from '../stacks/plan';
 import {
   PreviewStep,
@@ -75,8 +75,9 @@ function reason(error: unknown): string {
 /** Whether an update holds the stack's lock: the lock files of a file:// backend; elsewhere an update in progress. */
 async function isLocked(stack: Stack, backendUrl: string | undefined): Promise<boolean> {
   if (backendUrl?.startsWith('file://') === true) {
-    const dir = join(fileURLToPath(backendUrl.replace(/^file:\/\/(~)/, `file://${process.env.HOME ?? ''}`)), '.pulumi', 'locks', 'organization', 'cutover', stack.name);
-    return existsSync(dir) && readdirSync(dir).some((file) => file.endsWith('.json'));
+    const locks = join(fileURLToPath(backendUrl.replace(/^file:\/\/(~)/, `file://${process.env.HOME ?? ''}`)), '.pulumi', 'locks');
+    // Project-scoped stacks (the layout of every new backend), then the legacy layout.
+    return [join(locks, 'organization', CONFIG_NAMESPACE, stack.name), join(locks, stack.name)].some((dir) => existsSync(dir) && readdirSync(dir).some((file) => file.endsWith('.json')));
   }
   return (await stack.info())?.result === 'in-progress';
 }

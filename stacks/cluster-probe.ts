@@ -10,7 +10,9 @@ function kubectl(cluster: ProviderCluster, args: readonly string[], input?: stri
     // Bounded so that an unreachable cluster fails the preflight instead of hanging the update.
     const child = execFile('kubectl', all, { timeout: 60_000, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       cleanup();
-      if (error) {
+      if ((error as NodeJS.ErrnoException | null)?.code === 'ENOENT') {
+        reject(new Error('kubectl is not on the PATH (scripts/toolchain builds the pinned one)'));
+      } else if (error) {
         reject(new Error(`kubectl ${args.join(' ')}: ${(stderr || error.message).trim()}`));
       } else {
         resolve(stdout);

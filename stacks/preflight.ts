@@ -377,10 +377,21 @@ export async function runPreflight(requirements: Requirements, probe: ClusterPro
       });
     }
   }
-  const resources = 'ok' in served ? served.ok : undefined;
+  const resources = 'ok' in served ? served.ok : [];
   const lookup = (apiVersion: string, kind: string): ServedResource | undefined =>
-    resources?.find((each) => `${each.group === '' ? '' : `${each.group}/`}${each.version}` === apiVersion && each.kind === kind);
+    resources.find((each) => `${each.group === '' ? '' : `${each.group}/`}${each.version}` === apiVersion && each.kind === kind);
   const discoveryFailed = 'error' in served ? served.error : undefined;
+  if (discoveryFailed !== undefined) {
+    // Without the API server's discovery nothing else can be judged: one problem, not one per object.
+    results.push({
+      check: 'apis',
+      subject: 'the cluster',
+      status: 'unknown',
+      detail: `could not be asked: ${discoveryFailed}`,
+      fix: "check that kubectl is on the PATH and reaches the cluster with the stack's `kubernetes:kubeconfig` / `kubernetes:context` (or KUBECONFIG), or set `preflight` to false",
+    });
+    return results;
+  }
 
   // Kinds the API server does not serve: a missing CRD, or an API the cluster's version dropped or does not have yet.
   const kindSubject = (kind: Pick<ManagedKind, 'apiVersion' | 'kind'>): string => `${kind.kind} (${kind.apiVersion})`;
@@ -392,10 +403,6 @@ export async function runPreflight(requirements: Requirements, probe: ClusterPro
         continue;
       }
       seen.add(subject);
-      if (discoveryFailed !== undefined) {
-        results.push({ check: 'apis', subject, status: 'unknown', detail: discoveryFailed, fix: UNKNOWN_FIX('apis') });
-        continue;
-      }
       const found = lookup(kind.apiVersion, kind.kind) !== undefined;
       const operator = KNOWN_OPERATORS.find((each) => each.groups.includes(group(kind.apiVersion)));
       results.push({
@@ -423,9 +430,7 @@ export async function runPreflight(requirements: Requirements, probe: ClusterPro
     const base = { check: object.check, subject: subjectOf(object) };
     const resource = lookup(object.apiVersion, object.kind);
     if (resource === undefined) {
-      return discoveryFailed !== undefined
-        ? { ...base, status: 'unknown', detail: discoveryFailed, fix: UNKNOWN_FIX(object.check) }
-        : { ...base, status: 'missing', detail: `the cluster has no ${object.kind} kind (${object.apiVersion}); ${object.why}`, fix: object.fix };
+      return { ...base, status: 'missing', detail: `the cluster has no ${object.kind} kind (${object.apiVersion}); ${object.why}`, fix: object.fix };
     }
     const found = await existing(resource, object.namespace);
     if ('error' in found) {
@@ -453,9 +458,6 @@ export async function runPreflight(requirements: Requirements, probe: ClusterPro
   const accessQuery = async (): Promise<PreflightResult[]> => {
     if (!wanted('access')) {
       return [];
-    }
-    if (resources === undefined) {
-      return [{ check: 'access', subject: 'the kinds the stack manages', status: 'unknown', detail: discoveryFailed ?? '', fix: UNKNOWN_FIX('access') }];
     }
     const queries: Array<{ query: AccessQuery; kind: ManagedKind }> = [];
     for (const kind of requirements.kinds) {

@@ -160,6 +160,14 @@ describe('preflight against a cluster', () => {
     ]);
   });
 
+  it('reports a cluster it cannot reach once, not once per object', async () => {
+    const cluster = new FakeCluster({ failing: { resources: 'kubectl is not on the PATH (scripts/toolchain builds the pinned one)' } });
+    expect(await problemsOf('prod', cluster)).toEqual([
+      'apis: the cluster: could not be asked: kubectl is not on the PATH (scripts/toolchain builds the pinned one); check that kubectl is on the PATH and reaches ' +
+        "the cluster with the stack's `kubernetes:kubeconfig` / `kubernetes:context` (or KUBECONFIG), or set `preflight` to false",
+    ]);
+  });
+
   it('prints a table of every result and a failure message listing every problem', async () => {
     const results = await runPreflight(requirementsOf('prod'), new FakeCluster({ missing: ['secrets/web-prod/web-secrets'] }));
     const table = formatPreflight(results).split('\n');
@@ -216,6 +224,17 @@ describe('the kubectl probe', () => {
     const call = readFileSync(log, 'utf8').trim().split('\n').at(-1);
     expect(call).toBe('--kubeconfig /etc/kube/config --context prod get secrets web-secrets web-cache-auth -n web-prod --ignore-not-found --no-headers');
     expect(call).not.toMatch(/ -o /);
+  });
+
+  it('says so when kubectl is not on the PATH', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'cutover-no-kubectl-'));
+    process.env.PATH = empty;
+    try {
+      await expect(kubectlProbe().version()).rejects.toThrow('kubectl is not on the PATH (scripts/toolchain builds the pinned one)');
+    } finally {
+      process.env.PATH = `${dir}:${path}`;
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('asks every access question in one kubectl call and reads the answers in order', async () => {
