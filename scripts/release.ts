@@ -64,12 +64,12 @@ class Progress {
   }
 }
 
-/** The first lines of a failed command that say what failed. */
+/** What a failed command said went wrong: its `error:` lines (once each), else its first lines. */
 function reason(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  const lines = text.split('\n').map((line) => line.trim());
-  const errors = lines.filter((line) => /^error:|failed|refused|timed out/i.test(line) && !line.startsWith('code:'));
-  return (errors.length > 0 ? errors : lines.filter((line) => line !== '')).slice(0, 4).join(' | ').slice(0, 600);
+  const lines = text.split('\n').map((line) => line.trim().replace(/^(stderr|err\?): /, ''));
+  const errors = [...new Set(lines.filter((line) => line.startsWith('error:')))];
+  return (errors.length > 0 ? errors : lines.filter((line) => line !== '' && !/^(code|stdout):/.test(line))).slice(0, 4).join(' | ').slice(0, 600);
 }
 
 /** Whether an update holds the stack's lock: the lock files of a file:// backend; elsewhere an update in progress. */
@@ -216,8 +216,21 @@ async function main(argv: readonly string[]): Promise<number> {
   if (stacks.length === 0) {
     throw new UsageError('--stacks: is required, got none; e.g. --stacks prod-us-east,prod-eu-west');
   }
+  if (values.to !== undefined && !isColor(values.to)) {
+    throw new UsageError(`--to: must be blue or green, got ${JSON.stringify(values.to)}`);
+  }
+  const pauseSeconds = values.pause !== undefined ? Number(values.pause) : 0;
+  if (!Number.isFinite(pauseSeconds) || pauseSeconds < 0) {
+    throw new UsageError(`--pause: must be a number of seconds, got "${values.pause}"`);
+  }
   const workspace = await LocalWorkspace.create({ workDir: ROOT });
-  const selected = await Promise.all(stacks.map((name) => Stack.select(name, workspace)));
+  const selected = await Promise.all(
+    stacks.map((name) =>
+      Stack.select(name, workspace).catch((error: unknown) => {
+        throw new Error(`${name}: cannot be selected: ${reason(error)}; check the stack name and PULUMI_BACKEND_URL (\`pulumi stack ls\`)`);
+      }),
+    ),
+  );
   const backendUrl = process.env.PULUMI_BACKEND_URL ?? (await workspace.whoAmI()).url;
 
   if (status) {
@@ -238,15 +251,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
 
-  if (values.to !== undefined && !isColor(values.to)) {
-    throw new UsageError(`--to: must be blue or green, got ${JSON.stringify(values.to)}`);
-  }
   const target: Color =
     values.to ?? targetFromFiles(await Promise.all(selected.map(async (stack) => ({ name: stack.name, configColor: (await stack.getConfig('cutover:activeColor')).value as Color }))));
-  const pauseSeconds = values.pause !== undefined ? Number(values.pause) : 0;
-  if (!Number.isFinite(pauseSeconds) || pauseSeconds < 0) {
-    throw new UsageError(`--pause: must be a number of seconds, got "${values.pause}"`);
-  }
   const request: ReleaseRequest = { to: target, stacks, canary: splitList(values.canary) };
   const to = request.to;
   const from = previousColor(to);

@@ -13,7 +13,9 @@ function kubectl(cluster: ProviderCluster, args: readonly string[], input?: stri
       if ((error as NodeJS.ErrnoException | null)?.code === 'ENOENT') {
         reject(new Error('kubectl is not on the PATH (scripts/toolchain builds the pinned one)'));
       } else if (error) {
-        reject(new Error(`kubectl ${args.join(' ')}: ${(stderr || error.message).trim()}`));
+        // kubectl's own log header (`E1201 14:50:21.873850   29673 memcache.go:265] `) says nothing to the reader.
+        const message = (stderr || error.message).replace(/^[EWI]\d{4} [\d:.]+\s+\d+ [\w.-]+:\d+\] /gm, '').trim();
+        reject(new Error(`kubectl ${args.join(' ')}: ${message}`));
       } else {
         resolve(stdout);
       }
