@@ -155,7 +155,7 @@ export function preflightRequirements(config: StackConfig, rendered: readonly Ma
       name,
       namespace,
       why,
-      fix: `create it: \`kubectl -n ${namespace} create secret generic ${name} --from-literal=<key>=<value>\`${creates('Namespace', namespace) ? ` (create the namespace first with \`kubectl create namespace ${namespace}\`: the stack adopts it)` : ''}`,
+      fix: `create it: \`kubectl -n ${namespace} create secret generic ${name} --from-literal=<key>=<value>\`${creates('Namespace', namespace) ? ` (if the namespace does not exist yet, create it first: \`kubectl create namespace ${namespace}\`; the stack adopts it)` : ''}`,
     });
   for (const app of config.apps) {
     const key = app.name === config.app ? 'secretNames' : `services.${app.name}.secretNames`;

@@ -100,7 +100,7 @@ describe('preflight against a cluster', () => {
       'namespaces: Namespace monitoring: not found; a peer of NetworkPolicy web; install what runs there, or point the `network` key that names it ' +
         '(`ingressNamespace`, `monitoringNamespace`, `cnpgNamespace`, `redisOperatorNamespace`) at the namespace it runs in',
       'secrets: Secret web-prod/web-secrets: not found; named by secretNames; create it: `kubectl -n web-prod create secret generic web-secrets --from-literal=<key>=<value>` ' +
-        '(create the namespace first with `kubectl create namespace web-prod`: the stack adopts it)',
+        '(if the namespace does not exist yet, create it first: `kubectl create namespace web-prod`; the stack adopts it)',
       'storageClasses: StorageClass fast-ssd: not found; the storage of Cluster web-db; create the StorageClass "fast-ssd", or set `postgres.storageClass` / ' +
         '`redis.storageClass` to one the cluster has (`kubectl get storageclass`)',
       'operators: redis-operator: no Deployment matches app.kubernetes.io/name=redis-operator; it serves redis.redis.opstreelabs.in, which the stack renders; ' +
