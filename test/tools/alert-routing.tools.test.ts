@@ -213,8 +213,14 @@ describe('inhibition in a live Alertmanager on loopback', () => {
     });
   }, 90_000);
 
-  afterAll(() => {
-    alertmanager?.kill('SIGTERM');
+  afterAll(async () => {
+    // On SIGTERM it writes its state to its storage path: wait for it to exit before the directory is removed.
+    const running = alertmanager;
+    if (running !== undefined && running.exitCode === null && running.signalCode === null) {
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill('SIGTERM');
+      await exited;
+    }
   });
 
   it('mutes a warning of the service whose critical alert fires', () => {
