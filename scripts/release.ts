@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EngineEvent, LocalWorkspace, Stack } from '@pulumi/pulumi/automation';
 import { parseDocument } from 'yaml';
-import { Color, isColor } from '../lib';
+import { Color, isColor, otherColor } from '../lib';
 import { CONFIG_NAMESPACE, parseStackConfig } from '../stacks/config';
 import { settled } from '../stacks/plan';
 import {
@@ -29,10 +29,10 @@ import {
   formatRecord,
   parseRecord,
   planWaves,
-  previousColor,
   releaseId,
   releaseRefusals,
   rollbackOrder,
+  rollbackTargets,
   servingSummary,
   stackActions,
   stepsOutside,
@@ -51,15 +51,12 @@ class Progress {
 
   public constructor(private readonly json: boolean) {}
 
-  public elapsed(): string {
-    return `${((Date.now() - this.started) / 1000).toFixed(1)} s`;
-  }
-
   public say(stack: string, phase: string, detail = ''): void {
+    const seconds = ((Date.now() - this.started) / 1000).toFixed(1);
     if (this.json) {
-      console.log(JSON.stringify({ stack, phase, ...(detail !== '' ? { detail } : {}), elapsedSeconds: Number(((Date.now() - this.started) / 1000).toFixed(1)) }));
+      console.log(JSON.stringify({ stack, phase, ...(detail !== '' ? { detail } : {}), elapsedSeconds: Number(seconds) }));
     } else {
-      console.log(`[${this.elapsed().padStart(7)}] ${stack.padEnd(18)} ${phase}${detail !== '' ? `: ${detail}` : ''}`);
+      console.log(`[${`${seconds} s`.padStart(7)}] ${stack.padEnd(18)} ${phase}${detail !== '' ? `: ${detail}` : ''}`);
     }
   }
 }
@@ -255,7 +252,7 @@ async function main(argv: readonly string[]): Promise<number> {
     values.to ?? targetFromFiles(await Promise.all(selected.map(async (stack) => ({ name: stack.name, configColor: (await stack.getConfig('cutover:activeColor')).value as Color }))));
   const request: ReleaseRequest = { to: target, stacks, canary: splitList(values.canary) };
   const to = request.to;
-  const from = previousColor(to);
+  const from = otherColor(to);
   const waves = planWaves(request);
   const id = releaseId(request);
   const byName = new Map(selected.map((stack) => [stack.name, stack]));
@@ -282,7 +279,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return servingNow.get(stack.name);
   };
 
-  const switchBack = async (names: readonly string[]): Promise<void> => {
+  /** Switches `names` back to `from`, in reverse order; resolves with whether every one of them went back. */
+  const switchBack = async (names: readonly string[]): Promise<boolean> => {
+    let all = true;
     for (const name of rollbackOrder(names)) {
       const stack = byName.get(name) as Stack;
       progress.say(name, 'rolling back', `to ${from}`);
@@ -292,9 +291,11 @@ async function main(argv: readonly string[]): Promise<number> {
         await record(name, 'rolled-back');
         progress.say(name, 'rolled back', `serving ${now ?? 'nothing'}`);
       } catch (error) {
+        all = false;
         progress.say(name, 'rollback failed', `${reason(error)}; run \`pulumi up --stack ${name}\` once the cause is fixed`);
       }
     }
+    return all;
   };
   const summary = (): void => {
     const rows = stacks.map((name) => ({ name, serving: servingNow.get(name), record: records.get(name) }));
@@ -302,11 +303,11 @@ async function main(argv: readonly string[]): Promise<number> {
   };
 
   if (values.rollback === true) {
-    const mine = snapshots.filter((stack) => stack.record?.id === id && ['switching', 'switched', 'failed', 'done'].includes(stack.record.state)).map((stack) => stack.name);
+    const mine = rollbackTargets(request, snapshots);
     progress.say('release', 'rollback', mine.length > 0 ? `${id}: ${mine.join(', ')} back to ${from}` : `${id}: no stack to roll back`);
-    await switchBack(mine);
+    const back = await switchBack(mine);
     summary();
-    return 0;
+    return back ? 0 : 1;
   }
 
   const actions = stackActions(request, snapshots);

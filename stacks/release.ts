@@ -2,7 +2,7 @@
 // stacks go in which wave, whether the release may start, what each stack's record says, and what a re-run does.
 import { createHash } from 'node:crypto';
 import { ApiObject } from 'cdk8s';
-import { Color, isColor, otherColor, renderChart } from '../lib';
+import { Color, isColor, renderChart } from '../lib';
 import { StackConfig } from './config';
 import { buildPlatform } from './platform';
 
@@ -234,9 +234,14 @@ export function rollbackOrder(switchedInOrder: readonly string[]): string[] {
   return [...switchedInOrder].reverse();
 }
 
-/** The color a stack goes back to: the one it served before the release. */
-export function previousColor(to: Color): Color {
-  return otherColor(to);
+/**
+ * The stacks `--rollback` switches back, in the order given: every stack this release switched, was switching (its
+ * update may have moved traffic before it died) or failed on; never one it found on the target color (`unchanged`)
+ * or already rolled back.
+ */
+export function rollbackTargets(request: ReleaseRequest, snapshots: readonly StackSnapshot[]): string[] {
+  const id = releaseId(request);
+  return snapshots.filter((stack) => stack.record?.id === id && ['switching', 'switched', 'failed', 'done'].includes(stack.record.state)).map((stack) => stack.name);
 }
 
 /** A line per stack of what it serves, and whether the stacks agree. */

@@ -11,6 +11,7 @@ import {
   releaseId,
   releaseRefusals,
   rollbackOrder,
+  rollbackTargets,
   servingSummary,
   stackActions,
   stepsOutside,
@@ -145,6 +146,19 @@ describe('a re-run of the same release', () => {
     expect(Object.fromEntries(stackActions(REQUEST, [snapshot('prod-ap-south', { configColor: 'green', deployedColor: 'green' })]))).toEqual({ 'prod-ap-south': 'skip' });
     // A stack the release rolled back is switched again when the release is run again.
     expect(Object.fromEntries(stackActions(REQUEST, [snapshot('prod-us-east', { record: { id: ID, to: 'green', state: 'rolled-back', at } })]))).toEqual({ 'prod-us-east': 'switch' });
+  });
+
+  it('--rollback takes back what this release switched, was switching or failed on, never what it found on the target color', () => {
+    const record = (state: 'switched' | 'switching' | 'failed' | 'unchanged' | 'rolled-back' | 'done') => ({ id: ID, to: 'green' as const, state, at });
+    const snapshots = [
+      snapshot('prod-us-east', { record: record('done') }),
+      snapshot('prod-eu-west', { record: record('switching') }),
+      snapshot('prod-ap-south', { record: record('unchanged') }),
+      snapshot('prod-sa-east', { record: record('failed') }),
+      snapshot('prod-af-south', { record: record('rolled-back') }),
+      snapshot('prod-me-central', { record: { ...record('switched'), id: 'green-0123456789' } }),
+    ];
+    expect(rollbackTargets(REQUEST, snapshots)).toEqual(['prod-us-east', 'prod-eu-west', 'prod-sa-east']);
   });
 
   it('switches back in reverse order of switching', () => {

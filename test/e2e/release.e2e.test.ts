@@ -171,4 +171,18 @@ describe('npm run release over two regions', () => {
       expect(readConfig(stack)['cutover:activeColor']).toBe('blue');
     }
   });
+
+  it('5. --rollback undoes the finished release: both regions back on their previous color, in reverse order', async () => {
+    const result = await release(['--to', 'blue', '--stacks', STACKS.join(','), '--rollback']);
+    const output = `${result.stdout}\n${result.stderr}`;
+    expect(result.code, output).toBe(0);
+    const at = (stack: string): number => output.search(new RegExp(`${stack} +rolled back: serving green`));
+    expect(at(STACKS[1])).toBeGreaterThan(-1);
+    expect(at(STACKS[0])).toBeGreaterThan(at(STACKS[1]));
+    for (const stack of STACKS) {
+      expect(await liveColor(stack)).toBe('green');
+      expect(readConfig(stack)['cutover:activeColor']).toBe('green');
+      expect(await tag(stack)).toMatch(/;to=blue;state=rolled-back;/);
+    }
+  });
 });
