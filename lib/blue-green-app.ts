@@ -4,7 +4,8 @@ import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct, IConstruct } from 'constructs';
 import { COLORS, Color, otherColor } from './color';
 import { ImageRef } from './image';
-import { LABEL_COLOR, LABEL_SERVICE_ROLE, ServiceRole, appLabels, selectorLabels } from './labels';
+import { shortHash } from './hash';
+import { LABEL_COLOR, LABEL_SERVICE_ROLE, LABEL_TEMPLATE, ServiceRole, appLabels, selectorLabels } from './labels';
 import { PodScheduling, podPlacement, schedulingProblems } from './scheduling';
 import { INetworkPeer, NetworkPeerSpec, NetworkPort } from './network-policy-set';
 import { isDnsLabel, isDnsSubdomain, parseMebibytes, requireDnsLabel, requireInteger, resolveResources, validateHost, requireEnvName } from './validation';
@@ -308,6 +309,11 @@ export interface ColorResources {
   readonly image: ImageRef;
   readonly replicas: number;
   readonly deployment: ApiObject;
+  /**
+   * Six hex digits of the SHA-256 of the color's pod template: the value of its pods' `cutover.dev/template` label,
+   * new with every change of the template (image, env, resources, ...).
+   */
+  readonly templateId: string;
   /** Absent when the color is scaled to 0. */
   readonly autoscaler?: k8s.KubeHorizontalPodAutoscalerV2;
   /** Absent when the color is scaled to 0. */
@@ -438,6 +444,13 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
    * scrapes the live and preview Services never scrapes a pod twice through them.
    */
   public readonly colorServices: Readonly<Partial<Record<Color, kplus.Service>>>;
+  /**
+   * Services of one color's current pod template each, `<name>-<color>-<templateId>`, for every color scaled up: what
+   * the color's gate checks it through ({@link CutoverGate}). They select the `cutover.dev/template` label too, so they
+   * never route to the pods of an earlier template, which keep answering while they drain after a rollout. A rollout
+   * gives the color a new one (a new name, created while the pods roll) and deletes the old one; a cutover changes none.
+   */
+  public readonly templateServices: Readonly<Partial<Record<Color, kplus.Service>>>;
   /** Percent of the public requests sent to the idle color. */
   public readonly trafficWeight: number;
   /** The ingress-nginx canary Ingress `<name>-canary`; present only while `trafficWeight` is above 0. */
@@ -509,13 +522,13 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
       if (spec === undefined) {
         continue;
       }
-      const deployment = this.createDeployment(color, spec, props, labels, {
+      const { deployment, templateId } = this.createDeployment(color, spec, props, labels, {
         drainSeconds,
         shutdownSeconds,
         runAsUser,
       });
       if (spec.replicas === 0) {
-        colors[color] = { color, image: spec.image, replicas: 0, deployment };
+        colors[color] = { color, image: spec.image, replicas: 0, deployment, templateId };
         continue;
       }
       const autoscaler = new k8s.KubeHorizontalPodAutoscalerV2(this, `${color}-autoscaler`, {
@@ -553,7 +566,7 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
           selector: { matchLabels: selectorLabels(this.name, color) },
         },
       });
-      colors[color] = { color, image: spec.image, replicas: spec.replicas, deployment, autoscaler, disruptionBudget };
+      colors[color] = { color, image: spec.image, replicas: spec.replicas, deployment, templateId, autoscaler, disruptionBudget };
     }
     this.colors = colors;
 
@@ -562,15 +575,21 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
 
     // A color scaled to 0 gets no Service: nothing routes or checks through a color without pods.
     const colorServices: Partial<Record<Color, kplus.Service>> = {};
+    const templateServices: Partial<Record<Color, kplus.Service>> = {};
     for (const color of COLORS) {
       const resources = colors[color];
       if (resources !== undefined && resources.replicas > 0) {
         const service = this.createService(`${color}-service`, `${this.name}-${color}`, color, 'color', labels);
         ApiObject.of(service).node.addDependency(resources.deployment);
         colorServices[color] = service;
+        // No dependency on the Deployment: created while the pods roll, it is resolvable and routed by the time the gate runs.
+        const template = this.createService(`${color}-template-service`, `${this.name}-${color}-${resources.templateId}`, color, 'template', labels);
+        template.selectLabel(LABEL_TEMPLATE, resources.templateId);
+        templateServices[color] = template;
       }
     }
     this.colorServices = colorServices;
+    this.templateServices = templateServices;
 
     const gateway = props.routing?.gateway;
     if (props.ingress !== undefined && gateway !== undefined) {
@@ -627,7 +646,7 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
     props: BlueGreenAppProps,
     labels: { name: string; partOf: string; component: string },
     pod: { drainSeconds: number; shutdownSeconds: number; runAsUser: number },
-  ): ApiObject {
+  ): { deployment: ApiObject; templateId: string } {
     const podLabels = appLabels({ ...labels, color, version: spec.image.version });
     const selector = selectorLabels(this.name, color);
     const writablePaths = props.writablePaths ?? ['/tmp'];
@@ -739,9 +758,12 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
         },
       },
     };
-    const rendered = k8s.toJson_DeploymentSpec(deploymentSpec) as { template: { spec: { containers: Record<string, unknown>[] } } };
+    const rendered = k8s.toJson_DeploymentSpec(deploymentSpec) as { template: { metadata: { labels: Record<string, string> }; spec: { containers: Record<string, unknown>[] } } };
     // The preStop sleep action (Kubernetes >= 1.30) needs no shell in the image; the 1.28 types do not know it yet.
     rendered.template.spec.containers[0].lifecycle = { preStop: { sleep: { seconds: pod.drainSeconds } } };
+    // Hashed before the label is added, so the label never feeds its own value.
+    const templateId = shortHash(rendered.template).slice(0, 6);
+    rendered.template.metadata.labels = { ...rendered.template.metadata.labels, [LABEL_TEMPLATE]: templateId };
     const deployment = new ApiObject(this, `${color}-deployment`, {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -749,16 +771,16 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
       spec: rendered,
     });
     deployment.node.addDependency(ApiObject.of(this.serviceAccount), ApiObject.of(this.settings));
-    return deployment;
+    return { deployment, templateId };
   }
 
   private createService(id: string, name: string, color: Color, role: ServiceRole, labels: { name: string; partOf: string; component: string }): kplus.Service {
     const http = { name: HTTP_PORT_NAME, port: 80, targetPort: this.port };
     const service = new kplus.Service(this, id, {
-      metadata: { name, labels: { ...appLabels(role === 'color' ? { ...labels, color } : labels), [LABEL_SERVICE_ROLE]: role } },
+      metadata: { name, labels: { ...appLabels(role === 'color' || role === 'template' ? { ...labels, color } : labels), [LABEL_SERVICE_ROLE]: role } },
       type: kplus.ServiceType.CLUSTER_IP,
       // Metrics only behind the live and preview Services, which select each pod exactly once between them.
-      ports: role === 'color' ? [http] : [http, { name: METRICS_PORT_NAME, port: this.metricsPort, targetPort: this.metricsPort }],
+      ports: role === 'color' || role === 'template' ? [http] : [http, { name: METRICS_PORT_NAME, port: this.metricsPort, targetPort: this.metricsPort }],
     });
     for (const [key, value] of Object.entries(selectorLabels(this.name, color))) {
       service.selectLabel(key, value);

@@ -17,7 +17,6 @@ import {
   resolveJobResources,
   restrictedContainerSecurity,
   restrictedPodSpec,
-  shortHash,
 } from './migration-job';
 import { INetworkPeer, NetworkPeerSpec } from './network-policy-set';
 import { requireDnsLabel, requireInteger } from './validation';
@@ -116,14 +115,17 @@ const GATE_RESOURCES = {
 /**
  * The gate before a switch: nothing moves traffic to a color until that color has just passed a smoke test.
  *
- * For the app's active color `c` it renders `Job <app>-gate-<c>`, after `c`'s Deployment and `c`'s own Service
- * (`<app>-<c>`, which selects only that color's pods): it `GET`s the readiness path, the liveness path and `checks`
- * through that Service and fails on the first unexpected answer. Requests through a ClusterIP reach only ready
- * endpoints, so a color with none fails the first check (connection refused, retried): the gate is also the check that
- * the color has ready endpoints, made when it matters, just before traffic moves. `pulumi up` then fails with the
- * Job's output in the message (the script copies its output to the pod's termination message, see {@link reportingScript}).
+ * For the app's active color `c` it renders `Job <app>-gate-<c>`, after `c`'s Deployment and the Service of `c`'s current
+ * pod template (`<app>-<c>-<templateId>`, {@link BlueGreenApp.templateServices}): it `GET`s the readiness path, the
+ * liveness path and `checks` through that Service and fails on the first unexpected answer. That Service never selected
+ * the pods of `c`'s earlier template: when the same update rolls `c` out and switches to it, the previous pods still
+ * answer while they drain, and a check through `c`'s own Service could reach them and pass against the old release.
+ * Requests through a ClusterIP reach only ready endpoints, so a color with none fails the first check (connection
+ * refused, retried): the gate is also the check that the color has ready endpoints, made when it matters, just before
+ * traffic moves. `pulumi up` then fails with the Job's output in the message (the script copies its output to the
+ * pod's termination message, see {@link reportingScript}).
  *
- * and makes the app's live Service, preview Service and Ingress wait for the Job ({@link guard} adds more).
+ * The app's live Service, preview Service and Ingress wait for the Job ({@link guard} adds more).
  *
  * The Job's name contains the color, so every change of `activeColor`, a rollback too, deletes the previous gate and
  * creates a new one: the gate runs on every switch, also when `c`'s Deployment is unchanged in that update (a color
@@ -142,13 +144,13 @@ export class CutoverGate extends Construct implements INetworkPeer {
   public readonly color: Color;
   /** Name of the gate Job, `<app>-gate-<color>`. */
   public readonly name: string;
-  /** Where the checks go: the color's own Service inside the cluster. */
+  /** Where the checks go: the Service of the color's current pod template, inside the cluster. */
   public readonly url: string;
   public readonly image: ImageRef;
   /** Every check, in order: readiness, liveness, then `checks`. */
   public readonly checks: readonly ResolvedHttpCheck[];
   public readonly activeDeadlineSeconds: number;
-  /** The Service the checks go through: the checked color's own `<app>-<color>`, rendered by the app. */
+  /** The Service the checks go through: the checked color's current pod template only, `<app>-<color>-<templateId>`, rendered by the app. */
   public readonly service: ApiObject;
   public readonly job: ApiObject;
 
@@ -184,7 +186,7 @@ export class CutoverGate extends Construct implements INetworkPeer {
     const resources = resolveJobResources(props.resources ?? {}, GATE_RESOURCES, 0);
 
     const namespace = Chart.of(this).namespace;
-    const service = app.colorServices[this.color];
+    const service = app.templateServices[this.color];
     if (service === undefined) {
       throw new Error(`app: ${app.node.path} has no Service for its active color ${this.color} (it runs no replicas); give ${this.color} replicas before gating it`);
     }
@@ -211,7 +213,7 @@ export class CutoverGate extends Construct implements INetworkPeer {
                 { name: 'CUTOVER_TARGET_COLOR', value: this.color },
                 // The Job template is immutable: a new image or pod template of the color replaces the Job, which re-runs it.
                 { name: 'CUTOVER_TARGET_IMAGE', value: target.image.toString() },
-                { name: 'CUTOVER_TARGET_TEMPLATE', value: templateHash(target.deployment) },
+                { name: 'CUTOVER_TARGET_TEMPLATE', value: target.templateId },
               ],
               resources,
               terminationMessagePolicy: 'FallbackToLogsOnError',
@@ -362,6 +364,3 @@ function probePaths(deployment: ApiObject): { readiness: string; liveness: strin
   return { readiness, liveness };
 }
 
-function templateHash(deployment: ApiObject): string {
-  return shortHash((deployment.toJson() as { spec?: { template?: unknown } }).spec?.template ?? null);
-}

@@ -3,6 +3,12 @@ import { Color } from './color';
 /** Label that carries a pod's color. Part of every color's selector, so it must never change. */
 export const LABEL_COLOR = 'cutover.dev/color';
 
+/**
+ * Label that carries the hash of a color's pod template (see {@link BlueGreenApp}): it changes with every rollout,
+ * so a Service that selects it routes only to the pods of that one template. Never in a Deployment's selector.
+ */
+export const LABEL_TEMPLATE = 'cutover.dev/template';
+
 /** What the recommended `app.kubernetes.io/*` labels are made from. */
 export interface AppLabelValues {
   readonly name: string;
@@ -35,10 +41,11 @@ export function selectorLabels(name: string, color: Color): Record<string, strin
 }
 
 /**
- * Label that tells a Service's role: `live` (the active color), `preview` (the idle color) or `color` (one color,
- * whichever is live; the backend of weighted shifts). Only `live` and `preview` Services expose the metrics port.
+ * Label that tells a Service's role: `live` (the active color), `preview` (the idle color), `color` (one color,
+ * whichever is live; the backend of weighted shifts) or `template` (one color's current pod template only; what the
+ * smoke-test gate checks). Only `live` and `preview` Services expose the metrics port.
  */
 export const LABEL_SERVICE_ROLE = 'cutover.dev/role';
 
 /** What a Service of a blue-green app is for; see {@link LABEL_SERVICE_ROLE}. */
-export type ServiceRole = 'live' | 'preview' | 'color';
+export type ServiceRole = 'live' | 'preview' | 'color' | 'template';

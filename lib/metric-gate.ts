@@ -18,7 +18,6 @@ import {
   resolveJobResources,
   restrictedContainerSecurity,
   restrictedPodSpec,
-  shortHash,
 } from './migration-job';
 import { MonitoringStack, requirePromDuration } from './monitoring-stack';
 import { INetworkPeer, NetworkPeerSpec } from './network-policy-set';
@@ -257,7 +256,7 @@ export class MetricGate extends Construct implements INetworkPeer {
                 { name: 'CUTOVER_TARGET_COLOR', value: this.color },
                 // The Job template is immutable: a new image or pod template of the color replaces the Job, which re-runs it.
                 { name: 'CUTOVER_TARGET_IMAGE', value: target.image.toString() },
-                { name: 'CUTOVER_TARGET_TEMPLATE', value: shortHash((target.deployment.toJson() as { spec?: { template?: unknown } }).spec?.template ?? null) },
+                { name: 'CUTOVER_TARGET_TEMPLATE', value: target.templateId },
               ],
               resources,
               terminationMessagePolicy: 'FallbackToLogsOnError',

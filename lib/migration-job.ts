@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { ApiObject } from 'cdk8s';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct, IConstruct } from 'constructs';
 import { BlueGreenApp, IAppBackend } from './blue-green-app';
 import { ImageRef } from './image';
+import { shortHash } from './hash';
 import { appLabels } from './labels';
 import { INetworkPeer, NetworkPeerSpec } from './network-policy-set';
 import { isDnsSubdomain, parseMebibytes, requireDnsLabel, requireInteger, resolveResources, requireEnvName } from './validation';
@@ -351,27 +351,6 @@ export function requirePinnedImage(key: string, value: string): ImageRef {
     throw new Error(`${key}: must be pinned to one build, got "${value}"; use a version tag or a digest, e.g. "${image.repository}:1.4.2"`);
   }
   return image;
-}
-
-/**
- * The first 8 hex digits of the SHA-256 of `value` as canonical JSON (object keys sorted).
- * @internal
- */
-export function shortHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 8);
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) {
-    return `[${value.map(canonicalJson).join(',')}]`;
-  }
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /**

@@ -128,8 +128,10 @@ export async function run(
     // await proves only that 10 s after the last change of its Endpoints none is not-ready; it passes with no
     // endpoints at all, and on the live Service it runs after the selector was patched. What it stood for is
     // checked where it matters: each Deployment's rollout await (ready pods), and the gate Job, which requests the
-    // target color through its own Service just before traffic moves (ready endpoints). docs/gates.md.
-    skipAwait: platform.apps.flatMap((each) => [each.liveService, each.previewService, ...Object.values(each.colorServices)].map((service) => ApiObject.of(service))),
+    // target color's current pod template through its own Service just before traffic moves (ready endpoints). docs/gates.md.
+    skipAwait: platform.apps.flatMap((each) =>
+      [each.liveService, each.previewService, ...Object.values(each.colorServices), ...Object.values(each.templateServices)].map((service) => ApiObject.of(service)),
+    ),
     // The code is the source of truth: a field changed by hand is drift, and `pulumi up --refresh` takes it back.
     forceOwnership: true,
   });

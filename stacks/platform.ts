@@ -187,7 +187,7 @@ function createApp(chart: Chart, id: string, config: StackConfig, app: AppConfig
 }
 
 /**
- * The gate of the active color of one app: its own Service (awaited for ready endpoints) and a smoke-test Job; the
+ * The gate of the active color of one app: a smoke-test Job through the color's template Service (ready endpoints of its current pods); the
  * app's live and preview Services and Ingress wait for it. Its Job gives up before `pulumi up` would.
  */
 function createGate(chart: Chart, id: string, config: StackConfig, appConfig: AppConfig, web: BlueGreenApp): CutoverGate {

@@ -1,13 +1,14 @@
 import { App, ApiObject, Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { BlueGreenApp, BlueGreenAppProps, LABEL_COLOR, LABEL_SERVICE_ROLE, Manifest, MonitoringStack, renderChart, restrictedViolations, trafficSplit } from '../lib';
+import { BlueGreenApp, BlueGreenAppProps, LABEL_COLOR, LABEL_SERVICE_ROLE, LABEL_TEMPLATE, Manifest, MonitoringStack, renderChart, restrictedViolations, trafficSplit } from '../lib';
 import { BASE_PROPS, find, names, renderApp } from './helpers';
 
 const ROUTING_KINDS = new Set(['Service', 'Ingress']);
 
 describe('BlueGreenApp names and defaults', () => {
-  it('pins every object name to the service name and color', () => {
-    const { manifests } = renderApp();
+  it('pins every object name to the service name and color (and a template Service to its pod template)', () => {
+    const { app, manifests } = renderApp();
+    const [blue, green] = [app.colors.blue?.templateId, app.colors.green?.templateId];
     expect(names(manifests)).toEqual([
       'ConfigMap/web-security-headers',
       'ConfigMap/web-settings',
@@ -20,10 +21,43 @@ describe('BlueGreenApp names and defaults', () => {
       'PodDisruptionBudget/web-green',
       'Service/web',
       'Service/web-blue',
+      `Service/web-blue-${blue}`,
       'Service/web-green',
+      `Service/web-green-${green}`,
       'Service/web-preview',
       'ServiceAccount/web',
     ]);
+    expect(blue).toMatch(/^[0-9a-f]{6}$/);
+    expect(green).toMatch(/^[0-9a-f]{6}$/);
+    expect(blue).not.toBe(green);
+  });
+
+  it("labels each color's pods with the hash of their template, which the label itself does not feed", () => {
+    const { app, manifests } = renderApp();
+    const template = find(manifests, 'Deployment', 'web-green').spec.template;
+    expect(template.metadata.labels[LABEL_TEMPLATE]).toBe(app.colors.green?.templateId);
+    // Never in the selector: it changes with every rollout, and a Deployment's selector is immutable.
+    expect(find(manifests, 'Deployment', 'web-green').spec.selector.matchLabels[LABEL_TEMPLATE]).toBeUndefined();
+    // The same template renders the same id; any change of it (here one env value) a new one.
+    expect(renderApp().app.colors.green?.templateId).toBe(app.colors.green?.templateId);
+    const changed = renderApp({ green: { ...BASE_PROPS.green, env: { FEATURE: 'on' } } }).app;
+    expect(changed.colors.green?.templateId).not.toBe(app.colors.green?.templateId);
+    expect(changed.colors.blue?.templateId).toBe(app.colors.blue?.templateId);
+  });
+
+  it("renders one template Service per scaled-up color: that color's current pod template only, HTTP only, no metrics port", () => {
+    const { app, manifests } = renderApp();
+    for (const color of ['blue', 'green'] as const) {
+      const id = app.colors[color]?.templateId;
+      const service = find(manifests, 'Service', `web-${color}-${id}`);
+      expect(service.spec.selector).toEqual({ 'app.kubernetes.io/name': 'web', [LABEL_COLOR]: color, [LABEL_TEMPLATE]: id });
+      expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 8080 }]);
+      expect(service.metadata.labels).toMatchObject({ [LABEL_SERVICE_ROLE]: 'template', [LABEL_COLOR]: color });
+      // Created while the pods roll: it waits for nothing of the app.
+      expect(ApiObject.of(app.templateServices[color] as never).node.dependencies).toEqual([]);
+    }
+    const scaled = renderApp({ green: { image: 'registry.example.com/acme/web:1.1.0', replicas: 0 } }).app;
+    expect(Object.keys(scaled.templateServices)).toEqual(['blue']);
   });
 
   it('live Service selects the active color and preview Service the idle one', () => {
@@ -49,6 +83,7 @@ describe('BlueGreenApp names and defaults', () => {
       'app.kubernetes.io/part-of': 'shop',
       'app.kubernetes.io/managed-by': 'cutover',
       [LABEL_COLOR]: 'green',
+      [LABEL_TEMPLATE]: expect.stringMatching(/^[0-9a-f]{6}$/),
     });
   });
 
@@ -239,7 +274,11 @@ describe('BlueGreenApp cutover', () => {
     const before = renderApp().manifests;
     const after = renderApp({ green: { image: 'registry.example.com/acme/web:1.2.0' } }).manifests;
     const changed = before.filter((m) => JSON.stringify(m) !== JSON.stringify(after.find((a) => a.kind === m.kind && a.metadata.name === m.metadata.name)));
-    expect(changed.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual(['Deployment/web-green']);
+    const added = after.filter((m) => !before.some((b) => b.kind === m.kind && b.metadata.name === m.metadata.name));
+    const [was, now] = [renderApp().app.colors.green?.templateId, renderApp({ green: { image: 'registry.example.com/acme/web:1.2.0' } }).app.colors.green?.templateId];
+    // Green's Deployment, and green's template Service, which is replaced by one for the new template.
+    expect(changed.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual(['Deployment/web-green', `Service/web-green-${was}`]);
+    expect(added.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual([`Service/web-green-${now}`]);
   });
 });
 

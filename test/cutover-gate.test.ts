@@ -64,11 +64,14 @@ describe('CutoverGate objects', () => {
     expect([...blue, ...green].filter((m) => m.metadata.name.includes('-gate-') && m.kind !== 'Job')).toEqual([]);
   });
 
-  it('checks through the target color\'s own Service: it selects only that color, port 80 to the app port', () => {
-    const { gate } = fixture({}, { activeColor: 'green', port: 8081 });
+  it("checks through the Service of the target color's current pod template: only those pods, port 80 to the app port", () => {
+    const { app, gate } = fixture({}, { activeColor: 'green', port: 8081 });
     const service = gate.service.toJson();
-    expect(service.metadata.name).toBe('web-green');
-    expect(service.spec.selector).toEqual({ 'app.kubernetes.io/name': 'web', 'cutover.dev/color': 'green' });
+    const id = app.colors.green?.templateId as string;
+    expect(service.metadata.name).toBe(`web-green-${id}`);
+    // Not the pods of an earlier template of green, which keep answering while they drain after a rollout.
+    expect(service.spec.selector).toEqual({ 'app.kubernetes.io/name': 'web', 'cutover.dev/color': 'green', 'cutover.dev/template': id });
+    expect(app.colors.green?.deployment.toJson().spec.template.metadata.labels['cutover.dev/template']).toBe(id);
     expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 8081 }]);
     expect(service.spec.type).toBe('ClusterIP');
   });
@@ -91,11 +94,18 @@ describe('CutoverGate objects', () => {
     }
   });
 
-  it('Job checks the color Service inside the namespace with the default curl image', () => {
-    const job = gateJob(fixture().render());
+  it('Job checks the template Service inside the namespace with the default curl image', () => {
+    const { app, render } = fixture();
+    const job = gateJob(render());
+    const id = app.colors.blue?.templateId as string;
     expect(container(job).image).toBe(DEFAULT_GATE_IMAGE);
     expect(container(job).command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
-    expect(envOf(job)).toMatchObject({ CUTOVER_GATE_URL: 'http://web-blue.web-test.svc', CUTOVER_TARGET_COLOR: 'blue', CUTOVER_TARGET_IMAGE: BASE_PROPS.blue.image });
+    expect(envOf(job)).toEqual({
+      CUTOVER_GATE_URL: `http://web-blue-${id}.web-test.svc`,
+      CUTOVER_TARGET_COLOR: 'blue',
+      CUTOVER_TARGET_IMAGE: BASE_PROPS.blue.image,
+      CUTOVER_TARGET_TEMPLATE: id,
+    });
   });
 
   it('checks the readiness path, the liveness path, then the configured checks', () => {
@@ -159,20 +169,21 @@ describe('CutoverGate ordering', () => {
     }
   });
 
-  it('the gate Job waits for the color Service and the target Deployment; the Service for the Deployment', () => {
-    const { gate } = fixture({}, { activeColor: 'green' });
-    expect(dependencyNames(gate.job)).toEqual(['Service/web-green', 'Deployment/web-green']);
-    expect(dependencyNames(gate.service)).toEqual(['Deployment/web-green']);
+  it('the gate Job waits for the template Service and the target Deployment; the Service for nothing (created while the pods roll)', () => {
+    const { app, gate } = fixture({}, { activeColor: 'green' });
+    expect(dependencyNames(gate.job)).toEqual([`Service/web-green-${app.colors.green?.templateId}`, 'Deployment/web-green']);
+    expect(dependencyNames(gate.service)).toEqual([]);
   });
 
-  it('renders Deployment, color Service, gate Job, then the traffic objects', () => {
+  it('renders Deployment before its color Service, the template Service and the Deployment before the gate Job, then the traffic objects', () => {
     const order = fixture().render().map((m) => `${m.kind}/${m.metadata.name}`);
     const at = (key: string): number => {
       expect(order).toContain(key);
       return order.indexOf(key);
     };
     expect(at('Deployment/web-blue')).toBeLessThan(at('Service/web-blue'));
-    expect(at('Service/web-blue')).toBeLessThan(at('Job/web-gate-blue'));
+    expect(at(`Service/web-blue-${fixture().app.colors.blue?.templateId}`)).toBeLessThan(at('Job/web-gate-blue'));
+    expect(at('Deployment/web-blue')).toBeLessThan(at('Job/web-gate-blue'));
     for (const traffic of ['Service/web', 'Service/web-preview', 'Ingress/web']) {
       expect(at('Job/web-gate-blue')).toBeLessThan(at(traffic));
     }

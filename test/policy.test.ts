@@ -434,7 +434,8 @@ describe('disruption-budget-for-replicated-workloads', () => {
         urn: 'urn:pulumi:test::cutover::kubernetes:apps/v1:Deployment::web-test/web-blue',
         message:
           'Deployment web-test/web-blue spec.template: runs 3 pods (minReplicas of HorizontalPodAutoscaler web-test/web-blue) but no PodDisruptionBudget in namespace web-test selects them, ' +
-          'got pod labels {app.kubernetes.io/component=server,app.kubernetes.io/instance=web-blue,app.kubernetes.io/managed-by=cutover,app.kubernetes.io/name=web,app.kubernetes.io/part-of=web,app.kubernetes.io/version=1.0.0,cutover.dev/color=blue}; ' +
+          'got pod labels {app.kubernetes.io/component=server,app.kubernetes.io/instance=web-blue,app.kubernetes.io/managed-by=cutover,app.kubernetes.io/name=web,app.kubernetes.io/part-of=web,app.kubernetes.io/version=1.0.0,cutover.dev/color=blue,' +
+          `cutover.dev/template=${renderApp().app.colors.blue?.templateId}}; ` +
           'add a PodDisruptionBudget whose selector matches these labels, e.g. with maxUnavailable: 1',
       },
     ]);

@@ -19,7 +19,8 @@ describe('npm run synth', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const files = readdirSync(out);
-    expect(files).toHaveLength(43);
+    // Every object of the prod stack, the template Service of each color included.
+    expect(files).toHaveLength(45);
     const service = files.map((f) => parse(readFileSync(join(out, f), 'utf8'))).find((m) => m.kind === 'Service' && m.metadata.name === 'web');
     expect(service.spec.selector['cutover.dev/color']).toBe('blue');
   });

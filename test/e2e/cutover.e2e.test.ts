@@ -321,6 +321,18 @@ describe('blue-green with real pods and real requests', () => {
     expect(output).toContain(`${APP}-gate-green`);
     // The gate script's own line, with what the green pods really answered.
     expect(output).toMatch(/FAIL GET \/: expected status 200, got 500: \{\\?"error\\?":\\?"injected failure \(ERROR_RATIO=1\)\\?",\\?"color\\?":\\?"green/);
+    // The gate checked through the Service of green's new pod template: every pod behind it runs the failing image,
+    // none of the 1.1.0 pods this rollout replaced (which answered 200 while they drained).
+    const gate = await kube.get<Item>(`/apis/batch/v1/namespaces/${NAMESPACE}/jobs/${APP}-gate-green`);
+    const gateUrl = (gate?.spec?.template?.spec?.containers?.[0]?.env as { name: string; value: string }[]).find((e) => e.name === 'CUTOVER_GATE_URL')?.value;
+    const gateService = new URL(gateUrl as string).hostname.split('.')[0];
+    const template = (await deployment('green'))?.spec?.template?.metadata?.labels?.['cutover.dev/template'];
+    expect(gateService).toBe(`${APP}-green-${template}`);
+    const behind = await kube.readyEndpointPods(NAMESPACE, gateService);
+    expect(behind.length).toBeGreaterThan(0);
+    for (const name of behind) {
+      expect((await kube.get<Item>(`/api/v1/namespaces/${NAMESPACE}/pods/${name}`))?.spec?.containers?.[0]?.image).toBe(FAILING);
+    }
     expect(await serviceSelectorColor(APP)).toBe('blue');
     expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
     expect(summarize(run.samples).byColor.green).toBe(0);

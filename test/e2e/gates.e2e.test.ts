@@ -206,12 +206,15 @@ describe('gates, migrations and weighted shifts on a real control plane', () => 
     expect(await liveColors()).toBe('web=green api=green');
     expect([await replicasOf(`${APP}-blue`), await replicasOf(`${API}-blue`)]).not.toContain(0);
     // c) The next update, with the same config, retires blue: only blue's objects change (Deployments to 0 pods; the
-    //    HPA, PDB and color Service of a color without pods go).
-    const retireSteps = (await stack.previewSteps()).filter((s) => s.op !== 'same').map((s) => `${s.op} ${s.type} ${s.name}`);
+    //    HPA, PDB, color and template Services of a color without pods go).
+    const retireSteps = (await stack.previewSteps())
+      .filter((s) => s.op !== 'same')
+      .map((s) => `${s.op} ${s.type} ${s.name}`.replace(/-blue-[0-9a-f]{6}$/, '-blue-<template>'));
     expect(retireSteps.sort()).toEqual(
       [APP, API].flatMap((app) => [
         `delete kubernetes:autoscaling/v2:HorizontalPodAutoscaler ${NAMESPACE}/${app}-blue`,
         `delete kubernetes:core/v1:Service ${NAMESPACE}/${app}-blue`,
+        `delete kubernetes:core/v1:Service ${NAMESPACE}/${app}-blue-<template>`,
         `delete kubernetes:policy/v1:PodDisruptionBudget ${NAMESPACE}/${app}-blue`,
         `update kubernetes:apps/v1:Deployment ${NAMESPACE}/${app}-blue`,
       ]).sort(),
