@@ -7,8 +7,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BlueGreenApp, renderChart } from '../lib';
-import { parseStackConfig } from '../stacks/config';
-import { buildPlatform } from '../stacks/platform';
+import { synthesize } from '../stacks/synthesize';
 import { readStackFile } from '../stacks/stack-file';
 
 const ROOT = join(__dirname, '..');
@@ -32,7 +31,7 @@ function measure(fn: () => unknown): number {
 }
 
 function renderProd(): number {
-  return renderChart(buildPlatform(parseStackConfig(readStackFile(ROOT, 'prod'), 'prod')).chart).length;
+  return synthesize(readStackFile(ROOT, 'prod'), 'prod').objects.length;
 }
 
 function renderBare(objects: number): number {

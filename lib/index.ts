@@ -3,6 +3,7 @@ export * from './image';
 export * from './labels';
 export * from './pod-security';
 export * from './environment-namespace';
+export * from './namespace-peak';
 export * from './blue-green-app';
 export * from './scheduling';
 export * from './render';

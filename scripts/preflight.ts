@@ -4,13 +4,10 @@
 // not be checked, 2 on a bad config or bad arguments.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { renderChart } from '../lib';
 import { kubectlProbe } from '../stacks/cluster-probe';
-import { parseStackConfig } from '../stacks/config';
-import { settled } from '../stacks/plan';
-import { buildPlatform } from '../stacks/platform';
 import { PREFLIGHT_CHECKS, formatPreflight, preflightProblems, preflightRequirements, runPreflight } from '../stacks/preflight';
 import { applyOverrides, readConfigFile, readStackFile } from '../stacks/stack-file';
+import { synthesize } from '../stacks/synthesize';
 
 const USAGE = 'npm run preflight -- --stack <name> [--config-file <path>] [--config key=value ...] [--json]';
 
@@ -41,8 +38,8 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     const file = values['config-file'];
     raw = applyOverrides(file !== undefined ? readConfigFile(resolve(file)) : readStackFile(resolve(__dirname, '..'), stack), values.config ?? []);
-    const config = settled(parseStackConfig(raw, stack));
-    requirements = preflightRequirements(config, renderChart(buildPlatform(config).chart).map(({ manifest }) => manifest));
+    const { config, objects } = synthesize(raw, stack);
+    requirements = preflightRequirements(config, objects.map(({ manifest }) => manifest));
   } catch (error) {
     console.error((error as Error).message);
     return 2;

@@ -18,7 +18,6 @@ import { EngineEvent, LocalWorkspace, Stack } from '@pulumi/pulumi/automation';
 import { parseDocument } from 'yaml';
 import { Color, isColor, otherColor } from '../lib';
 import { CONFIG_NAMESPACE, parseStackConfig } from '../stacks/config';
-import { settled } from '../stacks/plan';
 import {
   PreviewStep,
   RELEASE_TAG,
@@ -39,6 +38,7 @@ import {
   switchObjects,
   targetFromFiles,
 } from '../stacks/release';
+import { synthesize } from '../stacks/synthesize';
 import { ROOT } from './local';
 
 const USAGE =
@@ -118,7 +118,10 @@ async function previewSwitch(stack: Stack, raw: Record<string, string>, to: Colo
   const { file, cleanup } = switchedConfigFile(stack.name, to);
   const steps: PreviewStep[] = [];
   try {
-    const allowed = switchObjects(settled(parseStackConfig(raw, stack.name)), settled(parseStackConfig({ ...raw, 'cutover:activeColor': to }, stack.name)));
+    // Synthesized so that a bad config fails here, before any preview: the stack as it is, and the switch as the update would make it.
+    const before = synthesize(raw, stack.name);
+    const after = synthesize({ ...raw, 'cutover:activeColor': to }, stack.name, { activeColor: before.config.activeColor });
+    const allowed = switchObjects(before.platform, after.platform);
     await stack.preview({
       configFile: file,
       onEvent: (event: EngineEvent) => {

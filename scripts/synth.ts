@@ -3,11 +3,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { renderChart } from '../lib';
-import { parseStackConfig } from '../stacks/config';
-import { settled } from '../stacks/plan';
-import { buildPlatform } from '../stacks/platform';
 import { applyOverrides, readStackFile } from '../stacks/stack-file';
+import { synthesize } from '../stacks/synthesize';
 import { parseStackArgs } from './cli';
 
 const USAGE = 'npm run synth -- --stack <staging|prod> [--config key=value ...] [--out dir]';
@@ -17,7 +14,7 @@ function main(argv: readonly string[]): number {
   const projectDir = resolve(__dirname, '..');
   const raw = applyOverrides(readStackFile(projectDir, stack), overrides);
   // As after an update that did not switch colors (idleReplicas applied): synth knows no previous update.
-  const objects = renderChart(buildPlatform(settled(parseStackConfig(raw, stack))).chart);
+  const { objects } = synthesize(raw, stack);
 
   // Everything is validated and rendered before the output directory is touched.
   const dir = resolve(out ?? join(projectDir, 'dist', stack));

@@ -1,15 +1,15 @@
 import * as pulumi from '@pulumi/pulumi';
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { objectKey, renderChart } from '../lib';
+import { objectKey } from '../lib';
 import { deployObjects } from './bridge';
 import { ConfigError, StackConfig, parseStackConfig } from './config';
 import { Fetcher, InstallOperatorsOptions, installOperators } from './operators';
 import { GateJob, JobOutputReader, gateReport, kubectlJobOutput } from './gate-report';
 import { kubectlProbe } from './cluster-probe';
-import { buildPlatform } from './platform';
 import { ClusterProbe, preflightFailure, preflightProblems, preflightRequirements, runPreflight } from './preflight';
-import { CutoverState, PreviousState, Transition, checkContract, parsePreviousState, planTransition } from './transition';
+import { Synthesis, synthesize } from './synthesize';
+import { CutoverState, PreviousState, Transition, parsePreviousState } from './transition';
 
 /** The stack's outputs: what a reviewer or a pipeline needs to know after an update. */
 export interface StackOutputs {
@@ -65,10 +65,9 @@ export async function run(
   options: RunOptions = {},
 ): Promise<{ outputs: StackOutputs; resources: Map<string, pulumi.CustomResource>; operators: pulumi.Resource[] }> {
   let config: StackConfig;
-  let objects: ReturnType<typeof renderChart>;
-  let platform: ReturnType<typeof buildPlatform>;
+  let objects: Synthesis['objects'];
+  let platform: Synthesis['platform'];
   let transition: Transition;
-  let previous: PreviousState = {};
   const fail = (error: unknown): never => {
     // A RunError prints its message without a stack trace: the message is the whole story.
     throw new pulumi.RunError(error instanceof ConfigError ? error.message : `stack "${stack}": ${(error as Error).message}`);
@@ -80,15 +79,8 @@ export async function run(
   }
   try {
     // What the last completed update did (a read of this stack's own outputs: nothing is registered or applied).
-    previous = await (options.previousState ?? readPreviousState)();
-    transition = planTransition(config, previous);
-    config = transition.config;
-    platform = buildPlatform(config);
-    const problems = [...transition.problems, ...checkContract(transition, previous, platform.contract?.name)];
-    if (problems.length > 0) {
-      throw new ConfigError(stack, problems);
-    }
-    objects = renderChart(platform.chart);
+    const previous = await (options.previousState ?? readPreviousState)();
+    ({ config, transition, platform, objects } = synthesize(raw, stack, previous));
   } catch (error) {
     return fail(error);
   }

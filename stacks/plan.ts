@@ -1,7 +1,6 @@
-import { Color, Manifest, objectKey, renderChart } from '../lib';
-import { ConfigError, StackConfig, parseStackConfig } from './config';
-import { buildPlatform } from './platform';
-import { planTransition } from './transition';
+import { Color, Manifest, objectKey } from '../lib';
+import { ConfigError } from './config';
+import { synthesize } from './synthesize';
 
 /** One color as a reviewer sees it. */
 export interface ColorSummary {
@@ -50,19 +49,14 @@ export interface Plan {
  */
 export function planStack(raw: Readonly<Record<string, string>>, stack: string): Plan {
   // Read without the stack's previous update: the current state as settled (idleReplicas applied), the flip as a switch.
-  const parsed = parseStackConfig(raw, stack);
-  const now = planTransition(parsed, { activeColor: parsed.activeColor });
-  const config = settled(parsed);
-  const current = render(config);
+  const now = synthesize(raw, stack);
+  const config = now.config;
+  const current = now.objects.map(({ manifest }) => manifest);
   const to = config.idleColor;
   let flip: FlipPlan;
   try {
-    const previous = { activeColor: config.activeColor, ...(now.idle !== undefined ? { idle: now.idle } : {}) };
-    const switched = planTransition(parseStackConfig({ ...raw, 'cutover:activeColor': to }, stack), previous);
-    if (switched.problems.length > 0) {
-      throw new ConfigError(stack, switched.problems);
-    }
-    const flipped = render(switched.config);
+    const previous = { activeColor: config.activeColor, ...(now.transition.idle !== undefined ? { idle: now.transition.idle } : {}) };
+    const flipped = synthesize({ ...raw, 'cutover:activeColor': to }, stack, previous).objects.map(({ manifest }) => manifest);
     flip = { to, changes: diffObjects(current, flipped) };
   } catch (error) {
     if (!(error instanceof ConfigError)) {
@@ -86,18 +80,6 @@ export function planStack(raw: Readonly<Record<string, string>>, stack: string):
   };
 }
 
-/** `config` as after an update that did not switch: `idleReplicas` applied (see stacks/transition.ts). */
-export function settled(config: StackConfig): StackConfig {
-  const transition = planTransition(config, { activeColor: config.activeColor });
-  if (transition.problems.length > 0) {
-    throw new ConfigError(config.stack, transition.problems);
-  }
-  return transition.config;
-}
-
-function render(config: StackConfig): Manifest[] {
-  return renderChart(buildPlatform(config).chart).map(({ manifest }) => manifest);
-}
 
 /** Object-level and field-level differences between two renders, in the order of `before`, then new objects. */
 export function diffObjects(before: readonly Manifest[], after: readonly Manifest[]): ObjectChange[] {

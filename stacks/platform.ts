@@ -12,15 +12,12 @@ import {
   MetricGate,
   MigrationJob,
   MonitoringStack,
-  NamespaceQuota,
   NetworkPolicySet,
   NetworkPort,
   PostgresHA,
   RedisCluster,
-  parseMebibytes,
-  parseMillicores,
 } from '../lib';
-import { AlertRoutingConfig, AppConfig, CONFIG_NAMESPACE, MetricGateConfig, NetworkConfig, PostgresConfig, RedisConfig, StackConfig } from './config';
+import { AlertRoutingConfig, AppConfig, ConfigError, ConfigProblem, MetricGateConfig, NetworkConfig, PostgresConfig, RedisConfig, StackConfig } from './config';
 
 /** What one environment consists of, as cdk8s constructs: no Pulumi here. */
 export interface Platform {
@@ -57,15 +54,30 @@ export interface Platform {
 
 /**
  * Composes an environment from its validated config. Construction validates every construct, so a bad
- * value throws here, before anything is registered with Pulumi.
+ * value throws here, before anything is registered with Pulumi: one {@link ConfigError} with the problem of every
+ * construct that refused its part of the config (each under the config key the user wrote). Constructs that need an
+ * app are built once every app was; a construct reports the first problem it finds.
  */
 export function buildPlatform(config: StackConfig): Platform {
+  const problems: ConfigProblem[] = [];
+  const underKey = <T>(key: string, build: () => T): T => {
+    try {
+      return build();
+    } catch (error) {
+      problems.push(problemUnder(key, error));
+      return undefined as T;
+    }
+  };
+  const stop = (): void => {
+    if (problems.length > 0) {
+      throw new ConfigError(config.stack, problems);
+    }
+  };
   const app = new App();
   const chart = new Chart(app, config.stack, { namespace: config.namespace, disableResourceNameHashes: true });
   const namespace = new EnvironmentNamespace(chart, 'namespace', {
     name: config.namespace,
     podSecurityVersion: config.podSecurityVersion,
-    quota: quotaFor(config),
     labels: { 'cutover.dev/environment': config.stack },
   });
   const postgres = config.postgres !== undefined ? underKey('postgres', () => createPostgres(chart, config, config.postgres as PostgresConfig)) : undefined;
@@ -73,8 +85,11 @@ export function buildPlatform(config: StackConfig): Platform {
   const backends: IAppBackend[] = [...(postgres !== undefined ? [postgres] : []), ...(redis !== undefined ? [redis] : [])];
   const apps = config.apps.map((appConfig, index) => {
     const build = (): BlueGreenApp => createApp(chart, index === 0 ? 'app' : `app-${appConfig.name}`, config, appConfig, appConfig.backends ? backends : []);
-    return index === 0 ? build() : underKey(`services.${appConfig.name}`, build);
+    // The main app's keys are the top-level ones.
+    return underKey(index === 0 ? '' : `services.${appConfig.name}`, build);
   });
+  // Everything below needs the apps.
+  stop();
   const web = apps[0];
   const monitors = apps.map((each, index) => underKey('monitoring', () => createMonitoring(chart, index === 0 ? 'monitoring' : `monitoring-${each.name}`, config, each)));
   const alerting = config.alerting;
@@ -102,15 +117,18 @@ export function buildPlatform(config: StackConfig): Platform {
     config.gate.enabled !== false
       ? apps.map((each, index) => underKey(index === 0 ? 'gate' : `services.${each.name}.gate`, () => createGate(chart, index === 0 ? 'gate' : `gate-${each.name}`, config, config.apps[index], each)))
       : [];
+  // Metric gates need the gates and monitors.
+  stop();
   const metricsConfig = config.gate.metrics;
   const metricGates =
     metricsConfig !== undefined && gates.length > 0
       ? apps.map((each, index) => {
           const metricGate = underKey('gate.metrics', () => createMetricGate(chart, index === 0 ? 'metric-gate' : `metric-gate-${each.name}`, config, metricsConfig, config.apps[index], each, monitors[index]));
-          metricGate.after(gates[index]);
+          metricGate?.after(gates[index]);
           return metricGate;
         })
       : [];
+  stop();
   // One switch: every app's traffic objects wait for every app's gates, so when one gate fails no live Service moves.
   for (const appGates of [gates, metricGates]) {
     appGates.forEach((gate, index) => apps.forEach((other, otherIndex) => otherIndex !== index && gate.guard(...other.routingObjects)));
@@ -125,6 +143,7 @@ export function buildPlatform(config: StackConfig): Platform {
   }
   const dataTier: INetworkPeer[] = [...(postgres !== undefined ? [postgres] : []), ...(redis !== undefined ? [redis] : [])];
   const network = underKey('network', () => createNetwork(chart, config.network));
+  stop();
   apps.forEach((each, index) => {
     if (config.apps[index].backends) {
       for (const backend of dataTier) {
@@ -148,6 +167,9 @@ export function buildPlatform(config: StackConfig): Platform {
   for (const workload of workloads(...apps, ...dataTier, ...gates, ...metricGates, ...(expand !== undefined ? [expand] : []), ...(contract !== undefined ? [contract] : []))) {
     workload.node.addDependency(network);
   }
+  stop();
+  // Last, once every workload exists: the quota holds the namespace at its peak (docs/namespace.md).
+  namespace.fitQuota();
   return { app, chart, namespace, web, apps, postgres, redis, network, monitoring: monitors[0], monitors, alertRouting, gate: gates[0], gates, metricGates, expand, contract };
 }
 
@@ -315,32 +337,12 @@ function createRedis(chart: Chart, config: StackConfig, redis: RedisConfig): Red
 }
 
 /**
- * Builds a construct from the config object at `key`, so that its validation errors name the config key
- * (`cutover:postgres.instances: …`) rather than the construct prop.
+ * The problem a construct built from the config object at `key` threw, named by that key (`postgres.instances: …`
+ * rather than the construct prop `instances: …`); `key` is empty for the top-level keys.
  */
-function underKey<T>(key: string, build: () => T): T {
-  try {
-    return build();
-  } catch (error) {
-    throw new Error(`${CONFIG_NAMESPACE}:${key}.${(error as Error).message}`);
-  }
+function problemUnder(key: string, error: unknown): ConfigProblem {
+  const message = key === '' ? (error as Error).message : `${key}.${(error as Error).message}`;
+  const colon = message.indexOf(': ');
+  return { key: colon > 0 ? message.slice(0, colon) : key, message };
 }
 
-/**
- * A quota that fits both colors of every app at their `maxReplicas` plus a 25% rollout surge, with room for a few
- * one-off pods (jobs, debugging): enough for every legitimate state, and a ceiling on a runaway one.
- */
-export function quotaFor(config: StackConfig): NamespaceQuota {
-  const pods = config.apps.reduce((sum, app) => sum + 2 * (app.maxReplicas + Math.ceil(app.maxReplicas * 0.25)), 0);
-  const spare = 5;
-  const cpu = (quantity: string): number => parseMillicores('resources', quantity);
-  const memory = (quantity: string): number => parseMebibytes('resources', quantity);
-  const { cpuRequest, cpuLimit, memoryRequest, memoryLimit } = config.resources;
-  return {
-    pods: pods + spare,
-    cpuRequests: `${(pods + spare) * cpu(cpuRequest)}m`,
-    cpuLimits: `${(pods + spare) * cpu(cpuLimit)}m`,
-    memoryRequests: `${(pods + spare) * memory(memoryRequest)}Mi`,
-    memoryLimits: `${(pods + spare) * memory(memoryLimit)}Mi`,
-  };
-}

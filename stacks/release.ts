@@ -2,9 +2,8 @@
 // stacks go in which wave, whether the release may start, what each stack's record says, and what a re-run does.
 import { createHash } from 'node:crypto';
 import { ApiObject } from 'cdk8s';
-import { Color, isColor, renderChart } from '../lib';
-import { StackConfig } from './config';
-import { buildPlatform } from './platform';
+import { Color, isColor } from '../lib';
+import { Platform } from './platform';
 
 /** Where one stack is in a release. */
 export type ReleaseState = 'pending' | 'unchanged' | 'switching' | 'switched' | 'failed' | 'rolling-back' | 'rolled-back' | 'done';
@@ -106,16 +105,13 @@ export interface PreviewStep {
 }
 
 /**
- * The objects a switch may change, as `<Kind> <namespace>/<name>`, given the stack's config before and after it: every
+ * The objects a switch may change, as `<Kind> <namespace>/<name>`, given the stack's platform before and after it (from {@link synthesize}): every
  * app's routing objects, the gate and metric gate Jobs (the target color's are created, the other's deleted), and the
  * expand migration Job, which goes with the switch (docs/gates.md).
  */
-export function switchObjects(before: StackConfig, after: StackConfig): Set<string> {
+export function switchObjects(before: Platform, after: Platform): Set<string> {
   const keys = new Set<string>();
-  for (const config of [before, after]) {
-    const platform = buildPlatform(config);
-    // Rendered so that a bad config fails here, before any preview.
-    renderChart(platform.chart);
+  for (const platform of [before, after]) {
     const constructs = [
       ...platform.apps.flatMap((app) => app.routingObjects),
       ...platform.gates.map((gate) => gate.job),

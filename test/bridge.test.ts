@@ -166,7 +166,7 @@ describe('Pulumi program under mocks', () => {
 
   it('registers nothing when a construct refuses its props', async () => {
     const raw = { ...readStackFile(`${__dirname}/..`, 'prod'), 'cutover:resources': '{"cpuRequest":"2","cpuLimit":"1"}' };
-    await expect(deploy(raw, 'prod')).rejects.toThrow('stack "prod": resources.cpuRequest: exceeds resources.cpuLimit 1000m, got 2000m');
+    await expect(deploy(raw, 'prod')).rejects.toThrow('stack "prod" has a config error (nothing was applied):\n  - cutover:resources.cpuRequest: exceeds resources.cpuLimit 1000m, got 2000m');
     expect(registrations).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { App, Chart } from 'cdk8s';
 import { BlueGreenApp, BlueGreenAppProps, Manifest, renderChart } from '../lib';
 import { expect } from 'vitest';
 import { ConfigError, parseStackConfig } from '../stacks/config';
+import { buildPlatform } from '../stacks/platform';
 
 /** Minimal valid props; tests override what they are about. */
 export const BASE_PROPS: BlueGreenAppProps = {
@@ -31,6 +32,18 @@ export function find(manifests: readonly Manifest[], kind: string, name: string)
 /** Names of the manifests, as `Kind/name`, sorted. */
 export function names(manifests: readonly Manifest[]): string[] {
   return manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort();
+}
+
+/** Every problem `buildPlatform` reports for `raw` (which parses), as messages; fails the test when it reports none. */
+export function platformProblems(raw: Readonly<Record<string, string>>, stack: string): string[] {
+  const config = parseStackConfig(raw, stack);
+  try {
+    buildPlatform(config);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems.map((p) => p.message);
+  }
+  throw new Error('expected a ConfigError');
 }
 
 /** Every problem `parseStackConfig` reports for `raw`, as messages; fails the test when it reports none. */

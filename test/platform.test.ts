@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderChart } from '../lib';
 import { parseStackConfig } from '../stacks/config';
 import { buildPlatform } from '../stacks/platform';
+import { platformProblems } from './helpers';
 import { readStackFile } from '../stacks/stack-file';
 import { CrdSchemaValidator } from './crd-schema';
 
@@ -46,8 +47,22 @@ describe('environment composition', () => {
     expect(changed.sort()).toEqual(['Service/web', 'Service/web-preview']);
   });
 
+  it('reports the problem of every construct that refuses its part of the config at once, each under its key', () => {
+    const raw = {
+      ...readStackFile(ROOT, 'prod'),
+      'cutover:postgres': JSON.stringify({ instances: 1 }),
+      'cutover:redis': JSON.stringify({ replicas: 1 }),
+      'cutover:resources': JSON.stringify({ cpuRequest: '2', cpuLimit: '1' }),
+    };
+    expect(platformProblems(raw, 'prod')).toEqual([
+      expect.stringMatching(/^postgres\.instances: production needs a primary and at least 2 replicas, got 1; /),
+      expect.stringMatching(/^redis\.replicas: /),
+      'resources.cpuRequest: exceeds resources.cpuLimit 1000m, got 2000m; lower the request or raise the limit',
+    ]);
+  });
+
   it('names the config key when the data tier refuses a value', () => {
-    expect(() => render('prod', { 'cutover:postgres': JSON.stringify({ instances: 1, backup: { destinationPath: 's3://b/p' } }) })).toThrow(/^cutover:postgres\.instances: /);
+    expect(() => render('prod', { 'cutover:postgres': JSON.stringify({ instances: 1, backup: { destinationPath: 's3://b/p' } }) })).toThrow(/\n  - cutover:postgres\.instances: /);
   });
 
   it('has no data tier when the stack configures none', () => {

@@ -3,21 +3,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderChart } from '../lib';
 import { kubectlProbe } from '../stacks/cluster-probe';
 import { ConfigError, parseStackConfig } from '../stacks/config';
-import { settled } from '../stacks/plan';
-import { buildPlatform } from '../stacks/platform';
 import { formatPreflight, preflightFailure, preflightProblems, preflightRequirements, runPreflight } from '../stacks/preflight';
 import { readStackFile } from '../stacks/stack-file';
+import { synthesize } from '../stacks/synthesize';
 import { EVERY_KIND, FakeCluster } from './fake-cluster';
 import { Registration, recordRegistrations } from './pulumi-mocks';
 
 const ROOT = resolve(__dirname, '..');
 
 function requirementsOf(stack: string, overrides: Record<string, string> = {}) {
-  const config = settled(parseStackConfig({ ...readStackFile(ROOT, stack), ...overrides }, stack));
-  return preflightRequirements(config, renderChart(buildPlatform(config).chart).map(({ manifest }) => manifest));
+  const { config, objects } = synthesize({ ...readStackFile(ROOT, stack), ...overrides }, stack);
+  return preflightRequirements(config, objects.map(({ manifest }) => manifest));
 }
 
 async function problemsOf(stack: string, cluster: FakeCluster, overrides: Record<string, string> = {}): Promise<string[]> {

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseStackConfig } from '../stacks/config';
-import { settled } from '../stacks/plan';
+import { synthesize } from '../stacks/synthesize';
 import {
   ReleaseRequest,
   StackSnapshot,
@@ -109,7 +108,7 @@ describe('before anything changes', () => {
 
 describe('what a switch may change', () => {
   const raw = readStackFile(ROOT, 'prod');
-  const allowed = switchObjects(settled(parseStackConfig(raw, 'prod')), settled(parseStackConfig({ ...raw, 'cutover:activeColor': 'green' }, 'prod')));
+  const allowed = switchObjects(synthesize(raw, 'prod').platform, synthesize({ ...raw, 'cutover:activeColor': 'green' }, 'prod', { activeColor: 'blue' }).platform);
 
   it("is every app's routing objects and both colors' gate Jobs, never a workload", () => {
     expect([...allowed].sort()).toEqual(['Ingress web-prod/web', 'Job web-prod/web-gate-blue', 'Job web-prod/web-gate-green', 'Service web-prod/web', 'Service web-prod/web-preview']);

@@ -76,8 +76,9 @@ describe('several apps, one switch', () => {
     }
     expect(new Set(names).size).toBe(names.length);
     const quota = renderChart(built.chart).find((r) => r.manifest.kind === 'ResourceQuota')?.manifest as unknown as { spec: { hard: Record<string, number> } };
-    // Two apps × two colors × (10 + 3 surge) + 5 spare.
-    expect(quota.spec.hard.pods).toBe(57);
+    // Two apps × two colors × (10 + 3 surge), a gate Job each, 3 PostgreSQL + 3 PgBouncer + 3 Redis + 3 sentinel
+    // pods, and 5 spare: 52 + 2 + 12 + 5.
+    expect(quota.spec.hard.pods).toBe(71);
     const api = built.apps[1];
     const env = (renderChart(built.chart).find((r) => r.manifest.kind === 'Deployment' && r.manifest.metadata.name === 'api-blue')?.manifest as any).spec.template.spec.containers[0].env.map((e: { name: string }) => e.name);
     expect(env).toContain('DATABASE_URL');
@@ -153,6 +154,6 @@ describe('several apps, one switch', () => {
 
   it('refuses a metric gate without a Prometheus URL, naming the key', () => {
     expect(problems({ gate: { metrics: { maxErrorRatio: 0.01 } } })).toEqual([expect.stringMatching(/^gate\.metrics\.prometheusUrl: is required/)]);
-    expect(() => platform({ gate: { metrics: { prometheusUrl: 'ftp://prometheus' } } })).toThrow(/^cutover:gate\.metrics\.prometheusUrl: /);
+    expect(() => platform({ gate: { metrics: { prometheusUrl: 'ftp://prometheus' } } })).toThrow(/\n  - cutover:gate\.metrics\.prometheusUrl: /);
   });
 });
