@@ -323,6 +323,9 @@ function resolveChecks(checks: readonly HttpCheck[], configured: number): Resolv
   return checks.map((check, index) => {
     // The first two come from the app's probes; only the configured ones are named `checks[i]`.
     const key = index < offset ? (index === 0 ? 'app readinessPath' : 'app livenessPath') : `checks[${index - offset}]`;
+    if (check.path === undefined) {
+      throw new Error(`${key}.path: is required: the path the check requests, got nothing; e.g. "/api/status"`);
+    }
     // `#` starts a fragment, which is never sent; whitespace and control characters are not allowed in a URL.
     if (typeof check.path !== 'string' || !/^\/[\x21-\x7e]*$/.test(check.path) || check.path.includes('#')) {
       throw new Error(

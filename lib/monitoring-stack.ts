@@ -136,10 +136,10 @@ export interface MonitoringStackProps {
   readonly availabilityObjective?: number;
 
   /**
-   * Latency SLO of the live Service.
+   * Latency SLO of the live Service; a field left out keeps its default.
    * @default { thresholdSeconds: 0.5, objective: 0.99 }
    */
-  readonly latencyObjective?: LatencyObjective;
+  readonly latencyObjective?: Partial<LatencyObjective>;
 
   /** The Grafana dashboard. */
   readonly dashboard?: MonitoringDashboardOptions;
@@ -197,7 +197,8 @@ export class MonitoringStack extends Construct {
     const p95LatencySeconds = props.p95LatencySeconds ?? 0.5;
     const saturationThreshold = props.saturationThreshold ?? 0.9;
     const availabilityObjective = props.availabilityObjective ?? 0.999;
-    const latencyObjective = props.latencyObjective ?? { thresholdSeconds: 0.5, objective: 0.99 };
+    // Field by field: setting one (`monitoring.latencyObjective.thresholdSeconds`) keeps the other's default.
+    const latencyObjective = { thresholdSeconds: props.latencyObjective?.thresholdSeconds ?? 0.5, objective: props.latencyObjective?.objective ?? 0.99 };
     const dashboard = props.dashboard ?? {};
     const dashboardUid = dashboard.uid ?? (namespace !== undefined ? `${namespace}-${app.name}` : app.name);
 

@@ -21,6 +21,9 @@ import {
 } from './prometheus-rule';
 import { INetworkPeer, NetworkOperator, NetworkPeerSpec, NetworkPort } from './network-policy-set';
 
+
+/** The most sentinels a RedisCluster runs: a majority of 3 or 5 already survives a lost one, and clients list every sentinel. */
+const MAX_SENTINELS = 9;
 /** API version of the OT-CONTAINER-KIT redis-operator resources (operator v0.26.0). */
 export const REDIS_API_VERSION = 'redis.redis.opstreelabs.in/v1beta2';
 /** Port of the Redis Services. */
@@ -380,6 +383,10 @@ export class RedisCluster extends Construct implements IAppBackend, INetworkPeer
         throw new Error(
           `sentinels: a failover needs a majority of sentinels, and fewer than 3 cannot lose one and still agree, got ${sentinels}; set sentinels to 3 or more`,
         );
+      }
+      if (sentinels > MAX_SENTINELS) {
+        // Every client gets the list of sentinel addresses; more sentinels only slow their agreement.
+        throw new Error(`sentinels: a failover needs a majority, which 3 or 5 sentinels give; more than ${MAX_SENTINELS} only slow the vote, got ${sentinels}; set sentinels to 3 or 5`);
       }
       const sentinelImage = ImageRef.parse(props.sentinelImage ?? DEFAULT_SENTINEL_IMAGE, 'sentinelImage').toString();
       this.serviceName = `${this.name}-master`;

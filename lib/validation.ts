@@ -55,11 +55,31 @@ export function requireEnvName(key: string, name: string, example: string): void
 }
 
 /** Throws unless `value` is a whole number of at least `min`. */
-export function requireInteger(key: string, value: number, min: number): void {
+export function requireInteger(key: string, value: number, min: number, max = INT32_MAX): void {
   if (!Number.isInteger(value) || value < min) {
     throw new Error(`${key}: must be a whole number of at least ${min}, got ${value}; set ${key} to ${min} or more`);
   }
+  if (value > max) {
+    throw new Error(`${key}: must be a whole number from ${min} to ${max}, got ${value}; set ${key} to ${max} or less`);
+  }
 }
+
+/**
+ * What is wrong with `path` as the path (and query) of an HTTP request made by a probe or the gate, or undefined: it
+ * must start with `/` and hold only printable ASCII without spaces; `#` would start a fragment, which is never sent.
+ */
+export function httpPathProblem(path: string): { problem: string; fix: string } | undefined {
+  if (!path.startsWith('/')) {
+    return { problem: 'must be an absolute HTTP path', fix: 'e.g. `/ready`' };
+  }
+  if (!/^\/[\x21-\x7e]*$/.test(path) || path.includes('#')) {
+    return { problem: 'must be an HTTP path of printable ASCII without spaces or "#"', fix: 'percent-encode the rest, e.g. `/search?q=a%20b`, or use a plain path such as `/ready`' };
+  }
+  return undefined;
+}
+
+/** The largest value of a Kubernetes `int32` field (replicas, ports, seconds): every count here lands in one. */
+export const INT32_MAX = 2147483647;
 
 /** Throws unless `value` is a lowercase DNS label of at most `max` characters that starts with a letter. */
 export function requireDnsLabel(key: string, value: string, max: number, example: string): void {

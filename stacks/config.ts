@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { PREFLIGHT_CHECKS, PreflightCheck, PreflightConfig } from './preflight';
-import { Color, ColorSpec, ImageRef, PodScheduling, isColor, isDnsLabel, isDnsName, isDnsSubdomain, isLabelKey, isLabelValue, otherColor, schedulingProblems } from '../lib';
+import { Color, ColorSpec, ImageRef, PodScheduling, isColor, isDnsLabel, isDnsName, isDnsSubdomain, httpPathProblem, isLabelKey, isLabelValue, otherColor, schedulingProblems } from '../lib';
 
 /** The project's config namespace: every key is `cutover:<name>` in `Pulumi.<stack>.yaml`. */
 export const CONFIG_NAMESPACE = 'cutover';
@@ -452,6 +452,30 @@ const NETWORK_SHAPE: Shape = {
   internetEgress: 'boolean',
 };
 
+/** The type of one field of a structured key, or the fields of a nested object. */
+export type { Shape as ConfigShape };
+
+/**
+ * The fields of every structured key as parse checks them, and of the items of its lists: what a config generator
+ * walks (test/config-cases.ts) to try every field.
+ */
+export const CONFIG_SHAPES = {
+  keys: {
+    postgres: POSTGRES_SHAPE,
+    redis: REDIS_SHAPE,
+    operators: OPERATORS_SHAPE,
+    preflight: PREFLIGHT_SHAPE,
+    monitoring: MONITORING_SHAPE,
+    gate: GATE_SHAPE,
+    migrations: MIGRATIONS_SHAPE,
+    routing: ROUTING_SHAPE,
+    scheduling: SCHEDULING_SHAPE,
+    network: NETWORK_SHAPE,
+  },
+  service: SERVICE_SHAPE,
+  listItems: { 'gate.checks': GATE_CHECK_SHAPE, 'scheduling.tolerations': TOLERATION_SHAPE },
+} as const;
+
 /** The `preflight` value: `false` turns it off, `{ "skip": [check, ...] }` leaves checks out. */
 function parsePreflight(value: unknown, fail: (key: string, problem: string, value: unknown, fix: string) => undefined): PreflightConfig {
   const on: PreflightConfig = { enabled: true, skip: [] };
@@ -695,10 +719,9 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   const readinessPath = str('readinessPath', CONFIG_DEFAULTS.readinessPath) as string;
   const livenessPath = str('livenessPath', CONFIG_DEFAULTS.livenessPath) as string;
   for (const [key, path] of [['readinessPath', readinessPath], ['livenessPath', livenessPath]] as const) {
-    if (!path.startsWith('/')) {
-      fail(key, 'must be an absolute HTTP path', path, 'e.g. `/ready`');
-    } else if (!/^\/[\x21-\x7e]*$/.test(path)) {
-      fail(key, 'must be an HTTP path without spaces or control characters', path, 'percent-encode them, e.g. `/ready%20now`, or use a plain path such as `/ready`');
+    const wrong = httpPathProblem(path);
+    if (wrong !== undefined) {
+      fail(key, wrong.problem, path, wrong.fix);
     }
   }
   const podSecurityVersion = str('podSecurityVersion', CONFIG_DEFAULTS.podSecurityVersion) as string;
@@ -1147,8 +1170,9 @@ function parseService(name: string, entry: unknown, context: ServiceContext, fai
   const readinessPath = fields.readinessPath ?? main.readinessPath;
   const livenessPath = fields.livenessPath ?? main.livenessPath;
   for (const [field, path] of [['readinessPath', readinessPath], ['livenessPath', livenessPath]] as const) {
-    if (!path.startsWith('/')) {
-      fail(`${key}.${field}`, 'must be an absolute HTTP path', path, 'e.g. `/ready`');
+    const wrong = httpPathProblem(path);
+    if (wrong !== undefined) {
+      fail(`${key}.${field}`, wrong.problem, path, wrong.fix);
     }
   }
   const secretNames = fields.secretNames ?? [];

@@ -387,7 +387,12 @@ describe('values the API server would refuse, or that would not run, are refused
     [
       'a probe path with a space, gate or no gate',
       { ...MINIMAL, 'cutover:readinessPath': '/re ady', 'cutover:gate': '{"enabled":false}' },
-      'readinessPath: must be an HTTP path without spaces or control characters, got "/re ady"; percent-encode them, e.g. `/ready%20now`, or use a plain path such as `/ready`',
+      'readinessPath: must be an HTTP path of printable ASCII without spaces or "#", got "/re ady"; percent-encode the rest, e.g. `/search?q=a%20b`, or use a plain path such as `/ready`',
+    ],
+    [
+      'a probe path with a fragment, which is never sent',
+      { ...MINIMAL, 'cutover:livenessPath': '/health#now' },
+      'livenessPath: must be an HTTP path of printable ASCII without spaces or "#", got "/health#now"; percent-encode the rest, e.g. `/search?q=a%20b`, or use a plain path such as `/ready`',
     ],
     [
       'a gate deadline shorter than one request',

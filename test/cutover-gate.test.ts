@@ -276,6 +276,7 @@ describe('CutoverGate validation', () => {
     ['a path without a leading slash', { checks: [{ path: 'status' }] }, 'checks[0].path: must start with "/" and hold only printable ASCII without spaces or "#", got "status"; percent-encode the rest, e.g. "/search?q=a%20b"'],
     ['a path with a space', { checks: [{ path: '/a b' }] }, 'checks[0].path: must start with "/" and hold only printable ASCII without spaces or "#", got "/a b"; percent-encode the rest, e.g. "/search?q=a%20b"'],
     ['a path with a fragment', { checks: [{ path: '/ok' }, { path: '/a#b' }] }, 'checks[1].path: must start with "/" and hold only printable ASCII without spaces or "#", got "/a#b"; percent-encode the rest, e.g. "/search?q=a%20b"'],
+    ['a check without a path', { checks: [{} as never] }, 'checks[0].path: is required: the path the check requests, got nothing; e.g. "/api/status"'],
     ['a status below 100', { checks: [{ path: '/', expectStatus: 99 }] }, 'checks[0].expectStatus: must be an HTTP status from 100 to 599, got 99; e.g. 200'],
     ['a status above 599', { checks: [{ path: '/', expectStatus: 600 }] }, 'checks[0].expectStatus: must be an HTTP status from 100 to 599, got 600; e.g. 200'],
     ['a fractional status', { checks: [{ path: '/', expectStatus: 200.5 }] }, 'checks[0].expectStatus: must be an HTTP status from 100 to 599, got 200.5; e.g. 200'],

@@ -296,6 +296,12 @@ describe('MonitoringStack SLOs', () => {
     expect(slo.rules[5].expr).toContain('le=~"0\\\\.5"');
   });
 
+  it('keeps the default of a latency objective field left out', () => {
+    const slo = groups(renderMonitoring({ latencyObjective: { thresholdSeconds: 0.25 } }).manifests)[1];
+    expect(slo.rules.find((r) => r.alert === 'LatencyBudgetBurnSlow')?.expr).toContain('(1 * (1 - 0.99))');
+    expect(slo.rules[5].expr).toContain('le=~"0\\\\.25"');
+  });
+
   it('takes the objectives from props', () => {
     const slo = groups(renderMonitoring({ availabilityObjective: 0.9995, latencyObjective: { thresholdSeconds: 0.25, objective: 0.95 } }).manifests)[1];
     expect(slo.rules.find((r) => r.alert === 'AvailabilityBudgetBurnSlow')?.expr).toContain('(1 * (1 - 0.9995))');

@@ -72,6 +72,14 @@ describe('RedisCluster sentinel mode (default)', () => {
     expect(spec.pdb).toEqual({ enabled: true, maxUnavailable: 1 });
   });
 
+  it('refuses more than 9 sentinels: every client lists them all, and 3 or 5 already survive a lost one', () => {
+    expect(() => renderRedis({ sentinels: 10 })).toThrow(
+      'sentinels: a failover needs a majority, which 3 or 5 sentinels give; more than 9 only slow the vote, got 10; set sentinels to 3 or 5',
+    );
+    expect(() => renderRedis({ replicas: 2147483648 })).toThrow('replicas: must be a whole number from 1 to 2147483647, got 2147483648; set replicas to 2147483647 or less');
+    expect(find(renderRedis({ sentinels: 9 }).manifests, 'RedisSentinel', 'cache').spec.clusterSize).toBe(9);
+  });
+
   it('requires Redis pods and sentinels on different nodes', () => {
     const { manifests } = renderRedis();
     expect(find(manifests, 'RedisReplication', 'cache').spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toEqual([
