@@ -5,7 +5,7 @@ import { Construct, IConstruct } from 'constructs';
 import { COLORS, Color, otherColor } from './color';
 import { ImageRef } from './image';
 import { shortHash } from './hash';
-import { LABEL_COLOR, LABEL_SERVICE_ROLE, LABEL_TEMPLATE, ServiceRole, appLabels, selectorLabels } from './labels';
+import { ANNOTATION_PEAK_REPLICAS, LABEL_COLOR, LABEL_SERVICE_ROLE, LABEL_TEMPLATE, ServiceRole, appLabels, selectorLabels } from './labels';
 import { PodScheduling, podPlacement, schedulingProblems } from './scheduling';
 import { INetworkPeer, NetworkPeerSpec, NetworkPort } from './network-policy-set';
 import { isDnsLabel, isDnsSubdomain, parseMebibytes, requireDnsLabel, requireInteger, resolveResources, validateHost, requireEnvName } from './validation';
@@ -767,7 +767,12 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
     const deployment = new ApiObject(this, `${color}-deployment`, {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name: `${this.name}-${color}`, labels: podLabels },
+      metadata: {
+        name: `${this.name}-${color}`,
+        labels: podLabels,
+        // A color at 0 pods keeps its room in the namespace quota: scaling it back up never waits on the quota.
+        ...(spec.replicas === 0 ? { annotations: { [ANNOTATION_PEAK_REPLICAS]: String(this.maxReplicas) } } : {}),
+      },
       spec: rendered,
     });
     deployment.node.addDependency(ApiObject.of(this.serviceAccount), ApiObject.of(this.settings));

@@ -9,6 +9,12 @@ export const LABEL_COLOR = 'cutover.dev/color';
  */
 export const LABEL_TEMPLATE = 'cutover.dev/template';
 
+/**
+ * Annotation on the Deployment of a color scaled to 0 (retired, or not yet scaled up): the pods it runs once scaled
+ * back up, which the namespace quota keeps room for (see namespacePeak).
+ */
+export const ANNOTATION_PEAK_REPLICAS = 'cutover.dev/peak-replicas';
+
 /** What the recommended `app.kubernetes.io/*` labels are made from. */
 export interface AppLabelValues {
   readonly name: string;

@@ -1,3 +1,4 @@
+import { ANNOTATION_PEAK_REPLICAS as PEAK_REPLICAS } from './labels';
 import { Manifest } from './render';
 
 /** CPU in millicores and memory in bytes, requested and limited: what a ResourceQuota counts for a pod. */
@@ -55,9 +56,9 @@ const NO_DEFAULTS: ContainerDefaults = { defaultRequest: { cpu: 0, memory: 0 }, 
  * if more; a container without requests or limits gets the LimitRange's defaults; a limit without a request is the
  * request too).
  *
- * - Deployment: its HorizontalPodAutoscaler's `maxReplicas` (or `spec.replicas`, default 1) plus the rollout's
- *   `maxSurge` (default 25%, rounded up; none with `Recreate`). Both colors count at their maximum: each has its
- *   own HPA, and a release may roll both.
+ * - Deployment: its HorizontalPodAutoscaler's `maxReplicas` (or the `cutover.dev/peak-replicas` a color scaled to 0
+ *   returns to, or `spec.replicas`, default 1) plus the rollout's `maxSurge` (default 25%, rounded up; none with
+ *   `Recreate`). Both colors count at their maximum: each has its own HPA, and a release may roll both.
  * - StatefulSet: `spec.replicas` (default 1); Job: `spec.parallelism` (default 1).
  * - Operator workloads, from their custom resources, with the pods and sidecars the operators add (see the
  *   functions below and docs/namespace.md).
@@ -104,9 +105,12 @@ function workloadPeaks(manifest: Manifest, { defaults, maxReplicas, sidecars }: 
   switch (manifest.kind) {
     case 'Deployment': {
       const hpaMax = maxReplicas.get(source);
-      const replicas = hpaMax ?? (spec.replicas as number | undefined) ?? 1;
+      // A color scaled to 0 counts at the size it returns to.
+      const reserved = Number((manifest.metadata as { annotations?: Record<string, string> }).annotations?.[PEAK_REPLICAS] ?? NaN);
+      const replicas = hpaMax ?? (Number.isInteger(reserved) && reserved > 0 ? reserved : undefined) ?? (spec.replicas as number | undefined) ?? 1;
       const surge = spec.strategy?.type === 'Recreate' ? 0 : scaled(spec.strategy?.rollingUpdate?.maxSurge ?? '25%', replicas);
-      const why = `${hpaMax !== undefined ? `HPA maxReplicas ${hpaMax}` : `replicas ${replicas}`} + maxSurge ${surge}`;
+      const sized = hpaMax !== undefined ? `HPA maxReplicas ${hpaMax}` : Number.isInteger(reserved) && reserved > 0 ? `${PEAK_REPLICAS} ${reserved}` : `replicas ${replicas}`;
+      const why = `${sized} + maxSurge ${surge}`;
       return replicas === 0 ? [] : [workload(replicas + surge, spec.template?.spec ?? {}, why)];
     }
     case 'StatefulSet': {

@@ -537,6 +537,19 @@ const RESOURCE_KEYS = Object.keys(CONFIG_DEFAULTS.resources);
  * @throws ConfigError naming every bad key, the value received and the fix
  */
 export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: string): StackConfig {
+  const { config, problems } = parseStackConfigWithProblems(raw, stack);
+  if (problems.length > 0) {
+    throw new ConfigError(stack, problems);
+  }
+  return config;
+}
+
+/**
+ * {@link parseStackConfig} without the throw: the config with each bad value replaced by its default where one
+ * exists (kept as written otherwise), and every problem found. For a caller that checks further before it reports
+ * (stacks/synthesize.ts); anything else should use parseStackConfig.
+ */
+export function parseStackConfigWithProblems(raw: Readonly<Record<string, string>>, stack: string): { config: StackConfig; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
   const fail = (key: string, problem: string, value: unknown, fix: string): undefined => {
     problems.push({ key, message: `${key}: ${problem}, got ${show(value)}; ${fix}` });
@@ -990,10 +1003,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     apps: [main, ...services],
     ...(idleReplicas !== undefined ? { idleReplicas } : {}),
   };
-  if (problems.length > 0) {
-    throw new ConfigError(stack, problems);
-  }
-  return config;
+  return { config, problems };
 }
 
 /** What the colors of an app are checked against: the stack's switch and sizes. */

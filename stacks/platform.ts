@@ -341,6 +341,10 @@ function createRedis(chart: Chart, config: StackConfig, redis: RedisConfig): Red
  * rather than the construct prop `instances: …`); `key` is empty for the top-level keys.
  */
 function problemUnder(key: string, error: unknown): ConfigProblem {
+  // Constructs refuse a value with a plain Error; a TypeError or the like is a defect, not a config problem.
+  if (!(error instanceof Error) || error.constructor !== Error) {
+    throw error;
+  }
   const message = key === '' ? (error as Error).message : `${key}.${(error as Error).message}`;
   const colon = message.indexOf(': ');
   return { key: colon > 0 ? message.slice(0, colon) : key, message };

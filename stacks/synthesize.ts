@@ -1,5 +1,5 @@
 import { RenderedObject, renderChart } from '../lib';
-import { ConfigError, ConfigProblem, StackConfig, parseStackConfig } from './config';
+import { ConfigError, ConfigProblem, StackConfig, parseStackConfigWithProblems } from './config';
 import { Platform, buildPlatform } from './platform';
 import { PreviousState, Transition, checkContract, planTransition } from './transition';
 
@@ -25,7 +25,10 @@ export interface Synthesis {
  * Throws one {@link ConfigError} with every problem of the transition, the constructs and the contract check.
  */
 export function synthesize(raw: Readonly<Record<string, string>>, stack: string, previous?: PreviousState): Synthesis {
-  const parsed = parseStackConfig(raw, stack);
+  const { config: parsed, problems: parseProblems } = parseStackConfigWithProblems(raw, stack);
+  if (parseProblems.length > 0) {
+    throw new ConfigError(stack, [...parseProblems, ...constructProblems(parsed, previous, parseProblems)]);
+  }
   const before = previous ?? { activeColor: parsed.activeColor };
   const transition = planTransition(parsed, before);
   const problems: ConfigProblem[] = [...transition.problems];
@@ -45,4 +48,37 @@ export function synthesize(raw: Readonly<Record<string, string>>, stack: string,
     throw new ConfigError(stack, problems);
   }
   return { config: transition.config, transition, previous: before, platform, objects: renderChart(platform.chart) };
+}
+
+/**
+ * The constructs' problems with a config that already has some: built from the config as parse left it (bad values
+ * replaced by their defaults where they have one), so a user sees the problems of both kinds in one run. A problem
+ * under a key whose top-level key already has one is left out (it may only echo it), so is one quoting a value parse
+ * refused, and so is anything a half-valid config makes a construct throw that is not a config problem.
+ */
+function constructProblems(parsed: StackConfig, previous: PreviousState | undefined, reported: readonly ConfigProblem[]): ConfigProblem[] {
+  const top = (key: string): string => key.split(/[.[]/)[0];
+  const seen = new Set(reported.map((problem) => top(problem.key)));
+  // Every object's name comes from these: with one of them wrong, the constructs would only repeat it.
+  if (seen.has('app') || seen.has('namespace')) {
+    return [];
+  }
+  const values = reported.map((problem) => gotValue(problem.message)).filter((value): value is string => value !== undefined);
+  // The value a construct quotes contains a value parse already refused: the same mistake, met again downstream.
+  const echoes = (problem: ConfigProblem): boolean => {
+    const got = gotValue(problem.message);
+    return got !== undefined && values.some((value) => (value === '' ? got === '' : got.includes(value)));
+  };
+  try {
+    buildPlatform(planTransition(parsed, previous ?? { activeColor: parsed.activeColor }).config);
+    return [];
+  } catch (error) {
+    return error instanceof ConfigError ? error.problems.filter((problem) => !seen.has(top(problem.key)) && !echoes(problem)) : [];
+  }
+}
+
+/** The `<value>` of `…, got <value>; <fix>`, unquoted; undefined when the message has none. */
+function gotValue(message: string): string | undefined {
+  const match = /, got (.*?); /s.exec(message);
+  return match === null ? undefined : match[1].replace(/^"(.*)"$/s, '$1');
 }

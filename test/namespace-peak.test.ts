@@ -97,6 +97,11 @@ describe('namespacePeak', () => {
     ]);
   });
 
+  it('counts a Deployment scaled to 0 at the size its cutover.dev/peak-replicas annotation says it returns to', () => {
+    const retired = { ...deployment('web-green', { replicas: 0 }), metadata: { name: 'web-green', annotations: { 'cutover.dev/peak-replicas': '10' } } } as Manifest;
+    expect(namespacePeak([retired]).workloads).toMatchObject([{ source: 'Deployment/web-green', pods: 13, why: 'cutover.dev/peak-replicas 10 + maxSurge 3' }]);
+  });
+
   it('counts every Job at its parallelism and a StatefulSet at its replicas', () => {
     const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'gate' }, spec: { template: { spec: { containers: [box('smoke', 50, 200, 32, 64)] } } } } as Manifest;
     const parallel = { ...job, metadata: { name: 'batch' }, spec: { ...(job as any).spec, parallelism: 3 } } as Manifest;

@@ -2,16 +2,15 @@
 // figures are worked out by hand from the stack files (Pulumi.<stack>.yaml and their defaults), so a change in
 // what a stack runs, or in how the peak is counted, shows here as a figure to re-derive.
 import { describe, expect, it } from 'vitest';
-import { namespacePeak, renderChart } from '../lib';
-import { parseStackConfig } from '../stacks/config';
-import { buildPlatform } from '../stacks/platform';
+import { namespacePeak } from '../lib';
 import { readStackFile } from '../stacks/stack-file';
+import { synthesize } from '../stacks/synthesize';
 
 const ROOT = `${__dirname}/..`;
 
 function rendered(stack: string, overrides: Record<string, string> = {}) {
-  const platform = buildPlatform(parseStackConfig({ ...readStackFile(ROOT, stack), ...overrides }, stack));
-  const manifests = renderChart(platform.chart).map((r) => r.manifest);
+  const { platform, objects } = synthesize({ ...readStackFile(ROOT, stack), ...overrides }, stack);
+  const manifests = objects.map((r) => r.manifest);
   const quota = manifests.find((m) => m.kind === 'ResourceQuota') as unknown as { spec: { hard: Record<string, string | number> } };
   return { platform, manifests, hard: quota.spec.hard };
 }
@@ -42,6 +41,14 @@ describe('the namespace quota of the shipped stacks', () => {
     expect(rendered('prod', { 'cutover:maxReplicas': '12' }).hard.pods).toBe((base.pods as number) + 2 * 2);
     const expand = rendered('prod', { 'cutover:migrations': JSON.stringify({ expand: { image: 'registry.example.com/acme/web-migrate:1.0.0', command: ['migrate', 'up'] } }) });
     expect(expand.hard.pods).toBe((base.pods as number) + 1);
+  });
+
+  it('keeps room for a retired color: idleReplicas 0 leaves the quota as it was, so scaling it back up never waits on it', () => {
+    const retired = rendered('prod', { 'cutover:idleReplicas': '0' });
+    expect(retired.manifests.find((m) => m.kind === 'Deployment' && m.metadata.name === 'web-green')?.metadata).toMatchObject({
+      annotations: { 'cutover.dev/peak-replicas': '10' },
+    });
+    expect(retired.hard).toEqual(rendered('prod').hard);
   });
 
   it('no pod of either stack asks more than the LimitRange lets one container have (4 CPUs, 8Gi)', () => {

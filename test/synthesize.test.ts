@@ -46,6 +46,16 @@ describe('synthesize: one pipeline from raw config to objects', () => {
     ]);
   });
 
+  it("reports the config's problems and those only the constructs find in one error, without repeating one", () => {
+    const postgres = { ...JSON.parse(raw['cutover:postgres']), storageClass: 'Fast SSD' };
+    expect(problems(() => synthesize({ ...raw, 'cutover:rateLimitRps': '0', 'cutover:postgres': JSON.stringify(postgres) }, 'prod'))).toEqual([
+      'rateLimitRps: must be a whole number from 1 to ∞, got "0"; e.g. `pulumi config set rateLimitRps 20`',
+      'postgres.storageClass: must be a lowercase DNS label of at most 63 characters starting with a letter, got "Fast SSD"; e.g. "fast-ssd"',
+    ]);
+    // The config refuses the host; the Ingress's own check of the same host is not repeated.
+    expect(problems(() => synthesize({ ...raw, 'cutover:host': 'a b' }, 'prod'))).toEqual([expect.stringMatching(/^host: is not a DNS name, got "a b"; /)]);
+  });
+
   it("reports the transition's problems and the constructs' in one error", () => {
     const bad = { ...raw, 'cutover:idleReplicas': '0', 'cutover:green': JSON.stringify({ image: 'registry.example.com/acme/web:1.5.0', replicas: 3 }), 'cutover:postgres': '{"instances":1}' };
     expect(problems(() => synthesize(bad, 'prod'))).toEqual([
