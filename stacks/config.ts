@@ -649,10 +649,8 @@ export function parseStackConfigWithProblems(raw: Readonly<Record<string, string
   const host = values.get('host');
   if (host === undefined) {
     fail('host', 'is required', undefined, 'set the DNS name the service answers on: `pulumi config set host app.example.com`');
-  } else if (isIP(host) !== 0 || /^[0-9.]+$/.test(host)) {
-    fail('host', 'is an IP address; Ingress and HTTPRoute hosts must be DNS names', host, 'use the DNS name clients call, such as `app.example.com`, pointed at the load balancer');
-  } else if (!isDnsName(host)) {
-    fail('host', 'is not a DNS name', host, 'use a lowercase fully qualified name such as `app.example.com`');
+  } else {
+    checkHost('host', host, 'app.example.com', fail);
   }
 
   const replicas = int('replicas', CONFIG_DEFAULTS.replicas, 1, MAX_INT32);
@@ -707,11 +705,7 @@ export function parseStackConfigWithProblems(raw: Readonly<Record<string, string
       fail('settings', 'must map environment variable names to string values', settingsValue, 'e.g. `pulumi config set --path settings.LOG_LEVEL debug`');
     } else {
       settings = map;
-      for (const name of Object.keys(map)) {
-        if (!CONFIGMAP_KEY.test(name) || name.length > 253) {
-          fail(`settings.${name}`, 'is not a ConfigMap key (letters, digits, "-", "_" and "." only)', name, 'name it like an environment variable, e.g. `LOG_LEVEL`');
-        }
-      }
+      checkSettingsKeys('settings', map, fail);
     }
   }
   const secretValue = json('secretNames');
@@ -1006,6 +1000,24 @@ export function parseStackConfigWithProblems(raw: Readonly<Record<string, string
   return { config, problems };
 }
 
+/** A host of an Ingress rule or HTTPRoute: a DNS name, never an IP address (the API server refuses one). */
+function checkHost(key: string, host: string, example: string, fail: (key: string, problem: string, value: unknown, fix: string) => undefined): void {
+  if (isIP(host) !== 0 || /^[0-9.]+$/.test(host)) {
+    fail(key, 'is an IP address; Ingress and HTTPRoute hosts must be DNS names', host, `use the DNS name clients call, such as \`${example}\`, pointed at the load balancer`);
+  } else if (!isDnsName(host)) {
+    fail(key, 'is not a DNS name', host, `use a lowercase fully qualified name such as \`${example}\``);
+  }
+}
+
+/** The keys of an app's settings, which become the keys of its ConfigMap. */
+function checkSettingsKeys(key: string, settings: Readonly<Record<string, string>>, fail: (key: string, problem: string, value: unknown, fix: string) => undefined): void {
+  for (const name of Object.keys(settings)) {
+    if (!CONFIGMAP_KEY.test(name) || name.length > 253) {
+      fail(`${key}.${name}`, 'is not a ConfigMap key (letters, digits, "-", "_" and "." only)', name, 'name it like an environment variable, e.g. `LOG_LEVEL`');
+    }
+  }
+}
+
 /** What the colors of an app are checked against: the stack's switch and sizes. */
 interface ColorRules {
   readonly activeColor: Color;
@@ -1154,8 +1166,11 @@ function parseService(name: string, entry: unknown, context: ServiceContext, fai
   const fields = rest as Omit<ServiceEntryConfig, 'blue' | 'green'>;
   if (fields.host === undefined) {
     fail(`${key}.host`, 'is required', undefined, `the DNS name the service answers on: \`pulumi config set --path ${key}.host ${name}.example.com\``);
-  } else if (!isDnsName(fields.host)) {
-    fail(`${key}.host`, 'is not a DNS name', fields.host, 'use a lowercase fully qualified name such as `api.example.com`');
+  } else {
+    checkHost(`${key}.host`, fields.host, `${name}.example.com`, fail);
+  }
+  if (fields.settings !== undefined) {
+    checkSettingsKeys(`${key}.settings`, fields.settings, fail);
   }
   const replicas = fields.replicas ?? main.replicas;
   const maxReplicas = fields.maxReplicas ?? main.maxReplicas;

@@ -62,6 +62,13 @@ describe('services config', () => {
     expect(problems({ services: { api: { ...API, colour: 'blue' } } })).toEqual([expect.stringMatching(/^services\.api\.colour: is not a services\.api field/)]);
     expect(problems({ trafficWeight: '5', services: { api: { ...API, green: undefined } } })).toEqual([expect.stringMatching(/^trafficWeight: sends 5% of api's requests to green, which is not deployed/)]);
     expect(problems({ services: { api: { ...API, port: 9090 } } })).toEqual([expect.stringMatching(/^services\.api\.metricsPort: must differ from port/)]);
+    // The API server's rules, as for the main app (found by the server-side dry run of generated configs).
+    expect(problems({ services: { api: { ...API, host: '10.0.0.1' } } })).toEqual([
+      'services.api.host: is an IP address; Ingress and HTTPRoute hosts must be DNS names, got "10.0.0.1"; use the DNS name clients call, such as `api.example.com`, pointed at the load balancer',
+    ]);
+    expect(problems({ services: { api: { ...API, settings: { 'bad key': 'v' } } } })).toEqual([
+      'services.api.settings.bad key: is not a ConfigMap key (letters, digits, "-", "_" and "." only), got "bad key"; name it like an environment variable, e.g. `LOG_LEVEL`',
+    ]);
   });
 });
 
