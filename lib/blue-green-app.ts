@@ -8,7 +8,7 @@ import { shortHash } from './hash';
 import { ANNOTATION_PEAK_REPLICAS, LABEL_COLOR, LABEL_SERVICE_ROLE, LABEL_TEMPLATE, ServiceRole, appLabels, selectorLabels } from './labels';
 import { PodScheduling, podPlacement, schedulingProblems } from './scheduling';
 import { INetworkPeer, NetworkPeerSpec, NetworkPort } from './network-policy-set';
-import { isDnsLabel, isDnsSubdomain, parseMebibytes, requireDnsLabel, requireInteger, resolveResources, validateHost, requireEnvName } from './validation';
+import { Problems, isDnsLabel, isDnsSubdomain, parseMebibytes, requireDnsLabel, requireInteger, resolveResources, validateHost, requireEnvName } from './validation';
 
 /** What runs in one color. */
 export interface ColorSpec {
@@ -482,24 +482,32 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
     const shutdownSeconds = props.shutdownSeconds ?? 20;
     const runAsUser = props.runAsUser ?? 10001;
 
-    requireInteger('replicas', this.replicas, 1);
-    requireInteger('maxReplicas', this.maxReplicas, 1);
-    requireInteger('maxUnavailable', this.maxUnavailable, 1);
-    requirePort('port', this.port);
-    requirePort('metricsPort', this.metricsPort);
-    if (this.port === this.metricsPort) {
-      throw new Error(`metricsPort: must differ from port, got ${this.metricsPort} for both; serve metrics on a port of their own, e.g. 9090`);
-    }
-    requirePercent('targetCpuUtilization', targetCpu);
-    requirePercent('targetMemoryUtilization', targetMemory);
-    requireInteger('drainSeconds', drainSeconds, 0);
-    requireInteger('shutdownSeconds', shutdownSeconds, 1);
-    requireInteger('runAsUser', runAsUser, 1);
+    // Every independent check runs, so that one run reports every problem.
+    const problems = new Problems();
+    problems.check(
+      () => requireInteger('replicas', this.replicas, 1),
+      () => requireInteger('maxReplicas', this.maxReplicas, 1),
+      () => requireInteger('maxUnavailable', this.maxUnavailable, 1),
+      () => requirePort('port', this.port),
+      () => requirePort('metricsPort', this.metricsPort),
+      () => {
+        if (this.port === this.metricsPort) {
+          throw new Error(`metricsPort: must differ from port, got ${this.metricsPort} for both; serve metrics on a port of their own, e.g. 9090`);
+        }
+      },
+      () => requirePercent('targetCpuUtilization', targetCpu),
+      () => requirePercent('targetMemoryUtilization', targetMemory),
+      () => requireInteger('drainSeconds', drainSeconds, 0),
+      () => requireInteger('shutdownSeconds', shutdownSeconds, 1),
+      () => requireInteger('runAsUser', runAsUser, 1),
+    );
     this.scheduling = props.scheduling ?? {};
-    const schedulingProblem = schedulingProblems('scheduling', this.scheduling)[0];
-    if (schedulingProblem !== undefined) {
-      throw new Error(schedulingProblem);
+    for (const problem of schedulingProblems('scheduling', this.scheduling)) {
+      problems.check(() => {
+        throw new Error(problem);
+      });
     }
+    problems.throwIfAny();
 
     const specs = resolveColors(props, this.replicas, this.maxReplicas, this.maxUnavailable);
     this.trafficWeight = props.trafficWeight ?? 0;

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { AppEnvVar, IAppBackend } from './blue-green-app';
 import { ImageRef } from './image';
 import { appLabels } from './labels';
-import { ResourceRequirements, requireDnsLabel, requireEnvPrefix, requireInteger, requireStorageQuantity, resolveResources } from './validation';
+import { Problems, ResourceRequirements, requireDnsLabel, requireEnvPrefix, requireInteger, requireStorageQuantity, resolveResources } from './validation';
 import {
   AlertRule,
   CustomResourceMetadata,
@@ -490,21 +490,27 @@ export class PostgresHA extends Construct implements IAppBackend, INetworkPeer {
     const monitoring = props.monitoring ?? true;
     const envPrefix = props.envPrefix ?? 'DATABASE';
 
-    requireInteger('instances', this.instances, 1);
-    if (this.production && this.instances < 3) {
-      throw new Error(
-        `instances: production needs a primary and at least 2 replicas, got ${this.instances}; set instances to 3 or more, or set production to false outside production`,
-      );
-    }
-    requireIdentifier('database', this.database);
-    requireIdentifier('owner', this.owner);
-    requireStorageQuantity('storageSize', storageSize);
-    requireDnsLabel('storageClass', storageClass, 63, '"fast-ssd"');
-    requireEnvPrefix('envPrefix', envPrefix);
-    const resources = resolveResources(props.resources ?? {}, { cpuRequest: '500m', cpuLimit: '1000m', memoryRequest: '1Gi', memoryLimit: '2Gi' });
-    const backup = resolveBackup(props.name, props.backup ?? {}, props.recovery !== undefined);
-    const recovery = props.recovery !== undefined ? resolveRecovery(props.name, props.recovery) : undefined;
-    const pooler = props.pooler !== undefined ? resolvePooler(props.pooler, this.production) : undefined;
+    // Every independent check runs, so that one run reports every problem.
+    const problems = new Problems();
+    problems.check(
+      () => requireInteger('instances', this.instances, 1),
+      () => {
+        if (this.production && this.instances < 3) {
+          throw new Error(
+            `instances: production needs a primary and at least 2 replicas, got ${this.instances}; set instances to 3 or more, or set production to false outside production`,
+          );
+        }
+      },
+      () => requireIdentifier('database', this.database),
+      () => requireIdentifier('owner', this.owner),
+      () => requireStorageQuantity('storageSize', storageSize),
+      () => requireDnsLabel('storageClass', storageClass, 63, '"fast-ssd"'),
+      () => requireEnvPrefix('envPrefix', envPrefix),
+    );
+    const resolvedResources = problems.attempt(() => resolveResources(props.resources ?? {}, { cpuRequest: '500m', cpuLimit: '1000m', memoryRequest: '1Gi', memoryLimit: '2Gi' }));
+    const resolvedBackup = problems.attempt(() => resolveBackup(props.name, props.backup ?? {}, props.recovery !== undefined));
+    const recovery = props.recovery !== undefined ? problems.attempt(() => resolveRecovery(props.name, props.recovery as PostgresRecoveryOptions)) : undefined;
+    const pooler = props.pooler !== undefined ? problems.attempt(() => resolvePooler(props.pooler as PostgresPoolerOptions, this.production)) : undefined;
 
     this.readWriteServiceName = `${this.name}-rw`;
     this.readOnlyServiceName = `${this.name}-ro`;
@@ -514,8 +520,14 @@ export class PostgresHA extends Construct implements IAppBackend, INetworkPeer {
     const metadata = (name: string): CustomResourceMetadata => ({ name, labels });
     const monitoringLabels = props.monitoringLabels ?? {};
     const runbookBaseUrl = props.runbookBaseUrl ?? DEFAULT_RUNBOOK_URL;
-    requireExtraLabels('monitoringLabels', monitoringLabels, labels, '{ release: "kube-prometheus-stack" }');
-    requireRunbookBaseUrl('runbookBaseUrl', runbookBaseUrl);
+    problems.check(
+      () => requireExtraLabels('monitoringLabels', monitoringLabels, labels, '{ release: "kube-prometheus-stack" }'),
+      () => requireRunbookBaseUrl('runbookBaseUrl', runbookBaseUrl),
+    );
+    problems.throwIfAny();
+    // Defined once no check refused.
+    const resources = resolvedResources as ResourceRequirements;
+    const backup = resolvedBackup as NonNullable<typeof resolvedBackup>;
     const monitoringMetadata = (name: string): CustomResourceMetadata => ({ name, labels: { ...labels, ...monitoringLabels } });
     const objectStoreName = `${this.name}-backups`;
 

@@ -4,7 +4,7 @@ import { AppEnvVar, IAppBackend } from './blue-green-app';
 import { ImageRef } from './image';
 import { appLabels } from './labels';
 import { ContainerSecurityContext, SecretKeySelector } from './postgres-ha';
-import { ResourceRequirements, requireDnsLabel, requireEnvPrefix, requireInteger, requireStorageQuantity, resolveResources } from './validation';
+import { Problems, ResourceRequirements, requireDnsLabel, requireEnvPrefix, requireInteger, requireStorageQuantity, resolveResources } from './validation';
 import {
   AlertRule,
   CustomResourceMetadata,
@@ -338,11 +338,15 @@ export class RedisCluster extends Construct implements IAppBackend, INetworkPeer
     this.exporter = monitoring;
     const envPrefix = props.envPrefix ?? 'REDIS';
     this.authSecret = props.redisSecret ?? { name: `${this.name}-auth`, key: 'password' };
-    requireStorageQuantity('storageSize', storageSize);
-    requireDnsLabel('storageClass', storageClass, 63, '"fast-ssd"');
-    requireEnvPrefix('envPrefix', envPrefix);
-    requireSecretKey('redisSecret', this.authSecret);
-    const resources = resolveResources(props.resources ?? {}, { cpuRequest: '100m', cpuLimit: '200m', memoryRequest: '256Mi', memoryLimit: '512Mi' });
+    // Every independent check runs, so that one run reports every problem.
+    const problems = new Problems();
+    problems.check(
+      () => requireStorageQuantity('storageSize', storageSize),
+      () => requireDnsLabel('storageClass', storageClass, 63, '"fast-ssd"'),
+      () => requireEnvPrefix('envPrefix', envPrefix),
+      () => requireSecretKey('redisSecret', this.authSecret),
+    );
+    const resolved = problems.attempt(() => resolveResources(props.resources ?? {}, { cpuRequest: '100m', cpuLimit: '200m', memoryRequest: '256Mi', memoryLimit: '512Mi' }));
 
     const namespace = Chart.of(this).namespace;
     const host = (name: string): string => (namespace !== undefined ? `${name}.${namespace}` : name);
@@ -350,8 +354,12 @@ export class RedisCluster extends Construct implements IAppBackend, INetworkPeer
     const metadata: CustomResourceMetadata = { name: this.name, labels };
     const monitoringLabels = props.monitoringLabels ?? {};
     const runbookBaseUrl = props.runbookBaseUrl ?? DEFAULT_RUNBOOK_URL;
-    requireExtraLabels('monitoringLabels', monitoringLabels, labels, '{ release: "kube-prometheus-stack" }');
-    requireRunbookBaseUrl('runbookBaseUrl', runbookBaseUrl);
+    problems.check(
+      () => requireExtraLabels('monitoringLabels', monitoringLabels, labels, '{ release: "kube-prometheus-stack" }'),
+      () => requireRunbookBaseUrl('runbookBaseUrl', runbookBaseUrl),
+    );
+    problems.throwIfAny();
+    const resources = resolved as NonNullable<typeof resolved>;
     const monitoringMetadata: CustomResourceMetadata = { name: this.name, labels: { ...labels, ...monitoringLabels } };
     const kubernetesConfig: RedisKubernetesConfig = { image, imagePullPolicy: 'IfNotPresent', resources, redisSecret: this.authSecret };
     const redisExporter: RedisExporterSpec | undefined = monitoring

@@ -78,6 +78,53 @@ export function httpPathProblem(path: string): { problem: string; fix: string } 
   return undefined;
 }
 
+/** Several problems with a construct's props at once, one message each (`<prop>: <problem>, got <value>; <fix>`). */
+export class ValidationError extends Error {
+  public constructor(public readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+    this.name = 'ValidationError';
+  }
+}
+
+/**
+ * Collects the problems of a construct's independent checks, so that one run reports them all: {@link attempt} runs a
+ * check and records what it refuses (a plain Error); {@link throwIfAny} throws them together, as a
+ * {@link ValidationError} (or the one Error as it was, when there is only one).
+ */
+export class Problems {
+  private readonly errors: Error[] = [];
+
+  /** Runs `check`; returns its result, or undefined when it refused the props (recorded). */
+  public attempt<T>(check: () => T): T | undefined {
+    try {
+      return check();
+    } catch (error) {
+      // Anything but a refusal (a TypeError, ...) is a defect: not collected.
+      if (!(error instanceof Error) || (error.constructor !== Error && !(error instanceof ValidationError))) {
+        throw error;
+      }
+      this.errors.push(error);
+      return undefined;
+    }
+  }
+
+  /** Runs every check, recording what each refuses. */
+  public check(...checks: (() => unknown)[]): void {
+    for (const check of checks) {
+      this.attempt(check);
+    }
+  }
+
+  public throwIfAny(): void {
+    if (this.errors.length === 1 && !(this.errors[0] instanceof ValidationError)) {
+      throw this.errors[0];
+    }
+    if (this.errors.length > 0) {
+      throw new ValidationError(this.errors.flatMap((error) => (error instanceof ValidationError ? error.problems : [error.message])));
+    }
+  }
+}
+
 /** The largest value of a Kubernetes `int32` field (replicas, ports, seconds): every count here lands in one. */
 export const INT32_MAX = 2147483647;
 

@@ -16,6 +16,7 @@ import {
   NetworkPort,
   PostgresHA,
   RedisCluster,
+  ValidationError,
 } from '../lib';
 import { AlertRoutingConfig, AppConfig, ConfigError, ConfigProblem, MetricGateConfig, NetworkConfig, PostgresConfig, RedisConfig, StackConfig } from './config';
 
@@ -64,7 +65,7 @@ export function buildPlatform(config: StackConfig): Platform {
     try {
       return build();
     } catch (error) {
-      problems.push(problemUnder(key, error));
+      problems.push(...problemsUnder(key, error));
       return undefined as T;
     }
   };
@@ -337,15 +338,22 @@ function createRedis(chart: Chart, config: StackConfig, redis: RedisConfig): Red
 }
 
 /**
- * The problem a construct built from the config object at `key` threw, named by that key (`postgres.instances: …`
+ * The problems a construct built from the config object at `key` threw, named by that key (`postgres.instances: …`
  * rather than the construct prop `instances: …`); `key` is empty for the top-level keys.
  */
-function problemUnder(key: string, error: unknown): ConfigProblem {
+function problemsUnder(key: string, error: unknown): ConfigProblem[] {
+  if (error instanceof ValidationError) {
+    return error.problems.map((message) => problemOf(key, message));
+  }
   // Constructs refuse a value with a plain Error; a TypeError or the like is a defect, not a config problem.
   if (!(error instanceof Error) || error.constructor !== Error) {
     throw error;
   }
-  const message = key === '' ? (error as Error).message : `${key}.${(error as Error).message}`;
+  return [problemOf(key, error.message)];
+}
+
+function problemOf(key: string, text: string): ConfigProblem {
+  const message = key === '' ? text : `${key}.${text}`;
   const colon = message.indexOf(': ');
   return { key: colon > 0 ? message.slice(0, colon) : key, message };
 }

@@ -1,6 +1,6 @@
 import { App, ApiObject, Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { BlueGreenApp, BlueGreenAppProps, LABEL_COLOR, LABEL_SERVICE_ROLE, LABEL_TEMPLATE, Manifest, MonitoringStack, renderChart, restrictedViolations, trafficSplit } from '../lib';
+import { BlueGreenApp, BlueGreenAppProps, LABEL_COLOR, LABEL_SERVICE_ROLE, LABEL_TEMPLATE, Manifest, MonitoringStack, renderChart, restrictedViolations, trafficSplit, ValidationError } from '../lib';
 import { BASE_PROPS, find, names, renderApp } from './helpers';
 
 const ROUTING_KINDS = new Set(['Service', 'Ingress']);
@@ -283,6 +283,22 @@ describe('BlueGreenApp cutover', () => {
 });
 
 describe('BlueGreenApp validation', () => {
+  it('reports every independent problem of its props at once, one line each', () => {
+    let error: unknown;
+    try {
+      renderApp({ port: 0, targetCpuUtilization: 200, drainSeconds: -1 });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).problems).toEqual([
+      expect.stringMatching(/^port: /),
+      expect.stringMatching(/^targetCpuUtilization: /),
+      'drainSeconds: must be a whole number of at least 0, got -1; set drainSeconds to 0 or more',
+    ]);
+    expect((error as Error).message.split('\n')).toHaveLength(3);
+  });
+
   const cases: Array<[string, Partial<BlueGreenAppProps>, string]> = [
     ['a live color without image', { blue: {} }, 'blue.image: the live color has no image, got none; set blue.image to a tagged image before making blue live'],
     ['an untagged image', { green: { image: 'acme/web' } }, 'green.image: has no tag or digest, got "acme/web"; pin the build, e.g. "acme/web:1.4.2" or "acme/web@sha256:<digest>"'],

@@ -56,6 +56,8 @@ describe('environment composition', () => {
     };
     expect(platformProblems(raw, 'prod')).toEqual([
       expect.stringMatching(/^postgres\.instances: production needs a primary and at least 2 replicas, got 1; /),
+      // A second problem of the same construct, in the same run.
+      expect.stringMatching(/^postgres\.backup\.destinationPath: is required while backups are on, got none; /),
       expect.stringMatching(/^redis\.replicas: /),
       'resources.cpuRequest: exceeds resources.cpuLimit 1000m, got 2000m; lower the request or raise the limit',
     ]);

@@ -61,6 +61,7 @@ describe('synthesize: one pipeline from raw config to objects', () => {
     expect(problems(() => synthesize(bad, 'prod'))).toEqual([
       expect.stringMatching(/^green\.replicas: sizes the idle color while idleReplicas \(0\) does too, got 3; /),
       expect.stringMatching(/^postgres\.instances: production needs a primary and at least 2 replicas, got 1; /),
+      expect.stringMatching(/^postgres\.backup\.destinationPath: is required while backups are on, got none; /),
     ]);
   });
 });
