@@ -19,7 +19,7 @@ import {
   restrictedPodSpec,
 } from './migration-job';
 import { INetworkPeer, NetworkPeerSpec } from './network-policy-set';
-import { requireDnsLabel, requireInteger } from './validation';
+import { Problems, requireDnsLabel, requireInteger } from './validation';
 import { podPlacement } from './scheduling';
 
 /** One HTTP request of the smoke test: `GET <path>` on the color about to be live. */
@@ -172,10 +172,15 @@ export class CutoverGate extends Construct implements INetworkPeer {
     const requestTimeoutSeconds = props.requestTimeoutSeconds ?? 5;
     const retries = props.retries ?? 2;
     const runAsUser = props.runAsUser ?? 10001;
-    requireInteger('activeDeadlineSeconds', this.activeDeadlineSeconds, 1);
-    requireInteger('requestTimeoutSeconds', requestTimeoutSeconds, 1);
-    requireInteger('retries', retries, 0);
-    requireInteger('runAsUser', runAsUser, 1);
+    // Every independent check runs, so that one run reports every problem.
+    const problems = new Problems();
+    problems.check(
+      () => requireInteger('activeDeadlineSeconds', this.activeDeadlineSeconds, 1),
+      () => requireInteger('requestTimeoutSeconds', requestTimeoutSeconds, 1),
+      () => requireInteger('retries', retries, 0),
+      () => requireInteger('runAsUser', runAsUser, 1),
+    );
+    problems.throwIfAny();
     if (requestTimeoutSeconds >= this.activeDeadlineSeconds) {
       throw new Error(
         `requestTimeoutSeconds: must be below activeDeadlineSeconds ${this.activeDeadlineSeconds}, got ${requestTimeoutSeconds}; lower it or raise activeDeadlineSeconds`,

@@ -24,7 +24,7 @@ import {
   resolveRequestMetrics,
   sloRules,
 } from './slo';
-import { requireDnsLabel } from './validation';
+import { Problems, requireDnsLabel } from './validation';
 
 /**
  * What {@link MonitoringStack} needs of a blue-green service: its name and the names of its two Services.
@@ -203,30 +203,45 @@ export class MonitoringStack extends Construct {
     const dashboardUid = dashboard.uid ?? (namespace !== undefined ? `${namespace}-${app.name}` : app.name);
 
     requireDnsLabel('app.name', app.name, 50, '"web"');
-    const metrics = resolveRequestMetrics(props.metrics);
     const labels = appLabels({ name: app.name, partOf: props.partOf ?? app.name, component: 'monitoring' });
-    requireExtraLabels('monitoringLabels', monitoringLabels, labels, '{ release: "kube-prometheus-stack" }');
-    requireRunbookBaseUrl('runbookBaseUrl', runbookBaseUrl);
-    if (!/^[1-9][0-9]*(s|m)$/.test(scrapeInterval)) {
-      throw new Error(`scrapeInterval: must be a whole number of seconds or minutes, got "${scrapeInterval}"; e.g. "30s"`);
-    }
-    requireRatio('errorRateThreshold', errorRateThreshold, '0.05 for 5%');
-    requireRatio('saturationThreshold', saturationThreshold, '0.9 for 90%');
-    if (!Number.isFinite(p95LatencySeconds) || p95LatencySeconds <= 0) {
-      throw new Error(`p95LatencySeconds: must be a positive number of seconds, got ${p95LatencySeconds}; e.g. 0.5`);
-    }
-    if (props.databasePool !== undefined) {
-      requireMetricName('databasePool.inUse', props.databasePool.inUse, '"db_client_connections_usage"');
-      requireMetricName('databasePool.max', props.databasePool.max, '"db_client_connections_max"');
-      requireRatio('databasePool.threshold', props.databasePool.threshold ?? 0.8, '0.8 for 80%');
-    }
-    requireSloObjective('availabilityObjective', availabilityObjective);
-    requireLatencyObjective('latencyObjective', latencyObjective);
-    if (dashboard.uid === undefined && dashboardUid.length > 40) {
-      throw new Error(
-        `dashboard.uid: the default "<namespace>-<app>" exceeds the 40 characters Grafana allows, got "${dashboardUid}"; set dashboard.uid, e.g. "${app.name}-prod"`,
-      );
-    }
+    // Every independent check runs, so that one run reports every problem.
+    const problems = new Problems();
+    const resolvedMetrics = problems.attempt(() => resolveRequestMetrics(props.metrics));
+    problems.check(
+      () => requireExtraLabels('monitoringLabels', monitoringLabels, labels, '{ release: "kube-prometheus-stack" }'),
+      () => requireRunbookBaseUrl('runbookBaseUrl', runbookBaseUrl),
+      () => {
+        if (!/^[1-9][0-9]*(s|m)$/.test(scrapeInterval)) {
+          throw new Error(`scrapeInterval: must be a whole number of seconds or minutes, got "${scrapeInterval}"; e.g. "30s"`);
+        }
+      },
+      () => requireRatio('errorRateThreshold', errorRateThreshold, '0.05 for 5%'),
+      () => requireRatio('saturationThreshold', saturationThreshold, '0.9 for 90%'),
+      () => {
+        if (!Number.isFinite(p95LatencySeconds) || p95LatencySeconds <= 0) {
+          throw new Error(`p95LatencySeconds: must be a positive number of seconds, got ${p95LatencySeconds}; e.g. 0.5`);
+        }
+      },
+      ...(props.databasePool !== undefined
+        ? [
+            () => requireMetricName('databasePool.inUse', props.databasePool?.inUse as string, '"db_client_connections_usage"'),
+            () => requireMetricName('databasePool.max', props.databasePool?.max as string, '"db_client_connections_max"'),
+            () => requireRatio('databasePool.threshold', props.databasePool?.threshold ?? 0.8, '0.8 for 80%'),
+          ]
+        : []),
+      () => requireSloObjective('availabilityObjective', availabilityObjective),
+      () => requireLatencyObjective('latencyObjective', latencyObjective),
+      () => {
+        if (dashboard.uid === undefined && dashboardUid.length > 40) {
+          throw new Error(
+            `dashboard.uid: the default "<namespace>-<app>" exceeds the 40 characters Grafana allows, got "${dashboardUid}"; set dashboard.uid, e.g. "${app.name}-prod"`,
+          );
+        }
+      },
+    );
+    problems.throwIfAny();
+    // Defined once no check refused.
+    const metrics = resolvedMetrics as ResolvedRequestMetrics;
 
     const query = new AppQueries(app, namespace, metrics);
     this.appName = app.name;

@@ -395,6 +395,18 @@ describe('MonitoringStack dashboard', () => {
 });
 
 describe('MonitoringStack validation', () => {
+  it('reports every independent problem at once', () => {
+    expect(() => renderMonitoring({ errorRateThreshold: 2, p95LatencySeconds: 0, scrapeInterval: 'often' })).toThrow(
+      expect.objectContaining({
+        problems: [
+          'scrapeInterval: must be a whole number of seconds or minutes, got "often"; e.g. "30s"',
+          expect.stringMatching(/^errorRateThreshold: /),
+          'p95LatencySeconds: must be a positive number of seconds, got 0; e.g. 0.5',
+        ],
+      }),
+    );
+  });
+
   const cases: Array<[string, Partial<MonitoringStackProps>, string]> = [
     ['an error rate threshold in percent', { errorRateThreshold: 5 }, 'errorRateThreshold: must be a ratio between 0 and 1 (exclusive), got 5; e.g. 0.05 for 5%'],
     ['an error rate threshold of 0', { errorRateThreshold: 0 }, 'errorRateThreshold: must be a ratio between 0 and 1 (exclusive), got 0; e.g. 0.05 for 5%'],
