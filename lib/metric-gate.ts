@@ -21,7 +21,7 @@ import {
 } from './migration-job';
 import { MonitoringStack, requirePromDuration } from './monitoring-stack';
 import { INetworkPeer, NetworkPeerSpec } from './network-policy-set';
-import { requireInteger } from './validation';
+import { Problems, requireInteger } from './validation';
 import { podPlacement } from './scheduling';
 
 /** The thresholds of {@link MetricGate} and how it queries, apart from the app, its monitoring and Prometheus. */
@@ -183,35 +183,49 @@ export class MetricGate extends Construct implements INetworkPeer {
         `app.name: is too long for the metric gate's Job name "${longest}" (${longest.length} characters, at most 63), got "${app.name}"; shorten the app name to ${63 - longest.length + app.name.length} characters or fewer`,
       );
     }
-    this.prometheusUrl = requirePrometheusUrl('prometheusUrl', props.prometheusUrl);
     this.maxErrorRatio = props.maxErrorRatio ?? 0.01;
     this.maxP95LatencySeconds = props.maxP95LatencySeconds ?? 0.5;
     this.window = props.window ?? '5m';
     this.minRequests = props.minRequests ?? 1;
-    this.image = requirePinnedImage('image', props.image ?? DEFAULT_GATE_IMAGE);
     this.activeDeadlineSeconds = props.activeDeadlineSeconds ?? 120;
     const requestTimeoutSeconds = props.requestTimeoutSeconds ?? 10;
     const retries = props.retries ?? 2;
     const runAsUser = props.runAsUser ?? 10001;
-    if (!Number.isFinite(this.maxErrorRatio) || this.maxErrorRatio < 0 || this.maxErrorRatio > 1) {
-      throw new Error(`maxErrorRatio: must be a ratio from 0 to 1, got ${this.maxErrorRatio}; e.g. 0.01 for 1%`);
-    }
-    if (!Number.isFinite(this.maxP95LatencySeconds) || this.maxP95LatencySeconds <= 0) {
-      throw new Error(`maxP95LatencySeconds: must be a positive number of seconds, got ${this.maxP95LatencySeconds}; e.g. 0.5`);
-    }
-    const windowSeconds = requirePromDuration('window', this.window);
-    const scrapeSeconds = requirePromDuration('monitoring.scrapeInterval', monitoring.scrapeInterval);
-    if (windowSeconds < 2 * scrapeSeconds) {
-      throw new Error(
-        `window: must span at least two scrapes (2 × scrapeInterval ${monitoring.scrapeInterval}), got "${this.window}"; ` +
-          `rate() needs two samples in the window: e.g. "${Math.max(5, Math.ceil((4 * scrapeSeconds) / 60))}m"`,
-      );
-    }
-    requireInteger('minRequests', this.minRequests, 0);
-    requireInteger('activeDeadlineSeconds', this.activeDeadlineSeconds, 1);
-    requireInteger('requestTimeoutSeconds', requestTimeoutSeconds, 1);
-    requireInteger('retries', retries, 0);
-    requireInteger('runAsUser', runAsUser, 1);
+    // Every independent check runs, so that one run reports every problem.
+    const problems = new Problems();
+    const prometheusUrl = problems.attempt(() => requirePrometheusUrl('prometheusUrl', props.prometheusUrl));
+    const image = problems.attempt(() => requirePinnedImage('image', props.image ?? DEFAULT_GATE_IMAGE));
+    problems.check(
+      () => {
+        if (!Number.isFinite(this.maxErrorRatio) || this.maxErrorRatio < 0 || this.maxErrorRatio > 1) {
+          throw new Error(`maxErrorRatio: must be a ratio from 0 to 1, got ${this.maxErrorRatio}; e.g. 0.01 for 1%`);
+        }
+      },
+      () => {
+        if (!Number.isFinite(this.maxP95LatencySeconds) || this.maxP95LatencySeconds <= 0) {
+          throw new Error(`maxP95LatencySeconds: must be a positive number of seconds, got ${this.maxP95LatencySeconds}; e.g. 0.5`);
+        }
+      },
+      () => {
+        const windowSeconds = requirePromDuration('window', this.window);
+        const scrapeSeconds = requirePromDuration('monitoring.scrapeInterval', monitoring.scrapeInterval);
+        if (windowSeconds < 2 * scrapeSeconds) {
+          throw new Error(
+            `window: must span at least two scrapes (2 × scrapeInterval ${monitoring.scrapeInterval}), got "${this.window}"; ` +
+              `rate() needs two samples in the window: e.g. "${Math.max(5, Math.ceil((4 * scrapeSeconds) / 60))}m"`,
+          );
+        }
+      },
+      () => requireInteger('minRequests', this.minRequests, 0),
+      () => requireInteger('activeDeadlineSeconds', this.activeDeadlineSeconds, 1),
+      () => requireInteger('requestTimeoutSeconds', requestTimeoutSeconds, 1),
+      () => requireInteger('retries', retries, 0),
+      () => requireInteger('runAsUser', runAsUser, 1),
+    );
+    problems.throwIfAny();
+    // Defined once no check refused.
+    this.prometheusUrl = prometheusUrl as string;
+    this.image = image as ImageRef;
     if (requestTimeoutSeconds >= this.activeDeadlineSeconds) {
       throw new Error(
         `requestTimeoutSeconds: must be below activeDeadlineSeconds ${this.activeDeadlineSeconds}, got ${requestTimeoutSeconds}; lower it or raise activeDeadlineSeconds`,
