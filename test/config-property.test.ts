@@ -2,6 +2,7 @@
 // can act on. Over every generated configuration (test/config-cases.ts); the server-side dry run of the accepted
 // ones is test/e2e/dry-run.e2e.test.ts.
 import { describe, expect, it } from 'vitest';
+import { bytes, millicores, namespacePeak } from '../lib';
 import { ConfigError } from '../stacks/config';
 import { synthesize } from '../stacks/synthesize';
 import { configCases, configFields, untriedKeys } from './config-cases';
@@ -31,16 +32,25 @@ describe('every generated configuration', () => {
     expect(CASES.length).toBeGreaterThan(1000);
   });
 
-  it('renders without holes, or is refused with one actionable message per problem, and never crashes', () => {
+  it('renders without holes and with a quota that holds its peak, or is refused with one actionable message per problem, and never crashes', () => {
     let accepted = 0;
     const crashes: string[] = [];
     const badMessages: string[] = [];
     const holes: string[] = [];
+    const quotaShort: string[] = [];
     for (const config of CASES) {
       try {
         const { objects } = synthesize(config.raw, config.stack);
         accepted++;
-        for (const [path, text] of stringsOf(objects.map((r) => r.manifest))) {
+        const manifests = objects.map((r) => r.manifest);
+        // The quota holds everything this configuration runs at its peak (sized after every workload exists).
+        const peak = namespacePeak(manifests);
+        const hard = (manifests.find((m) => m.kind === 'ResourceQuota') as unknown as { spec: { hard: Record<string, string | number> } }).spec.hard;
+        const held = Number(hard.pods) >= peak.pods && millicores(hard['requests.cpu']) >= peak.total.cpuRequest && millicores(hard['limits.cpu']) >= peak.total.cpuLimit;
+        if (!held || bytes(hard['requests.memory']) < peak.total.memoryRequest || bytes(hard['limits.memory']) < peak.total.memoryLimit) {
+          quotaShort.push(`${config.name}: quota ${JSON.stringify(hard)} for a peak of ${peak.pods} pods, ${JSON.stringify(peak.total)}`);
+        }
+        for (const [path, text] of stringsOf(manifests)) {
           if (HOLES.test(text)) {
             holes.push(`${config.name}: ${path} = ${text.slice(0, 200)}`);
           }
@@ -61,6 +71,7 @@ describe('every generated configuration', () => {
     expect(crashes).toEqual([]);
     expect(badMessages).toEqual([]);
     expect(holes).toEqual([]);
+    expect(quotaShort).toEqual([]);
     // Both kinds occur: the generator reaches past the checks, and the checks refuse.
     expect(accepted).toBeGreaterThan(100);
     expect(CASES.length - accepted).toBeGreaterThan(300);
