@@ -51,7 +51,7 @@ export function synthesize(raw: Readonly<Record<string, string>>, stack: string,
 }
 
 /**
- * The constructs' problems with a config that already has some: built from the config as parse left it (bad values
+ * The transition's and the constructs' problems with a config that already has some: built from the config as parse left it (bad values
  * replaced by their defaults where they have one), so a user sees the problems of both kinds in one run. A problem
  * under a key whose top-level key already has one is left out (it may only echo it), so is one quoting a value parse
  * refused, and so is anything a half-valid config makes a construct throw that is not a config problem.
@@ -69,12 +69,17 @@ function constructProblems(parsed: StackConfig, previous: PreviousState | undefi
     const got = gotValue(problem.message);
     return got !== undefined && values.some((value) => (value === '' ? got === '' : got.includes(value)));
   };
+  const found: ConfigProblem[] = [];
   try {
-    buildPlatform(planTransition(parsed, previous ?? { activeColor: parsed.activeColor }).config);
-    return [];
+    const transition = planTransition(parsed, previous ?? { activeColor: parsed.activeColor });
+    found.push(...transition.problems);
+    buildPlatform(transition.config);
   } catch (error) {
-    return error instanceof ConfigError ? error.problems.filter((problem) => !seen.has(top(problem.key)) && !echoes(problem)) : [];
+    if (error instanceof ConfigError) {
+      found.push(...error.problems);
+    }
   }
+  return found.filter((problem) => !seen.has(top(problem.key)) && !echoes(problem));
 }
 
 /** The `<value>` of `…, got <value>; <fix>`, unquoted; undefined when the message has none. */

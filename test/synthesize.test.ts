@@ -52,6 +52,12 @@ describe('synthesize: one pipeline from raw config to objects', () => {
       'rateLimitRps: must be a whole number from 1 to ∞, got "0"; e.g. `pulumi config set rateLimitRps 20`',
       'postgres.storageClass: must be a lowercase DNS label of at most 63 characters starting with a letter, got "Fast SSD"; e.g. "fast-ssd"',
     ]);
+    // And the transition's, judged on the same run.
+    const conflict = { ...raw, 'cutover:rateLimitRps': '0', 'cutover:idleReplicas': '0', 'cutover:green': JSON.stringify({ image: 'registry.example.com/acme/web:1.5.0', replicas: 3 }) };
+    expect(problems(() => synthesize(conflict, 'prod'))).toEqual([
+      expect.stringMatching(/^rateLimitRps: /),
+      expect.stringMatching(/^green\.replicas: sizes the idle color while idleReplicas \(0\) does too, got 3; /),
+    ]);
     // The config refuses the host; the Ingress's own check of the same host is not repeated.
     expect(problems(() => synthesize({ ...raw, 'cutover:host': 'a b' }, 'prod'))).toEqual([expect.stringMatching(/^host: is not a DNS name, got "a b"; /)]);
   });
