@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { appLabels } from './labels';
 import { SecretKeySelector } from './postgres-ha';
 import { CustomResourceMetadata, requireExtraLabels } from './prometheus-rule';
-import { isDnsSubdomain } from './validation';
+import { Problems, isDnsSubdomain } from './validation';
 
 /**
  * The AlertmanagerConfig of the Prometheus Operator (monitoring.coreos.com/v1alpha1): only the fields
@@ -269,17 +269,25 @@ export class AlertRouting extends Construct {
     const groupWait = props.groupWait ?? '30s';
     const groupInterval = props.groupInterval ?? '5m';
 
-    if (!isDnsSubdomain(name)) {
-      throw new Error(`name: is not an object name (lowercase letters, digits, "-" and "."), got ${JSON.stringify(name)}; e.g. "web-alert-routing"`);
-    }
     const labels = appLabels({ name, partOf: props.partOf ?? name, component: 'alert-routing' });
-    requireExtraLabels('monitoringLabels', monitoringLabels, labels, '{ release: "kube-prometheus-stack" }');
-    if (props.pager === undefined && props.chat === undefined) {
-      throw new Error('pager: is absent and so is chat, so no alert would notify anyone, got nothing; set pager (AlertReceiver.pagerDuty) or chat (AlertReceiver.slack), or render no AlertRouting');
-    }
-    requireGroupBy(groupBy);
-    requireDuration('groupWait', groupWait, true);
-    const groupIntervalMs = requireDuration('groupInterval', groupInterval, false);
+    // Every independent check runs, so that one run reports every problem.
+    const problems = new Problems();
+    problems.check(
+      () => {
+        if (!isDnsSubdomain(name)) {
+          throw new Error(`name: is not an object name (lowercase letters, digits, "-" and "."), got ${JSON.stringify(name)}; e.g. "web-alert-routing"`);
+        }
+      },
+      () => requireExtraLabels('monitoringLabels', monitoringLabels, labels, '{ release: "kube-prometheus-stack" }'),
+      () => {
+        if (props.pager === undefined && props.chat === undefined) {
+          throw new Error('pager: is absent and so is chat, so no alert would notify anyone, got nothing; set pager (AlertReceiver.pagerDuty) or chat (AlertReceiver.slack), or render no AlertRouting');
+        }
+      },
+      () => requireGroupBy(groupBy),
+      () => requireDuration('groupWait', groupWait, true),
+    );
+    const groupIntervalMs = problems.attempt(() => requireDuration('groupInterval', groupInterval, false));
     const receivers: AlertmanagerReceiver[] = [];
     const repeat = new Map<string, string>();
     for (const [key, receiver, fallback] of [
@@ -290,14 +298,20 @@ export class AlertRouting extends Construct {
         continue;
       }
       const receiverName = key === 'pager' ? PAGER_RECEIVER : CHAT_RECEIVER;
-      receivers.push(receiver._toReceiver(key, receiverName));
-      const interval = receiver.repeatInterval ?? fallback;
-      if (requireDuration(`${key}.repeatInterval`, interval, false) < groupIntervalMs) {
-        // The Alertmanager only re-notifies at a group interval, so a shorter repeat interval would silently be longer.
-        throw new Error(`${key}.repeatInterval: must be at least groupInterval (${groupInterval}), got "${interval}"; raise it or lower groupInterval`);
+      const converted = problems.attempt(() => receiver._toReceiver(key, receiverName));
+      if (converted !== undefined) {
+        receivers.push(converted);
       }
+      const interval = receiver.repeatInterval ?? fallback;
+      problems.check(() => {
+        // The Alertmanager only re-notifies at a group interval, so a shorter repeat interval would silently be longer.
+        if (requireDuration(`${key}.repeatInterval`, interval, false) < (groupIntervalMs ?? 0)) {
+          throw new Error(`${key}.repeatInterval: must be at least groupInterval (${groupInterval}), got "${interval}"; raise it or lower groupInterval`);
+        }
+      });
       repeat.set(receiverName, interval);
     }
+    problems.throwIfAny();
     receivers.push({ name: NULL_RECEIVER });
 
     const chat = props.chat !== undefined ? CHAT_RECEIVER : NULL_RECEIVER;

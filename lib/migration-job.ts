@@ -6,7 +6,7 @@ import { ImageRef } from './image';
 import { shortHash } from './hash';
 import { appLabels } from './labels';
 import { INetworkPeer, NetworkPeerSpec } from './network-policy-set';
-import { isDnsSubdomain, parseMebibytes, requireDnsLabel, requireInteger, resolveResources, requireEnvName } from './validation';
+import { Problems, isDnsSubdomain, parseMebibytes, requireDnsLabel, requireInteger, resolveResources, requireEnvName } from './validation';
 import { podPlacement } from './scheduling';
 
 /**
@@ -155,30 +155,37 @@ export class MigrationJob extends Construct implements INetworkPeer {
       throw new Error(`phase: must be "expand" or "contract", got ${JSON.stringify(props.phase)}; expand runs before a switch, contract after the old color is retired`);
     }
     this.phase = props.phase;
-    this.image = requirePinnedImage('image', props.image);
-    if (props.command.length === 0 || props.command.some((part) => typeof part !== 'string')) {
-      throw new Error(`command: must be a non-empty list of strings, got ${JSON.stringify(props.command)}; e.g. ["bin/migrate", "up"]`);
-    }
-    if (props.command[0].trim() === '') {
-      throw new Error(`command: the executable must not be blank, got ${JSON.stringify(props.command)}; e.g. ["bin/migrate", "up"]`);
-    }
     this.namePrefix = props.namePrefix ?? `${props.app.name}-migrate-${props.phase}`;
-    // 54 + "-" + 8 hex digits = 63: Job names become the `job-name` label of their pods.
-    requireDnsLabel('namePrefix', this.namePrefix, 54, `"${props.app.name.slice(0, 30)}-migrate-${props.phase}" (shorten the app name or set namePrefix)`);
     this.activeDeadlineSeconds = props.activeDeadlineSeconds ?? 300;
-    requireInteger('activeDeadlineSeconds', this.activeDeadlineSeconds, 1);
     const runAsUser = props.runAsUser ?? 10001;
-    requireInteger('runAsUser', runAsUser, 1);
     const env = props.env ?? {};
-    for (const name of Object.keys(env)) {
-      requireEnvName('env', name, 'MIGRATION_TARGET');
-    }
     const secretNames = props.secretNames ?? [];
-    secretNames.forEach((name, index) => {
-      if (!isDnsSubdomain(name)) {
-        throw new Error(`secretNames[${index}]: is not a Secret name (a lowercase DNS subdomain), got "${name}"; e.g. "web-migrations"`);
-      }
-    });
+    // Every independent check runs, so that one run reports every problem.
+    const problems = new Problems();
+    const image = problems.attempt(() => requirePinnedImage('image', props.image));
+    problems.check(
+      () => {
+        if (props.command.length === 0 || props.command.some((part) => typeof part !== 'string')) {
+          throw new Error(`command: must be a non-empty list of strings, got ${JSON.stringify(props.command)}; e.g. ["bin/migrate", "up"]`);
+        }
+        if (props.command[0].trim() === '') {
+          throw new Error(`command: the executable must not be blank, got ${JSON.stringify(props.command)}; e.g. ["bin/migrate", "up"]`);
+        }
+      },
+      // 54 + "-" + 8 hex digits = 63: Job names become the `job-name` label of their pods.
+      () => requireDnsLabel('namePrefix', this.namePrefix, 54, `"${props.app.name.slice(0, 30)}-migrate-${props.phase}" (shorten the app name or set namePrefix)`),
+      () => requireInteger('activeDeadlineSeconds', this.activeDeadlineSeconds, 1),
+      () => requireInteger('runAsUser', runAsUser, 1),
+      ...Object.keys(env).map((name) => () => requireEnvName('env', name, 'MIGRATION_TARGET')),
+      ...secretNames.map((name, index) => () => {
+        if (!isDnsSubdomain(name)) {
+          throw new Error(`secretNames[${index}]: is not a Secret name (a lowercase DNS subdomain), got "${name}"; e.g. "web-migrations"`);
+        }
+      }),
+    );
+    problems.throwIfAny();
+    // Defined once no check refused.
+    this.image = image as ImageRef;
     const resources = resolveJobResources(props.resources ?? {}, MIGRATION_RESOURCES, TMP_MEBIBYTES);
 
     this.podLabels = { ...appLabels({ name: this.namePrefix, partOf: props.app.name, component: 'migration' }), [LABEL_MIGRATION_PHASE]: this.phase };

@@ -2,7 +2,7 @@ import { ApiObject, Chart, Lazy } from 'cdk8s';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct, IConstruct } from 'constructs';
 import { LabelSelector } from './prometheus-rule';
-import { isDnsLabel } from './validation';
+import { Problems, isDnsLabel } from './validation';
 
 /** API version of the policies this set renders. */
 export const NETWORK_POLICY_API_VERSION = 'networking.k8s.io/v1';
@@ -301,30 +301,43 @@ export class NetworkPolicySet extends Construct {
   public constructor(scope: Construct, id: string, props: NetworkPolicySetProps = {}) {
     super(scope, id);
     this.namespace = Chart.of(this).namespace;
-    this.ingressController = resolvePods('ingressController', props.ingressController, DEFAULT_INGRESS_CONTROLLER);
-    this.monitoring = resolvePods('monitoring', props.monitoring, DEFAULT_MONITORING);
-    this.dns = resolvePods('dns', props.dns, DEFAULT_DNS);
+    // Every independent check runs, so that one run reports every problem.
+    const problems = new Problems();
+    const ingressController = problems.attempt(() => resolvePods('ingressController', props.ingressController, DEFAULT_INGRESS_CONTROLLER));
+    const monitoring = problems.attempt(() => resolvePods('monitoring', props.monitoring, DEFAULT_MONITORING));
+    const dns = problems.attempt(() => resolvePods('dns', props.dns, DEFAULT_DNS));
     this.operatorNamespaces = { ...(props.operatorNamespaces ?? {}) };
     for (const [operator, namespace] of Object.entries(this.operatorNamespaces)) {
-      requireNamespace(`operatorNamespaces.${operator}`, namespace);
+      problems.check(() => requireNamespace(`operatorNamespaces.${operator}`, namespace));
     }
     this.podCidrs = props.podCidrs ?? ['10.244.0.0/16'];
     this.serviceCidrs = props.serviceCidrs ?? ['10.96.0.0/12'];
     this.externalCidrs = props.externalCidrs ?? ['0.0.0.0/0'];
     this.apiServerCidrs = props.apiServer?.cidrs ?? ['0.0.0.0/0'];
     this.apiServerPorts = props.apiServer?.ports ?? [NetworkPort.tcp(443), NetworkPort.tcp(6443)];
-    requireNonEmpty('podCidrs', this.podCidrs, '["10.244.0.0/16"]');
-    requireNonEmpty('serviceCidrs', this.serviceCidrs, '["10.96.0.0/12"]');
-    requireNonEmpty('externalCidrs', this.externalCidrs, '["0.0.0.0/0"]');
-    requireNonEmpty('apiServer.cidrs', this.apiServerCidrs, 'the API server endpoint addresses, e.g. ["203.0.113.10/32"]');
-    requireNonEmpty('apiServer.ports', this.apiServerPorts, '[NetworkPort.tcp(6443)]');
-    this.clusterRanges = [
-      ...this.podCidrs.map((cidr, index) => ({ cidr: parseCidr(`podCidrs[${index}]`, cidr), key: 'podCidrs' })),
-      ...this.serviceCidrs.map((cidr, index) => ({ cidr: parseCidr(`serviceCidrs[${index}]`, cidr), key: 'serviceCidrs' })),
+    problems.check(
+      () => requireNonEmpty('podCidrs', this.podCidrs, '["10.244.0.0/16"]'),
+      () => requireNonEmpty('serviceCidrs', this.serviceCidrs, '["10.96.0.0/12"]'),
+      () => requireNonEmpty('externalCidrs', this.externalCidrs, '["0.0.0.0/0"]'),
+      () => requireNonEmpty('apiServer.cidrs', this.apiServerCidrs, 'the API server endpoint addresses, e.g. ["203.0.113.10/32"]'),
+      () => requireNonEmpty('apiServer.ports', this.apiServerPorts, '[NetworkPort.tcp(6443)]'),
+    );
+    const ranges = [
+      ...this.podCidrs.map((cidr, index) => problems.attempt(() => ({ cidr: parseCidr(`podCidrs[${index}]`, cidr), key: 'podCidrs' }))),
+      ...this.serviceCidrs.map((cidr, index) => problems.attempt(() => ({ cidr: parseCidr(`serviceCidrs[${index}]`, cidr), key: 'serviceCidrs' }))),
     ];
+    problems.throwIfAny();
+    // Defined once no check refused.
+    this.ingressController = ingressController as NonNullable<typeof ingressController>;
+    this.monitoring = monitoring as NonNullable<typeof monitoring>;
+    this.dns = dns as NonNullable<typeof dns>;
+    this.clusterRanges = ranges as NonNullable<(typeof ranges)[number]>[];
     // Checked now so a bad value fails at construction, not at the first relationship that uses it.
-    this.ipBlocks('externalCidrs', this.externalCidrs);
-    this.ipBlocks('apiServer.cidrs', this.apiServerCidrs);
+    problems.check(
+      () => this.ipBlocks('externalCidrs', this.externalCidrs),
+      () => this.ipBlocks('apiServer.cidrs', this.apiServerCidrs),
+    );
+    problems.throwIfAny();
 
     const defaultDenySpec: k8s.NetworkPolicySpec = { podSelector: {}, policyTypes: ['Ingress', 'Egress'] };
     this.defaultDeny = new ApiObject(this, 'default-deny', {

@@ -57,8 +57,8 @@ export interface Platform {
  * Composes an environment from its validated config. Construction validates every construct, so a bad
  * value throws here, before anything is registered with Pulumi: one {@link ConfigError} with the problem of every
  * construct that refused its part of the config (each under the config key the user wrote). Constructs that need an
- * app are built once every app was. The app, database, cache, monitoring, gate and metric gate constructs
- * report every independent problem of their props at once ({@link ValidationError}); the others their first.
+ * app are built once every app was. Each construct reports every independent problem of its props at once
+ * ({@link ValidationError}); a check that needs another's value runs once that one passed.
  */
 export function buildPlatform(config: StackConfig): Platform {
   const problems: ConfigProblem[] = [];

@@ -228,6 +228,18 @@ describe('AlertRouting errors', () => {
     expect(() => new AlertRouting(chart, 'alert-routing', props)).toThrow(new Error(message));
   });
 
+  it('reports every independent problem at once', () => {
+    const chart = new Chart(new App(), 'test', { namespace: 'web-prod' });
+    expect(() => new AlertRouting(chart, 'alert-routing', { ...BOTH, groupWait: '30 s', groupInterval: 'often' })).toThrow(
+      expect.objectContaining({
+        problems: [
+          'groupWait: must be an Alertmanager duration such as "30s", "5m" or "1h30m", got "30 s"; e.g. "30s"',
+          'groupInterval: must be a positive Alertmanager duration such as "30s", "5m" or "1h30m", got "often"; e.g. "5m"',
+        ],
+      }),
+    );
+  });
+
   it('accepts a zero group wait and ["..."] to group nothing', () => {
     expect(render({ ...BOTH, groupWait: '0s', groupBy: ['...'] }).manifest.spec.route).toMatchObject({ groupWait: '0s', groupBy: ['...'] });
   });

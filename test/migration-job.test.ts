@@ -206,6 +206,17 @@ describe('MigrationJob validation', () => {
     expect(() => fixture(options)).toThrow(message);
   });
 
+  it('reports every independent problem at once', () => {
+    expect(() => fixture({ command: [], runAsUser: 0 })).toThrow(
+      expect.objectContaining({
+        problems: [
+          'command: must be a non-empty list of strings, got []; e.g. ["bin/migrate", "up"]',
+          'runAsUser: must be a whole number of at least 1, got 0; set runAsUser to 1 or more',
+        ],
+      }),
+    );
+  });
+
   it('rejects a default name longer than a label value allows, with a fix', () => {
     const name = `a${'b'.repeat(49)}`;
     expect(() => fixture({ phase: 'contract' }, { name })).toThrow(

@@ -369,6 +369,17 @@ describe('NetworkPolicySet validation', () => {
     expect(() => fixture({ props })).toThrow(message);
   });
 
+  it('reports every bad CIDR at once', () => {
+    expect(() => fixture({ props: { podCidrs: ['10.244.0.0'], serviceCidrs: ['10.0.0.0/33'] } })).toThrow(
+      expect.objectContaining({
+        problems: [
+          'podCidrs[0]: CIDR mask is missing, got "10.244.0.0"; did you mean "10.244.0.0/32"?',
+          'serviceCidrs[0]: prefix length must be 0 to 32, got "10.0.0.0/33"; e.g. "10.0.0.0/32"',
+        ],
+      }),
+    );
+  });
+
   it('refuses internet egress into the cluster, or without ports', () => {
     const { policies, app } = fixture();
     expect(() => policies.allowInternetEgress(app, { cidrs: ['10.96.0.0/16'] })).toThrow(
