@@ -19,7 +19,7 @@ import {
   restrictedPodSpec,
 } from './migration-job';
 import { INetworkPeer, NetworkPeerSpec } from './network-policy-set';
-import { Problems, requireDnsLabel, requireInteger } from './validation';
+import { Problems, httpPathProblem, requireDnsLabel, requireInteger } from './validation';
 import { podPlacement } from './scheduling';
 
 /** One HTTP request of the smoke test: `GET <path>` on the color about to be live. */
@@ -331,8 +331,8 @@ function resolveChecks(checks: readonly HttpCheck[], configured: number): Resolv
     if (check.path === undefined) {
       throw new Error(`${key}.path: is required: the path the check requests, got nothing; e.g. "/api/status"`);
     }
-    // `#` starts a fragment, which is never sent; whitespace and control characters are not allowed in a URL.
-    if (typeof check.path !== 'string' || !/^\/[\x21-\x7e]*$/.test(check.path) || check.path.includes('#')) {
+    // The probes' rule: `#` starts a fragment, which is never sent; whitespace and control characters are not allowed in a URL.
+    if (typeof check.path !== 'string' || httpPathProblem(check.path) !== undefined) {
       throw new Error(
         `${key}.path: must start with "/" and hold only printable ASCII without spaces or "#", got ${JSON.stringify(check.path)}; percent-encode the rest, e.g. "/search?q=a%20b"`,
       );

@@ -78,6 +78,14 @@ export function httpPathProblem(path: string): { problem: string; fix: string } 
   return undefined;
 }
 
+/**
+ * Whether `error` is a construct refusing its props: a plain Error (or a {@link ValidationError} of several), as every
+ * check here throws. A TypeError or the like is a defect, never a config problem.
+ */
+export function isRefusal(error: unknown): error is Error {
+  return error instanceof ValidationError || (error instanceof Error && error.constructor === Error);
+}
+
 /** Several problems with a construct's props at once, one message each (`<prop>: <problem>, got <value>; <fix>`). */
 export class ValidationError extends Error {
   public constructor(public readonly problems: readonly string[]) {
@@ -100,7 +108,7 @@ export class Problems {
       return check();
     } catch (error) {
       // Anything but a refusal (a TypeError, ...) is a defect: not collected.
-      if (!(error instanceof Error) || (error.constructor !== Error && !(error instanceof ValidationError))) {
+      if (!isRefusal(error)) {
         throw error;
       }
       this.errors.push(error);

@@ -17,6 +17,7 @@ import {
   PostgresHA,
   RedisCluster,
   ValidationError,
+  isRefusal,
 } from '../lib';
 import { AlertRoutingConfig, AppConfig, ConfigError, ConfigProblem, MetricGateConfig, NetworkConfig, PostgresConfig, RedisConfig, StackConfig } from './config';
 
@@ -346,8 +347,7 @@ function problemsUnder(key: string, error: unknown): ConfigProblem[] {
   if (error instanceof ValidationError) {
     return error.problems.map((message) => problemOf(key, message));
   }
-  // Constructs refuse a value with a plain Error; a TypeError or the like is a defect, not a config problem.
-  if (!(error instanceof Error) || error.constructor !== Error) {
+  if (!isRefusal(error)) {
     throw error;
   }
   return [problemOf(key, error.message)];

@@ -8,8 +8,6 @@ export interface Synthesis {
   /** The config as this update applies it (after the transition: `idleReplicas` applied when it may be). */
   readonly config: StackConfig;
   readonly transition: Transition;
-  /** What the last completed update recorded, as the transition and the contract check read it. */
-  readonly previous: PreviousState;
   readonly platform: Platform;
   /** Every object, in dependency order. */
   readonly objects: readonly RenderedObject[];
@@ -47,7 +45,7 @@ export function synthesize(raw: Readonly<Record<string, string>>, stack: string,
   if (problems.length > 0 || platform === undefined) {
     throw new ConfigError(stack, problems);
   }
-  return { config: transition.config, transition, previous: before, platform, objects: renderChart(platform.chart) };
+  return { config: transition.config, transition, platform, objects: renderChart(platform.chart) };
 }
 
 /**
