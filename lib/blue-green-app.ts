@@ -8,7 +8,10 @@ import { shortHash } from './hash';
 import { ANNOTATION_PEAK_REPLICAS, LABEL_COLOR, LABEL_SERVICE_ROLE, LABEL_TEMPLATE, ServiceRole, appLabels, selectorLabels } from './labels';
 import { PodScheduling, podPlacement, schedulingProblems } from './scheduling';
 import { INetworkPeer, NetworkPeerSpec, NetworkPort } from './network-policy-set';
-import { Problems, isDnsLabel, isDnsSubdomain, parseMebibytes, requireDnsLabel, requireInteger, resolveResources, validateHost, requireEnvName } from './validation';
+import { AppGatewayOptions, GatewayRouter } from './routing/gateway-router';
+import { AppIngressOptions, IngressRouter } from './routing/ingress-router';
+import { ITrafficRouter, ROUTERS, Router } from './routing/router';
+import { Problems, parseMebibytes, requireDnsLabel, requireInteger, resolveResources, validateHost, requireEnvName } from './validation';
 
 /** What runs in one color. */
 export interface ColorSpec {
@@ -71,74 +74,34 @@ export interface AppResources {
   readonly ephemeralStorageLimit?: string;
 }
 
-/** The public entry point of the app. */
-export interface AppIngressOptions {
-  /** DNS name the service answers on, e.g. `app.example.com`. */
-  readonly host: string;
-
-  /**
-   * Secret that cert-manager fills with the certificate for `host`.
-   * @default `${name}-tls`
-   */
-  readonly tlsSecretName?: string;
-
-  /**
-   * cert-manager ClusterIssuer that issues the certificate.
-   * @see https://cert-manager.io/docs/usage/ingress/
-   * @default 'letsencrypt-prod'
-   */
-  readonly clusterIssuer?: string;
-
-  /**
-   * IngressClass of the controller.
-   * @default 'nginx'
-   */
-  readonly className?: string;
-
-  /**
-   * Requests per second allowed from one client IP (ingress-nginx `limit-rps`); bursts of 5× are allowed.
-   * @see https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#rate-limiting
-   * @default 20
-   */
-  readonly rateLimitRps?: number;
-
-  /**
-   * Concurrent connections allowed from one client IP (ingress-nginx `limit-connections`).
-   * @default 50
-   */
-  readonly rateLimitConnections?: number;
-}
-
-/** The Gateway (Gateway API) an HTTPRoute attaches to. */
-export interface AppGatewayOptions {
-  /** Name of the Gateway, e.g. `public`. */
-  readonly name: string;
-
-  /**
-   * Namespace of the Gateway; its listener's `allowedRoutes` must admit routes from the app's namespace.
-   * @see https://gateway-api.sigs.k8s.io/guides/multiple-ns/
-   * @default - the app's namespace
-   */
-  readonly namespace?: string;
-
-  /**
-   * Listener of the Gateway to attach to, e.g. `https`.
-   * @default - every listener that admits the route
-   */
-  readonly sectionName?: string;
-}
-
 /** How outside traffic reaches the colors. */
 export interface AppRoutingOptions {
   /**
-   * Route with a Gateway API HTTPRoute attached to this Gateway instead of ingress-nginx Ingresses. The route
-   * answers on `ingress.host` and sends its traffic to the color Services by weight; TLS and the HTTP to HTTPS
-   * redirect belong to the Gateway's listeners, so the Ingress-only options of `ingress` (`tlsSecretName`,
-   * `clusterIssuer`, `className`, rate limits) do not apply.
+   * Where the public entry point splits traffic: `gateway`, a Gateway API HTTPRoute attached to `gateway`
+   * ({@link GatewayRouter}); `ingress`, an Ingress read by an Ingress controller ({@link IngressRouter}).
+   * @default 'gateway'
+   */
+  readonly router?: Router;
+
+  /**
+   * The Gateway the HTTPRoutes attach to; required with the `gateway` router (and with `keepIngress`).
    * @see https://gateway-api.sigs.k8s.io/api-types/httproute/
-   * @default - ingress-nginx Ingresses
    */
   readonly gateway?: AppGatewayOptions;
+
+  /**
+   * With the `gateway` router, keep the Ingress (and its canary) beside the HTTPRoute, both sending requests to the
+   * same Services: the middle step of a migration from Ingress to Gateway API, while DNS moves from the Ingress
+   * controller's address to the Gateway's (docs/routing.md). Turning it off deletes the Ingress.
+   * @default false
+   */
+  readonly keepIngress?: boolean;
+
+  /**
+   * Seconds the Gateway waits for a whole response before it answers 504 (HTTPRoute `timeouts.request`).
+   * @default 60
+   */
+  readonly requestTimeoutSeconds?: number;
 }
 
 /** Props of {@link BlueGreenApp}. */
@@ -268,12 +231,15 @@ export interface BlueGreenAppProps {
    */
   readonly backends?: readonly IAppBackend[];
 
-  /** The public entry point; without it the service is reachable only inside the cluster. */
+  /**
+   * The public entry point (its host and certificate), whichever router serves it; without it the service is
+   * reachable only inside the cluster.
+   */
   readonly ingress?: AppIngressOptions;
 
   /**
-   * Where the public entry point splits traffic: ingress-nginx Ingresses, or a Gateway API HTTPRoute.
-   * @default - ingress-nginx Ingresses
+   * Where the public entry point splits traffic: a Gateway API HTTPRoute (the default), or an Ingress.
+   * @default - the `gateway` router; it needs `routing.gateway`
    */
   readonly routing?: AppRoutingOptions;
 
@@ -281,9 +247,9 @@ export interface BlueGreenAppProps {
    * Percent of the public requests (0–100) sent to the idle color, for a progressive shift such as
    * 5 → 25 → 50 → 100 before a cutover. `activeColor` stays the stable color during the shift; once the idle
    * color serves 100%, flip `activeColor` and set `trafficWeight` back to 0 in the same update. Above 0, the idle
-   * color must be deployed and scaled up, and `ingress` must be set. With ingress-nginx it adds an Ingress
-   * `<name>-canary` (annotations `canary`, `canary-weight`) that exists only while the weight is above 0; with
-   * `routing.gateway` it sets the HTTPRoute's backend weights. In-cluster clients of the live Service are not
+   * color must be deployed and scaled up, and `ingress` must be set. With the `gateway` router the HTTPRoute sends
+   * to both color Services by weight while the weight is above 0 (to the live Service otherwise); with the `ingress`
+   * router an Ingress `<name>-canary` (annotations `canary`, `canary-weight`) exists only while the weight is above 0. In-cluster clients of the live Service are not
    * shifted: it keeps selecting `activeColor`.
    * @see https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#canary
    * @default 0
@@ -320,98 +286,8 @@ export interface ColorResources {
   readonly disruptionBudget?: k8s.KubePodDisruptionBudget;
 }
 
-/** The Gateway API group and version of the HTTPRoute this construct renders. */
-export const GATEWAY_API_VERSION = 'gateway.networking.k8s.io/v1';
-
-/**
- * A reference from an HTTPRoute to the Gateway (listener) it attaches to (Gateway API v1 `ParentReference`).
- * @see https://gateway-api.sigs.k8s.io/reference/spec/#parentreference
- */
-export interface HttpRouteParentRef {
-  /** @default 'gateway.networking.k8s.io' */
-  readonly group?: string;
-  /** @default 'Gateway' */
-  readonly kind?: string;
-  readonly name: string;
-  /** @default - the route's namespace */
-  readonly namespace?: string;
-  /** @default - every listener of the Gateway */
-  readonly sectionName?: string;
-}
-
-/** A path match of an HTTPRoute rule. */
-export interface HttpPathMatch {
-  readonly type: 'Exact' | 'PathPrefix' | 'RegularExpression';
-  readonly value: string;
-}
-
-/** One header set by a `ResponseHeaderModifier` filter. */
-export interface HttpHeader {
-  readonly name: string;
-  readonly value: string;
-}
-
-/** The `ResponseHeaderModifier` filter of an HTTPRoute rule (the only filter this construct emits). */
-export interface HttpResponseHeaderFilter {
-  readonly type: 'ResponseHeaderModifier';
-  readonly responseHeaderModifier: { readonly set?: readonly HttpHeader[]; readonly add?: readonly HttpHeader[]; readonly remove?: readonly string[] };
-}
-
-/**
- * A backend of an HTTPRoute rule: a Service port and its share of the requests (Gateway API v1 `HTTPBackendRef`).
- * @see https://gateway-api.sigs.k8s.io/reference/spec/#httpbackendref
- */
-export interface HttpBackendRef {
-  /** `''` is the core API group. @default '' */
-  readonly group?: string;
-  /** @default 'Service' */
-  readonly kind?: string;
-  readonly name: string;
-  readonly port: number;
-  /** Proportion of the rule's requests, relative to the other backends' weights. @default 1 */
-  readonly weight?: number;
-}
-
-/** One rule of an HTTPRoute. */
-export interface HttpRouteRule {
-  readonly matches?: readonly { readonly path?: HttpPathMatch }[];
-  readonly filters?: readonly HttpResponseHeaderFilter[];
-  readonly backendRefs: readonly HttpBackendRef[];
-}
-
-/** `spec` of an HTTPRoute, as far as this construct fills it. */
-export interface HttpRouteSpec {
-  readonly parentRefs: readonly HttpRouteParentRef[];
-  readonly hostnames: readonly string[];
-  readonly rules: readonly HttpRouteRule[];
-}
-
-/** One color's share of the public requests. */
-export interface ColorWeight {
-  readonly color: Color;
-  /** Percent of the requests, 1–100. */
-  readonly weight: number;
-}
-
-/**
- * Which colors receive public requests, and what percent each, when `trafficWeight` percent go to the idle color:
- * only colors with a share above 0, in the fixed color order (so the result never depends on which color is live
- * beyond the weights themselves).
- */
-export function trafficSplit(activeColor: Color, trafficWeight: number): ColorWeight[] {
-  return COLORS.map((color) => ({ color, weight: color === activeColor ? 100 - trafficWeight : trafficWeight })).filter(({ weight }) => weight > 0);
-}
-
 const HTTP_PORT_NAME = 'http';
 const METRICS_PORT_NAME = 'metrics';
-
-/** Response headers the public entry point adds (the ingress-nginx `custom-headers` ConfigMap, or the HTTPRoute filter). */
-const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'strict-origin-when-cross-origin',
-  'Permissions-Policy': 'camera=(), microphone=(), geolocation=()',
-};
 
 /**
  * One web service deployed twice, as `blue` and `green`, with a live Service (and Ingress) that sends
@@ -435,7 +311,9 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
   public readonly liveService: kplus.Service;
   /** The Service that reaches the idle color, for smoke tests before it goes live. */
   public readonly previewService: kplus.Service;
-  /** The Ingress for `ingress.host`; absent without `ingress` or with `routing.gateway`. */
+  /** The routers of the public entry point: none without `ingress`, two while `routing.keepIngress` migrates. */
+  public readonly routers: readonly ITrafficRouter[];
+  /** The Ingress for `ingress.host`, with the `ingress` router (or `routing.keepIngress`). */
   public readonly ingress?: kplus.Ingress;
   /**
    * Services of one color each, for every color scaled up: the backends of weighted shifts, and what a color's gate
@@ -453,10 +331,12 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
   public readonly templateServices: Readonly<Partial<Record<Color, kplus.Service>>>;
   /** Percent of the public requests sent to the idle color. */
   public readonly trafficWeight: number;
-  /** The ingress-nginx canary Ingress `<name>-canary`; present only while `trafficWeight` is above 0. */
+  /** The canary Ingress `<name>-canary`, with an Ingress, only while `trafficWeight` is above 0. */
   public readonly canaryIngress?: kplus.Ingress;
-  /** The HTTPRoute `<name>`, with `routing.gateway`. */
+  /** The HTTPRoute `<name>`, with the `gateway` router. */
   public readonly route?: ApiObject;
+  /** The HTTPRoute `<name>-https-redirect`, with the `gateway` router unless `routing.gateway.httpsRedirect` is false. */
+  public readonly redirectRoute?: ApiObject;
   public readonly serviceAccount: kplus.ServiceAccount;
   public readonly settings: kplus.ConfigMap;
   /** Deployed colors, keyed by color. */
@@ -511,7 +391,7 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
 
     const specs = resolveColors(props, this.replicas, this.maxReplicas, this.maxUnavailable);
     this.trafficWeight = props.trafficWeight ?? 0;
-    validateRouting(props, specs, this.idleColor, this.trafficWeight);
+    const router = validateRouting(props, specs, this.idleColor, this.trafficWeight);
     const labels = { name: this.name, partOf: props.partOf ?? this.name, component: props.component ?? 'server' };
 
     this.serviceAccount = new kplus.ServiceAccount(this, 'service-account', {
@@ -599,28 +479,34 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
     this.colorServices = colorServices;
     this.templateServices = templateServices;
 
-    const gateway = props.routing?.gateway;
-    if (props.ingress !== undefined && gateway !== undefined) {
-      this.route = this.createRoute(props.ingress.host, gateway, labels);
-    } else if (props.ingress !== undefined) {
-      this.ingress = this.createIngress(props.ingress, labels);
-      // validateRouting made sure that above 0 the idle color is deployed and scaled up, so it has a Service.
-      const idle = colors[this.idleColor];
-      const idleService = colorServices[this.idleColor];
-      if (this.trafficWeight > 0 && idle !== undefined && idleService !== undefined) {
-        this.canaryIngress = this.createCanaryIngress(props.ingress, this.ingress, idle.deployment, idleService, labels);
-      }
-    }
-
-    // Traffic moves only once the color it moves to is ready: whoever applies these objects in dependency
-    // order (the Pulumi bridge awaits each Deployment's rollout) switches the live Service and the Ingress last.
     const live = colors[this.activeColor];
     if (live !== undefined) {
+      // Traffic moves only once the color it moves to is ready: whoever applies these objects in dependency order
+      // (the Pulumi bridge awaits each Deployment's rollout) switches the live Service, and the routes, last.
       ApiObject.of(this.liveService).node.addDependency(live.deployment);
-      if (this.ingress !== undefined) {
-        ApiObject.of(this.ingress).node.addDependency(live.deployment, ApiObject.of(this.liveService));
+    }
+    const routers: ITrafficRouter[] = [];
+    if (props.ingress !== undefined) {
+      if (router === 'gateway' && props.routing?.gateway !== undefined) {
+        const gatewayRouter = new GatewayRouter(this, 'gateway-router', {
+          app: this,
+          host: props.ingress.host,
+          gateway: props.routing.gateway,
+          requestTimeoutSeconds: props.routing.requestTimeoutSeconds,
+          labels,
+        });
+        this.route = gatewayRouter.route;
+        this.redirectRoute = gatewayRouter.redirectRoute;
+        routers.push(gatewayRouter);
+      }
+      if (router === 'ingress' || props.routing?.keepIngress === true) {
+        const ingressRouter = new IngressRouter(this, 'ingress-router', { app: this, options: props.ingress, labels });
+        this.ingress = ingressRouter.ingress;
+        this.canaryIngress = ingressRouter.canaryIngress;
+        routers.push(ingressRouter);
       }
     }
+    this.routers = routers;
   }
 
   /**
@@ -641,11 +527,11 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
   }
 
   /**
-   * The objects that decide where requests go: the live and preview Services, the Ingress, the canary Ingress and
-   * the HTTPRoute (those that exist). Whatever must hold before traffic moves (a gate, a migration) guards these.
+   * The objects that decide where requests go: the live and preview Services, then each router's (the HTTPRoute, the
+   * Ingress and its canary). Whatever must hold before traffic moves (a gate, a migration) guards these.
    */
   public get routingObjects(): IConstruct[] {
-    return [this.liveService, this.previewService, this.ingress, this.canaryIngress, this.route].filter((o): o is NonNullable<typeof o> => o !== undefined);
+    return [this.liveService, this.previewService, ...this.routers.flatMap((router) => router.routingObjects)];
   }
 
   private createDeployment(
@@ -800,109 +686,6 @@ export class BlueGreenApp extends Construct implements INetworkPeer {
     }
     return service;
   }
-
-  private createIngress(options: AppIngressOptions, labels: { name: string; partOf: string; component: string }): kplus.Ingress {
-    const rateLimitRps = options.rateLimitRps ?? 20;
-    const rateLimitConnections = options.rateLimitConnections ?? 50;
-    requireInteger('ingress.rateLimitRps', rateLimitRps, 1);
-    requireInteger('ingress.rateLimitConnections', rateLimitConnections, 1);
-    const headers = new kplus.ConfigMap(this, 'security-headers', {
-      metadata: { name: `${this.name}-security-headers`, labels: appLabels(labels) },
-      data: { ...SECURITY_HEADERS },
-    });
-    const namespace = this.liveService.metadata.namespace;
-    const ingress = new kplus.Ingress(this, 'ingress', {
-      metadata: {
-        name: this.name,
-        labels: appLabels(labels),
-        annotations: {
-          'cert-manager.io/cluster-issuer': options.clusterIssuer ?? 'letsencrypt-prod',
-          'nginx.ingress.kubernetes.io/ssl-redirect': 'true',
-          'nginx.ingress.kubernetes.io/force-ssl-redirect': 'true',
-          'nginx.ingress.kubernetes.io/limit-rps': String(rateLimitRps),
-          'nginx.ingress.kubernetes.io/limit-burst-multiplier': '5',
-          'nginx.ingress.kubernetes.io/limit-connections': String(rateLimitConnections),
-          'nginx.ingress.kubernetes.io/custom-headers': `${namespace ?? 'default'}/${headers.name}`,
-        },
-      },
-      className: options.className ?? 'nginx',
-      tls: [{ hosts: [options.host], secret: kplus.Secret.fromSecretName(this, 'tls-secret', options.tlsSecretName ?? `${this.name}-tls`) }],
-    });
-    ingress.addHostRule(options.host, '/', kplus.IngressBackend.fromService(this.liveService, { port: 80 }), kplus.HttpIngressPathType.PREFIX);
-    return ingress;
-  }
-
-  /**
-   * The ingress-nginx canary Ingress: same host, path, class and TLS as the main Ingress, sending `trafficWeight`
-   * percent of its requests to the idle color's Service. ingress-nginx ignores the other annotations on a canary
-   * and applies the main Ingress's (rate limits, headers); cert-manager's is left off so that one Certificate
-   * owns the TLS Secret.
-   */
-  private createCanaryIngress(
-    options: AppIngressOptions,
-    main: kplus.Ingress,
-    idleDeployment: ApiObject,
-    backend: kplus.Service,
-    labels: { name: string; partOf: string; component: string },
-  ): kplus.Ingress {
-    const canary = new kplus.Ingress(this, 'canary-ingress', {
-      metadata: {
-        name: `${this.name}-canary`,
-        labels: appLabels(labels),
-        annotations: {
-          'nginx.ingress.kubernetes.io/canary': 'true',
-          'nginx.ingress.kubernetes.io/canary-weight': String(this.trafficWeight),
-          // Pinned rather than left to the controller's default, so that the weight always reads as a percentage.
-          'nginx.ingress.kubernetes.io/canary-weight-total': '100',
-        },
-      },
-      className: options.className ?? 'nginx',
-      tls: [{ hosts: [options.host], secret: kplus.Secret.fromSecretName(this, 'canary-tls-secret', options.tlsSecretName ?? `${this.name}-tls`) }],
-    });
-    canary.addHostRule(options.host, '/', kplus.IngressBackend.fromService(backend, { port: 80 }), kplus.HttpIngressPathType.PREFIX);
-    // Requests move only once the idle color is ready, and a canary is only honoured beside its main Ingress.
-    ApiObject.of(canary).node.addDependency(idleDeployment, ApiObject.of(backend), ApiObject.of(main));
-    return canary;
-  }
-
-  /** The HTTPRoute: `host` on the Gateway, split between the color Services by `trafficWeight`. */
-  private createRoute(host: string, gateway: AppGatewayOptions, labels: { name: string; partOf: string; component: string }): ApiObject {
-    const split = trafficSplit(this.activeColor, this.trafficWeight);
-    const spec: HttpRouteSpec = {
-      parentRefs: [
-        {
-          group: 'gateway.networking.k8s.io',
-          kind: 'Gateway',
-          name: gateway.name,
-          ...(gateway.namespace !== undefined ? { namespace: gateway.namespace } : {}),
-          ...(gateway.sectionName !== undefined ? { sectionName: gateway.sectionName } : {}),
-        },
-      ],
-      hostnames: [host],
-      rules: [
-        {
-          matches: [{ path: { type: 'PathPrefix', value: '/' } }],
-          filters: [{ type: 'ResponseHeaderModifier', responseHeaderModifier: { set: Object.entries(SECURITY_HEADERS).map(([name, value]) => ({ name, value })) } }],
-          backendRefs: split.map(({ color, weight }) => ({ group: '', kind: 'Service', name: `${this.name}-${color}`, port: 80, weight })),
-        },
-      ],
-    };
-    const route = new ApiObject(this, 'route', {
-      apiVersion: GATEWAY_API_VERSION,
-      kind: 'HTTPRoute',
-      metadata: { name: this.name, labels: appLabels(labels) },
-      spec,
-    });
-    // Requests move to a color only once it is ready: every backend's Deployment and Service come first.
-    for (const { color } of split) {
-      const resources = this.colors[color];
-      const service = this.colorServices[color];
-      if (resources !== undefined && service !== undefined) {
-        route.node.addDependency(resources.deployment, ApiObject.of(service));
-      }
-    }
-    return route;
-  }
 }
 
 interface ResolvedColor {
@@ -952,36 +735,41 @@ function resolveColors(
   return resolved;
 }
 
-/** Validates the entry point and the weighted shift before any object exists. */
-function validateRouting(props: BlueGreenAppProps, specs: Partial<Record<Color, ResolvedColor>>, idleColor: Color, trafficWeight: number): void {
+/** Validates the entry point and the weighted shift before any object exists; returns the router. */
+function validateRouting(props: BlueGreenAppProps, specs: Partial<Record<Color, ResolvedColor>>, idleColor: Color, trafficWeight: number): Router {
   if (props.ingress !== undefined) {
     validateHost('ingress.host', props.ingress.host);
   }
-  const gateway = props.routing?.gateway;
-  if (gateway !== undefined) {
-    if (!isDnsLabel(gateway.name)) {
-      throw new Error(`routing.gateway.name: must be a lowercase DNS label (the name of a Gateway), got "${gateway.name}"; e.g. "public"`);
-    }
-    if (gateway.namespace !== undefined && !isDnsLabel(gateway.namespace)) {
-      throw new Error(`routing.gateway.namespace: must be a lowercase DNS label (a namespace), got "${gateway.namespace}"; e.g. "gateway-system", or leave it out for the app's namespace`);
-    }
-    if (gateway.sectionName !== undefined && !isDnsSubdomain(gateway.sectionName)) {
-      throw new Error(`routing.gateway.sectionName: must be a lowercase DNS subdomain (a listener of the Gateway), got "${gateway.sectionName}"; e.g. "https"`);
-    }
-    if (props.ingress === undefined) {
-      throw new Error(`routing.gateway: the HTTPRoute needs a hostname, got no ingress; set ingress.host, e.g. "app.example.com"`);
-    }
+  const routing = props.routing ?? {};
+  const router = routing.router ?? 'gateway';
+  if (!(ROUTERS as readonly string[]).includes(router)) {
+    throw new Error(`routing.router: must be one of ${ROUTERS.join(', ')}, got "${String(router)}"; "gateway" for an HTTPRoute on a Gateway, "ingress" for an Ingress`);
+  }
+  if (routing.keepIngress === true && router !== 'gateway') {
+    throw new Error(`routing.keepIngress: keeps an Ingress beside the HTTPRoute while migrating to Gateway API, got it with routing.router "${router}"; remove it, or set routing.router to "gateway"`);
+  }
+  if (routing.gateway !== undefined && router !== 'gateway') {
+    throw new Error(`routing.gateway: is only read by the gateway router, got it with routing.router "${router}"; remove routing.gateway, or set routing.router to "gateway" (docs/routing.md: migrating)`);
+  }
+  if (routing.gateway !== undefined && props.ingress === undefined) {
+    throw new Error(`routing.gateway: the HTTPRoute needs a hostname, got no ingress; set ingress.host, e.g. "app.example.com"`);
+  }
+  if (router === 'gateway' && props.ingress !== undefined && routing.gateway === undefined) {
+    throw new Error(
+      `routing.gateway: the gateway router (the default) needs the Gateway the HTTPRoute attaches to, got none; ` +
+        `set routing.gateway.name (e.g. "public"), or routing.router to "ingress" for an Ingress`,
+    );
   }
   if (!Number.isInteger(trafficWeight) || trafficWeight < 0 || trafficWeight > 100) {
     throw new Error(`trafficWeight: must be a whole percentage from 0 to 100, got ${trafficWeight}; shift in steps such as 5, 25, 50, 100`);
   }
   if (trafficWeight === 0) {
-    return;
+    return router;
   }
   if (props.ingress === undefined) {
     throw new Error(
       `trafficWeight: there is no public entry point to split, got trafficWeight=${trafficWeight} without ingress; ` +
-        `set ingress (an ingress-nginx canary, or an HTTPRoute with routing.gateway), or set trafficWeight to 0`,
+        `set ingress (the HTTPRoute's host, or the Ingress's), or set trafficWeight to 0`,
     );
   }
   const idle = specs[idleColor];
@@ -997,7 +785,9 @@ function validateRouting(props: BlueGreenAppProps, specs: Partial<Record<Color, 
         `scale ${idleColor} up first (remove ${idleColor}.replicas), run pulumi up, then shift traffic`,
     );
   }
+  return router;
 }
+
 
 function requirePort(key: string, value: number): void {
   if (!Number.isInteger(value) || value < 1024 || value > 65535) {

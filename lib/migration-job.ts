@@ -424,7 +424,7 @@ export function addGuards(prerequisite: ApiObject, objects: readonly IConstruct[
     }
     if (waitsFor(prerequisite, object)) {
       throw new Error(
-        `${method}: ${what} itself waits for ${object.node.path}, got it as an object to guard; that is a dependency cycle: guard only what moves traffic (Services, Ingress)`,
+        `${method}: ${what} itself waits for ${object.node.path}, got it as an object to guard; that is a dependency cycle: guard only what moves traffic (Services, Ingresses, HTTPRoutes)`,
       );
     }
     for (const apiObject of apiObjects) {

@@ -157,6 +157,14 @@ export interface NetworkPolicySetProps {
   readonly ingressController?: NamespacedPods;
 
   /**
+   * The Gateway's data plane (the proxies of the Gateway API implementation), which forwards to the pods themselves.
+   * Where the proxies run depends on the implementation (Envoy Gateway's run in its own namespace, not the Gateway's),
+   * and so do their labels: `{}` admits every pod of that namespace, so give labels when it is the app's own namespace.
+   * @default - no Gateway: {@link NetworkPolicySet.allowGateway} refuses
+   */
+  readonly gateway?: NamespacedPods;
+
+  /**
    * Prometheus, which scrapes the metrics ports.
    * @default { namespace: 'monitoring', podLabels: { 'app.kubernetes.io/name': 'prometheus' } }
    */
@@ -279,6 +287,8 @@ const POLICY_LABELS = { 'app.kubernetes.io/managed-by': 'cutover', 'app.kubernet
  */
 export class NetworkPolicySet extends Construct {
   public readonly ingressController: Required<NamespacedPods>;
+  /** The Gateway's data plane; absent without the `gateway` prop. */
+  public readonly gateway?: Required<NamespacedPods>;
   public readonly monitoring: Required<NamespacedPods>;
   public readonly dns: Required<NamespacedPods>;
   public readonly podCidrs: readonly string[];
@@ -304,6 +314,7 @@ export class NetworkPolicySet extends Construct {
     // Every independent check runs, so that one run reports every problem.
     const problems = new Problems();
     const ingressController = problems.attempt(() => resolvePods('ingressController', props.ingressController, DEFAULT_INGRESS_CONTROLLER));
+    const gateway = props.gateway !== undefined ? problems.attempt(() => resolvePods('gateway', props.gateway, { namespace: '', podLabels: {} })) : undefined;
     const monitoring = problems.attempt(() => resolvePods('monitoring', props.monitoring, DEFAULT_MONITORING));
     const dns = problems.attempt(() => resolvePods('dns', props.dns, DEFAULT_DNS));
     this.operatorNamespaces = { ...(props.operatorNamespaces ?? {}) };
@@ -329,6 +340,7 @@ export class NetworkPolicySet extends Construct {
     problems.throwIfAny();
     // Defined once no check refused.
     this.ingressController = ingressController as NonNullable<typeof ingressController>;
+    this.gateway = gateway;
     this.monitoring = monitoring as NonNullable<typeof monitoring>;
     this.dns = dns as NonNullable<typeof dns>;
     this.clusterRanges = ranges as NonNullable<(typeof ranges)[number]>[];
@@ -388,6 +400,23 @@ export class NetworkPolicySet extends Construct {
     this.add(target);
     for (const workload of workloads) {
       this.policy(workload).ingress.add([namespacedPeer(this.ingressController)], workload.clientPorts ?? []);
+    }
+    return workloads.map((workload) => this.policy(workload).object);
+  }
+
+  /**
+   * Lets the Gateway's data plane reach the peer's client ports (for BlueGreenApp, the HTTP port of both colors).
+   * @returns the policies that carry the flow
+   */
+  public allowGateway(target: INetworkPeer): ApiObject[] {
+    const gateway = this.gateway;
+    if (gateway === undefined) {
+      throw new Error(`gateway: the Gateway's data plane is not set, got none; set the gateway prop (the namespace and labels of its proxies) before allowing traffic from it`);
+    }
+    const workloads = clientWorkloads(target);
+    this.add(target);
+    for (const workload of workloads) {
+      this.policy(workload).ingress.add([namespacedPeer(gateway)], workload.clientPorts ?? []);
     }
     return workloads.map((workload) => this.policy(workload).object);
   }

@@ -46,18 +46,6 @@ interface KubeItem {
   readonly endpoints?: ReadonlyArray<{ readonly conditions?: { readonly ready?: boolean } }>;
 }
 
-/** Whether the stack's `routing` config value (JSON text) sets `gateway`. */
-function routesThroughGateway(routing: string | undefined): boolean {
-  if (routing === undefined) {
-    return false;
-  }
-  try {
-    return (JSON.parse(routing) as { gateway?: unknown }).gateway !== undefined;
-  } catch {
-    return false;
-  }
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({ args: process.argv.slice(2), options: { stack: { type: 'string' }, 'config-file': { type: 'string' } }, strict: true });
   if (values.stack === undefined) {
@@ -122,7 +110,6 @@ async function main(): Promise<void> {
       ...judgeRollback({
         previous,
         configuredColor: config['cutover:activeColor']?.value,
-        gatewayRouting: routesThroughGateway(config['cutover:routing']?.value),
         trafficWeight: Number(config['cutover:trafficWeight']?.value ?? 0),
         apps,
       }).problems,

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { PREFLIGHT_CHECKS, PreflightCheck, PreflightConfig } from './preflight';
-import { Color, ColorSpec, ImageRef, PodScheduling, isColor, isDnsLabel, isDnsName, isDnsSubdomain, httpPathProblem, isLabelKey, isLabelValue, otherColor, schedulingProblems } from '../lib';
+import { Color, ColorSpec, ImageRef, PodScheduling, ROUTERS, Router, isColor, isDnsLabel, isDnsName, isDnsSubdomain, httpPathProblem, isLabelKey, isLabelValue, otherColor, schedulingProblems } from '../lib';
 
 /** The project's config namespace: every key is `cutover:<name>` in `Pulumi.<stack>.yaml`. */
 export const CONFIG_NAMESPACE = 'cutover';
@@ -46,6 +46,10 @@ export interface RedisConfig {
 /** The `network` config object: the NetworkPolicySet's view of the cluster (see lib/network-policy-set.ts for defaults). */
 export interface NetworkConfig {
   readonly ingressNamespace?: string;
+  /** Where the Gateway's proxies run. @default routing.gateway.namespace */
+  readonly gatewayNamespace?: string;
+  /** Labels of the Gateway's proxies. @default {} (every pod of gatewayNamespace); required when that is the stack's namespace */
+  readonly gatewayPodLabels?: Readonly<Record<string, string>>;
   readonly monitoringNamespace?: string;
   readonly cnpgNamespace?: string;
   readonly redisOperatorNamespace?: string;
@@ -146,10 +150,31 @@ export interface MigrationsConfig {
   readonly contract?: MigrationStepConfig;
 }
 
+/** The `routing.gateway` config object: the Gateway the HTTPRoutes attach to (docs/routing.md). */
+export interface GatewayConfig {
+  /** @default the stack's `app`, with `create`; required otherwise */
+  readonly name: string;
+  readonly namespace?: string;
+  /** The HTTPS listener. @default 'https' (`https-<app>` on a Gateway the stack creates) */
+  readonly sectionName?: string;
+  /** The HTTP listener the redirect attaches to. @default 'http' */
+  readonly httpSectionName?: string;
+  /** @default true */
+  readonly httpsRedirect?: boolean;
+  /** The stack owns the Gateway: cutover renders it in the stack's namespace (lib/routing/edge-gateway.ts). */
+  readonly create?: { readonly className: string };
+}
+
 /** The `routing` config object: how outside traffic reaches the Services. */
 export interface RoutingConfig {
-  /** Route with a Gateway API HTTPRoute attached to this Gateway instead of an ingress-nginx Ingress. */
-  readonly gateway?: { readonly name: string; readonly namespace?: string; readonly sectionName?: string };
+  /** `gateway` (an HTTPRoute on a Gateway, the default) or `ingress` (an Ingress). */
+  readonly router: Router;
+  /** Required with the gateway router. */
+  readonly gateway?: GatewayConfig;
+  /** With the gateway router, keep the Ingress beside the HTTPRoute while DNS moves (a migration's middle step). @default false */
+  readonly keepIngress?: boolean;
+  /** The HTTPRoute's request timeout. @default 60 */
+  readonly requestTimeoutSeconds?: number;
 }
 
 /** The `operators` config object: whether this stack installs the data tier's operators. */
@@ -438,10 +463,17 @@ const SERVICE_SHAPE: Shape = {
 };
 const SCHEDULING_SHAPE: Shape = { nodeSelector: 'map', tolerations: 'list', podAntiAffinity: 'string' };
 const TOLERATION_SHAPE: Shape = { key: 'string', operator: 'string', value: 'string', effect: 'string' };
-const ROUTING_SHAPE: Shape = { gateway: { name: 'string', namespace: 'string', sectionName: 'string' } };
+const ROUTING_SHAPE: Shape = {
+  router: 'string',
+  gateway: { name: 'string', namespace: 'string', sectionName: 'string', httpSectionName: 'string', httpsRedirect: 'boolean', create: { className: 'string' } },
+  keepIngress: 'boolean',
+  requestTimeoutSeconds: 'integer',
+};
 
 const NETWORK_SHAPE: Shape = {
   ingressNamespace: 'string',
+  gatewayNamespace: 'string',
+  gatewayPodLabels: 'map',
   monitoringNamespace: 'string',
   cnpgNamespace: 'string',
   redisOperatorNamespace: 'string',
@@ -844,19 +876,7 @@ export function parseStackConfigWithProblems(raw: Readonly<Record<string, string
       fail(`migrations.${phase}`, 'needs a database to migrate: the stack has no postgres', step, 'configure `postgres`, or remove `migrations`');
     }
   }
-  const routingValue = json('routing');
-  const routing = routingValue !== undefined && checkShape('routing', routingValue, ROUTING_SHAPE, fail) ? (routingValue as RoutingConfig) : {};
-  if (routing.gateway !== undefined && routing.gateway.name === undefined) {
-    fail('routing.gateway.name', 'is required', undefined, 'the Gateway the HTTPRoute attaches to, e.g. `pulumi config set --path routing.gateway.name public`');
-  }
-  if (routing.gateway !== undefined && values.has('rateLimitRps')) {
-    fail(
-      'rateLimitRps',
-      'has no effect with routing.gateway: Gateway API has no rate limit of its own, so it would be dropped without a word',
-      values.get('rateLimitRps'),
-      'remove it (`pulumi config rm rateLimitRps`) and limit at the Gateway implementation (e.g. Envoy Gateway\'s BackendTrafficPolicy)',
-    );
-  }
+  const routing = parseRouting(json('routing'), { app, namespace, values }, fail);
   const trafficWeight = int('trafficWeight', CONFIG_DEFAULTS.trafficWeight, 0, 100);
   const idleReplicas = values.has('idleReplicas') ? int('idleReplicas', 0, 0, maxReplicas) : undefined;
   if (idleReplicas !== undefined && idleReplicas > 0 && idleReplicas <= maxUnavailable) {
@@ -945,10 +965,23 @@ export function parseStackConfigWithProblems(raw: Readonly<Record<string, string
   const networkValue = json('network');
   const network = networkValue !== undefined && checkShape('network', networkValue, NETWORK_SHAPE, fail) ? (networkValue as NetworkConfig) : {};
   const networkFields = typeof networkValue === 'object' && networkValue !== null ? (networkValue as Record<string, unknown>) : {};
-  for (const field of ['ingressNamespace', 'monitoringNamespace', 'cnpgNamespace', 'redisOperatorNamespace'] as const) {
+  for (const field of ['ingressNamespace', 'gatewayNamespace', 'monitoringNamespace', 'cnpgNamespace', 'redisOperatorNamespace'] as const) {
     const value = networkFields[field];
     if (typeof value === 'string' && !isDnsLabel(value)) {
       fail(`network.${field}`, 'is not a namespace name', value, 'use lowercase letters, digits and "-", at most 63 characters');
+    }
+  }
+
+  if (routing.router === 'gateway' && routing.gateway !== undefined) {
+    const proxies = gatewayProxyNamespace(routing, network, namespace);
+    if (proxies === namespace && network.gatewayPodLabels === undefined) {
+      fail(
+        'network.gatewayPodLabels',
+        `is required when the Gateway's proxies run in the stack's own namespace (${namespace}): without labels the app would admit every pod of it`,
+        undefined,
+        'give the labels of the proxy pods (`pulumi config set --path network.gatewayPodLabels.app\\.kubernetes\\.io/name envoy`), or the namespace they run in ' +
+          '(`pulumi config set --path network.gatewayNamespace envoy-gateway-system`)',
+      );
     }
   }
 
@@ -998,6 +1031,113 @@ export function parseStackConfigWithProblems(raw: Readonly<Record<string, string
     ...(idleReplicas !== undefined ? { idleReplicas } : {}),
   };
   return { config, problems };
+}
+
+/**
+ * Where the Gateway's proxies run, which the app's NetworkPolicy admits: `network.gatewayNamespace`, else the
+ * Gateway's namespace (the stack's own for a Gateway it creates or one without `namespace`). Undefined without the
+ * gateway router.
+ */
+export function gatewayProxyNamespace(routing: RoutingConfig, network: NetworkConfig, stackNamespace: string): string | undefined {
+  const gateway = routing.router === 'gateway' ? routing.gateway : undefined;
+  if (gateway === undefined) {
+    return undefined;
+  }
+  return network.gatewayNamespace ?? gateway.namespace ?? stackNamespace;
+}
+
+/**
+ * The `routing` value. A stack must say how it routes: cutover's default router is Gateway API, and a stack deployed
+ * before that default existed routes through an Ingress, so an absent `routing` is refused rather than read as either
+ * (docs/routing.md: a stack that says nothing).
+ */
+function parseRouting(
+  value: unknown,
+  stack: { readonly app: string; readonly namespace: string; readonly values: ReadonlyMap<string, string> },
+  fail: (key: string, problem: string, value: unknown, fix: string) => undefined,
+): RoutingConfig {
+  if (value === undefined) {
+    fail(
+      'routing',
+      'is not set: the default router is now Gateway API (an HTTPRoute on a Gateway), and a stack deployed before routed through an Ingress',
+      undefined,
+      'name the Gateway: `pulumi config set --path routing.gateway.name public` (and `routing.gateway.namespace`); ' +
+        'a stack deployed with an Ingress keeps it with `pulumi config set --path routing.router ingress`, then migrates (docs/routing.md)',
+    );
+    return { router: 'gateway' };
+  }
+  if (!checkShape('routing', value, ROUTING_SHAPE, fail)) {
+    return { router: 'gateway' };
+  }
+  const raw = value as { router?: string; gateway?: Partial<GatewayConfig>; keepIngress?: boolean; requestTimeoutSeconds?: number };
+  const router = (raw.router ?? 'gateway') as Router;
+  if (!ROUTERS.includes(router)) {
+    fail('routing.router', `must be one of ${ROUTERS.join(', ')}`, router, '`gateway` for an HTTPRoute on a Gateway, `ingress` for an Ingress');
+    return { router: 'gateway' };
+  }
+  const timeout = raw.requestTimeoutSeconds;
+  if (timeout !== undefined && (timeout < 1 || timeout > 3600)) {
+    fail('routing.requestTimeoutSeconds', 'must be from 1 to 3600', timeout, 'e.g. 60 (ingress-nginx\'s default read timeout)');
+  }
+  const rest = { ...(raw.keepIngress !== undefined ? { keepIngress: raw.keepIngress } : {}), ...(timeout !== undefined ? { requestTimeoutSeconds: timeout } : {}) };
+  if (router === 'ingress') {
+    if (raw.gateway !== undefined) {
+      fail('routing.gateway', 'is only read by the gateway router, got it with routing.router ingress', raw.gateway, 'remove it, or set routing.router to gateway (docs/routing.md: migrating)');
+    }
+    if (raw.keepIngress !== undefined) {
+      fail('routing.keepIngress', 'keeps an Ingress beside the HTTPRoute while migrating to Gateway API, got it with routing.router ingress', raw.keepIngress, 'remove it');
+    }
+    if (timeout !== undefined) {
+      fail('routing.requestTimeoutSeconds', "is the HTTPRoute's request timeout, got it with routing.router ingress", timeout, "remove it: the Ingress controller's timeouts apply");
+    }
+    return { router };
+  }
+  if (raw.keepIngress !== true && stack.values.has('rateLimitRps')) {
+    fail(
+      'rateLimitRps',
+      'has no effect with the gateway router: Gateway API has no rate limit of its own, so it would be dropped without a word',
+      stack.values.get('rateLimitRps'),
+      "remove it (`pulumi config rm rateLimitRps`) and limit at the Gateway implementation (docs/routing.md: rate limiting, e.g. Envoy Gateway's BackendTrafficPolicy)",
+    );
+  }
+  if (raw.keepIngress !== true && stack.values.has('ingressClassName')) {
+    fail(
+      'ingressClassName',
+      'has no effect with the gateway router: no Ingress is rendered',
+      stack.values.get('ingressClassName'),
+      'remove it (`pulumi config rm ingressClassName`), or keep the Ingress with `pulumi config set --path routing.router ingress`',
+    );
+  }
+  const gateway = raw.gateway;
+  const create = gateway?.create;
+  if (create !== undefined && create.className === undefined) {
+    fail('routing.gateway.create.className', 'is required', undefined, 'the GatewayClass of the implementation that runs the Gateway (`kubectl get gatewayclass`), e.g. `pulumi config set --path routing.gateway.create.className eg`');
+  }
+  if (create !== undefined) {
+    if (gateway?.namespace !== undefined && gateway.namespace !== stack.namespace) {
+      fail('routing.gateway.namespace', `is not the stack's namespace (${stack.namespace}): a Gateway the stack creates lives in it`, gateway.namespace, 'remove routing.gateway.namespace');
+    }
+    for (const field of ['sectionName', 'httpSectionName'] as const) {
+      if (gateway?.[field] !== undefined) {
+        fail(`routing.gateway.${field}`, 'names a listener, and cutover names the listeners of a Gateway it creates (`http`, `https-<app>`)', gateway[field], `remove routing.gateway.${field}`);
+      }
+    }
+  }
+  const name = gateway?.name ?? (create !== undefined ? stack.app : undefined);
+  if (name === undefined) {
+    fail(
+      'routing.gateway.name',
+      'is required by the gateway router (the default)',
+      undefined,
+      'the Gateway the HTTPRoutes attach to: `pulumi config set --path routing.gateway.name public` (and `routing.gateway.namespace`), ' +
+        'or `routing.gateway.create.className` for a Gateway the stack owns, or keep an Ingress with `pulumi config set --path routing.router ingress`',
+    );
+    return { router, ...rest };
+  }
+  // A Gateway the stack creates is in the stack's namespace: the routes name no namespace for it.
+  const { namespace: gatewayNamespace, ...fields } = gateway ?? {};
+  const resolved = { ...fields, name, ...(create === undefined && gatewayNamespace !== undefined ? { namespace: gatewayNamespace } : {}) } as GatewayConfig;
+  return { router, gateway: resolved, ...rest };
 }
 
 /** A host of an Ingress rule or HTTPRoute: a DNS name, never an IP address (the API server refuses one). */

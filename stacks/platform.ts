@@ -5,7 +5,10 @@ import {
   AlertRouting,
   BackupCredentials,
   BlueGreenApp,
+  BlueGreenAppProps,
   CutoverGate,
+  EDGE_HTTP_LISTENER,
+  EdgeGateway,
   EnvironmentNamespace,
   IAppBackend,
   INetworkPeer,
@@ -19,7 +22,7 @@ import {
   ValidationError,
   isRefusal,
 } from '../lib';
-import { AlertRoutingConfig, AppConfig, ConfigError, ConfigProblem, MetricGateConfig, NetworkConfig, PostgresConfig, RedisConfig, StackConfig } from './config';
+import { AlertRoutingConfig, AppConfig, ConfigError, ConfigProblem, MetricGateConfig, PostgresConfig, gatewayProxyNamespace, RedisConfig, StackConfig } from './config';
 
 /** What one environment consists of, as cdk8s constructs: no Pulumi here. */
 export interface Platform {
@@ -30,6 +33,8 @@ export interface Platform {
   readonly web: BlueGreenApp;
   /** Every app of the stack, the main app first; one `activeColor` switches them all. */
   readonly apps: readonly BlueGreenApp[];
+  /** The Gateway the stack owns (`routing.gateway.create`); absent when the routes attach to someone else's. */
+  readonly gateway?: EdgeGateway;
   readonly postgres?: PostgresHA;
   readonly redis?: RedisCluster;
   readonly network: NetworkPolicySet;
@@ -86,6 +91,8 @@ export function buildPlatform(config: StackConfig): Platform {
   const postgres = config.postgres !== undefined ? underKey('postgres', () => createPostgres(chart, config, config.postgres as PostgresConfig)) : undefined;
   const redis = config.redis !== undefined ? underKey('redis', () => createRedis(chart, config, config.redis as RedisConfig)) : undefined;
   const backends: IAppBackend[] = [...(postgres !== undefined ? [postgres] : []), ...(redis !== undefined ? [redis] : [])];
+  const create = config.routing.router === 'gateway' ? config.routing.gateway?.create : undefined;
+  const gateway = create !== undefined ? underKey('routing', () => createGateway(chart, config, create.className)) : undefined;
   const apps = config.apps.map((appConfig, index) => {
     const build = (): BlueGreenApp => createApp(chart, index === 0 ? 'app' : `app-${appConfig.name}`, config, appConfig, appConfig.backends ? backends : []);
     // The main app's keys are the top-level ones.
@@ -145,7 +152,7 @@ export function buildPlatform(config: StackConfig): Platform {
     }
   }
   const dataTier: INetworkPeer[] = [...(postgres !== undefined ? [postgres] : []), ...(redis !== undefined ? [redis] : [])];
-  const network = underKey('network', () => createNetwork(chart, config.network));
+  const network = underKey('network', () => createNetwork(chart, config));
   stop();
   apps.forEach((each, index) => {
     if (config.apps[index].backends) {
@@ -153,7 +160,12 @@ export function buildPlatform(config: StackConfig): Platform {
         network.allow(each).to(backend);
       }
     }
-    network.allowIngressController(each);
+    if (config.routing.router === 'gateway') {
+      network.allowGateway(each);
+    }
+    if (config.routing.router === 'ingress' || config.routing.keepIngress === true) {
+      network.allowIngressController(each);
+    }
     if (config.network.internetEgress !== false) {
       network.allowInternetEgress(each);
     }
@@ -173,7 +185,7 @@ export function buildPlatform(config: StackConfig): Platform {
   stop();
   // Last, once every workload exists: the quota holds the namespace at its peak (docs/namespace.md).
   namespace.fitQuota();
-  return { app, chart, namespace, web, apps, postgres, redis, network, monitoring: monitors[0], monitors, alertRouting, gate: gates[0], gates, metricGates, expand, contract };
+  return { app, chart, namespace, web, apps, gateway, postgres, redis, network, monitoring: monitors[0], monitors, alertRouting, gate: gates[0], gates, metricGates, expand, contract };
 }
 
 /** One app of the stack: both colors, their Services, the Ingress (or HTTPRoute) and the weighted shift. */
@@ -200,7 +212,7 @@ function createApp(chart: Chart, id: string, config: StackConfig, app: AppConfig
     scheduling: config.scheduling,
     backends,
     trafficWeight: config.trafficWeight,
-    routing: config.routing,
+    routing: appRouting(config, app),
     ingress: {
       host: app.host,
       tlsSecretName: app.tlsSecretName,
@@ -208,6 +220,28 @@ function createApp(chart: Chart, id: string, config: StackConfig, app: AppConfig
       className: config.ingressClassName,
       rateLimitRps: config.rateLimitRps,
     },
+  });
+}
+
+/** The app's routing props: on a Gateway the stack creates, the app's route attaches to the listener of its host. */
+function appRouting(config: StackConfig, app: AppConfig): BlueGreenAppProps['routing'] {
+  const { router, gateway, keepIngress, requestTimeoutSeconds } = config.routing;
+  if (gateway === undefined) {
+    return { router };
+  }
+  const { create, ...options } = gateway;
+  const listeners = create !== undefined ? { sectionName: EdgeGateway.httpsListener(app.name), httpSectionName: EDGE_HTTP_LISTENER } : {};
+  return { router, gateway: { ...options, ...listeners }, keepIngress, requestTimeoutSeconds };
+}
+
+/** The Gateway the stack owns: one HTTPS listener per app's host, TLS from the stack's ClusterIssuer. */
+function createGateway(chart: Chart, config: StackConfig, className: string): EdgeGateway {
+  return new EdgeGateway(chart, 'gateway', {
+    name: config.routing.gateway?.name ?? config.app,
+    className,
+    clusterIssuer: config.clusterIssuer,
+    hosts: config.apps.map((app) => ({ app: app.name, host: app.host, tlsSecretName: app.tlsSecretName })),
+    labels: { 'app.kubernetes.io/part-of': config.app, 'app.kubernetes.io/managed-by': 'cutover', 'app.kubernetes.io/component': 'gateway' },
   });
 }
 
@@ -283,13 +317,17 @@ function workloads(...scopes: Construct[]): ApiObject[] {
 }
 
 /** Default deny in the namespace, then only the flows declared above (and those the operators need). */
-function createNetwork(chart: Chart, network: NetworkConfig): NetworkPolicySet {
+function createNetwork(chart: Chart, config: StackConfig): NetworkPolicySet {
+  const network = config.network;
+  // Config refused the stack's own namespace without labels.
+  const proxies = gatewayProxyNamespace(config.routing, network, config.namespace);
   const operatorNamespaces: Record<string, string> = {
     ...(network.cnpgNamespace !== undefined ? { 'cloudnative-pg': network.cnpgNamespace } : {}),
     ...(network.redisOperatorNamespace !== undefined ? { 'redis-operator': network.redisOperatorNamespace } : {}),
   };
   return new NetworkPolicySet(chart, 'network', {
     ingressController: network.ingressNamespace !== undefined ? { namespace: network.ingressNamespace } : undefined,
+    gateway: proxies !== undefined ? { namespace: proxies, podLabels: network.gatewayPodLabels ?? {} } : undefined,
     monitoring: network.monitoringNamespace !== undefined ? { namespace: network.monitoringNamespace } : undefined,
     operatorNamespaces,
     podCidrs: network.podCidrs,

@@ -261,7 +261,7 @@ export function preflightRequirements(config: StackConfig, rendered: readonly Ma
             kind: 'Namespace',
             name,
             why: `a peer of NetworkPolicy ${manifest.metadata.name}`,
-            fix: 'install what runs there, or point the `network` key that names it (`ingressNamespace`, `monitoringNamespace`, `cnpgNamespace`, `redisOperatorNamespace`) at the namespace it runs in',
+            fix: 'install what runs there, or point the `network` key that names it (`ingressNamespace`, `gatewayNamespace`, `monitoringNamespace`, `cnpgNamespace`, `redisOperatorNamespace`) at the namespace it runs in',
           });
         }
       }

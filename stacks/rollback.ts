@@ -29,9 +29,11 @@ export interface RollbackFacts {
   readonly previous: PreviousState;
   /** `activeColor` in the stack's config now. */
   readonly configuredColor: string | undefined;
-  /** Whether the stack routes through Gateway API (`routing.gateway`): there the HTTPRoute's backends are the switch. */
-  readonly gatewayRouting: boolean;
-  /** `trafficWeight` in the stack's config now (a weighted shift in progress when above 0). */
+  /**
+   * `trafficWeight` in the stack's config now (a weighted shift in progress when above 0). Outside a shift the live
+   * Service's selector is the switch for both routers (the HTTPRoute and the Ingress send to it), which the fast path
+   * moves; during one the HTTPRoute's weights or the canary Ingress are, which only `pulumi up` changes.
+   */
   readonly trafficWeight: number;
   readonly apps: readonly AppFacts[];
 }
@@ -62,12 +64,6 @@ export function judgeRollback(facts: RollbackFacts): RollbackDecision {
     problems.push(
       `activeColor: the stack file says ${facts.configuredColor ?? '(unset)'}, but its last completed update routed traffic to ${from}; ` +
         `finish or undo that change first (\`pulumi up\`, or \`pulumi config set activeColor ${from}\`)`,
-    );
-  }
-  if (facts.gatewayRouting) {
-    problems.push(
-      `routing.gateway: public traffic follows the HTTPRoute's backends, which only \`pulumi up\` changes, and the fast path moves Services; ` +
-        `use the gated path: \`pulumi config set activeColor ${to} && pulumi up\``,
     );
   }
   if (facts.trafficWeight > 0) {

@@ -10,13 +10,13 @@ describe('BlueGreenApp names and defaults', () => {
     const { app, manifests } = renderApp();
     const [blue, green] = [app.colors.blue?.templateId, app.colors.green?.templateId];
     expect(names(manifests)).toEqual([
-      'ConfigMap/web-security-headers',
       'ConfigMap/web-settings',
       'Deployment/web-blue',
       'Deployment/web-green',
+      'HTTPRoute/web',
+      'HTTPRoute/web-https-redirect',
       'HorizontalPodAutoscaler/web-blue',
       'HorizontalPodAutoscaler/web-green',
-      'Ingress/web',
       'PodDisruptionBudget/web-blue',
       'PodDisruptionBudget/web-green',
       'Service/web',
@@ -206,7 +206,7 @@ describe('BlueGreenApp names and defaults', () => {
   });
 
   it('routes the Ingress to the live Service with TLS, forced HTTPS, rate limits and security headers', () => {
-    const { manifests } = renderApp();
+    const { manifests } = renderApp(INGRESS);
     const ingress = find(manifests, 'Ingress', 'web');
     expect(ingress.spec.ingressClassName).toBe('nginx');
     expect(ingress.spec.tls).toEqual([{ hosts: ['web.example.com'], secretName: 'web-tls' }]);
@@ -224,11 +224,12 @@ describe('BlueGreenApp names and defaults', () => {
     expect(find(manifests, 'ConfigMap', 'web-security-headers').data['X-Content-Type-Options']).toBe('nosniff');
   });
 
-  it('makes the live Service and Ingress depend on the active Deployment', () => {
-    const { app } = renderApp({ activeColor: 'green' });
+  it('makes the live Service, the HTTPRoute and the Ingress depend on the active Deployment', () => {
+    const { app } = renderApp({ activeColor: 'green', routing: { gateway: { name: 'public' }, keepIngress: true } });
     const green = app.colors.green?.deployment as ApiObject;
     expect(ApiObject.of(app.liveService).node.dependencies).toContain(green);
     expect(ApiObject.of(app.ingress as never).node.dependencies).toContain(green);
+    expect(app.route?.node.dependencies).toEqual([green, ApiObject.of(app.liveService)]);
     expect(ApiObject.of(app.previewService).node.dependencies).toEqual([]);
   });
 });
@@ -367,7 +368,8 @@ function labelsOf(manifest: Manifest): Record<string, string> {
   return (manifest.metadata.labels ?? {}) as Record<string, string>;
 }
 
-const GATEWAY: Partial<BlueGreenAppProps> = { routing: { gateway: { name: 'public', namespace: 'gateway-system', sectionName: 'https' } } };
+const GATEWAY = { routing: { gateway: { name: 'public', namespace: 'gateway-system', sectionName: 'https' } } } satisfies Partial<BlueGreenAppProps>;
+const INGRESS = { routing: { router: 'ingress' } } satisfies Partial<BlueGreenAppProps>;
 
 describe('BlueGreenApp color Services', () => {
   it('gives each color a Service that selects only that color, on port 80 to http and no metrics port', () => {
@@ -441,7 +443,7 @@ function selects(
 
 describe('BlueGreenApp weighted shift with ingress-nginx', () => {
   it('has no canary Ingress at weight 0 (the default)', () => {
-    const { app, manifests } = renderApp();
+    const { app, manifests } = renderApp(INGRESS);
     expect(app.trafficWeight).toBe(0);
     expect(app.canaryIngress).toBeUndefined();
     expect(names(manifests).filter((n) => n.startsWith('Ingress/'))).toEqual(['Ingress/web']);
@@ -449,7 +451,7 @@ describe('BlueGreenApp weighted shift with ingress-nginx', () => {
 
   for (const weight of [5, 25, 50, 100]) {
     it(`sends ${weight}% to the idle color's Service through a canary Ingress on the same host, class and TLS`, () => {
-      const { manifests } = renderApp({ trafficWeight: weight });
+      const { manifests } = renderApp({ ...INGRESS, trafficWeight: weight });
       const canary = find(manifests, 'Ingress', 'web-canary');
       expect(canary.metadata.annotations).toEqual({
         'nginx.ingress.kubernetes.io/canary': 'true',
@@ -466,12 +468,12 @@ describe('BlueGreenApp weighted shift with ingress-nginx', () => {
   }
 
   it('shifts to blue when green is live', () => {
-    const canary = find(renderApp({ activeColor: 'green', trafficWeight: 5 }).manifests, 'Ingress', 'web-canary');
+    const canary = find(renderApp({ ...INGRESS, activeColor: 'green', trafficWeight: 5 }).manifests, 'Ingress', 'web-canary');
     expect(canary.spec.rules[0].http.paths[0].backend.service.name).toBe('web-blue');
   });
 
   it('makes the canary Ingress depend on the idle Deployment, its Service and the main Ingress', () => {
-    const { app } = renderApp({ trafficWeight: 5 });
+    const { app } = renderApp({ ...INGRESS, trafficWeight: 5 });
     const dependencies = ApiObject.of(app.canaryIngress as never).node.dependencies;
     expect(dependencies).toContain(app.colors.green?.deployment);
     expect(dependencies).toContain(ApiObject.of(app.colorServices.green as never));
@@ -479,24 +481,24 @@ describe('BlueGreenApp weighted shift with ingress-nginx', () => {
   });
 
   it('changes only the canary Ingress at each step of a shift: created, updated, then deleted with the cutover', () => {
-    const steps = [0, 5, 25, 50, 100].map((trafficWeight) => renderApp({ trafficWeight }).manifests);
+    const steps = [0, 5, 25, 50, 100].map((trafficWeight) => renderApp({ ...INGRESS, trafficWeight }).manifests);
     for (let i = 1; i < steps.length; i++) {
       expect(changedObjects(steps[i - 1], steps[i])).toEqual(['Ingress/web-canary']);
     }
-    const done = renderApp({ activeColor: 'green', trafficWeight: 0 }).manifests;
+    const done = renderApp({ ...INGRESS, activeColor: 'green', trafficWeight: 0 }).manifests;
     expect(names(done)).not.toContain('Ingress/web-canary');
     expect(changedObjects(steps[4], done)).toEqual(['Ingress/web-canary', 'Service/web', 'Service/web-preview']);
   });
 
   it('a cutover during a shift also moves the canary to the other color', () => {
-    const blue = renderApp({ activeColor: 'blue', trafficWeight: 25 }).manifests;
-    const green = renderApp({ activeColor: 'green', trafficWeight: 25 }).manifests;
+    const blue = renderApp({ ...INGRESS, activeColor: 'blue', trafficWeight: 25 }).manifests;
+    const green = renderApp({ ...INGRESS, activeColor: 'green', trafficWeight: 25 }).manifests;
     expect(changedObjects(blue, green)).toEqual(['Ingress/web-canary', 'Service/web', 'Service/web-preview']);
   });
 });
 
 describe('BlueGreenApp weighted shift with a Gateway API HTTPRoute', () => {
-  it('routes the host through an HTTPRoute on the Gateway, with no Ingress', () => {
+  it('routes the host through an HTTPRoute on the HTTPS listener to the live Service, with headers, HSTS and a timeout, and no Ingress', () => {
     const { app, manifests } = renderApp(GATEWAY);
     expect(app.ingress).toBeUndefined();
     expect(names(manifests).filter((n) => n.startsWith('Ingress/') || n === 'ConfigMap/web-security-headers')).toEqual([]);
@@ -506,43 +508,76 @@ describe('BlueGreenApp weighted shift with a Gateway API HTTPRoute', () => {
     expect(route.spec.hostnames).toEqual(['web.example.com']);
     expect(route.spec.rules).toHaveLength(1);
     expect(route.spec.rules[0].matches).toEqual([{ path: { type: 'PathPrefix', value: '/' } }]);
-    expect(route.spec.rules[0].filters[0].responseHeaderModifier.set).toContainEqual({ name: 'X-Content-Type-Options', value: 'nosniff' });
-    expect(route.spec.rules[0].backendRefs).toEqual([{ group: '', kind: 'Service', name: 'web-blue', port: 80, weight: 100 }]);
+    expect(route.spec.rules[0].filters).toEqual([
+      {
+        type: 'ResponseHeaderModifier',
+        responseHeaderModifier: {
+          set: [
+            { name: 'X-Content-Type-Options', value: 'nosniff' },
+            { name: 'X-Frame-Options', value: 'DENY' },
+            { name: 'Referrer-Policy', value: 'strict-origin-when-cross-origin' },
+            { name: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=()' },
+            { name: 'Strict-Transport-Security', value: 'max-age=31536000; includeSubDomains' },
+          ],
+        },
+      },
+    ]);
+    expect(route.spec.rules[0].timeouts).toEqual({ request: '60s' });
+    expect(route.spec.rules[0].backendRefs).toEqual([{ group: '', kind: 'Service', name: 'web', port: 80 }]);
     expect(find(manifests, 'Service', 'web').spec.selector[LABEL_COLOR]).toBe('blue');
   });
 
-  it('leaves the Gateway namespace and listener out when not given', () => {
-    const route = find(renderApp({ routing: { gateway: { name: 'public' } } }).manifests, 'HTTPRoute', 'web');
-    expect(route.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public' }]);
+  it('redirects plain HTTP to HTTPS with a route of its own on the HTTP listener, outside the traffic path', () => {
+    const { app, manifests } = renderApp(GATEWAY);
+    const redirect = find(manifests, 'HTTPRoute', 'web-https-redirect');
+    expect(redirect.spec).toEqual({
+      parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'gateway-system', sectionName: 'http' }],
+      hostnames: ['web.example.com'],
+      rules: [{ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] }],
+    });
+    expect(app.routingObjects).not.toContain(app.redirectRoute);
+    const named = renderApp({ routing: { gateway: { name: 'edge', sectionName: 'tls', httpSectionName: 'plain' }, requestTimeoutSeconds: 5 } }).manifests;
+    expect(find(named, 'HTTPRoute', 'web').spec.parentRefs[0].sectionName).toBe('tls');
+    expect(find(named, 'HTTPRoute', 'web').spec.rules[0].timeouts).toEqual({ request: '5s' });
+    expect(find(named, 'HTTPRoute', 'web-https-redirect').spec.parentRefs[0].sectionName).toBe('plain');
+    const off = renderApp({ routing: { gateway: { name: 'public', httpsRedirect: false } } });
+    expect(off.app.redirectRoute).toBeUndefined();
+    expect(names(off.manifests).filter((n) => n.startsWith('HTTPRoute/'))).toEqual(['HTTPRoute/web']);
   });
 
-  const expected: Array<[number, Array<[string, number]>]> = [
+  it('leaves the Gateway namespace out when not given', () => {
+    const route = find(renderApp({ routing: { gateway: { name: 'public' } } }).manifests, 'HTTPRoute', 'web');
+    expect(route.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', sectionName: 'https' }]);
+  });
+
+  const expected: Array<[number, Array<[string, number | undefined]>]> = [
+    [0, [['web', undefined]]],
     [5, [['web-blue', 95], ['web-green', 5]]],
     [25, [['web-blue', 75], ['web-green', 25]]],
     [50, [['web-blue', 50], ['web-green', 50]]],
     [100, [['web-green', 100]]],
   ];
   for (const [weight, backends] of expected) {
-    it(`weighs the color Services ${backends.map(([n, w]) => `${n}=${w}`).join(', ')} at trafficWeight ${weight}`, () => {
+    it(`sends to ${backends.map(([n, w]) => (w === undefined ? n : `${n}=${w}`)).join(', ')} at trafficWeight ${weight}`, () => {
       const route = find(renderApp({ ...GATEWAY, trafficWeight: weight }).manifests, 'HTTPRoute', 'web');
-      expect(route.spec.rules[0].backendRefs.map((b: { name: string; weight: number }) => [b.name, b.weight])).toEqual(backends);
+      expect(route.spec.rules[0].backendRefs.map((b: { name: string; weight?: number }) => [b.name, b.weight])).toEqual(backends);
     });
   }
 
-  it('changes only the HTTPRoute at each step of a shift, and nothing at all but the two Services when the shift completes', () => {
+  it('changes only the HTTPRoute at each step of a shift, and the HTTPRoute and the two Services when the shift completes', () => {
     const steps = [0, 5, 25, 50, 100].map((trafficWeight) => renderApp({ ...GATEWAY, trafficWeight }).manifests);
     for (let i = 1; i < steps.length; i++) {
       expect(changedObjects(steps[i - 1], steps[i])).toEqual(['HTTPRoute/web']);
     }
     const done = renderApp({ ...GATEWAY, activeColor: 'green', trafficWeight: 0 }).manifests;
-    expect(changedObjects(steps[4], done)).toEqual(['Service/web', 'Service/web-preview']);
+    expect(changedObjects(steps[4], done)).toEqual(['HTTPRoute/web', 'Service/web', 'Service/web-preview']);
+    expect(find(done, 'HTTPRoute', 'web').spec.rules[0].backendRefs).toEqual([{ group: '', kind: 'Service', name: 'web', port: 80 }]);
   });
 
-  it('a cutover at weight 0 changes the two Services and moves the HTTPRoute to the new color', () => {
+  it('a cutover at weight 0 changes only the two Services: the live Service is the switch, the routes stay', () => {
     const blue = renderApp({ ...GATEWAY, activeColor: 'blue' }).manifests;
     const green = renderApp({ ...GATEWAY, activeColor: 'green' }).manifests;
-    expect(changedObjects(blue, green)).toEqual(['HTTPRoute/web', 'Service/web', 'Service/web-preview']);
-    expect(find(green, 'HTTPRoute', 'web').spec.rules[0].backendRefs).toEqual([{ group: '', kind: 'Service', name: 'web-green', port: 80, weight: 100 }]);
+    expect(changedObjects(blue, green)).toEqual(['Service/web', 'Service/web-preview']);
   });
 
   it('makes the HTTPRoute depend on the Deployment and Service of every color it sends requests to', () => {
@@ -553,7 +588,29 @@ describe('BlueGreenApp weighted shift with a Gateway API HTTPRoute', () => {
       expect(dependencies).toContain(ApiObject.of(shifting.colorServices[color] as never));
     }
     const still = renderApp({ ...GATEWAY, green: { image: 'acme/web:1.1.0', replicas: 0 } }).app;
-    expect((still.route as ApiObject).node.dependencies).toEqual([still.colors.blue?.deployment, ApiObject.of(still.colorServices.blue as never)]);
+    expect((still.route as ApiObject).node.dependencies).toEqual([still.colors.blue?.deployment, ApiObject.of(still.liveService)]);
+  });
+
+  it('keeps the Ingress beside the HTTPRoute while migrating, both to the live Service, and a cutover changes neither', () => {
+    const migrating = { routing: { ...GATEWAY.routing, keepIngress: true } };
+    const { app, manifests } = renderApp(migrating);
+    expect(names(manifests).filter((n) => /^(Ingress|HTTPRoute|ConfigMap)\//.test(n))).toEqual([
+      'ConfigMap/web-security-headers',
+      'ConfigMap/web-settings',
+      'HTTPRoute/web',
+      'HTTPRoute/web-https-redirect',
+      'Ingress/web',
+    ]);
+    expect(find(manifests, 'Ingress', 'web').spec.rules[0].http.paths[0].backend).toEqual({ service: { name: 'web', port: { number: 80 } } });
+    expect(app.routers.map((router) => router.router)).toEqual(['gateway', 'ingress']);
+    expect(app.routingObjects).toEqual(expect.arrayContaining([app.route, app.ingress]));
+    const green = renderApp({ ...migrating, activeColor: 'green' }).manifests;
+    expect(changedObjects(manifests, green)).toEqual(['Service/web', 'Service/web-preview']);
+    // A shift weighs both entry points alike.
+    const shifting = renderApp({ ...migrating, trafficWeight: 25 }).manifests;
+    expect(changedObjects(manifests, shifting)).toEqual(['HTTPRoute/web', 'Ingress/web-canary']);
+    // The migration's last step deletes the Ingress and its headers ConfigMap, nothing else.
+    expect(changedObjects(manifests, renderApp(GATEWAY).manifests)).toEqual(['ConfigMap/web-security-headers', 'Ingress/web']);
   });
 
   it('splits the requests between the colors as a pure function, leaving out a color with no share', () => {
@@ -583,8 +640,8 @@ describe('BlueGreenApp weighted shift validation', () => {
     ],
     [
       'a shift without an entry point',
-      { ingress: undefined, trafficWeight: 5 },
-      'trafficWeight: there is no public entry point to split, got trafficWeight=5 without ingress; set ingress (an ingress-nginx canary, or an HTTPRoute with routing.gateway), or set trafficWeight to 0',
+      { ingress: undefined, routing: undefined, trafficWeight: 5 },
+      'trafficWeight: there is no public entry point to split, got trafficWeight=5 without ingress; set ingress (the HTTPRoute\'s host, or the Ingress\'s), or set trafficWeight to 0',
     ],
     ['a Gateway name that is not a DNS label', { routing: { gateway: { name: 'Public_GW' } } }, 'routing.gateway.name: must be a lowercase DNS label (the name of a Gateway), got "Public_GW"; e.g. "public"'],
     [
@@ -593,10 +650,29 @@ describe('BlueGreenApp weighted shift validation', () => {
       'routing.gateway.namespace: must be a lowercase DNS label (a namespace), got "gateway.system"; e.g. "gateway-system", or leave it out for the app\'s namespace',
     ],
     [
-      'a listener name that is not a DNS subdomain',
-      { routing: { gateway: { name: 'public', sectionName: 'HTTPS' } } },
-      'routing.gateway.sectionName: must be a lowercase DNS subdomain (a listener of the Gateway), got "HTTPS"; e.g. "https"',
+      'a listener name that is not a DNS label',
+      { routing: { gateway: { name: 'public', sectionName: 'tls.main' } } },
+      'routing.gateway.sectionName: must be a lowercase DNS label (the name of a listener of the Gateway), got "tls.main"; e.g. "https"',
     ],
+    [
+      'an HTTP listener name that is not a DNS label',
+      { routing: { gateway: { name: 'public', httpSectionName: 'HTTP' } } },
+      'routing.gateway.httpSectionName: must be a lowercase DNS label (the name of a listener of the Gateway), got "HTTP"; e.g. "http"',
+    ],
+    [
+      'a redirect on the HTTPS listener',
+      { routing: { gateway: { name: 'public', sectionName: 'web', httpSectionName: 'web' } } },
+      'routing.gateway.httpSectionName: is the HTTPS listener too, got "web" for both;',
+    ],
+    ['a request timeout of 0', { routing: { gateway: { name: 'public' }, requestTimeoutSeconds: 0 } }, 'routing.requestTimeoutSeconds: must be a whole number of at least 1, got 0'],
+    [
+      'the default router without a Gateway',
+      { routing: undefined },
+      'routing.gateway: the gateway router (the default) needs the Gateway the HTTPRoute attaches to, got none; set routing.gateway.name (e.g. "public"), or routing.router to "ingress" for an Ingress',
+    ],
+    ['an unknown router', { routing: { router: 'nginx' as never } }, 'routing.router: must be one of gateway, ingress, got "nginx";'],
+    ['a Gateway with the Ingress router', { routing: { router: 'ingress', gateway: { name: 'public' } } }, 'routing.gateway: is only read by the gateway router, got it with routing.router "ingress";'],
+    ['keepIngress with the Ingress router', { routing: { router: 'ingress', keepIngress: true } }, 'routing.keepIngress: keeps an Ingress beside the HTTPRoute while migrating to Gateway API, got it with routing.router "ingress";'],
     ['a Gateway without a host', { ingress: undefined, ...GATEWAY }, 'routing.gateway: the HTTPRoute needs a hostname, got no ingress; set ingress.host, e.g. "app.example.com"'],
     ['a Gateway host that is not a DNS name', { ingress: { host: 'web' }, ...GATEWAY }, 'ingress.host: is not a DNS name, got "web"; use a lowercase fully qualified name such as "app.example.com"'],
   ];
@@ -609,7 +685,7 @@ describe('BlueGreenApp weighted shift validation', () => {
   it('accepts the bounds 0 and 100, and a weight of 0 whatever the idle color', () => {
     expect(() => renderApp({ trafficWeight: 100 })).not.toThrow();
     expect(() => renderApp({ green: {}, trafficWeight: 0 })).not.toThrow();
-    expect(() => renderApp({ ingress: undefined, trafficWeight: 0 })).not.toThrow();
+    expect(() => renderApp({ ingress: undefined, routing: undefined, trafficWeight: 0 })).not.toThrow();
   });
 
   it('renders nothing when the shift is refused', () => {

@@ -36,7 +36,6 @@ describe('Pulumi program under mocks', () => {
       'kubernetes:barmancloud.cnpg.io/v1:ObjectStore::web-prod/web-db-backups',
       'kubernetes:batch/v1:Job::web-prod/web-gate-blue',
       'kubernetes:core/v1:ConfigMap::web-prod/web-dashboard',
-      'kubernetes:core/v1:ConfigMap::web-prod/web-security-headers',
       'kubernetes:core/v1:ConfigMap::web-prod/web-settings',
       'kubernetes:core/v1:LimitRange::web-prod/container-defaults',
       'kubernetes:core/v1:Namespace::web-prod',
@@ -48,6 +47,8 @@ describe('Pulumi program under mocks', () => {
       'kubernetes:core/v1:Service::web-prod/web-green-<template>',
       'kubernetes:core/v1:Service::web-prod/web-preview',
       'kubernetes:core/v1:ServiceAccount::web-prod/web',
+      'kubernetes:gateway.networking.k8s.io/v1:HTTPRoute::web-prod/web',
+      'kubernetes:gateway.networking.k8s.io/v1:HTTPRoute::web-prod/web-https-redirect',
       'kubernetes:monitoring.coreos.com/v1:PodMonitor::web-prod/web-db',
       'kubernetes:monitoring.coreos.com/v1:PodMonitor::web-prod/web-db-pooler-rw',
       'kubernetes:monitoring.coreos.com/v1:PrometheusRule::web-prod/web-alerts',
@@ -56,7 +57,6 @@ describe('Pulumi program under mocks', () => {
       'kubernetes:monitoring.coreos.com/v1:ServiceMonitor::web-prod/web',
       'kubernetes:monitoring.coreos.com/v1:ServiceMonitor::web-prod/web-cache',
       'kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig::web-prod/web-alert-routing',
-      'kubernetes:networking.k8s.io/v1:Ingress::web-prod/web',
       'kubernetes:networking.k8s.io/v1:NetworkPolicy::web-prod/allow-dns',
       'kubernetes:networking.k8s.io/v1:NetworkPolicy::web-prod/default-deny',
       'kubernetes:networking.k8s.io/v1:NetworkPolicy::web-prod/web',
@@ -77,17 +77,18 @@ describe('Pulumi program under mocks', () => {
     ]);
   });
 
-  it('makes the live Service and Ingress wait for the active Deployment', async () => {
+  it('makes the live Service and HTTPRoute wait for the active Deployment', async () => {
     for (const color of ['blue', 'green']) {
       const raw = { ...readStackFile(`${__dirname}/..`, 'prod'), 'cutover:activeColor': color };
       const { registered, urns } = await deploy(raw, 'prod');
       const active = urns.get(`apps/v1/Deployment/web-prod/web-${color}`) as string;
       const idle = urns.get(`apps/v1/Deployment/web-prod/web-${color === 'blue' ? 'green' : 'blue'}`) as string;
       const live = registered.find((r) => r.type === 'kubernetes:core/v1:Service' && r.name === 'web-prod/web');
-      const ingress = registered.find((r) => r.type === 'kubernetes:networking.k8s.io/v1:Ingress');
+      const route = registered.find((r) => r.type === 'kubernetes:gateway.networking.k8s.io/v1:HTTPRoute' && r.name === 'web-prod/web');
       expect(live?.dependencies).toContain(active);
       expect(live?.dependencies).not.toContain(idle);
-      expect(ingress?.dependencies).toContain(active);
+      expect(route?.dependencies).toContain(active);
+      expect(route?.dependencies).not.toContain(idle);
       expect(live?.inputs.spec.selector['cutover.dev/color']).toBe(color);
     }
   });
@@ -126,7 +127,7 @@ describe('Pulumi program under mocks', () => {
       'web-prod/web-green-<template>',
       'web-prod/web-preview',
     ]);
-    // Everything else keeps the provider's await: Deployments (rollout), Jobs (completion), the Ingress.
+    // Everything else keeps the provider's await: Deployments (rollout), Jobs (completion).
     expect(registered.filter((r) => r.type === 'kubernetes:core/v1:Service').map((r) => r.name).sort()).toEqual(skipped.sort());
   });
 

@@ -53,6 +53,9 @@ function namedStrings(name: string): string[] {
   if (lower.includes('cpu')) return ['100m', '0m', '2', '1.5', 'abc'];
   if (lower.includes('memory') || lower.includes('storage')) return ['256Mi', '0Mi', '1Gi', '1G', 'abc'];
   if (lower === 'mode') return ['sentinel', 'replication', 'cluster', 'standalone'];
+  if (lower === 'router') return ['gateway', 'ingress', 'nginx'];
+  if (lower.endsWith('sectionname')) return ['https', 'http', 'tls.main'];
+  if (lower === 'classname') return ['eg', 'traefik', 'Envoy Gateway'];
   if (lower.includes('affinity')) return ['required', 'preferred', 'none'];
   if (lower === 'operator') return ['Equal', 'Exists', 'Like'];
   if (lower === 'effect') return ['NoSchedule', 'NoExecute', 'Sometimes'];

@@ -11,6 +11,7 @@ const MINIMAL: Record<string, string> = {
   'cutover:activeColor': 'blue',
   'cutover:host': 'web.example.com',
   'cutover:blue': JSON.stringify({ image: 'acme/web:1.0.0' }),
+  'cutover:routing': JSON.stringify({ gateway: { name: 'public', namespace: 'gateway-system' } }),
 };
 
 function withAlerting(alerting: unknown, extra: Record<string, string> = {}): Record<string, string> {

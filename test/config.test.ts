@@ -13,6 +13,7 @@ const MINIMAL: Record<string, string> = {
   'cutover:activeColor': 'blue',
   'cutover:host': 'web.example.com',
   'cutover:blue': JSON.stringify({ image: 'acme/web:1.0.0' }),
+  'cutover:routing': JSON.stringify({ gateway: { name: 'public', namespace: 'gateway-system' } }),
 };
 
 function problems(raw: Record<string, string>): string[] {
@@ -165,7 +166,7 @@ describe('parseStackConfig errors', () => {
   it('reports every problem at once, prefixed with the namespace', () => {
     const error = (() => {
       try {
-        parseStackConfig({ 'cutover:activeColor': 'red', 'cutover:host': 'x' }, 'prod');
+        parseStackConfig({ 'cutover:activeColor': 'red', 'cutover:host': 'x', 'cutover:routing': '{"router":"ingress"}' }, 'prod');
       } catch (e) {
         return e as ConfigError;
       }
@@ -256,7 +257,7 @@ describe('parseStackConfig network', () => {
   it('reports lists that are not lists, unknown fields and bad namespace names', () => {
     expect(problems({ ...MINIMAL, 'cutover:network': '{"podCidrs":"10.42.0.0/16","egress":true,"ingressNamespace":"Ingress_Nginx"}' })).toEqual([
       "network.podCidrs: must be a list of strings, got \"10.42.0.0/16\"; e.g. `pulumi config set --path 'network.podCidrs[0]' <value>`",
-      'network.egress: is not a network field, got true; use one of ingressNamespace, monitoringNamespace, cnpgNamespace, redisOperatorNamespace, podCidrs, serviceCidrs, apiServer, externalCidrs, internetEgress',
+      'network.egress: is not a network field, got true; use one of ingressNamespace, gatewayNamespace, gatewayPodLabels, monitoringNamespace, cnpgNamespace, redisOperatorNamespace, podCidrs, serviceCidrs, apiServer, externalCidrs, internetEgress',
       'network.ingressNamespace: is not a namespace name, got "Ingress_Nginx"; use lowercase letters, digits and "-", at most 63 characters',
     ]);
   });
@@ -280,9 +281,14 @@ describe('parseStackConfig monitoring', () => {
 describe('parseStackConfig gates, migrations, routing and weighted shifts', () => {
   const staging = () => readStackFile(ROOT, 'staging');
 
-  it('defaults to a gate with no extra checks, no migrations, ingress routing and no weighted shift', () => {
+  it('defaults to a gate with no extra checks, no migrations, the gateway router and no weighted shift', () => {
     const config = parseStackConfig(MINIMAL, 'dev');
-    expect([config.gate, config.migrations, config.routing, config.trafficWeight]).toEqual([{}, {}, {}, 0]);
+    expect([config.gate, config.migrations, config.routing, config.trafficWeight]).toEqual([
+      {},
+      {},
+      { router: 'gateway', gateway: { name: 'public', namespace: 'gateway-system' } },
+      0,
+    ]);
   });
 
   it('passes gate checks, an expand migration and a gateway through', () => {
@@ -322,8 +328,67 @@ describe('parseStackConfig gates, migrations, routing and weighted shifts', () =
       'gate.checks[0].status: is not a gate.checks[0] field, got 200; use one of path, expectStatus, contains',
       'migrations.expand: needs both image and command, got {"image":"acme/migrate:1"}; e.g. `pulumi config set --path migrations.expand.image registry.example.com/acme/web-migrate:1.5.0` and `--path "migrations.expand.command[0]" migrate`',
       'migrations.expand: needs a database to migrate: the stack has no postgres, got {"image":"acme/migrate:1"}; configure `postgres`, or remove `migrations`',
-      'routing.gateway.name: is required, got nothing; the Gateway the HTTPRoute attaches to, e.g. `pulumi config set --path routing.gateway.name public`',
+      'routing.gateway.name: is required by the gateway router (the default), got nothing; the Gateway the HTTPRoutes attach to: ' +
+        '`pulumi config set --path routing.gateway.name public` (and `routing.gateway.namespace`), or `routing.gateway.create.className` for a Gateway the stack owns, ' +
+        'or keep an Ingress with `pulumi config set --path routing.router ingress`',
     ]);
+  });
+});
+
+describe('parseStackConfig routing', () => {
+  const without = (raw: Record<string, string>, key: string): Record<string, string> => Object.fromEntries(Object.entries(raw).filter(([name]) => name !== key));
+  const routing = (value: unknown, extra: Record<string, string> = {}) => problems({ ...MINIMAL, 'cutover:routing': JSON.stringify(value), ...extra });
+
+  it('refuses a stack that says nothing about routing, with both ways out', () => {
+    expect(problems(without(MINIMAL, 'cutover:routing'))).toEqual([
+      'routing: is not set: the default router is now Gateway API (an HTTPRoute on a Gateway), and a stack deployed before routed through an Ingress, got nothing; ' +
+        'name the Gateway: `pulumi config set --path routing.gateway.name public` (and `routing.gateway.namespace`); a stack deployed with an Ingress keeps it with ' +
+        '`pulumi config set --path routing.router ingress`, then migrates (docs/routing.md)',
+    ]);
+  });
+
+  it('resolves the routers, the Gateway a stack creates (named after the app) and the migration flag', () => {
+    const parsed = (value: unknown, extra: Record<string, string> = {}) => parseStackConfig({ ...MINIMAL, 'cutover:routing': JSON.stringify(value), ...extra }, 'test').routing;
+    expect(parsed({ router: 'ingress' })).toEqual({ router: 'ingress' });
+    expect(parsed({ gateway: { create: { className: 'eg' } } }, { 'cutover:network': '{"gatewayNamespace":"envoy-gateway-system"}' })).toEqual({
+      router: 'gateway',
+      gateway: { name: 'web', create: { className: 'eg' } },
+    });
+    expect(parsed({ gateway: { name: 'public', namespace: 'gateway-system' }, keepIngress: true, requestTimeoutSeconds: 30 }, { 'cutover:rateLimitRps': '50' })).toEqual({
+      router: 'gateway',
+      gateway: { name: 'public', namespace: 'gateway-system' },
+      keepIngress: true,
+      requestTimeoutSeconds: 30,
+    });
+  });
+
+  it('refuses an unknown router, Gateway keys with the Ingress router, and Ingress keys with the gateway router', () => {
+    expect(routing({ router: 'nginx' })).toEqual(['routing.router: must be one of gateway, ingress, got "nginx"; `gateway` for an HTTPRoute on a Gateway, `ingress` for an Ingress']);
+    expect(routing({ router: 'ingress', gateway: { name: 'public' }, keepIngress: true, requestTimeoutSeconds: 5 })).toEqual([
+      'routing.gateway: is only read by the gateway router, got it with routing.router ingress, got {"name":"public"}; remove it, or set routing.router to gateway (docs/routing.md: migrating)',
+      'routing.keepIngress: keeps an Ingress beside the HTTPRoute while migrating to Gateway API, got it with routing.router ingress, got true; remove it',
+      "routing.requestTimeoutSeconds: is the HTTPRoute's request timeout, got it with routing.router ingress, got 5; remove it: the Ingress controller's timeouts apply",
+    ]);
+    expect(problems({ ...MINIMAL, 'cutover:ingressClassName': 'traefik' })).toEqual([
+      'ingressClassName: has no effect with the gateway router: no Ingress is rendered, got "traefik"; remove it (`pulumi config rm ingressClassName`), or keep the Ingress with `pulumi config set --path routing.router ingress`',
+    ]);
+    expect(routing({ gateway: { name: 'public', namespace: 'gateway-system' }, requestTimeoutSeconds: 0 })).toEqual([
+      "routing.requestTimeoutSeconds: must be from 1 to 3600, got 0; e.g. 60 (ingress-nginx's default read timeout)",
+    ]);
+  });
+
+  it('refuses a Gateway to create without a class, in another namespace or with listener names, and proxies that would open the stack\'s own namespace', () => {
+    expect(routing({ gateway: { create: {}, namespace: 'gateway-system', sectionName: 'https' } }, { 'cutover:network': '{"gatewayNamespace":"envoy-gateway-system"}' })).toEqual([
+      'routing.gateway.create.className: is required, got nothing; the GatewayClass of the implementation that runs the Gateway (`kubectl get gatewayclass`), e.g. `pulumi config set --path routing.gateway.create.className eg`',
+      "routing.gateway.namespace: is not the stack's namespace (web-test): a Gateway the stack creates lives in it, got \"gateway-system\"; remove routing.gateway.namespace",
+      'routing.gateway.sectionName: names a listener, and cutover names the listeners of a Gateway it creates (`http`, `https-<app>`), got "https"; remove routing.gateway.sectionName',
+    ]);
+    expect(routing({ gateway: { name: 'public' } })).toEqual([
+      "network.gatewayPodLabels: is required when the Gateway's proxies run in the stack's own namespace (web-test): without labels the app would admit every pod of it, got nothing; " +
+        'give the labels of the proxy pods (`pulumi config set --path network.gatewayPodLabels.app\\.kubernetes\\.io/name envoy`), or the namespace they run in ' +
+        '(`pulumi config set --path network.gatewayNamespace envoy-gateway-system`)',
+    ]);
+    expect(() => parseStackConfig({ ...MINIMAL, 'cutover:routing': '{"gateway":{"name":"public"}}', 'cutover:network': '{"gatewayPodLabels":{"app":"envoy"}}' }, 'test')).not.toThrow();
   });
 });
 
@@ -421,8 +486,9 @@ describe('values the API server would refuse, or that would not run, are refused
     ],
     [
       'a rate limit that Gateway routing would drop',
-      { ...MINIMAL, 'cutover:rateLimitRps': '50', 'cutover:routing': '{"gateway":{"name":"public"}}' },
-      'rateLimitRps: has no effect with routing.gateway: Gateway API has no rate limit of its own, so it would be dropped without a word, got "50"; remove it (`pulumi config rm rateLimitRps`) and limit at the Gateway implementation (e.g. Envoy Gateway\'s BackendTrafficPolicy)',
+      { ...MINIMAL, 'cutover:rateLimitRps': '50' },
+      'rateLimitRps: has no effect with the gateway router: Gateway API has no rate limit of its own, so it would be dropped without a word, got "50"; ' +
+        "remove it (`pulumi config rm rateLimitRps`) and limit at the Gateway implementation (docs/routing.md: rate limiting, e.g. Envoy Gateway's BackendTrafficPolicy)",
     ],
   ];
   for (const [what, raw, message] of cases) {

@@ -30,11 +30,13 @@ export const CRD_FILES: readonly string[] = [
 export const VENDORED_CRD_DIRECTORY = resolve(__dirname, 'crds');
 
 /**
- * Every vendored CRD file, relative to {@link VENDORED_CRD_DIRECTORY}: the Gateway API HTTPRoute that `routing.gateway`
- * renders and the Prometheus Operator AlertmanagerConfig that `monitoring.alerting` renders.
+ * Every vendored CRD file, relative to {@link VENDORED_CRD_DIRECTORY}: the Gateway API HTTPRoute, Gateway and
+ * GatewayClass that the gateway router renders and the Prometheus Operator AlertmanagerConfig that `monitoring.alerting` renders.
  */
 export const VENDORED_CRD_FILES: readonly string[] = [
   'gateway-api/gateway.networking.k8s.io_httproutes.yaml',
+  'gateway-api/gateway.networking.k8s.io_gateways.yaml',
+  'gateway-api/gateway.networking.k8s.io_gatewayclasses.yaml',
   'prometheus-operator/monitoring.coreos.com_alertmanagerconfigs.yaml',
 ];
 

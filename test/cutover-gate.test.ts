@@ -162,9 +162,9 @@ describe('CutoverGate re-runs', () => {
 });
 
 describe('CutoverGate ordering', () => {
-  it('live Service, preview Service and Ingress depend on the gate Job', () => {
+  it('live Service, preview Service and HTTPRoute depend on the gate Job', () => {
     const { app, gate } = fixture();
-    for (const object of [ApiObject.of(app.liveService), ApiObject.of(app.previewService), ApiObject.of(app.ingress!)]) {
+    for (const object of [ApiObject.of(app.liveService), ApiObject.of(app.previewService), app.route!]) {
       expect(object.node.dependencies).toContain(gate.job);
     }
   });
@@ -184,7 +184,7 @@ describe('CutoverGate ordering', () => {
     expect(at('Deployment/web-blue')).toBeLessThan(at('Service/web-blue'));
     expect(at(`Service/web-blue-${fixture().app.colors.blue?.templateId}`)).toBeLessThan(at('Job/web-gate-blue'));
     expect(at('Deployment/web-blue')).toBeLessThan(at('Job/web-gate-blue'));
-    for (const traffic of ['Service/web', 'Service/web-preview', 'Ingress/web']) {
+    for (const traffic of ['Service/web', 'Service/web-preview', 'HTTPRoute/web']) {
       expect(at('Job/web-gate-blue')).toBeLessThan(at(traffic));
     }
   });
@@ -199,7 +199,7 @@ describe('CutoverGate ordering', () => {
   it('guard refuses the Deployment the gate checks (a cycle)', () => {
     const { app, gate } = fixture();
     expect(() => gate.guard(app.colors.blue!.deployment)).toThrow(
-      'guard: the gate itself waits for test/app/blue-deployment, got it as an object to guard; that is a dependency cycle: guard only what moves traffic (Services, Ingress)',
+      'guard: the gate itself waits for test/app/blue-deployment, got it as an object to guard; that is a dependency cycle: guard only what moves traffic (Services, Ingresses, HTTPRoutes)',
     );
   });
 
@@ -427,13 +427,13 @@ describe('gateScript against a local HTTP server', () => {
 
 describe('CutoverGate guards every routing object', () => {
   it('makes the canary Ingress and the HTTPRoute wait for the gate too', () => {
-    for (const routing of [undefined, { gateway: { name: 'public' } }]) {
+    for (const routing of [{ router: 'ingress' as const }, { gateway: { name: 'public' } }]) {
       const chart = new Chart(new App(), 'routing', { namespace: 'shop' });
       const app = new BlueGreenApp(chart, 'app', { ...BASE_PROPS, trafficWeight: 25, routing });
       const gate = new CutoverGate(chart, 'gate', { app });
       const guarded = app.routingObjects;
       expect(guarded.length).toBeGreaterThanOrEqual(3);
-      expect(guarded).toContain(routing === undefined ? app.canaryIngress : app.route);
+      expect(guarded).toContain('router' in routing ? app.canaryIngress : app.route);
       for (const object of guarded) {
         const dependencies = ApiObject.of(object).node.dependencies;
         expect(dependencies, object.node.path).toContain(gate.job);

@@ -52,13 +52,33 @@ describe('HTTPRoutes rendered with routing.gateway against the vendored Gateway 
     ]);
   });
 
-  it('renders one HTTPRoute per app', () => {
-    expect(variants.map(([, overrides]) => httpRoutes(renderProd(overrides)).map((route) => route.metadata.name))).toEqual([['web'], ['web'], ['web', 'api']]);
+  it('renders an HTTPRoute and an HTTP-to-HTTPS redirect route per app', () => {
+    expect(variants.map(([, overrides]) => httpRoutes(renderProd(overrides)).map((route) => route.metadata.name))).toEqual([
+      ['web', 'web-https-redirect'],
+      ['web', 'web-https-redirect'],
+      ['web', 'web-https-redirect', 'api', 'api-https-redirect'],
+    ]);
   });
 
   it.each(variants)('%s: every HTTPRoute is valid', (_, overrides) => {
     const routes = httpRoutes(renderProd(overrides));
     expect(routes.map((route) => [route.metadata.name, validator.validate(route)])).toEqual(routes.map((route) => [route.metadata.name, []]));
+  });
+
+  it('renders a valid Gateway for a stack that owns its edge, and valid routes on its listeners', () => {
+    const manifests = renderProd({
+      'cutover:routing': JSON.stringify({ gateway: { create: { className: 'eg' } } }),
+      'cutover:network': JSON.stringify({ gatewayNamespace: 'envoy-gateway-system' }),
+      'cutover:services': JSON.stringify({ api: { host: 'api.example.com', blue: { image: 'registry.example.com/acme/api:2.0.0' }, green: { image: 'registry.example.com/acme/api:2.1.0' } } }),
+    });
+    const owned = manifests.filter((m) => m.kind === 'Gateway' || m.kind === 'HTTPRoute');
+    expect(owned.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual(['Gateway/web', 'HTTPRoute/web', 'HTTPRoute/web-https-redirect', 'HTTPRoute/api', 'HTTPRoute/api-https-redirect']);
+    expect(validator.resourceTypes).toContain(`${GATEWAY_API_VERSION}/Gateway`);
+    expect(owned.map((m) => [m.metadata.name, validator.validate(m)])).toEqual(owned.map((m) => [m.metadata.name, []]));
+    // The control: the schema refuses a listener without a port.
+    const broken = JSON.parse(JSON.stringify(owned[0])) as Record<string, any>;
+    delete broken.spec.listeners[1].port;
+    expect(validator.validate(broken)).toEqual(["/spec/listeners/1 must have required property 'port'"]);
   });
 });
 

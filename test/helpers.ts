@@ -11,6 +11,7 @@ export const BASE_PROPS: BlueGreenAppProps = {
   blue: { image: 'registry.example.com/acme/web:1.0.0' },
   green: { image: 'registry.example.com/acme/web:1.1.0' },
   ingress: { host: 'web.example.com' },
+  routing: { gateway: { name: 'public', namespace: 'gateway-system' } },
 };
 
 /** Renders one BlueGreenApp in a namespaced chart. */

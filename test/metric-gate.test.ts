@@ -208,7 +208,7 @@ describe('MetricGate re-runs', () => {
 
 describe('MetricGate ordering', () => {
   it('every routing object of the app depends on the Job', () => {
-    const { app, gate } = fixture({}, { trafficWeight: 25 });
+    const { app, gate } = fixture({}, { trafficWeight: 25, routing: { router: 'ingress' } });
     expect(app.routingObjects.length).toBeGreaterThanOrEqual(4);
     for (const object of app.routingObjects) {
       expect(ApiObject.of(object).node.dependencies, object.node.path).toContain(gate.job);
@@ -231,7 +231,7 @@ describe('MetricGate ordering', () => {
       return order.indexOf(key);
     };
     expect(at('Deployment/web-blue')).toBeLessThan(at('Job/web-metric-gate-blue'));
-    for (const traffic of ['Service/web', 'Service/web-preview', 'Ingress/web']) {
+    for (const traffic of ['Service/web', 'Service/web-preview', 'HTTPRoute/web']) {
       expect(at('Job/web-metric-gate-blue')).toBeLessThan(at(traffic));
     }
   });
@@ -246,7 +246,7 @@ describe('MetricGate ordering', () => {
   it('guard refuses the Deployment the metric gate measures (a cycle)', () => {
     const { app, gate } = fixture();
     expect(() => gate.guard(app.colors.blue!.deployment)).toThrow(
-      'guard: the metric gate itself waits for test/app/blue-deployment, got it as an object to guard; that is a dependency cycle: guard only what moves traffic (Services, Ingress)',
+      'guard: the metric gate itself waits for test/app/blue-deployment, got it as an object to guard; that is a dependency cycle: guard only what moves traffic (Services, Ingresses, HTTPRoutes)',
     );
   });
 

@@ -171,9 +171,9 @@ describe('MigrationJob with a database', () => {
 describe('MigrationJob guard', () => {
   it('makes the traffic objects wait for the migration', () => {
     const f = fixture();
-    f.migration.guard(f.app.liveService, f.app.ingress!);
+    f.migration.guard(f.app.liveService, f.app.route!);
     expect(ApiObject.of(f.app.liveService).node.dependencies).toContain(f.migration.job);
-    expect(ApiObject.of(f.app.ingress!).node.dependencies).toContain(f.migration.job);
+    expect(f.app.route!.node.dependencies).toContain(f.migration.job);
     const order = f.render().map((m) => `${m.kind}/${m.metadata.name}`);
     expect(order.indexOf(`Job/${f.migration.name}`)).toBeLessThan(order.indexOf('Service/web'));
   });
@@ -181,7 +181,7 @@ describe('MigrationJob guard', () => {
   it('refuses what the migration itself waits for (a cycle)', () => {
     const f = fixture();
     expect(() => f.migration.guard(f.app.serviceAccount)).toThrow(
-      'guard: the migration itself waits for test/app/service-account, got it as an object to guard; that is a dependency cycle: guard only what moves traffic (Services, Ingress)',
+      'guard: the migration itself waits for test/app/service-account, got it as an object to guard; that is a dependency cycle: guard only what moves traffic (Services, Ingresses, HTTPRoutes)',
     );
   });
 });

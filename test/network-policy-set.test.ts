@@ -232,6 +232,21 @@ describe('NetworkPolicySet relationships', () => {
     ]);
   });
 
+  it('lets the Gateway\'s proxies reach the app\'s HTTP port only: every pod of their namespace, or those with their labels', () => {
+    const open = fixture({ app: { port: 3000 }, props: { gateway: { namespace: 'gateway-system' } } });
+    open.policies.allowGateway(open.app);
+    expect(spec(open.render(), 'web').ingress).toEqual([{ from: [inNamespace('gateway-system', {})], ports: [tcp(3000)] }]);
+    const labelled = fixture({ props: { gateway: { namespace: 'web-test', podLabels: { 'app.kubernetes.io/name': 'envoy' } } } });
+    labelled.policies.allowGateway(labelled.app);
+    expect(spec(labelled.render(), 'web').ingress).toEqual([{ from: [inNamespace('web-test', { 'app.kubernetes.io/name': 'envoy' })], ports: [tcp(8080)] }]);
+  });
+
+  it('refuses to admit a Gateway it was not told about, and a Gateway namespace that is no namespace name', () => {
+    const { policies, app } = fixture();
+    expect(() => policies.allowGateway(app)).toThrow("gateway: the Gateway's data plane is not set, got none;");
+    expect(() => fixture({ props: { gateway: { namespace: 'Gateway_System' } } })).toThrow('gateway.namespace: is not a namespace name (a lowercase DNS label), got "Gateway_System"');
+  });
+
   it('lets Prometheus scrape every metrics port: app 9090, instances 9187, PgBouncer 9127, Redis exporter 9121', () => {
     const { policies, app, postgres, redis, render } = fixture({ postgres: { pooler: {} } });
     policies.allowMonitoring(app, postgres, redis);
@@ -418,7 +433,7 @@ describe('NetworkPolicySet validation', () => {
     expect(() => policies.add(clash)).toThrow(
       'test/clash: workload name is already used by test/app, got "web"; each workload\'s policy is named after it, so give the constructs different names',
     );
-    const reserved = new BlueGreenApp(chart, 'reserved', { ...BASE_PROPS, name: 'allow-dns', ingress: undefined });
+    const reserved = new BlueGreenApp(chart, 'reserved', { ...BASE_PROPS, name: 'allow-dns', ingress: undefined, routing: undefined });
     expect(() => policies.add(reserved)).toThrow('test/reserved: workload name is reserved for a policy of the set, got "allow-dns"; rename the construct');
   });
 

@@ -103,8 +103,62 @@ describe('network policies in the composition', () => {
     expect(rule.to[0].ipBlock).toEqual({ cidr: '0.0.0.0/0', except: ['10.42.0.0/16', '10.43.0.0/16'] });
   });
 
+  it('admits the Gateway\'s proxies with the gateway router, the ingress controller with the Ingress router, and both while migrating', () => {
+    const from = (manifests: Record<string, any>[]) =>
+      (policies(manifests).find((p) => p.metadata.name === 'web')?.spec.ingress ?? [])
+        .flatMap((rule: any) => rule.from ?? [])
+        .map((peer: any) => peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'])
+        .filter((namespace: string | undefined) => namespace !== undefined && namespace !== 'monitoring');
+    expect(from(render('prod'))).toEqual(['gateway-system']);
+    expect(from(render('prod', { 'cutover:routing': '{"router":"ingress"}' }))).toEqual(['ingress-nginx']);
+    expect(from(render('prod', { 'cutover:routing': '{"gateway":{"name":"public","namespace":"gateway-system"},"keepIngress":true}' }))).toEqual(['gateway-system', 'ingress-nginx']);
+    expect(from(render('prod', { 'cutover:network': '{"gatewayNamespace":"envoy-gateway-system"}' }))).toEqual(['envoy-gateway-system']);
+  });
+
   it('names the config key when a network value is wrong', () => {
     expect(() => render('prod', { 'cutover:network': '{"podCidrs":["10.0.0.0/33"]}' })).toThrow('cutover:network.podCidrs[0]: prefix length must be 0 to 32, got "10.0.0.0/33"');
+  });
+});
+
+describe('routing in the composition', () => {
+  const routingKinds = (manifests: Record<string, any>[]) =>
+    manifests.filter((m) => ['Gateway', 'HTTPRoute', 'Ingress'].includes(m.kind)).map((m) => `${m.kind}/${m.metadata.name}`);
+  const OWNED = { 'cutover:routing': '{"gateway":{"create":{"className":"eg"}}}', 'cutover:network': '{"gatewayNamespace":"envoy-gateway-system"}' };
+  const API = JSON.stringify({ api: { host: 'api.example.com', blue: { image: 'registry.example.com/acme/api:2.0.0' }, green: { image: 'registry.example.com/acme/api:2.1.0' } } });
+
+  it('routes prod through HTTPRoutes on the platform Gateway, and renders no Gateway of its own', () => {
+    expect(routingKinds(render('prod'))).toEqual(['HTTPRoute/web', 'HTTPRoute/web-https-redirect']);
+  });
+
+  it('renders the Gateway a stack owns: an HTTP listener and an HTTPS listener per app, TLS from cert-manager, routes attached to their own listener', () => {
+    const manifests = render('prod', { ...OWNED, 'cutover:services': API });
+    expect(routingKinds(manifests)).toEqual(['Gateway/web', 'HTTPRoute/web', 'HTTPRoute/web-https-redirect', 'HTTPRoute/api', 'HTTPRoute/api-https-redirect']);
+    const gateway = manifests.find((m) => m.kind === 'Gateway') as Record<string, any>;
+    expect(gateway.metadata).toMatchObject({ name: 'web', namespace: 'web-prod', annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt-prod' } });
+    const sameNamespace = { namespaces: { from: 'Same' }, kinds: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute' }] };
+    expect(gateway.spec).toEqual({
+      gatewayClassName: 'eg',
+      listeners: [
+        { name: 'http', protocol: 'HTTP', port: 80, allowedRoutes: sameNamespace },
+        { name: 'https-web', protocol: 'HTTPS', port: 443, hostname: 'web.example.com', tls: { mode: 'Terminate', certificateRefs: [{ group: '', kind: 'Secret', name: 'web-tls' }] }, allowedRoutes: sameNamespace },
+        { name: 'https-api', protocol: 'HTTPS', port: 443, hostname: 'api.example.com', tls: { mode: 'Terminate', certificateRefs: [{ group: '', kind: 'Secret', name: 'api-tls' }] }, allowedRoutes: sameNamespace },
+      ],
+    });
+    const parent = (name: string) => (manifests.find((m) => m.kind === 'HTTPRoute' && m.metadata.name === name) as Record<string, any>).spec.parentRefs;
+    expect(parent('api')).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'web', sectionName: 'https-api' }]);
+    expect(parent('web-https-redirect')).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'web', sectionName: 'http' }]);
+    // The Gateway is no routing object: a cutover leaves it alone.
+    const green = render('prod', { ...OWNED, 'cutover:services': API, 'cutover:activeColor': 'green' }).find((m) => m.kind === 'Gateway');
+    expect(green).toEqual(gateway);
+  });
+
+  it('routes through an Ingress by name, and through both while migrating', () => {
+    expect(routingKinds(render('prod', { 'cutover:routing': '{"router":"ingress"}' }))).toEqual(['Ingress/web']);
+    expect(routingKinds(render('prod', { 'cutover:routing': '{"gateway":{"name":"public","namespace":"gateway-system"},"keepIngress":true}' }))).toEqual([
+      'HTTPRoute/web',
+      'HTTPRoute/web-https-redirect',
+      'Ingress/web',
+    ]);
   });
 });
 

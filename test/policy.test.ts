@@ -543,8 +543,19 @@ describe('pods-selected-by-network-policy', () => {
 });
 
 describe('no-skip-await-in-traffic-path', () => {
-  it('puts the Ingress, the Service it routes to and both Deployments in the traffic path, not the preview Service', () => {
+  const INGRESS = { routing: { router: 'ingress' as const } };
+  it('puts the HTTPRoutes, the live Service they route to and both Deployments in the traffic path, not the preview Service', () => {
     expect(trafficPath(appObjects()).map(({ object }) => describeObject(object)).sort()).toEqual([
+      'Deployment web-test/web-blue',
+      'Deployment web-test/web-green',
+      'HTTPRoute web-test/web',
+      'HTTPRoute web-test/web-https-redirect',
+      'Service web-test/web',
+    ]);
+  });
+
+  it('puts the Ingress, the Service it routes to and both Deployments in the traffic path, not the preview Service', () => {
+    expect(trafficPath(appObjects(INGRESS)).map(({ object }) => describeObject(object)).sort()).toEqual([
       'Deployment web-test/web-blue',
       'Deployment web-test/web-green',
       'Ingress web-test/web',
@@ -558,6 +569,7 @@ describe('no-skip-await-in-traffic-path', () => {
       'Deployment web-test/web-blue',
       'Deployment web-test/web-green',
       'HTTPRoute web-test/web',
+      'HTTPRoute web-test/web-https-redirect',
       'Service web-test/web-blue',
       'Service web-test/web-green',
     ]);
@@ -591,14 +603,14 @@ describe('no-skip-await-in-traffic-path', () => {
   });
 
   it('reports a Deployment and the Ingress marked skipAwait', () => {
-    const objects = appObjects();
+    const objects = appObjects(INGRESS);
     byName(objects, 'Deployment', 'web-green').props.metadata.annotations = { [SKIP_AWAIT]: 'true' };
     byName(objects, 'Ingress', 'web').props.metadata.annotations[SKIP_AWAIT] = 'TRUE';
     expect(checkStack(noSkipAwaitInTrafficPath, objects).map((v) => v.message.split(':')[0])).toEqual(['Deployment web-test/web-green', 'Ingress web-test/web']);
   });
 
   it('counts a Service named as the Ingress default backend', () => {
-    const objects = appObjects();
+    const objects = appObjects(INGRESS);
     const ingress = byName(objects, 'Ingress', 'web');
     ingress.props.spec.defaultBackend = { service: { name: 'web-preview', port: { number: 80 } } };
     byName(objects, 'Service', 'web-preview').props.spec.type = 'LoadBalancer';

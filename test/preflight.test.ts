@@ -12,6 +12,8 @@ import { EVERY_KIND, FakeCluster } from './fake-cluster';
 import { Registration, recordRegistrations } from './pulumi-mocks';
 
 const ROOT = resolve(__dirname, '..');
+/** The Ingress router, which asks the cluster for a ClusterIssuer and an IngressClass. */
+const INGRESS = { 'cutover:routing': '{"router":"ingress"}' };
 
 function requirementsOf(stack: string, overrides: Record<string, string> = {}) {
   const { config, objects } = synthesize({ ...readStackFile(ROOT, stack), ...overrides }, stack);
@@ -23,7 +25,7 @@ async function problemsOf(stack: string, cluster: FakeCluster, overrides: Record
 }
 
 describe('what preflight asks of the cluster', () => {
-  it('names every Secret, StorageClass, ClusterIssuer, IngressClass and peer namespace prod refers to, with why', () => {
+  it('names every Secret, StorageClass, Gateway and peer namespace prod refers to, with why', () => {
     const needed = requirementsOf('prod').objects.map((object) => `${object.check} ${object.kind} ${object.namespace ?? '-'}/${object.name} (${object.why})`);
     expect(needed).toEqual([
       'secrets Secret web-prod/web-secrets (named by secretNames)',
@@ -32,13 +34,35 @@ describe('what preflight asks of the cluster', () => {
       'secrets Secret web-prod/alertmanager-slack (named by monitoring.alerting.chat.secret (the Slack webhook URL))',
       'secrets Secret web-prod/web-db-backup-s3 (named by postgres.backup.secretName (the backup credentials))',
       'namespaces Namespace -/kube-system (a peer of NetworkPolicy allow-dns)',
-      'namespaces Namespace -/ingress-nginx (a peer of NetworkPolicy web)',
+      'namespaces Namespace -/gateway-system (a peer of NetworkPolicy web)',
       'namespaces Namespace -/monitoring (a peer of NetworkPolicy web)',
       'namespaces Namespace -/cnpg-system (a peer of NetworkPolicy web-db)',
       'namespaces Namespace -/ot-operators (a peer of NetworkPolicy web-cache)',
       'storageClasses StorageClass -/fast-ssd (the storage of Cluster web-db)',
+      'routing Gateway gateway-system/public (named by routing.gateway (HTTPRoute web))',
+    ]);
+  });
+
+  it('with an Ingress, names its ClusterIssuer, IngressClass and the ingress controller\'s namespace instead of the Gateway', () => {
+    const needed = requirementsOf('prod', INGRESS).objects.map((object) => `${object.check} ${object.kind} ${object.namespace ?? '-'}/${object.name} (${object.why})`);
+    expect(needed.filter((line) => !line.startsWith('secrets') && !line.startsWith('storageClasses'))).toEqual([
+      'namespaces Namespace -/kube-system (a peer of NetworkPolicy allow-dns)',
+      'namespaces Namespace -/ingress-nginx (a peer of NetworkPolicy web)',
+      'namespaces Namespace -/monitoring (a peer of NetworkPolicy web)',
+      'namespaces Namespace -/cnpg-system (a peer of NetworkPolicy web-db)',
+      'namespaces Namespace -/ot-operators (a peer of NetworkPolicy web-cache)',
       'issuer ClusterIssuer -/letsencrypt-prod (named by clusterIssuer (the TLS certificate of Ingress web))',
       'routing IngressClass -/nginx (named by ingressClassName (Ingress web))',
+    ]);
+  });
+
+  it('with a Gateway the stack creates, names its GatewayClass and ClusterIssuer, not the Gateway', () => {
+    const owned = { 'cutover:routing': '{"gateway":{"create":{"className":"eg"}}}', 'cutover:network': '{"gatewayNamespace":"envoy-gateway-system"}' };
+    const needed = requirementsOf('prod', owned).objects.map((object) => `${object.check} ${object.kind} ${object.namespace ?? '-'}/${object.name} (${object.why})`);
+    expect(needed.filter((line) => line.startsWith('routing') || line.startsWith('issuer') || line.includes('envoy'))).toEqual([
+      'namespaces Namespace -/envoy-gateway-system (a peer of NetworkPolicy web)',
+      'issuer ClusterIssuer -/letsencrypt-prod (named by clusterIssuer (the TLS certificate of Gateway web))',
+      'routing GatewayClass -/eg (the class of Gateway web)',
     ]);
   });
 
@@ -65,7 +89,7 @@ describe('what preflight asks of the cluster', () => {
   it('makes no check that `preflight.skip` names', () => {
     const requirements = requirementsOf('prod', { 'cutover:preflight': '{"skip":["secrets","operators","namespaces"]}' });
     expect(requirements.checks).toEqual(['version', 'apis', 'access', 'storageClasses', 'issuer', 'routing']);
-    expect(requirements.objects.map((object) => object.check)).toEqual(['storageClasses', 'issuer', 'routing']);
+    expect(requirements.objects.map((object) => object.check)).toEqual(['storageClasses', 'routing']);
     expect(requirements.operators).toEqual([]);
   });
 });
@@ -94,9 +118,9 @@ describe('preflight against a cluster', () => {
       missing: ['secrets/web-prod/web-secrets', 'storageclasses.storage.k8s.io//fast-ssd', 'namespaces//monitoring', 'ingressclasses.networking.k8s.io//nginx'],
       noOperator: ['app.kubernetes.io/name=redis-operator'],
     });
-    expect(await problemsOf('prod', cluster)).toEqual([
+    expect(await problemsOf('prod', cluster, INGRESS)).toEqual([
       'namespaces: Namespace monitoring: not found; a peer of NetworkPolicy web; install what runs there, or point the `network` key that names it ' +
-        '(`ingressNamespace`, `monitoringNamespace`, `cnpgNamespace`, `redisOperatorNamespace`) at the namespace it runs in',
+        '(`ingressNamespace`, `gatewayNamespace`, `monitoringNamespace`, `cnpgNamespace`, `redisOperatorNamespace`) at the namespace it runs in',
       'secrets: Secret web-prod/web-secrets: not found; named by secretNames; create it: `kubectl -n web-prod create secret generic web-secrets --from-literal=<key>=<value>` ' +
         '(if the namespace does not exist yet, create it first: `kubectl create namespace web-prod`; the stack adopts it)',
       'storageClasses: StorageClass fast-ssd: not found; the storage of Cluster web-db; create the StorageClass "fast-ssd", or set `postgres.storageClass` / ' +

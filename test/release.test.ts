@@ -111,7 +111,7 @@ describe('what a switch may change', () => {
   const allowed = switchObjects(synthesize(raw, 'prod').platform, synthesize({ ...raw, 'cutover:activeColor': 'green' }, 'prod', { activeColor: 'blue' }).platform);
 
   it("is every app's routing objects and both colors' gate Jobs, never a workload", () => {
-    expect([...allowed].sort()).toEqual(['Ingress web-prod/web', 'Job web-prod/web-gate-blue', 'Job web-prod/web-gate-green', 'Service web-prod/web', 'Service web-prod/web-preview']);
+    expect([...allowed].sort()).toEqual(['HTTPRoute web-prod/web', 'Job web-prod/web-gate-blue', 'Job web-prod/web-gate-green', 'Service web-prod/web', 'Service web-prod/web-preview']);
   });
 
   it("finds the preview steps outside it, ignoring reads, unchanged resources and the stack's outputs", () => {

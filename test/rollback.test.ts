@@ -6,7 +6,6 @@ function facts(app: Partial<AppFacts> = {}, overrides: Partial<RollbackFacts> = 
   return {
     previous: { activeColor: 'blue' },
     configuredColor: 'blue',
-    gatewayRouting: false,
     trafficWeight: 0,
     apps: [
       {
@@ -73,10 +72,7 @@ describe('judgeRollback', () => {
     });
   });
 
-  it('refuses a stack routed through Gateway API and a weighted shift in progress: the fast path moves Services only', () => {
-    expect(judgeRollback(facts({}, { gatewayRouting: true })).problems).toEqual([
-      "routing.gateway: public traffic follows the HTTPRoute's backends, which only `pulumi up` changes, and the fast path moves Services; use the gated path: `pulumi config set activeColor green && pulumi up`",
-    ]);
+  it('refuses a weighted shift in progress: the fast path moves Services only, and a shift routes by weights', () => {
     expect(judgeRollback(facts({}, { trafficWeight: 25 })).problems).toEqual([
       "trafficWeight: a weighted shift is in progress (25% to green); finish or abort it with `pulumi up` first (docs: the runbook's weighted shift)",
     ]);

@@ -78,7 +78,7 @@ describe('several apps, one switch', () => {
   it('renders each app with its own gate, monitoring and policies, and a quota for all of them', () => {
     const built = platform();
     const names = renderChart(built.chart).map((r) => `${r.manifest.kind}/${r.manifest.metadata.name}`);
-    for (const name of ['Deployment/api-blue', 'Deployment/api-green', 'Service/api', 'Service/api-preview', 'Ingress/api', 'Job/api-gate-blue', 'Service/api-blue', 'ServiceMonitor/api', 'NetworkPolicy/api', 'NetworkPolicy/api-gate']) {
+    for (const name of ['Deployment/api-blue', 'Deployment/api-green', 'Service/api', 'Service/api-preview', 'HTTPRoute/api', 'HTTPRoute/api-https-redirect', 'Job/api-gate-blue', 'Service/api-blue', 'ServiceMonitor/api', 'NetworkPolicy/api', 'NetworkPolicy/api-gate']) {
       expect(names).toContain(name);
     }
     expect(new Set(names).size).toBe(names.length);

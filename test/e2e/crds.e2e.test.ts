@@ -1,6 +1,6 @@
 // The data tier's custom resources against the real API server: install the operators' pinned CRDs
 // (../shared/crds) and have kube-apiserver validate every custom resource the prod and staging stacks render;
-// the HTTPRoute of routing.gateway against the vendored Gateway API CRD (test/crds/gateway-api); and the
+// the HTTPRoutes and the Gateway of the gateway router against the vendored Gateway API CRDs (test/crds/gateway-api); and the
 // AlertmanagerConfig of monitoring.alerting against the vendored Prometheus Operator CRD (test/crds/prometheus-operator).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
@@ -47,20 +47,29 @@ describe('custom resources on the real API server', () => {
   }
 });
 
-describe('the Gateway API HTTPRoute on the real API server', () => {
-  it('kube-apiserver accepts the HTTPRoute rendered with routing.gateway and a weighted shift, and refuses a negative weight', () => {
+describe('the Gateway API objects on the real API server', () => {
+  const synth = (out: string, overrides: readonly string[]): Record<string, any>[] => {
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'synth.ts'), '--stack', 'prod', '--out', out, ...overrides.flatMap((o) => ['--config', o])], { env });
+    return readdirSync(out).map((file) => parse(readFileSync(join(out, file), 'utf8')) as Record<string, any>);
+  };
+
+  it('kube-apiserver accepts the HTTPRoutes of a weighted shift and the Gateway a stack creates, and refuses a negative weight', () => {
     // A namespace of its own: the prod test above may leave web-prod terminating, where nothing can be created.
     const namespace = 'cutover-gateway-crds';
-    const out = mkdtempSync(join(tmpdir(), 'crds-gateway-'));
-    const overrides = [`namespace=${namespace}`, 'routing.gateway.name=public', 'routing.gateway.namespace=gateway-system', 'trafficWeight=25'];
-    execFileSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'synth.ts'), '--stack', 'prod', '--out', out, ...overrides.flatMap((o) => ['--config', o])], { env });
-    const routes = readdirSync(out)
-      .map((file) => parse(readFileSync(join(out, file), 'utf8')) as Record<string, any>)
-      .filter((m) => m.kind === 'HTTPRoute');
-    expect(routes.map((route) => route.spec.rules[0].backendRefs.map((ref: { weight: number }) => ref.weight))).toEqual([[75, 25]]);
+    const routes = synth(mkdtempSync(join(tmpdir(), 'crds-gateway-')), [`namespace=${namespace}`, 'trafficWeight=25']).filter((m) => m.kind === 'HTTPRoute');
+    expect(routes.map((route) => route.metadata.name)).toEqual(['web', 'web-https-redirect']);
+    expect(routes[0].spec.rules[0].backendRefs.map((ref: { weight: number }) => ref.weight)).toEqual([75, 25]);
+    const owned = synth(mkdtempSync(join(tmpdir(), 'crds-owned-gateway-')), [
+      `namespace=${namespace}`,
+      'routing={"gateway":{"create":{"className":"traefik"}}}',
+      'network.gatewayNamespace=traefik',
+    ]).filter((m) => m.kind === 'Gateway' || m.kind === 'HTTPRoute');
+    expect(owned.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual(['Gateway/web', 'HTTPRoute/web', 'HTTPRoute/web-https-redirect']);
     kubectl(['create', 'namespace', namespace]);
-    const accepted = kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], JSON.stringify(routes[0]));
-    expect(accepted.status, `HTTPRoute/${routes[0].metadata.name}: ${accepted.stderr}`).toBe(0);
+    for (const manifest of [...routes, ...owned]) {
+      const accepted = kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], JSON.stringify(manifest));
+      expect(accepted.status, `${manifest.kind}/${manifest.metadata.name}: ${accepted.stderr}`).toBe(0);
+    }
     // The control: the same server refuses the route with a negative backend weight.
     const broken = JSON.parse(JSON.stringify(routes[0])) as Record<string, any>;
     broken.spec.rules[0].backendRefs[1].weight = -1;

@@ -154,18 +154,22 @@ describe('gates, migrations and weighted shifts on a real control plane', () => 
     expect((await jobs(`${APP}-migrate-expand-`)).map((job) => job.metadata.uid)).toEqual([after[0].metadata.uid]);
   });
 
-  it('5. a weighted shift changes only the canary routing objects, step by step', async () => {
-    // Green is live; shift towards blue. The canary Ingresses exist only while the weight is above 0.
-    for (const [weight, op] of [[5, 'create'], [25, 'update'], [0, 'delete']] as const) {
+  it('5. a weighted shift changes only the HTTPRoutes, step by step', async () => {
+    // Green is live; shift towards blue. Above 0 each route weighs the color Services; back at 0 it sends to the live
+    // Service again. Nothing else changes at any step.
+    for (const weight of [5, 25, 0]) {
       await stack.set('trafficWeight', String(weight));
       const steps = (await stack.previewSteps()).filter((s) => s.op !== 'same');
       expect(steps.map((s) => `${s.op} ${s.type} ${s.name}`).sort()).toEqual(
-        [API, APP].map((app) => `${op} kubernetes:networking.k8s.io/v1:Ingress ${NAMESPACE}/${app}-canary`),
+        [API, APP].map((app) => `update kubernetes:gateway.networking.k8s.io/v1:HTTPRoute ${NAMESPACE}/${app}`),
       );
       expectSucceeded(await stack.up(), diagnose);
       for (const app of [APP, API]) {
-        const canary = await kube.get<Item>(`/apis/networking.k8s.io/v1/namespaces/${NAMESPACE}/ingresses/${app}-canary`);
-        expect(canary?.metadata.annotations?.['nginx.ingress.kubernetes.io/canary-weight']).toBe(weight > 0 ? String(weight) : undefined);
+        const route = await kube.get<{ spec: { rules: Array<{ backendRefs: Array<{ name: string; weight?: number }> }> } }>(
+          `/apis/gateway.networking.k8s.io/v1/namespaces/${NAMESPACE}/httproutes/${app}`,
+        );
+        const backends = route?.spec.rules[0].backendRefs.map((ref) => (ref.weight === undefined ? ref.name : `${ref.name}=${ref.weight}`));
+        expect(backends).toEqual(weight > 0 ? [`${app}-blue=${weight}`, `${app}-green=${100 - weight}`] : [app]);
       }
     }
   });

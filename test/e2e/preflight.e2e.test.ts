@@ -87,6 +87,8 @@ beforeAll(async () => {
       'cutover:postgres': { instances: 1, storageClass: STORAGE_CLASS, backup: { destinationPath: 's3://pf-backups/e2e', secretName: SECRETS[2] } },
       'cutover:redis': { mode: 'sentinel', replicas: 2, storageClass: STORAGE_CLASS, secretName: SECRETS[1] },
       'cutover:clusterIssuer': 'pf-issuer',
+      // The Ingress router: the checks of its IngressClass and ClusterIssuer (the gateway router's Gateway is unit-tested).
+      'cutover:routing': { router: 'ingress' },
       'cutover:ingressClassName': 'pf-nginx',
       'cutover:network': PEERS,
     }),

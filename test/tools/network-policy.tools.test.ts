@@ -56,6 +56,7 @@ function renderProd(activeColor: Color, withPolicies = true): Manifest[] {
     green: { image: 'registry.example.com/acme/web:1.5.0' },
     backends: [postgres, redis],
     ingress: { host: 'web.example.com' },
+    routing: { gateway: { name: 'public', namespace: 'gateway-system' } },
   });
   const monitoring = new MonitoringStack(chart, 'monitoring', { app });
   const expand = new MigrationJob(chart, 'migrate-expand', {
@@ -70,10 +71,11 @@ function renderProd(activeColor: Color, withPolicies = true): Manifest[] {
   const metricGate = new MetricGate(chart, 'metric-gate', { app, monitoring, prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090' });
   metricGate.after(gate);
   if (withPolicies) {
-    const policies = new NetworkPolicySet(chart, 'network');
+    // The Gateway's proxies run in gateway-system, the namespace of prod's Gateway (network.gatewayNamespace's default).
+    const policies = new NetworkPolicySet(chart, 'network', { gateway: { namespace: 'gateway-system' } });
     policies.allow(app).to(postgres);
     policies.allow(app).to(redis);
-    policies.allowIngressController(app);
+    policies.allowGateway(app);
     policies.allow(gate).to(app);
     policies.allow(expand).to(postgres);
     policies.allowPrometheusQuery(metricGate);
@@ -164,6 +166,8 @@ function standIns(chart: Manifest[]): object[] {
     ),
     // Started by hand (`kubectl run`): no relationship names it.
     pod(NAMESPACE, 'debug', { run: 'debug' }),
+    workload('Deployment', 'gateway-system', 'gateway-proxy', { 'app.kubernetes.io/name': 'gateway-proxy' }),
+    // The retired ingress controller, still running: prod routes through the Gateway, so it must not reach the app.
     workload('Deployment', 'ingress-nginx', 'ingress-nginx-controller', {
       'app.kubernetes.io/name': 'ingress-nginx',
       'app.kubernetes.io/instance': 'ingress-nginx',
