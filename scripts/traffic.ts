@@ -3,7 +3,8 @@
 // the numbers the end-to-end suite, the demo and the cluster benchmark report. Node built-ins only.
 //
 //   npx tsx scripts/traffic.ts --url http://10.96.0.12/ --seconds 10 --rate 50
-import { Agent, IncomingHttpHeaders, request } from 'node:http';
+import { Agent, IncomingHttpHeaders, IncomingMessage, request } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -53,10 +54,22 @@ export interface TrafficSample {
 /** Constructor props of a {@link LoadClient}. */
 export interface LoadClientProps {
   /**
-   * Where to send `GET` requests: an `http:` URL on this machine (loopback, or a private address of the local
-   * cluster such as a ClusterIP or pod IP).
+   * Where to send `GET` requests: an `http:` or `https:` URL on this machine (loopback, or a private address of the
+   * local cluster such as a ClusterIP or pod IP), or, with `connectTo`, a URL whose host is a name (a route's host).
    */
   readonly url: string;
+  /**
+   * The address to connect to instead of resolving the URL's host, as curl's `--resolve` does: the host is still
+   * sent as `Host` (and, over TLS, as the server name). Must be this machine, like `url`'s host without it.
+   * @default - the URL's host
+   */
+  readonly connectTo?: string;
+  /**
+   * PEM certificate(s) an `https:` server's chain must lead to. The server's name is then not checked: the local
+   * Gateway's one self-signed certificate serves every test host.
+   * @default - the system's CAs, and the name checked
+   */
+  readonly ca?: string;
   /**
    * Requests per second, kept on an absolute timetable: a slow response never lowers the rate.
    * @default 100
@@ -108,7 +121,9 @@ export class LoadClient {
   public readonly maxRequests: number | undefined;
   public readonly maxInFlight: number;
 
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: KEEPALIVE_SOCKETS });
+  private readonly agent: Agent;
+  private readonly connectTo: string | undefined;
+  private readonly ca: string | undefined;
   /** Indexed by send order; a slot fills when its request ends. */
   private readonly samples: TrafficSample[] = [];
   private readonly inFlight = new Set<Promise<void>>();
@@ -126,6 +141,10 @@ export class LoadClient {
       throw new Error(problems.map((p) => `${p.key}: ${p.problem}`).join('\n'));
     }
     this.url = new URL(props.url);
+    this.connectTo = props.connectTo;
+    this.ca = props.ca;
+    this.agent =
+      this.url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets: KEEPALIVE_SOCKETS, ...this.tls() }) : new Agent({ keepAlive: true, maxSockets: KEEPALIVE_SOCKETS });
     this.ratePerSecond = props.ratePerSecond ?? 100;
     this.keepAliveShare = props.keepAliveShare ?? 0.5;
     this.timeoutMs = props.timeoutMs ?? 2000;
@@ -219,6 +238,10 @@ export class LoadClient {
     this.inFlight.add(exchange);
   }
 
+  private tls(): ReturnType<typeof tlsOptions> {
+    return tlsOptions(this.url, this.ca);
+  }
+
   /** One request; never rejects, a failure is an outcome. */
   private exchange(connection: ConnectionKind): Promise<Omit<TrafficSample, 'sentAt' | 'connection'>> {
     return new Promise((resolve) => {
@@ -234,19 +257,25 @@ export class LoadClient {
         const latencyMs = Math.round((performance.now() - begun) * 100) / 100;
         resolve({ latencyMs, status: head?.status, color: head?.color, version: head?.version, error });
       };
-      const req = request(
-        this.url,
-        { method: 'GET', agent: connection === 'keepalive' ? this.agent : false, headers: connection === 'new' ? { connection: 'close' } : {} },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          head = { status, color: colorOf(res.headers), version: single(res.headers['x-cutover-version']) };
-          const verdict = (): TrafficFailure | undefined => (status >= 200 && status < 300 ? undefined : { kind: 'status', message: `HTTP ${status}` });
-          res.on('error', (error) => settle(failureOf(error)));
-          res.on('end', () => settle(verdict()));
-          res.on('close', () => settle(res.complete ? verdict() : { kind: 'reset', message: 'connection closed before the response body ended' }));
-          res.resume();
-        },
-      );
+      const onResponse = (res: IncomingMessage) => {
+        const status = res.statusCode ?? 0;
+        head = { status, color: colorOf(res.headers), version: single(res.headers['x-cutover-version']) };
+        const verdict = (): TrafficFailure | undefined => (status >= 200 && status < 300 ? undefined : { kind: 'status', message: `HTTP ${status}` });
+        res.on('error', (error) => settle(failureOf(error)));
+        res.on('end', () => settle(verdict()));
+        res.on('close', () => settle(res.complete ? verdict() : { kind: 'reset', message: 'connection closed before the response body ended' }));
+        res.resume();
+      };
+      const options = {
+        method: 'GET',
+        protocol: this.url.protocol,
+        hostname: this.connectTo ?? this.url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: this.url.port,
+        path: `${this.url.pathname}${this.url.search}`,
+        agent: connection === 'keepalive' ? this.agent : false,
+        headers: { host: this.url.host, ...(connection === 'new' ? { connection: 'close' } : {}) },
+      } as const;
+      const req = this.url.protocol === 'https:' ? httpsRequest({ ...options, ...this.tls() }, onResponse) : request(options, onResponse);
       const timer = setTimeout(() => {
         settle({ kind: 'timeout', message: `no complete response within ${this.timeoutMs} ms` });
         req.destroy();
@@ -255,6 +284,15 @@ export class LoadClient {
       req.end();
     });
   }
+}
+
+/** The TLS options of an `https:` URL's requests, and of its keep-alive pool. */
+function tlsOptions(url: URL, ca: string | undefined): { servername?: string; ca?: string; checkServerIdentity?: () => undefined } {
+  const name = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return {
+    ...(isIP(name) === 0 ? { servername: name } : {}),
+    ...(ca !== undefined ? { ca, checkServerIdentity: () => undefined } : {}),
+  };
 }
 
 /** One problem with a prop, worded to follow `<prop>: `. */
@@ -279,12 +317,13 @@ function loadClientProblems(props: LoadClientProps): PropProblem[] {
     problems.push({ key: 'url', problem: `is not a URL, got "${props.url}"; write it like http://10.96.0.12/` });
   } else {
     const url = new URL(props.url);
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    if (url.protocol !== 'http:') {
-      problems.push({ key: 'url', problem: `must use http:, got "${props.url}"` });
+    const host = props.connectTo ?? url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const key = props.connectTo !== undefined ? 'connectTo' : 'url';
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      problems.push({ key: 'url', problem: `must use http: or https:, got "${props.url}"` });
     } else if (!isLocalHost(host)) {
       problems.push({
-        key: 'url',
+        key,
         problem: `must point at this machine (loopback, or a private address of the local cluster such as a ClusterIP), got host "${host}"; load is only ever sent to hosts this project runs`,
       });
     }

@@ -338,6 +338,12 @@ export const CONFIG_DEFAULTS = {
   podSecurityVersion: 'v1.30',
 } as const;
 
+/**
+ * Scalar keys with a program default that Pulumi.yaml does not declare: Pulumi passes a declared default to the
+ * program as if the stack set it, and these are refused when set with the gateway router (they configure an Ingress).
+ */
+export const UNDECLARED_DEFAULT_KEYS: readonly (keyof typeof CONFIG_DEFAULTS)[] = ['ingressClassName', 'rateLimitRps'];
+
 /** Every key the project reads; anything else under `cutover:` is a typo. */
 export const CONFIG_KEYS = [
   'activeColor',

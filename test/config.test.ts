@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { configProblems } from './helpers';
-import { CONFIG_DEFAULTS, ConfigError, parseStackConfig } from '../stacks/config';
+import { CONFIG_DEFAULTS, ConfigError, UNDECLARED_DEFAULT_KEYS, parseStackConfig } from '../stacks/config';
 import { applyOverrides, readStackFile } from '../stacks/stack-file';
 
 const ROOT = join(__dirname, '..');
@@ -49,11 +49,28 @@ describe('stack files', () => {
     expect(staging.filter((k) => !prod.includes(k)).sort()).toEqual(['cutover:clusterIssuer', 'cutover:production', 'cutover:resources']);
   });
 
-  it('Pulumi.yaml declares the same defaults as the program', () => {
+  it('Pulumi.yaml declares the same defaults as the program, but for the Ingress router\'s keys', () => {
     const project = parse(readFileSync(join(ROOT, 'Pulumi.yaml'), 'utf8')) as { config: Record<string, { default?: unknown }> };
     const declared = Object.fromEntries(Object.entries(project.config).filter(([, v]) => v.default !== undefined).map(([k, v]) => [k, v.default]));
-    const scalars = Object.fromEntries(Object.entries(CONFIG_DEFAULTS).filter(([, v]) => typeof v !== 'object'));
+    const scalars = Object.fromEntries(
+      Object.entries(CONFIG_DEFAULTS).filter(([k, v]) => typeof v !== 'object' && !(UNDECLARED_DEFAULT_KEYS as readonly string[]).includes(k)),
+    );
     expect(declared).toEqual(scalars);
+    for (const key of UNDECLARED_DEFAULT_KEYS) {
+      expect(Object.keys(project.config)).not.toContain(key);
+    }
+  });
+
+  it('the stack files parse with Pulumi.yaml\'s defaults applied, as the Pulumi CLI passes them to the program', () => {
+    const project = parse(readFileSync(join(ROOT, 'Pulumi.yaml'), 'utf8')) as { config: Record<string, { default?: unknown }> };
+    const defaults = Object.fromEntries(
+      Object.entries(project.config)
+        .filter(([, v]) => v.default !== undefined)
+        .map(([k, v]) => [`cutover:${k}`, String(v.default)]),
+    );
+    for (const stack of ['prod', 'staging']) {
+      expect(() => parseStackConfig({ ...defaults, ...readStackFile(ROOT, stack) }, stack), stack).not.toThrow();
+    }
   });
 });
 

@@ -30,13 +30,20 @@ export const CRD_FILES: readonly string[] = [
 export const VENDORED_CRD_DIRECTORY = resolve(__dirname, 'crds');
 
 /**
- * Every vendored CRD file, relative to {@link VENDORED_CRD_DIRECTORY}: the Gateway API HTTPRoute, Gateway and
- * GatewayClass that the gateway router renders and the Prometheus Operator AlertmanagerConfig that `monitoring.alerting` renders.
+ * Every vendored CRD file, relative to {@link VENDORED_CRD_DIRECTORY}: the Gateway API standard channel (the HTTPRoute,
+ * Gateway and GatewayClass that the gateway router renders, and the kinds the local cluster's Traefik watches) and the Prometheus Operator AlertmanagerConfig that `monitoring.alerting` renders.
  */
 export const VENDORED_CRD_FILES: readonly string[] = [
   'gateway-api/gateway.networking.k8s.io_httproutes.yaml',
   'gateway-api/gateway.networking.k8s.io_gateways.yaml',
   'gateway-api/gateway.networking.k8s.io_gatewayclasses.yaml',
+  'gateway-api/gateway.networking.k8s.io_grpcroutes.yaml',
+  'gateway-api/gateway.networking.k8s.io_referencegrants.yaml',
+  'gateway-api/gateway.networking.k8s.io_backendtlspolicies.yaml',
+  'gateway-api/gateway.networking.k8s.io_listenersets.yaml',
+  'gateway-api/gateway.networking.k8s.io_tlsroutes.yaml',
+  'gateway-api/gateway.networking.k8s.io_tcproutes.yaml',
+  'gateway-api/gateway.networking.k8s.io_udproutes.yaml',
   'prometheus-operator/monitoring.coreos.com_alertmanagerconfigs.yaml',
 ];
 

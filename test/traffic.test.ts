@@ -240,10 +240,26 @@ describe('LoadClient props', () => {
     }
   });
 
+  it('connects to connectTo, sending the URL\'s host as Host, as a Gateway listener is reached by a route\'s host', async () => {
+    const hosts: Array<string | undefined> = [];
+    const server = await serve((req, res) => {
+      hosts.push(req.headers.host);
+      answer(res, 'green');
+    });
+    const port = new URL(server.url).port;
+    const samples = await run({ url: `http://web.shop.example.com:${port}/`, connectTo: '127.0.0.1', ratePerSecond: 50, maxRequests: 4, maxDurationMs: 5000 });
+    expect(summarize(samples)).toMatchObject({ sent: 4, ok: 4, byColor: { green: 4 } });
+    expect(new Set(hosts)).toEqual(new Set([`web.shop.example.com:${port}`]));
+    // Only ever this machine: connectTo is held to the rule the URL's host is held to without it.
+    expect(() => new LoadClient({ url: 'https://web.example.com/', connectTo: '93.184.216.34', maxDurationMs: 1000 })).toThrow(/^connectTo: must point at this machine/);
+    expect(() => new LoadClient({ url: 'https://web.example.com/', maxDurationMs: 1000 })).toThrow(/^url: must point at this machine/);
+    expect(() => new LoadClient({ url: 'https://web.example.com:18443/', connectTo: '127.0.0.1', maxDurationMs: 1000 })).not.toThrow();
+  });
+
   it('lists every problem at once', () => {
-    expect(() => new LoadClient({ url: 'https://127.0.0.1/', maxDurationMs: 0, ratePerSecond: 5000, keepAliveShare: 1.5, timeoutMs: -1, maxRequests: 2.5, maxInFlight: 0 })).toThrow(
+    expect(() => new LoadClient({ url: 'ftp://127.0.0.1/', maxDurationMs: 0, ratePerSecond: 5000, keepAliveShare: 1.5, timeoutMs: -1, maxRequests: 2.5, maxInFlight: 0 })).toThrow(
       [
-        'url: must use http:, got "https://127.0.0.1/"',
+        'url: must use http: or https:, got "ftp://127.0.0.1/"',
         'maxDurationMs: must be more than 0 and at most 900000 ms (15 minutes), got 0',
         'ratePerSecond: must be more than 0 and at most 1000, got 5000',
         'keepAliveShare: must be between 0 and 1, got 1.5',

@@ -322,8 +322,9 @@ YAML
   [[ $out == *'"color":"blue"'* ]] || die "the probe Service's ClusterIP $ip did not answer HTTP from the host (got: ${out:-nothing}; kube-proxy log: $NODE_LOGS/kube-proxy.log)"
   out=$(dig +short +time=2 +tries=3 "@$NODE_IP" "probe.$ns.svc.cluster.local" 2>/dev/null || true)
   [[ $out == "$ip" ]] || die "CoreDNS did not resolve probe.$ns.svc.cluster.local to $ip (got: ${out:-nothing}; log: $NODE_LOGS/coredns.log)"
+  gateway_check "$admin_kubeconfig" "$ns"
   "${k[@]}" delete namespace "$ns" --wait=false >/dev/null 2>&1 || true
-  node_log "a real pod answered HTTP through its ClusterIP ($ip) and CoreDNS resolved its name, $((SECONDS - start))s"
+  node_log "a real pod answered HTTP through its ClusterIP ($ip) and the Gateway, and CoreDNS resolved its name, $((SECONDS - start))s"
 }
 
 # Stop everything node_up started and remove every trace of it from the host. Safe to run at any point,
@@ -345,6 +346,7 @@ node_down() {
     done
     kubectl --kubeconfig "$admin_kubeconfig" delete node "$NODE_NAME" --wait=false >/dev/null 2>&1 || true
   fi
+  node_stop traefik
   node_stop kube-proxy
   node_stop kubelet
   node_stop coredns

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { expect } from 'vitest';
 import { clusterUp, installCrds, toolchainEnv } from '../../scripts/local';
-import { LoadClient, TrafficSample, summarize } from '../../scripts/traffic';
+import { LoadClient, LoadClientProps, TrafficSample, summarize } from '../../scripts/traffic';
 import { ALL_CRD_PATHS } from '../crd-schema';
 
 /**
@@ -70,18 +70,20 @@ export interface LoadRun<T> {
 export const SETTLED_RUN = 50;
 
 /**
- * Runs `action` while a {@link LoadClient} sends requests to `url` (new connections and keep-alive, 50 per second),
+ * Runs `action` while a {@link LoadClient} sends requests to `target` (a URL, or a URL with the address to connect
+ * to and the CA of an https: server; new connections and keep-alive, 50 per second),
  * from `leadMs` before it starts until `tailMs` after it returns: every response of the whole update is recorded.
  * With `settleOn`, it keeps sending after the command returned until {@link SETTLED_RUN} responses in a row came
  * from that color (the proxies have followed the new selector and keep-alive connections to the old color have
  * closed; at most `settleMaxMs`), and then for `tailMs` more: the test checks that traffic stayed there.
  */
 export async function underLoad<T>(
-  url: string,
+  target: string | Pick<LoadClientProps, 'url' | 'connectTo' | 'ca'>,
   action: () => Promise<T>,
   options: { leadMs?: number; tailMs?: number; settleOn?: 'blue' | 'green'; settleMaxMs?: number } = {},
 ): Promise<LoadRun<T>> {
-  const client = new LoadClient({ url, ratePerSecond: 50, keepAliveShare: 0.5, timeoutMs: 2000, maxDurationMs: 14 * 60_000 });
+  const where = typeof target === 'string' ? { url: target } : target;
+  const client = new LoadClient({ ...where, ratePerSecond: 50, keepAliveShare: 0.5, timeoutMs: 2000, maxDurationMs: 14 * 60_000 });
   client.start();
   await new Promise((r) => setTimeout(r, options.leadMs ?? 1000));
   const commandStartedAt = Date.now();
