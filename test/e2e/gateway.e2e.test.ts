@@ -68,7 +68,10 @@ beforeAll(async () => {
   gateway = { url: `https://${HOST}:${HTTPS_PORT}/`, connectTo: '127.0.0.1', ca: readFileSync(join(dirname(kubeconfig), 'node', 'gateway', 'tls.crt'), 'utf8') };
   deleteNamespace(env, kubeconfig, NAMESPACE);
   stack = new LocalStack('gateway-e2e', env, kubeconfig);
-  await stack.init(realStackConfig(NAMESPACE, { 'cutover:deployTimeoutSeconds': 60, 'cutover:drainSeconds': 2, 'cutover:shutdownSeconds': 5 }));
+  // Deployed first with an Ingress, as a stack from before Gateway API was the default: step 1 migrates it.
+  await stack.init(
+    realStackConfig(NAMESPACE, { 'cutover:deployTimeoutSeconds': 60, 'cutover:drainSeconds': 2, 'cutover:shutdownSeconds': 5, 'cutover:routing': { router: 'ingress' } }),
+  );
 }, 1800_000);
 
 afterAll(async () => {
@@ -77,8 +80,40 @@ afterAll(async () => {
 });
 
 describe('Gateway API with a real Gateway and real requests', () => {
-  it('1. pulumi up: the Gateway accepts both routes; HTTPS through it reaches blue with the security headers and HSTS; HTTP is redirected', async () => {
+  it('1. a stack deployed with an Ingress migrates in reviewed updates: the routes come beside the Ingress, then the Ingress goes, and no request through the Gateway fails', async () => {
     expectSucceeded(await stack.up(), diagnose);
+    expect(await kube.get(`/apis/networking.k8s.io/v1/namespaces/${NAMESPACE}/ingresses/${APP}`)).toBeDefined();
+    const changes = async () => (await stack.previewSteps()).filter((s) => s.op !== 'same').map((s) => `${s.op} ${s.type} ${s.name}`).sort();
+    // Step 1: the routes beside the Ingress; the app's NetworkPolicy admits the Gateway's proxies too.
+    await stack.set('routing.router', 'gateway');
+    await stack.set('routing.gateway.name', 'public');
+    await stack.set('routing.gateway.namespace', 'gateway-system');
+    await stack.set('routing.keepIngress', 'true');
+    expect(await changes()).toEqual([
+      `create kubernetes:gateway.networking.k8s.io/v1:HTTPRoute ${NAMESPACE}/${APP}`,
+      `create kubernetes:gateway.networking.k8s.io/v1:HTTPRoute ${NAMESPACE}/${APP}-https-redirect`,
+      `update kubernetes:networking.k8s.io/v1:NetworkPolicy ${NAMESPACE}/${APP}`,
+    ]);
+    expectSucceeded(await stack.up(), diagnose);
+    await waitFor('the Gateway to answer for the route', async () => (await get('https').catch(() => ({ status: 0 }))).status === 200);
+    // Step 2 is DNS (docs/routing.md). Step 3: the Ingress goes, and nothing else changes but the policy.
+    const removed = await stack.pulumi(['config', 'rm', '--path', 'routing.keepIngress']);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(await changes()).toEqual([
+      `delete kubernetes:core/v1:ConfigMap ${NAMESPACE}/${APP}-security-headers`,
+      `delete kubernetes:networking.k8s.io/v1:Ingress ${NAMESPACE}/${APP}`,
+      `update kubernetes:networking.k8s.io/v1:NetworkPolicy ${NAMESPACE}/${APP}`,
+    ]);
+    const run = await underLoad(gateway, () => stack.up());
+    expectSucceeded(run.result, diagnose);
+    const summary = summarize(run.samples);
+    traffic.migration = { sent: summary.sent, failed: summary.failed, byColor: summary.byColor };
+    expect(summary.failed, describeFailures(run.samples)).toBe(0);
+    expect(summary.byColor.blue).toBe(summary.sent);
+    expect(await kube.get(`/apis/networking.k8s.io/v1/namespaces/${NAMESPACE}/ingresses/${APP}`)).toBeUndefined();
+  });
+
+  it('1b. the Gateway accepts both routes; HTTPS through it reaches blue with the security headers and HSTS; HTTP is redirected', async () => {
     for (const name of [APP, `${APP}-https-redirect`]) {
       await waitFor(`HTTPRoute ${name} to be accepted by Traefik with its references resolved`, async () => {
         const parent = (await route(name))?.status?.parents?.find((p) => p.controllerName === 'traefik.io/gateway-controller');
@@ -86,7 +121,6 @@ describe('Gateway API with a real Gateway and real requests', () => {
         return status('Accepted') === 'True' && status('ResolvedRefs') === 'True';
       });
     }
-    await waitFor('the Gateway to answer for the route', async () => (await get('https').catch(() => ({ status: 0 }))).status === 200);
     const answer = await get('https');
     expect(answer.status).toBe(200);
     expect(answer.headers['x-cutover-color']).toBe('blue');
