@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { Problems, isDnsLabel, isDnsName, isDnsSubdomain } from '../validation';
-import { GATEWAY_API_GROUP, GATEWAY_API_VERSION } from './gateway-router';
+import { Problems, isDnsName, isDnsSubdomain } from '../validation';
+import { GATEWAY_API_GROUP, GATEWAY_API_VERSION, requireGatewayName } from './gateway-router';
 
 /** One host the Gateway terminates TLS for: an HTTPS listener `https-<app>`. */
 export interface EdgeGatewayHost {
@@ -54,11 +54,7 @@ export class EdgeGateway extends Construct {
     super(scope, id);
     const problems = new Problems();
     problems.check(
-      () => {
-        if (!isDnsLabel(props.name)) {
-          throw new Error(`routing.gateway.name: must be a lowercase DNS label (the name of a Gateway), got "${props.name}"; e.g. "public"`);
-        }
-      },
+      () => requireGatewayName(props.name),
       () => {
         if (!isDnsSubdomain(props.className)) {
           throw new Error(`routing.gateway.create.className: must be a lowercase DNS subdomain (a GatewayClass), got "${props.className}"; see \`kubectl get gatewayclass\`, e.g. "eg"`);

@@ -154,11 +154,7 @@ export class GatewayRouter extends Construct implements ITrafficRouter {
     const timeout = props.requestTimeoutSeconds ?? 60;
     const problems = new Problems();
     problems.check(
-      () => {
-        if (!isDnsLabel(gateway.name)) {
-          throw new Error(`routing.gateway.name: must be a lowercase DNS label (the name of a Gateway), got "${gateway.name}"; e.g. "public"`);
-        }
-      },
+      () => requireGatewayName(gateway.name),
       () => {
         if (gateway.namespace !== undefined && !isDnsLabel(gateway.namespace)) {
           throw new Error(`routing.gateway.namespace: must be a lowercase DNS label (a namespace), got "${gateway.namespace}"; e.g. "gateway-system", or leave it out for the app's namespace`);
@@ -240,6 +236,13 @@ export class GatewayRouter extends Construct implements ITrafficRouter {
 
   public get routingObjects(): ApiObject[] {
     return [this.route];
+  }
+}
+
+/** The name of a Gateway (`routing.gateway.name`): a DNS label. */
+export function requireGatewayName(name: string): void {
+  if (!isDnsLabel(name)) {
+    throw new Error(`routing.gateway.name: must be a lowercase DNS label (the name of a Gateway), got "${name}"; e.g. "public"`);
   }
 }
 

@@ -122,7 +122,8 @@ describe('blue-green with real pods and real requests', () => {
       `/api/v1/namespaces/${NAMESPACE}/configmaps/${APP}-settings`,
       `/api/v1/namespaces/${NAMESPACE}/services/${APP}`,
       `/api/v1/namespaces/${NAMESPACE}/services/${APP}-preview`,
-      `/apis/networking.k8s.io/v1/namespaces/${NAMESPACE}/ingresses/${APP}`,
+      `/apis/gateway.networking.k8s.io/v1/namespaces/${NAMESPACE}/httproutes/${APP}`,
+      `/apis/gateway.networking.k8s.io/v1/namespaces/${NAMESPACE}/httproutes/${APP}-https-redirect`,
       ...['blue', 'green'].flatMap((color) => [
         `/apis/apps/v1/namespaces/${NAMESPACE}/deployments/${APP}-${color}`,
         `/apis/autoscaling/v2/namespaces/${NAMESPACE}/horizontalpodautoscalers/${APP}-${color}`,
@@ -444,7 +445,7 @@ describe('blue-green with real pods and real requests', () => {
     const result = await stack.pulumi(['destroy', '--yes', '--skip-preview']);
     expectSucceeded(result, diagnose);
     await waitFor('the namespace to be gone', async () => (await kube.get(`/api/v1/namespaces/${NAMESPACE}`)) === undefined, 120);
-    const leftovers = execFileSync('kubectl', ['get', 'all,ingress,configmap,pdb,hpa,serviceaccount', '-A', '-l', 'app.kubernetes.io/managed-by=cutover', '-o', 'name'], {
+    const leftovers = execFileSync('kubectl', ['get', 'all,ingress,httproutes,configmap,pdb,hpa,serviceaccount', '-A', '-l', 'app.kubernetes.io/managed-by=cutover', '-o', 'name'], {
       env: stack.env,
       encoding: 'utf8',
     });

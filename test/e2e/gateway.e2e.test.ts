@@ -157,6 +157,17 @@ describe('Gateway API with a real Gateway and real requests', () => {
     await waitFor('blue alone to answer through the Gateway', async () => (await sample(50)).blue === 50);
   });
 
+  /** Switches activeColor to `to` under load through the Gateway: no request fails, and traffic settles on `to`. */
+  async function switchUnderLoad(name: 'cutover' | 'rollback', from: 'blue' | 'green', to: 'blue' | 'green'): Promise<void> {
+    await stack.set('activeColor', to);
+    const run = await underLoad(gateway, () => stack.up(), { settleOn: to });
+    expectSucceeded(run.result, diagnose);
+    const summary = summarize(run.samples);
+    traffic[name] = { sent: summary.sent, failed: summary.failed, byColor: summary.byColor, ...switchTimes(run.samples, { commandStartedAt: run.commandStartedAt, from, to }) };
+    expect(summary.failed, describeFailures(run.samples)).toBe(0);
+    expectMovedTo(run, to);
+  }
+
   it('3. cutover under load through the Gateway: the routes do not change, no request fails, traffic moves to green', async () => {
     await stack.set('activeColor', 'green');
     const steps = (await stack.previewSteps()).filter((s) => s.op !== 'same');
@@ -166,22 +177,11 @@ describe('Gateway API with a real Gateway and real requests', () => {
       `update kubernetes:core/v1:Service ${NAMESPACE}/${APP}`,
       `update kubernetes:core/v1:Service ${NAMESPACE}/${APP}-preview`,
     ]);
-    const run = await underLoad(gateway, () => stack.up(), { settleOn: 'green' });
-    expectSucceeded(run.result, diagnose);
-    const summary = summarize(run.samples);
-    traffic.cutover = { sent: summary.sent, failed: summary.failed, byColor: summary.byColor, ...switchTimes(run.samples, { commandStartedAt: run.commandStartedAt, from: 'blue', to: 'green' }) };
-    expect(summary.failed, describeFailures(run.samples)).toBe(0);
-    expectMovedTo(run, 'green');
+    await switchUnderLoad('cutover', 'blue', 'green');
   });
 
   it('4. rollback under load through the Gateway: back to blue, no request fails', async () => {
-    await stack.set('activeColor', 'blue');
-    const run = await underLoad(gateway, () => stack.up(), { settleOn: 'blue' });
-    expectSucceeded(run.result, diagnose);
-    const summary = summarize(run.samples);
-    traffic.rollback = { sent: summary.sent, failed: summary.failed, byColor: summary.byColor, ...switchTimes(run.samples, { commandStartedAt: run.commandStartedAt, from: 'green', to: 'blue' }) };
-    expect(summary.failed, describeFailures(run.samples)).toBe(0);
-    expectMovedTo(run, 'blue');
+    await switchUnderLoad('rollback', 'green', 'blue');
   });
 
   it('5. pulumi destroy removes the routes; the Gateway, the platform\'s, stays', async () => {
