@@ -249,8 +249,8 @@ export interface BlueGreenAppProps {
    * color serves 100%, flip `activeColor` and set `trafficWeight` back to 0 in the same update. Above 0, the idle
    * color must be deployed and scaled up, and `ingress` must be set. With the `gateway` router the HTTPRoute sends
    * to both color Services by weight while the weight is above 0 (to the live Service otherwise); with the `ingress`
-   * router an Ingress `<name>-canary` (annotations `canary`, `canary-weight`) exists only while the weight is above 0. In-cluster clients of the live Service are not
-   * shifted: it keeps selecting `activeColor`.
+   * router an Ingress `<name>-canary` (annotations `canary`, `canary-weight`) exists only while the weight is above
+   * 0. In-cluster clients of the live Service are not shifted: it keeps selecting `activeColor`.
    * @see https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#canary
    * @default 0
    */
@@ -290,7 +290,7 @@ const HTTP_PORT_NAME = 'http';
 const METRICS_PORT_NAME = 'metrics';
 
 /**
- * One web service deployed twice, as `blue` and `green`, with a live Service (and Ingress) that sends
+ * One web service deployed twice, as `blue` and `green`, with a live Service (and the router's routes) that sends
  * traffic to the active color and a preview Service that reaches the idle one. Each color scaled up also has a
  * Service of its own (`<name>-blue`, `<name>-green`), the backend of weighted shifts (`trafficWeight`).
  *

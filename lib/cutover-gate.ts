@@ -125,7 +125,7 @@ const GATE_RESOURCES = {
  * traffic moves. `pulumi up` then fails with the Job's output in the message (the script copies its output to the
  * pod's termination message, see {@link reportingScript}).
  *
- * The app's live Service, preview Service and Ingress wait for the Job ({@link guard} adds more).
+ * The app's live Service, preview Service and routes wait for the Job ({@link guard} adds more).
  *
  * The Job's name contains the color, so every change of `activeColor`, a rollback too, deletes the previous gate and
  * creates a new one: the gate runs on every switch, also when `c`'s Deployment is unchanged in that update (a color
@@ -241,7 +241,7 @@ export class CutoverGate extends Construct implements INetworkPeer {
 
   /**
    * Makes each object (and every object under it) wait for the gate to pass, in addition to the app's live Service,
-   * preview Service and Ingress. Refuses objects the gate itself waits for (a cycle), e.g. the checked Deployment.
+   * preview Service and routes. Refuses objects the gate itself waits for (a cycle), e.g. the checked Deployment.
    */
   public guard(...objects: IConstruct[]): void {
     addGuards(this.job, objects, 'guard', 'the gate');

@@ -130,7 +130,7 @@ const METRIC_GATE_RESOURCES = {
  * It prints one line per measurement (`ok   error ratio of green over 5m: 0.12% (limit 1%)`) and a verdict line;
  * on failure the verdict, with every reason, is the last line. The output is also the pod's termination message
  * ({@link reportingScript}), which `pulumi up` prints when the Job fails and the stacks report when it passes. The app's live Service, preview Service,
- * Ingress, canary Ingress and HTTPRoute wait for it ({@link guard} adds more).
+ * routes (HTTPRoute; or Ingress and canary Ingress) wait for it ({@link guard} adds more).
  *
  * Like {@link CutoverGate}, its name carries the color, so it runs on every change of `activeColor`, and its
  * environment carries `c`'s image and pod-template hash, so a rollout of the live color re-runs it. Traffic for

@@ -188,7 +188,7 @@ export function buildPlatform(config: StackConfig): Platform {
   return { app, chart, namespace, web, apps, gateway, postgres, redis, network, monitoring: monitors[0], monitors, alertRouting, gate: gates[0], gates, metricGates, expand, contract };
 }
 
-/** One app of the stack: both colors, their Services, the Ingress (or HTTPRoute) and the weighted shift. */
+/** One app of the stack: both colors, their Services, the routes (or the Ingress) and the weighted shift. */
 function createApp(chart: Chart, id: string, config: StackConfig, app: AppConfig, backends: IAppBackend[]): BlueGreenApp {
   return new BlueGreenApp(chart, id, {
     name: app.name,
@@ -247,7 +247,7 @@ function createGateway(chart: Chart, config: StackConfig, className: string): Ed
 
 /**
  * The gate of the active color of one app: a smoke-test Job through the color's template Service (ready endpoints of its current pods); the
- * app's live and preview Services and Ingress wait for it. Its Job gives up before `pulumi up` would.
+ * app's live and preview Services and routes wait for it. Its Job gives up before `pulumi up` would.
  */
 function createGate(chart: Chart, id: string, config: StackConfig, appConfig: AppConfig, web: BlueGreenApp): CutoverGate {
   return new CutoverGate(chart, id, {
