@@ -72,7 +72,8 @@ export function buildPlatform(config: StackConfig): Platform {
     try {
       return build();
     } catch (error) {
-      problems.push(...problemsUnder(key, error));
+      // The same problem found by several constructs (every app's router checks the one Gateway) is reported once.
+      problems.push(...problemsUnder(key, error).filter((problem) => !problems.some((seen) => seen.message === problem.message)));
       return undefined as T;
     }
   };
@@ -92,7 +93,8 @@ export function buildPlatform(config: StackConfig): Platform {
   const redis = config.redis !== undefined ? underKey('redis', () => createRedis(chart, config, config.redis as RedisConfig)) : undefined;
   const backends: IAppBackend[] = [...(postgres !== undefined ? [postgres] : []), ...(redis !== undefined ? [redis] : [])];
   const create = config.routing.router === 'gateway' ? config.routing.gateway?.create : undefined;
-  const gateway = create !== undefined ? underKey('routing', () => createGateway(chart, config, create.className)) : undefined;
+  // Its problems name their routing.* keys themselves.
+  const gateway = create !== undefined ? underKey('', () => createGateway(chart, config, create.className)) : undefined;
   const apps = config.apps.map((appConfig, index) => {
     const build = (): BlueGreenApp => createApp(chart, index === 0 ? 'app' : `app-${appConfig.name}`, config, appConfig, appConfig.backends ? backends : []);
     // The main app's keys are the top-level ones.
@@ -391,8 +393,11 @@ function problemsUnder(key: string, error: unknown): ConfigProblem[] {
   return [problemOf(key, error.message)];
 }
 
+/** Stack-level keys the apps' constructs are given: a service's problem with one is the stack's, not `services.<name>.…`. */
+const STACK_LEVEL_KEYS = ['routing.', 'routing:'];
+
 function problemOf(key: string, text: string): ConfigProblem {
-  const message = key === '' ? text : `${key}.${text}`;
+  const message = key === '' || STACK_LEVEL_KEYS.some((prefix) => text.startsWith(prefix)) ? text : `${key}.${text}`;
   const colon = message.indexOf(': ');
   return { key: colon > 0 ? message.slice(0, colon) : key, message };
 }

@@ -152,6 +152,17 @@ describe('routing in the composition', () => {
     expect(green).toEqual(gateway);
   });
 
+  it('reports a bad Gateway once, under the routing key the user wrote, however many apps route through it', () => {
+    const raw = (routing: unknown) => ({ ...readStackFile(ROOT, 'prod'), 'cutover:routing': JSON.stringify(routing), 'cutover:network': '{"gatewayNamespace":"eg"}', 'cutover:services': API });
+    expect(platformProblems(raw({ gateway: { name: 'Edge_GW', create: { className: 'Envoy Gateway' } } }), 'prod')).toEqual([
+      'routing.gateway.name: must be a lowercase DNS label (the name of a Gateway), got "Edge_GW"; e.g. "public"',
+      'routing.gateway.create.className: must be a lowercase DNS subdomain (a GatewayClass), got "Envoy Gateway"; see `kubectl get gatewayclass`, e.g. "eg"',
+    ]);
+    expect(platformProblems(raw({ gateway: { name: 'Edge_GW', namespace: 'gateway-system' } }), 'prod')).toEqual([
+      'routing.gateway.name: must be a lowercase DNS label (the name of a Gateway), got "Edge_GW"; e.g. "public"',
+    ]);
+  });
+
   it('routes through an Ingress by name, and through both while migrating', () => {
     expect(routingKinds(render('prod', { 'cutover:routing': '{"router":"ingress"}' }))).toEqual(['Ingress/web']);
     expect(routingKinds(render('prod', { 'cutover:routing': '{"gateway":{"name":"public","namespace":"gateway-system"},"keepIngress":true}' }))).toEqual([
