@@ -985,7 +985,7 @@ export function parseStackConfigWithProblems(raw: Readonly<Record<string, string
         'network.gatewayPodLabels',
         `is required when the Gateway's proxies run in the stack's own namespace (${namespace}): without labels the app would admit every pod of it`,
         undefined,
-        'give the labels of the proxy pods (`pulumi config set --path network.gatewayPodLabels.app\\.kubernetes\\.io/name envoy`), or the namespace they run in ' +
+        'give the labels of the proxy pods (`pulumi config set --path \'network.gatewayPodLabels["app.kubernetes.io/name"]\' envoy`), or the namespace they run in ' +
           '(`pulumi config set --path network.gatewayNamespace envoy-gateway-system`)',
       );
     }

@@ -402,7 +402,7 @@ describe('parseStackConfig routing', () => {
     ]);
     expect(routing({ gateway: { name: 'public' } })).toEqual([
       "network.gatewayPodLabels: is required when the Gateway's proxies run in the stack's own namespace (web-test): without labels the app would admit every pod of it, got nothing; " +
-        'give the labels of the proxy pods (`pulumi config set --path network.gatewayPodLabels.app\\.kubernetes\\.io/name envoy`), or the namespace they run in ' +
+        'give the labels of the proxy pods (`pulumi config set --path \'network.gatewayPodLabels["app.kubernetes.io/name"]\' envoy`), or the namespace they run in ' +
         '(`pulumi config set --path network.gatewayNamespace envoy-gateway-system`)',
     ]);
     expect(() => parseStackConfig({ ...MINIMAL, 'cutover:routing': '{"gateway":{"name":"public"}}', 'cutover:network': '{"gatewayPodLabels":{"app":"envoy"}}' }, 'test')).not.toThrow();
