@@ -1,4 +1,4 @@
-import { ImageRef } from '../lib/image';
+import { ImageRef } from '../lib/core/image';
 import { PolicyObject, violation } from './kubernetes';
 import { Workload, containersOf, workloadsOf } from './workloads';
 

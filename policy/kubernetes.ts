@@ -6,7 +6,7 @@
  * `kubernetes:<group>/<version>:<Kind>` (`core/v1` for the core group), custom resources included, and whose
  * properties are the manifest (`apiVersion`, `kind`, `metadata`, `spec`, …).
  */
-import { PodSpecLike } from '../lib/pod-security';
+import { PodSpecLike } from '../lib/core/pod-security';
 
 /** One resource as a policy sees it: its Pulumi type token and its properties (inputs, or outputs in a stack check). */
 export interface PolicyObject {

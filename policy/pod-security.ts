@@ -1,4 +1,4 @@
-import { restrictedViolations } from '../lib/pod-security';
+import { restrictedViolations } from '../lib/core/pod-security';
 import { PolicyObject, violation } from './kubernetes';
 import { workloadsOf } from './workloads';
 
@@ -21,7 +21,7 @@ const PROFILE = 'https://kubernetes.io/docs/concepts/security/pod-security-stand
 /**
  * Every way the pods `object` makes break the Pod Security Standards `restricted` profile: each pod template,
  * and the operator-made pods of the data tier as modelled in workloads.ts. The checks are the ones Pod
- * Security admission applies (lib/pod-security.ts), so a template that passes here is admitted by a namespace
+ * Security admission applies (lib/core/pod-security.ts), so a template that passes here is admitted by a namespace
  * that enforces `restricted`.
  */
 export function podSecurityViolations(object: PolicyObject): string[] {

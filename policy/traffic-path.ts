@@ -79,7 +79,7 @@ export function trafficPath(objects: readonly PolicyObject[]): { readonly object
  * (or NodePort) Service it is not: pulumi-kubernetes 4.25 (provider/pkg/await/service.go) waits until 10 s have passed since the
  * last change of the Service's Endpoints with no not-ready address among them, and passes with no endpoints at all;
  * on an update it runs after the new selector is applied. Ready endpoints behind a route are the gate's check
- * (lib/cutover-gate.ts), made just before traffic moves.
+ * (lib/gates/cutover-gate.ts), made just before traffic moves.
  */
 function awaitProvesReadiness(object: PolicyObject): boolean {
   if (!isKind(object, 'v1', 'Service')) {

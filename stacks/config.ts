@@ -15,7 +15,7 @@ export interface ResourcesConfig {
   readonly ephemeralStorageLimit: string;
 }
 
-/** The `postgres` config object: a PostgresHA for the app (see lib/postgres-ha.ts for defaults). */
+/** The `postgres` config object: a PostgresHA for the app (see lib/data/postgres-ha.ts for defaults). */
 export interface PostgresConfig {
   readonly instances?: number;
   readonly imageName?: string;
@@ -32,7 +32,7 @@ export interface PostgresConfig {
   readonly recovery?: { readonly sourceClusterName: string; readonly targetTime: string };
 }
 
-/** The `redis` config object: a RedisCluster for the app (see lib/redis-cluster.ts for defaults). */
+/** The `redis` config object: a RedisCluster for the app (see lib/data/redis-cluster.ts for defaults). */
 export interface RedisConfig {
   readonly mode?: 'sentinel' | 'cluster';
   readonly replicas?: number;
@@ -43,7 +43,7 @@ export interface RedisConfig {
   readonly secretName?: string;
 }
 
-/** The `network` config object: the NetworkPolicySet's view of the cluster (see lib/network-policy-set.ts for defaults). */
+/** The `network` config object: the NetworkPolicySet's view of the cluster (see lib/network/network-policy-set.ts for defaults). */
 export interface NetworkConfig {
   readonly ingressNamespace?: string;
   /** Where the Gateway's proxies run. @default routing.gateway.namespace */
@@ -67,7 +67,7 @@ export interface SecretRefConfig {
   readonly key?: string;
 }
 
-/** The `monitoring.alerting` object as written: alert routing by severity (see lib/alert-routing.ts). */
+/** The `monitoring.alerting` object as written: alert routing by severity (see lib/observability/alert-routing.ts). */
 export interface AlertingConfig {
   /** Render the AlertmanagerConfig. @default production */
   readonly enabled?: boolean;
@@ -87,7 +87,7 @@ export interface AlertRoutingConfig {
   readonly chat?: { readonly secret: { readonly name: string; readonly key: string }; readonly channel?: string; readonly repeatInterval?: string };
 }
 
-/** The `monitoring` config object: MonitoringStack and the data tier's monitors (see lib/monitoring-stack.ts). */
+/** The `monitoring` config object: MonitoringStack and the data tier's monitors (see lib/observability/monitoring-stack.ts). */
 export interface MonitoringConfig {
   /** Labels Prometheus selects ServiceMonitors, PodMonitors and PrometheusRules by. @default {} */
   readonly labels?: Readonly<Record<string, string>>;
@@ -108,7 +108,7 @@ export interface GateCheckConfig {
   readonly contains?: string;
 }
 
-/** The `gate` config object: what must hold before traffic moves to a color (see lib/cutover-gate.ts). */
+/** The `gate` config object: what must hold before traffic moves to a color (see lib/gates/cutover-gate.ts). */
 export interface GateConfig {
   /** @default true */
   readonly enabled?: boolean;
@@ -116,7 +116,7 @@ export interface GateConfig {
   /** Checks besides the readiness and liveness paths. */
   readonly checks?: readonly GateCheckConfig[];
   readonly timeoutSeconds?: number;
-  /** A metric gate per app (lib/metric-gate.ts); absent: none. */
+  /** A metric gate per app (lib/gates/metric-gate.ts); absent: none. */
   readonly metrics?: MetricGateConfig;
 }
 
@@ -161,7 +161,7 @@ export interface GatewayConfig {
   readonly httpSectionName?: string;
   /** @default true */
   readonly httpsRedirect?: boolean;
-  /** The stack owns the Gateway: cutover renders it in the stack's namespace (lib/routing/edge-gateway.ts). */
+  /** The stack owns the Gateway: cutover renders it in the stack's namespace (lib/app/routing/edge-gateway.ts). */
   readonly create?: { readonly className: string };
 }
 

@@ -6,7 +6,7 @@ import * as pulumi from '@pulumi/pulumi';
 
 /**
  * Reads what the pods of a finished Job printed: their termination messages (the gate scripts copy their output there,
- * see `reportingScript` in lib/migration-job.ts). Rejects when the cluster cannot be asked.
+ * see `reportingScript` in lib/gates/migration-job.ts). Rejects when the cluster cannot be asked.
  */
 export type JobOutputReader = (namespace: string, job: string) => Promise<string>;
 

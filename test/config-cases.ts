@@ -2,7 +2,7 @@
 // structured ones (from CONFIG_SHAPES, so a new field is tried without touching this file), each set to values at
 // and past its bounds, of the wrong type, and odd (empty, spaces, capitals, an IP address, too long), one change at
 // a time on top of a shipped stack file, plus seeded combinations of changes. Deterministic: the same cases every run.
-// Used by the unit property test (test/config-property.test.ts) and the server-side dry run (test/e2e/dry-run.e2e.test.ts).
+// Used by the unit property test (test/stacks/config-property.test.ts) and the server-side dry run (test/e2e/dry-run.e2e.test.ts).
 import { CONFIG_KEYS, CONFIG_NAMESPACE, CONFIG_SHAPES, ConfigShape } from '../stacks/config';
 import { readStackFile } from '../stacks/stack-file';
 

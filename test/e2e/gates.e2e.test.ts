@@ -67,7 +67,7 @@ beforeAll(async () => {
       'cutover:drainSeconds': 1,
       'cutover:shutdownSeconds': 2,
       // The metric gate's Jobs run (kwok completes them: no Prometheus here; the script is tested against a fake one in
-      // test/metric-gate.test.ts): they must exist per app, after its smoke test, and report in the gates output.
+      // test/gates/metric-gate.test.ts): they must exist per app, after its smoke test, and report in the gates output.
       'cutover:gate': {
         image: GATE_IMAGE,
         checks: [{ path: '/api/orders', expectStatus: 200 }],

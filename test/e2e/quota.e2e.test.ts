@@ -1,6 +1,6 @@
 // The namespace quota, counted by the API server itself. For each shipped stack, the rendered ResourceQuota and
 // LimitRange go into a namespace of their own, and one pod is created for every pod of the stack's peak
-// (lib/namespace-peak.ts): the Deployments' templates at HPA max plus surge, the gate Job, and the pods the
+// (lib/namespace/namespace-peak.ts): the Deployments' templates at HPA max plus surge, the gate Job, and the pods the
 // operators make from the custom resources (CloudNativePG instances with the Barman Cloud sidecar, PgBouncer, Redis
 // and sentinels), with the containers and resources the operators give them. The API server must admit every one,
 // count them exactly as computed (LimitRange defaults, native sidecars and init containers included), admit the

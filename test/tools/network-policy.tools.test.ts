@@ -107,7 +107,7 @@ function labelsOf(manifests: Manifest[], kind: string, name: string): Labels {
 
 /**
  * Stand-ins for the pods the operators create, with the labels they really set (see networkPeer in
- * lib/postgres-ha.ts and lib/redis-cluster.ts), and for the pods of the other namespaces involved.
+ * lib/data/postgres-ha.ts and lib/data/redis-cluster.ts), and for the pods of the other namespaces involved.
  */
 function standIns(chart: Manifest[]): object[] {
   const cnpg = (instance: string, role: 'primary' | 'replica'): Labels => ({

@@ -5,7 +5,7 @@ import { Counter, EXPOSITION_CONTENT_TYPE, Gauge, Histogram, Registry } from './
 
 /**
  * Names of the series the app exposes: the defaults of the product's `RequestMetrics`, which its alerts, SLO
- * rules, dashboard and metric gate query (test/example-app.test.ts checks them against the rendered rules).
+ * rules, dashboard and metric gate query (test/examples/example-app.test.ts checks them against the rendered rules).
  */
 export const METRIC_NAMES = {
   /** Counter of answered requests, by `code` (the status code) and `method`. */

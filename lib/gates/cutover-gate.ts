@@ -1,0 +1,374 @@
+import { ApiObject, Chart } from 'cdk8s';
+import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
+import { Construct, IConstruct } from 'constructs';
+import { BlueGreenApp } from '../app/blue-green-app';
+import { Color } from '../core/color';
+import { ImageRef } from '../core/image';
+import { appLabels } from '../core/labels';
+import {
+  JOB_ANNOTATIONS,
+  JobResources,
+  MigrationJob,
+  addGuards,
+  addPrerequisites,
+  jobSpecDefaults,
+  reportingScript,
+  requirePinnedImage,
+  resolveJobResources,
+  restrictedContainerSecurity,
+  restrictedPodSpec,
+} from './migration-job';
+import { INetworkPeer, NetworkPeerSpec } from '../network/network-policy-set';
+import { Problems, httpPathProblem, requireDnsLabel, requireInteger } from '../core/validation';
+import { podPlacement } from '../core/scheduling';
+
+/** One HTTP request of the smoke test: `GET <path>` on the color about to be live. */
+export interface HttpCheck {
+  /** Path and query, starting with `/`, e.g. `/api/v1/status?deep=true`. */
+  readonly path: string;
+
+  /**
+   * The status the response must have.
+   * @default 200
+   */
+  readonly expectStatus?: number;
+
+  /**
+   * Text the response body must contain (matched literally).
+   * @default - the body is not checked
+   */
+  readonly contains?: string;
+}
+
+/** An {@link HttpCheck} with its defaults applied. */
+export interface ResolvedHttpCheck {
+  readonly path: string;
+  readonly expectStatus: number;
+  readonly contains?: string;
+}
+
+/** What {@link CutoverGate} checks and how, apart from the app. */
+export interface CutoverGateOptions {
+  /**
+   * Checks run after the readiness and liveness paths of the app, in order; the first failure fails the gate.
+   * @default []
+   */
+  readonly checks?: readonly HttpCheck[];
+
+  /**
+   * Image that runs the checks: needs `/bin/sh` (POSIX) and `curl` (7.52 or later), pinned by tag or digest.
+   * @default DEFAULT_GATE_IMAGE
+   */
+  readonly image?: string;
+
+  /**
+   * Seconds the smoke test may run before Kubernetes stops it and the gate fails.
+   * @see https://kubernetes.io/docs/concepts/workloads/controllers/job/#job-termination-and-cleanup
+   * @default 120
+   */
+  readonly activeDeadlineSeconds?: number;
+
+  /**
+   * Seconds each request may take (curl `--max-time`), per attempt.
+   * @default 5
+   */
+  readonly requestTimeoutSeconds?: number;
+
+  /**
+   * Further attempts of a request that got no response, a timeout, or a 408, 429, 500, 502, 503 or 504
+   * (curl `--retry`, one second apart): a single dropped connection should not block a release.
+   * @default 2
+   */
+  readonly retries?: number;
+
+  /**
+   * Non-root UID (and GID) the smoke test runs as.
+   * @default 10001
+   */
+  readonly runAsUser?: number;
+
+  /**
+   * Requests and limits of the smoke-test container.
+   * @default { cpuRequest: '50m', cpuLimit: '200m', memoryRequest: '32Mi', memoryLimit: '64Mi', ephemeralStorageRequest: '16Mi', ephemeralStorageLimit: '64Mi' }
+   */
+  readonly resources?: JobResources;
+}
+
+/** Props of {@link CutoverGate}. */
+export interface CutoverGateProps extends CutoverGateOptions {
+  /** The app whose active color (the one about to be, or being, live) is checked before its traffic objects change. */
+  readonly app: BlueGreenApp;
+}
+
+/** The smoke-test image when none is given: curl's official container image, pinned. */
+export const DEFAULT_GATE_IMAGE = 'curlimages/curl:8.20.0';
+
+const GATE_RESOURCES = {
+  cpuRequest: '50m',
+  cpuLimit: '200m',
+  memoryRequest: '32Mi',
+  memoryLimit: '64Mi',
+  ephemeralStorageRequest: '16Mi',
+  ephemeralStorageLimit: '64Mi',
+};
+
+/**
+ * The gate before a switch: nothing moves traffic to a color until that color has just passed a smoke test.
+ *
+ * For the app's active color `c` it renders `Job <app>-gate-<c>`, after `c`'s Deployment and the Service of `c`'s current
+ * pod template (`<app>-<c>-<templateId>`, {@link BlueGreenApp.templateServices}): it `GET`s the readiness path, the
+ * liveness path and `checks` through that Service and fails on the first unexpected answer. That Service never selected
+ * the pods of `c`'s earlier template: when the same update rolls `c` out and switches to it, the previous pods still
+ * answer while they drain, and a check through `c`'s own Service could reach them and pass against the old release.
+ * Requests through a ClusterIP reach only ready endpoints, so a color with none fails the first check (connection
+ * refused, retried): the gate is also the check that the color has ready endpoints, made when it matters, just before
+ * traffic moves. `pulumi up` then fails with the Job's output in the message (the script copies its output to the
+ * pod's termination message, see {@link reportingScript}).
+ *
+ * The app's live Service, preview Service and routes wait for the Job ({@link guard} adds more).
+ *
+ * The Job's name contains the color, so every change of `activeColor`, a rollback too, deletes the previous gate and
+ * creates a new one: the gate runs on every switch, also when `c`'s Deployment is unchanged in that update (a color
+ * deployed days ago may have become unhealthy since, and Pulumi re-checks only what it changes). The Job's environment carries `c`'s
+ * image and a hash of its pod template, so a rollout of the live color re-runs the gate as well (a changed Job
+ * template replaces the Job).
+ *
+ * The Job is not cleaned up after it finishes (`ttlSecondsAfterFinished` unset): Pulumi owns it, and a Job deleted
+ * behind its back would be drift that every `pulumi up --refresh` answers by creating (and running) it again. A
+ * failed gate is replaced by the next `pulumi up` (`pulumi.com/replaceUnready`), so it runs again after a fix.
+ *
+ * Network: the gate's pods need the app's HTTP port, `policies.allow(gate).to(app)` with a NetworkPolicySet.
+ */
+export class CutoverGate extends Construct implements INetworkPeer {
+  /** The color checked: the app's active color. */
+  public readonly color: Color;
+  /** Name of the gate Job, `<app>-gate-<color>`. */
+  public readonly name: string;
+  /** Where the checks go: the Service of the color's current pod template, inside the cluster. */
+  public readonly url: string;
+  public readonly image: ImageRef;
+  /** Every check, in order: readiness, liveness, then `checks`. */
+  public readonly checks: readonly ResolvedHttpCheck[];
+  public readonly activeDeadlineSeconds: number;
+  /** The Service the checks go through: the checked color's current pod template only, `<app>-<color>-<templateId>`, rendered by the app. */
+  public readonly service: ApiObject;
+  public readonly job: ApiObject;
+
+  private readonly appName: string;
+
+  public constructor(scope: Construct, id: string, props: CutoverGateProps) {
+    super(scope, id);
+    const app = props.app;
+    this.color = app.activeColor;
+    this.appName = app.name;
+    const target = app.colors[this.color];
+    if (target === undefined) {
+      throw new Error(`app: ${app.node.path} does not deploy its active color, got activeColor=${this.color}; give ${this.color} an image before gating it`);
+    }
+    this.name = `${app.name}-gate-${this.color}`;
+    requireDnsLabel('app.name', this.name, 63, '"web"');
+    this.image = requirePinnedImage('image', props.image ?? DEFAULT_GATE_IMAGE);
+    this.activeDeadlineSeconds = props.activeDeadlineSeconds ?? 120;
+    const requestTimeoutSeconds = props.requestTimeoutSeconds ?? 5;
+    const retries = props.retries ?? 2;
+    const runAsUser = props.runAsUser ?? 10001;
+    // Every independent check runs, so that one run reports every problem.
+    const problems = new Problems();
+    problems.check(
+      () => requireInteger('activeDeadlineSeconds', this.activeDeadlineSeconds, 1),
+      () => requireInteger('requestTimeoutSeconds', requestTimeoutSeconds, 1),
+      () => requireInteger('retries', retries, 0),
+      () => requireInteger('runAsUser', runAsUser, 1),
+    );
+    problems.throwIfAny();
+    if (requestTimeoutSeconds >= this.activeDeadlineSeconds) {
+      throw new Error(
+        `requestTimeoutSeconds: must be below activeDeadlineSeconds ${this.activeDeadlineSeconds}, got ${requestTimeoutSeconds}; lower it or raise activeDeadlineSeconds`,
+      );
+    }
+    const probes = probePaths(target.deployment);
+    this.checks = resolveChecks([{ path: probes.readiness }, { path: probes.liveness }, ...(props.checks ?? [])], (props.checks ?? []).length);
+    const resources = resolveJobResources(props.resources ?? {}, GATE_RESOURCES, 0);
+
+    const namespace = Chart.of(this).namespace;
+    const service = app.templateServices[this.color];
+    if (service === undefined) {
+      throw new Error(`app: ${app.node.path} has no Service for its active color ${this.color} (it runs no replicas); give ${this.color} replicas before gating it`);
+    }
+    this.service = ApiObject.of(service);
+    this.url = `http://${this.service.name}${namespace !== undefined ? `.${namespace}.svc` : ''}`;
+    const labels = appLabels({ name: `${app.name}-gate`, partOf: app.name, component: 'cutover-gate', color: this.color });
+
+    const jobSpec: k8s.JobSpec = {
+      ...jobSpecDefaults(this.activeDeadlineSeconds),
+      template: {
+        metadata: { labels },
+        spec: {
+          ...restrictedPodSpec(runAsUser),
+          ...podPlacement(app.scheduling),
+          serviceAccountName: app.serviceAccount.name,
+          containers: [
+            {
+              name: 'smoke-test',
+              image: this.image.toString(),
+              imagePullPolicy: 'IfNotPresent',
+              command: ['/bin/sh', '-c', reportingScript(gateScript(this.checks, { requestTimeoutSeconds, retries }))],
+              env: [
+                { name: 'CUTOVER_GATE_URL', value: this.url },
+                { name: 'CUTOVER_TARGET_COLOR', value: this.color },
+                // The Job template is immutable: a new image or pod template of the color replaces the Job, which re-runs it.
+                { name: 'CUTOVER_TARGET_IMAGE', value: target.image.toString() },
+                { name: 'CUTOVER_TARGET_TEMPLATE', value: target.templateId },
+              ],
+              resources,
+              terminationMessagePolicy: 'FallbackToLogsOnError',
+              securityContext: restrictedContainerSecurity(runAsUser),
+            },
+          ],
+        },
+      },
+    };
+    this.job = new ApiObject(this, 'job', {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: this.name, labels, annotations: JOB_ANNOTATIONS },
+      spec: k8s.toJson_JobSpec(jobSpec),
+    });
+    this.job.node.addDependency(this.service, target.deployment);
+
+    this.guard(...app.routingObjects);
+  }
+
+  /**
+   * Makes each object (and every object under it) wait for the gate to pass, in addition to the app's live Service,
+   * preview Service and routes. Refuses objects the gate itself waits for (a cycle), e.g. the checked Deployment.
+   */
+  public guard(...objects: IConstruct[]): void {
+    addGuards(this.job, objects, 'guard', 'the gate');
+  }
+
+  /**
+   * Runs the smoke test only after each prerequisite, typically an `expand` {@link MigrationJob}: the checks then
+   * see the migrated schema, and the traffic objects (which wait for the gate) wait for it too.
+   * A `contract` migration is refused: it must never run in an update that may switch colors.
+   */
+  public after(...prerequisites: IConstruct[]): void {
+    addPrerequisites(this.job, prerequisites, 'the gate', 'gate.after(expandMigration)');
+  }
+
+  /**
+   * For NetworkPolicySet: the gate's pods of either color (so a switch changes no policy). They only connect out:
+   * `policies.allow(gate).to(app)` opens the app's HTTP port to them (DNS is open to every pod of the set).
+   */
+  public get networkPeer(): NetworkPeerSpec {
+    const name = `${this.appName}-gate`;
+    return { workloads: [{ name, selector: { matchLabels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'cutover-gate' } } }] };
+  }
+}
+
+/** Options of {@link gateScript}. */
+export interface GateScriptOptions {
+  /** curl `--max-time` of each attempt. */
+  readonly requestTimeoutSeconds: number;
+  /** curl `--retry`. */
+  readonly retries: number;
+}
+
+/**
+ * The smoke test as a POSIX `sh` script: `GET $CUTOVER_GATE_URL<path>` for each check in order, one line per check
+ * (`ok   GET /ready -> 200`), and on the first failure a `FAIL GET ...` line and exit status 1. Needs `curl` >= 7.52.
+ * Every value from the checks is a single-quoted shell word, so no path or text can run as shell code.
+ */
+export function gateScript(checks: readonly HttpCheck[], options: GateScriptOptions): string {
+  const curl = [
+    'curl -q --globoff --silent --show-error',
+    `--max-time ${options.requestTimeoutSeconds}`,
+    ...(options.retries > 0 ? [`--retry ${options.retries} --retry-delay 1 --retry-connrefused`] : []),
+    `--write-out '%{http_code}'`,
+  ].join(' ');
+  return [
+    'set -u',
+    'passed=0',
+    '# check PATH STATUS TEXT: GET $CUTOVER_GATE_URL$PATH must answer STATUS, with TEXT in the body unless TEXT is empty.',
+    'check() {',
+    `  out=$(${curl} "$CUTOVER_GATE_URL$1")`,
+    '  code=$?',
+    '  if [ "$code" -ne 0 ]; then',
+    `    printf 'FAIL GET %s: no HTTP response (curl exit code %s)\\n' "$1" "$code"`,
+    '    exit 1',
+    '  fi',
+    '  status=${out#"${out%???}"}',
+    '  body=${out%???}',
+    '  if [ "$status" != "$2" ]; then',
+    // What the color answered, on one line and cut short: the reviewer reads it in the failed update's error.
+    `    excerpt=$(printf '%s' "$body" | tr '\\n\\r' '  ' | cut -c1-200)`,
+    `    printf 'FAIL GET %s: expected status %s, got %s: %s\\n' "$1" "$2" "$status" "\${excerpt:-(empty body)}"`,
+    '    exit 1',
+    '  fi',
+    '  case $body in',
+    `    *"$3"*) ;;`,
+    `    *) printf 'FAIL GET %s: status %s, but the body does not contain "%s"\\n' "$1" "$status" "$3"; exit 1 ;;`,
+    '  esac',
+    '  passed=$((passed + 1))',
+    `  printf 'ok   GET %s -> %s\\n' "$1" "$status"`,
+    '}',
+    ...checks.map((check) => `check ${shellQuote(check.path)} ${check.expectStatus ?? 200} ${shellQuote(check.contains ?? '')}`),
+    `printf 'gate passed: %s checks against %s\\n' "$passed" "$CUTOVER_GATE_URL"`,
+    '',
+  ].join('\n');
+}
+
+/** `value` as one single-quoted POSIX shell word. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function resolveChecks(checks: readonly HttpCheck[], configured: number): ResolvedHttpCheck[] {
+  const offset = checks.length - configured;
+  return checks.map((check, index) => {
+    // The first two come from the app's probes; only the configured ones are named `checks[i]`.
+    const key = index < offset ? (index === 0 ? 'app readinessPath' : 'app livenessPath') : `checks[${index - offset}]`;
+    if (check.path === undefined) {
+      throw new Error(`${key}.path: is required: the path the check requests, got nothing; e.g. "/api/status"`);
+    }
+    // The probes' rule: `#` starts a fragment, which is never sent; whitespace and control characters are not allowed in a URL.
+    if (typeof check.path !== 'string' || httpPathProblem(check.path) !== undefined) {
+      throw new Error(
+        `${key}.path: must start with "/" and hold only printable ASCII without spaces or "#", got ${JSON.stringify(check.path)}; percent-encode the rest, e.g. "/search?q=a%20b"`,
+      );
+    }
+    const expectStatus = check.expectStatus ?? 200;
+    if (!Number.isInteger(expectStatus) || expectStatus < 100 || expectStatus > 599) {
+      throw new Error(`${key}.expectStatus: must be an HTTP status from 100 to 599, got ${expectStatus}; e.g. 200`);
+    }
+    if (check.contains !== undefined && (check.contains === '' || /[\x00-\x1f\x7f]/.test(check.contains))) {
+      throw new Error(`${key}.contains: must be non-empty text on one line, without control characters, got ${JSON.stringify(check.contains)}; e.g. "\\"status\\":\\"ok\\""`);
+    }
+    return { path: check.path, expectStatus, ...(check.contains !== undefined ? { contains: check.contains } : {}) };
+  });
+}
+
+interface DeploymentLike {
+  readonly spec?: {
+    readonly template?: {
+      readonly spec?: {
+        readonly containers?: readonly {
+          readonly readinessProbe?: { readonly httpGet?: { readonly path?: string } };
+          readonly livenessProbe?: { readonly httpGet?: { readonly path?: string } };
+        }[];
+      };
+    };
+  };
+}
+
+/** The readiness and liveness paths of the app container, as rendered in the color's Deployment. */
+function probePaths(deployment: ApiObject): { readiness: string; liveness: string } {
+  const container = (deployment.toJson() as DeploymentLike).spec?.template?.spec?.containers?.[0];
+  const readiness = container?.readinessProbe?.httpGet?.path;
+  const liveness = container?.livenessProbe?.httpGet?.path;
+  if (readiness === undefined || liveness === undefined) {
+    throw new Error(`app: Deployment ${deployment.name} has no HTTP readiness and liveness probes, got none; the gate checks the paths they use`);
+  }
+  return { readiness, liveness };
+}
+
