@@ -1,40 +1,56 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { ApiObject } from 'cdk8s';
+import { IConstruct } from 'constructs';
 import { Manifest, RenderedObject, objectKey } from '../lib';
 
-type ResourceClass = new (name: string, args: never, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
+// The bridge from rendered cdk8s objects to Pulumi resources, in two parts: `registrationPlan` decides everything
+// (type, name, args, parent, dependencies) as plain data that tests check directly; `register` only creates what
+// the plan says.
 
-/**
- * The kinds the constructs emit, mapped to their typed Pulumi classes, so each object gets the provider's
- * readiness await for its kind (a Deployment waits for its rollout, a Service for its endpoints).
- * Any other kind (custom resources) is registered as a `CustomResource` of the same type token.
- */
-const TYPED_KINDS: Readonly<Record<string, ResourceClass>> = {
-  'v1/Namespace': k8s.core.v1.Namespace,
-  'v1/ServiceAccount': k8s.core.v1.ServiceAccount,
-  'v1/ConfigMap': k8s.core.v1.ConfigMap,
-  'v1/Service': k8s.core.v1.Service,
-  'v1/ResourceQuota': k8s.core.v1.ResourceQuota,
-  'v1/LimitRange': k8s.core.v1.LimitRange,
-  'apps/v1/Deployment': k8s.apps.v1.Deployment,
-  'autoscaling/v2/HorizontalPodAutoscaler': k8s.autoscaling.v2.HorizontalPodAutoscaler,
-  'policy/v1/PodDisruptionBudget': k8s.policy.v1.PodDisruptionBudget,
-  'networking.k8s.io/v1/Ingress': k8s.networking.v1.Ingress,
-  'networking.k8s.io/v1/NetworkPolicy': k8s.networking.v1.NetworkPolicy,
-  'batch/v1/Job': k8s.batch.v1.Job,
-  'rbac.authorization.k8s.io/v1/Role': k8s.rbac.v1.Role,
-  'rbac.authorization.k8s.io/v1/RoleBinding': k8s.rbac.v1.RoleBinding,
-};
+/** The Pulumi package that groups the stack's objects in `pulumi preview`: `cutover:index:<Construct>`. */
+export const COMPONENT_PACKAGE = 'cutover:index';
 
-/** Options of {@link deployObjects}. */
-export interface DeployOptions {
-  /** Parent of every resource. */
-  readonly parent?: pulumi.Resource;
-  /** The Kubernetes provider; the default provider (ambient kubeconfig) when absent. */
-  readonly provider?: k8s.Provider;
-  /** How long the provider waits for an object to become ready before the update fails. */
-  readonly timeouts?: pulumi.CustomTimeouts;
+/** One ComponentResource: the stack's Platform, or one top-level construct of its chart (an app, a gate, the database). */
+export interface ComponentPlan {
+  /** `<type>::<name>`, unique in the plan. */
+  readonly key: string;
+  /** `cutover:index:Platform`, or `cutover:index:<construct class>` (e.g. `cutover:index:BlueGreenApp`). */
+  readonly type: string;
+  /** The Platform: the stack's namespace. A construct: its construct ID, which is public contract like an object name. */
+  readonly name: string;
+  /** Key of the parent component; absent for the Platform (a child of the stack). */
+  readonly parent?: string;
+}
+
+/** One rendered object as a Pulumi resource. */
+export interface ResourcePlan {
+  /** The object's key (see {@link objectKey}). */
+  readonly key: string;
+  /** The Pulumi type token: `kubernetes:<group>/<version>:<Kind>`, `core` for the core group. */
+  readonly type: string;
+  /** See {@link resourceName}. */
+  readonly name: string;
+  /** The manifest, with the annotations the provider reads (`pulumi.com/skipAwait`, `pulumi.com/patchForce`). */
+  readonly args: Manifest;
+  /** Key of the component it lives under. */
+  readonly parent: string;
+  /** Keys of the objects it waits for: its Namespace and what its construct depends on, in that order. */
+  readonly dependsOn: readonly string[];
+  /** Waits for the operators the program installs (their custom resource kinds). */
+  readonly waitsForOperators: boolean;
+}
+
+/** Everything the program registers for the rendered objects, in registration order. */
+export interface RegistrationPlan {
+  readonly components: readonly ComponentPlan[];
+  readonly resources: readonly ResourcePlan[];
+}
+
+/** Options of {@link registrationPlan}. */
+export interface PlanOptions {
+  /** Name of the Platform component: the stack's namespace. */
+  readonly platform: string;
   /**
    * Objects the provider must not wait for, e.g. the preview Service of a color scaled to 0, which has no
    * endpoints by design. Marked with `pulumi.com/skipAwait`.
@@ -46,8 +62,8 @@ export interface DeployOptions {
    * overwrite such a field and drift could not be corrected by `pulumi up --refresh`.
    */
   readonly forceOwnership?: boolean;
-  /** Further resources an object must wait for, e.g. the operator that serves its custom resource kind. */
-  readonly dependsOn?: (manifest: Manifest) => readonly pulumi.Resource[];
+  /** Objects that must wait for the operators, e.g. those whose custom resource kind an operator serves. @default none */
+  readonly waitsForOperators?: (manifest: Manifest) => boolean;
 }
 
 /**
@@ -58,50 +74,164 @@ export function resourceName(manifest: Manifest): string {
   return manifest.metadata.namespace === undefined ? manifest.metadata.name : `${manifest.metadata.namespace}/${manifest.metadata.name}`;
 }
 
+/** The Kubernetes provider's type token for a kind: `kubernetes:apps/v1:Deployment`, `kubernetes:core/v1:Service`. */
+export function resourceType(manifest: Pick<Manifest, 'apiVersion' | 'kind'>): string {
+  const groupVersion = manifest.apiVersion.includes('/') ? manifest.apiVersion : `core/${manifest.apiVersion}`;
+  return `kubernetes:${groupVersion}:${manifest.kind}`;
+}
+
 /**
- * Registers each rendered object as its own Pulumi resource, in render order, with `dependsOn` edges:
- * every namespaced object after its Namespace (when it is one of `objects`), and after every object its
- * construct depends on (`node.addDependency` in lib/, e.g. the live Service on the active Deployment).
- * @returns the resources by object key (see {@link objectKey})
+ * Plans each rendered object as its own Pulumi resource, in render order, under a component for its top-level construct
+ * (the app, its gate, the database, ...), all under one Platform component, with `dependsOn` edges: every namespaced
+ * object after its Namespace (when it is one of `objects`), and after every object its construct depends on
+ * (`node.addDependency` in lib/, e.g. the live Service on the active Deployment). Pure: nothing is registered.
  */
-export function deployObjects(objects: readonly RenderedObject[], options: DeployOptions = {}): Map<string, pulumi.CustomResource> {
-  const resources = new Map<string, pulumi.CustomResource>();
-  const byObject = new Map<ApiObject, pulumi.CustomResource>();
-  const namespaces = new Map<string, pulumi.CustomResource>();
+export function registrationPlan(objects: readonly RenderedObject[], options: PlanOptions): RegistrationPlan {
+  const platform: ComponentPlan = { key: `${COMPONENT_PACKAGE}:Platform::${options.platform}`, type: `${COMPONENT_PACKAGE}:Platform`, name: options.platform };
+  const components = new Map<string, ComponentPlan>([[platform.key, platform]]);
+  const keyOf = new Map<ApiObject, string>();
+  const namespaces = new Set<string>();
+  const resources: ResourcePlan[] = [];
   for (const { object, manifest } of objects) {
-    const dependsOn: pulumi.Resource[] = [];
-    const namespace = manifest.metadata.namespace !== undefined ? namespaces.get(manifest.metadata.namespace) : undefined;
-    if (namespace !== undefined) {
-      dependsOn.push(namespace);
+    const key = objectKey(manifest);
+    const dependsOn: string[] = [];
+    const namespace = manifest.metadata.namespace;
+    if (namespace !== undefined && namespaces.has(namespace)) {
+      dependsOn.push(objectKey({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }));
     }
     for (const before of object.node.dependencies.flatMap((dependency) => dependency.node.findAll().filter(ApiObject.isApiObject))) {
-      const resource = byObject.get(before);
-      if (resource === undefined) {
-        throw new Error(`bridge: ${objectKey(manifest)} must wait for ${before.kind} "${before.name}", which is not rendered before it`);
+      const found = keyOf.get(before);
+      if (found === undefined) {
+        throw new Error(`bridge: ${key} must wait for ${before.kind} "${before.name}", which is not rendered before it`);
       }
-      dependsOn.push(resource);
+      dependsOn.push(found);
     }
-    dependsOn.push(...(options.dependsOn?.(manifest) ?? []));
-    const opts: pulumi.CustomResourceOptions = {
-      parent: options.parent,
-      provider: options.provider,
-      dependsOn,
-      customTimeouts: options.timeouts,
-    };
     let args = options.skipAwait?.includes(object) ? withAnnotation(manifest, 'pulumi.com/skipAwait', 'true') : manifest;
     args = options.forceOwnership === true ? withAnnotation(args, 'pulumi.com/patchForce', 'true') : args;
-    const Typed = TYPED_KINDS[`${manifest.apiVersion}/${manifest.kind}`];
-    const resource =
-      Typed !== undefined
-        ? new Typed(resourceName(manifest), args as never, opts)
-        : new k8s.apiextensions.CustomResource(resourceName(manifest), args as unknown as k8s.apiextensions.CustomResourceArgs, opts);
-    resources.set(objectKey(manifest), resource);
-    byObject.set(object, resource);
+    const component = componentOf(object, platform);
+    components.set(component.key, component);
+    resources.push({
+      key,
+      type: resourceType(manifest),
+      name: resourceName(manifest),
+      args,
+      parent: component.key,
+      dependsOn,
+      waitsForOperators: options.waitsForOperators?.(manifest) ?? false,
+    });
+    keyOf.set(object, key);
     if (manifest.kind === 'Namespace' && manifest.apiVersion === 'v1') {
-      namespaces.set(manifest.metadata.name, resource);
+      namespaces.add(manifest.metadata.name);
     }
   }
+  return { components: [...components.values()], resources };
+}
+
+/** The component of an object: its top-level construct in the chart, or the Platform for an object placed in the chart itself. */
+function componentOf(object: ApiObject, platform: ComponentPlan): ComponentPlan {
+  // scopes: the App, the Chart, then the construct tree down to the object.
+  const top: IConstruct | undefined = object.node.scopes[2];
+  if (top === undefined || top === object) {
+    return platform;
+  }
+  const type = `${COMPONENT_PACKAGE}:${top.constructor.name}`;
+  return { key: `${type}::${top.node.id}`, type, name: top.node.id, parent: platform.key };
+}
+
+/**
+ * The kinds the constructs emit, mapped to their typed Pulumi classes, so each object gets the provider's
+ * readiness await for its kind (a Deployment waits for its rollout, a Service for its endpoints).
+ * Any other kind (custom resources) is registered as a `CustomResource` of the same type token.
+ */
+const TYPED_KINDS: Readonly<Record<string, new (name: string, args: never, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource>> = {
+  'kubernetes:core/v1:Namespace': k8s.core.v1.Namespace,
+  'kubernetes:core/v1:ServiceAccount': k8s.core.v1.ServiceAccount,
+  'kubernetes:core/v1:ConfigMap': k8s.core.v1.ConfigMap,
+  'kubernetes:core/v1:Service': k8s.core.v1.Service,
+  'kubernetes:core/v1:ResourceQuota': k8s.core.v1.ResourceQuota,
+  'kubernetes:core/v1:LimitRange': k8s.core.v1.LimitRange,
+  'kubernetes:apps/v1:Deployment': k8s.apps.v1.Deployment,
+  'kubernetes:autoscaling/v2:HorizontalPodAutoscaler': k8s.autoscaling.v2.HorizontalPodAutoscaler,
+  'kubernetes:policy/v1:PodDisruptionBudget': k8s.policy.v1.PodDisruptionBudget,
+  'kubernetes:networking.k8s.io/v1:Ingress': k8s.networking.v1.Ingress,
+  'kubernetes:networking.k8s.io/v1:NetworkPolicy': k8s.networking.v1.NetworkPolicy,
+  'kubernetes:batch/v1:Job': k8s.batch.v1.Job,
+  'kubernetes:rbac.authorization.k8s.io/v1:Role': k8s.rbac.v1.Role,
+  'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding': k8s.rbac.v1.RoleBinding,
+};
+
+/** What {@link register} adds to the plan: what only exists once the program runs. */
+export interface RegisterOptions {
+  /** How long the provider waits for an object to become ready before the update fails. */
+  readonly timeouts?: pulumi.CustomTimeouts;
+  /** The operators the program installed: the resources planned with `waitsForOperators` wait for them. */
+  readonly operators?: readonly pulumi.Resource[];
+}
+
+/**
+ * The options of one planned resource, given the resources registered before it. Every resource also answers to the URN
+ * it had before the objects were grouped under components (a child of the stack), so a stack deployed by that layout
+ * updates in place: Pulumi moves each resource under its component without replacing it.
+ */
+export function resourceOptions(
+  entry: ResourcePlan,
+  registered: ReadonlyMap<string, pulumi.Resource>,
+  options: RegisterOptions,
+): pulumi.CustomResourceOptions {
+  const dependency = (key: string): pulumi.Resource => {
+    const found = registered.get(key);
+    if (found === undefined) {
+      throw new Error(`bridge: ${entry.key} must wait for ${key}, which is not registered before it`);
+    }
+    return found;
+  };
+  return {
+    parent: dependency(entry.parent),
+    dependsOn: [...entry.dependsOn.map(dependency), ...(entry.waitsForOperators ? (options.operators ?? []) : [])],
+    customTimeouts: options.timeouts,
+    aliases: [{ parent: pulumi.rootStackResource }],
+  };
+}
+
+/**
+ * Registers the plan: each component, then each object as its typed resource (a `CustomResource` for other kinds).
+ * @returns the resources by object key (see {@link objectKey})
+ */
+export function register(plan: RegistrationPlan, options: RegisterOptions = {}): Map<string, pulumi.CustomResource> {
+  const registered = new Map<string, pulumi.Resource>();
+  const components: Component[] = [];
+  for (const component of plan.components) {
+    const parent = component.parent !== undefined ? registered.get(component.parent) : undefined;
+    const resource = new Component(component, parent);
+    registered.set(component.key, resource);
+    components.push(resource);
+  }
+  const resources = new Map<string, pulumi.CustomResource>();
+  for (const entry of plan.resources) {
+    const opts = resourceOptions(entry, registered, options);
+    const Typed = TYPED_KINDS[entry.type];
+    const resource =
+      Typed !== undefined
+        ? new Typed(entry.name, entry.args as never, opts)
+        : new k8s.apiextensions.CustomResource(entry.name, entry.args as unknown as k8s.apiextensions.CustomResourceArgs, opts);
+    registered.set(entry.key, resource);
+    resources.set(entry.key, resource);
+  }
+  for (const component of components) {
+    component.complete();
+  }
   return resources;
+}
+
+/** A component of the plan; {@link register} completes it once every object under it is registered. */
+class Component extends pulumi.ComponentResource {
+  constructor(plan: ComponentPlan, parent: pulumi.Resource | undefined) {
+    super(plan.type, plan.name, {}, { parent });
+  }
+
+  complete(): void {
+    this.registerOutputs({});
+  }
 }
 
 function withAnnotation(manifest: Manifest, key: string, value: string): Manifest {

@@ -2,7 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { objectKey } from '../lib';
-import { deployObjects } from './bridge';
+import { RegistrationPlan, register, registrationPlan } from './bridge';
 import { ConfigError, StackConfig, parseStackConfig } from './config';
 import { Fetcher, InstallOperatorsOptions, installOperators } from './operators';
 import { GateJob, JobOutputReader, gateReport, kubectlJobOutput } from './gate-report';
@@ -63,7 +63,7 @@ export async function run(
   raw: Readonly<Record<string, string>>,
   stack: string,
   options: RunOptions = {},
-): Promise<{ outputs: StackOutputs; resources: Map<string, pulumi.CustomResource>; operators: pulumi.Resource[] }> {
+): Promise<{ outputs: StackOutputs; plan: RegistrationPlan; resources: Map<string, pulumi.CustomResource>; operators: pulumi.Resource[] }> {
   let config: StackConfig;
   let objects: Synthesis['objects'];
   let platform: Synthesis['platform'];
@@ -113,9 +113,9 @@ export async function run(
       throw new pulumi.RunError(`stack "${stack}": ${(error as Error).message}`);
     }
   }
-  const resources = deployObjects(objects, {
-    dependsOn: (manifest) => (OPERATOR_GROUPS.includes(manifest.apiVersion.split('/')[0]) ? operators : []),
-    timeouts: { create: `${config.deployTimeoutSeconds}s`, update: `${config.deployTimeoutSeconds}s` },
+  const plan = registrationPlan(objects, {
+    platform: config.namespace,
+    waitsForOperators: (manifest) => OPERATOR_GROUPS.includes(manifest.apiVersion.split('/')[0]),
     // The app's ClusterIP Services are applied without the provider's Service await. For a ClusterIP Service that
     // await proves only that 10 s after the last change of its Endpoints none is not-ready; it passes with no
     // endpoints at all, and on the live Service it runs after the selector was patched. What it stood for is
@@ -126,6 +126,10 @@ export async function run(
     ),
     // The code is the source of truth: a field changed by hand is drift, and `pulumi up --refresh` takes it back.
     forceOwnership: true,
+  });
+  const resources = register(plan, {
+    operators,
+    timeouts: { create: `${config.deployTimeoutSeconds}s`, update: `${config.deployTimeoutSeconds}s` },
   });
   const gateJobs: GateJob[] = [...platform.gates.map((gate) => gate.job), ...platform.metricGates.map((gate) => gate.job)].map((job) => ({
     namespace: config.namespace,
@@ -149,5 +153,5 @@ export async function run(
     cutoverState,
     gates: gateReport(gateJobs, options.jobOutputReader ?? kubectlJobOutput({ kubeconfig: raw['kubernetes:kubeconfig'], context: raw['kubernetes:context'] })),
   };
-  return { outputs, resources, operators };
+  return { outputs, plan, resources, operators };
 }

@@ -98,33 +98,59 @@ export async function installOperators(options: InstallOperatorsOptions): Promis
   const manifests = options.postgres
     ? await Promise.all([verifiedManifest(releases.cnpg, fetcher, cacheDir), verifiedManifest(releases.barman, fetcher, cacheDir)])
     : undefined;
-  const installed: pulumi.Resource[] = [];
-  if (manifests !== undefined) {
-    const [cnpgYaml, barmanYaml] = manifests;
-    const cnpg = new k8s.yaml.v2.ConfigGroup(releases.cnpg.name, { yaml: cnpgYaml }, { provider: options.provider });
-    // The plugin registers with the running operator, so it comes after it.
-    const barman = new k8s.yaml.v2.ConfigGroup(releases.barman.name, { yaml: barmanYaml }, { provider: options.provider, dependsOn: [cnpg] });
-    installed.push(cnpg, barman);
-  }
-  if (options.redis) {
-    installed.push(
-      new k8s.helm.v3.Release(
-        REDIS_OPERATOR_CHART.name,
-        {
-          name: REDIS_OPERATOR_CHART.name,
-          chart: REDIS_OPERATOR_CHART.chart,
-          version: REDIS_OPERATOR_CHART.version,
-          repositoryOpts: { repo: REDIS_OPERATOR_CHART.repo },
-          namespace: REDIS_OPERATOR_CHART.namespace,
-          createNamespace: true,
-          // A failed install is rolled back rather than left half-applied.
-          atomic: true,
-        },
-        { provider: options.provider },
-      ),
+  const yamls = new Map([
+    [releases.cnpg.name, manifests?.[0]],
+    [releases.barman.name, manifests?.[1]],
+  ]);
+  const byName = new Map<string, pulumi.Resource>();
+  for (const step of operatorPlan(options, releases)) {
+    const opts: pulumi.CustomResourceOptions = { provider: options.provider, dependsOn: step.after.map((name) => byName.get(name) as pulumi.Resource) };
+    byName.set(
+      step.name,
+      step.type === 'kubernetes:yaml/v2:ConfigGroup'
+        ? new k8s.yaml.v2.ConfigGroup(step.name, { yaml: yamls.get(step.name) }, opts)
+        : new k8s.helm.v3.Release(
+            REDIS_OPERATOR_CHART.name,
+            {
+              name: REDIS_OPERATOR_CHART.name,
+              chart: REDIS_OPERATOR_CHART.chart,
+              version: REDIS_OPERATOR_CHART.version,
+              repositoryOpts: { repo: REDIS_OPERATOR_CHART.repo },
+              namespace: REDIS_OPERATOR_CHART.namespace,
+              createNamespace: true,
+              // A failed install is rolled back rather than left half-applied.
+              atomic: true,
+            },
+            opts,
+          ),
     );
   }
-  return installed;
+  return [...byName.values()];
+}
+
+/** One operator install of {@link operatorPlan}. */
+export interface OperatorStep {
+  readonly type: 'kubernetes:yaml/v2:ConfigGroup' | 'kubernetes:helm.sh/v3:Release';
+  readonly name: string;
+  /** Names of the steps it waits for. */
+  readonly after: readonly string[];
+}
+
+/** What {@link installOperators} registers, in order, and what each waits for. Pure: tests read it. */
+export function operatorPlan(
+  options: Pick<InstallOperatorsOptions, 'postgres' | 'redis'>,
+  releases: { readonly cnpg: ManifestRelease; readonly barman: ManifestRelease },
+): OperatorStep[] {
+  const steps: OperatorStep[] = [];
+  if (options.postgres) {
+    steps.push({ type: 'kubernetes:yaml/v2:ConfigGroup', name: releases.cnpg.name, after: [] });
+    // The plugin registers with the running operator, so it comes after it.
+    steps.push({ type: 'kubernetes:yaml/v2:ConfigGroup', name: releases.barman.name, after: [releases.cnpg.name] });
+  }
+  if (options.redis) {
+    steps.push({ type: 'kubernetes:helm.sh/v3:Release', name: REDIS_OPERATOR_CHART.name, after: [] });
+  }
+  return steps;
 }
 
 /**

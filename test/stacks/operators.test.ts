@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BARMAN_CLOUD_RELEASE, CNPG_RELEASE, ManifestRelease, REDIS_OPERATOR_CHART, verifiedManifest } from '../../stacks/operators';
+import { BARMAN_CLOUD_RELEASE, CNPG_RELEASE, ManifestRelease, REDIS_OPERATOR_CHART, operatorPlan, verifiedManifest } from '../../stacks/operators';
+import { ResourcePlan, resourceOptions } from '../../stacks/bridge';
 import { readStackFile } from '../../stacks/stack-file';
 import { Registration, recordRegistrations } from '../pulumi-mocks';
 
@@ -102,7 +103,7 @@ describe('operators.install under Pulumi mocks', () => {
     const operatorUrns = await Promise.all(result.operators.map(urn));
     // Let every registration reach the monitor.
     await Promise.all([...result.resources.values()].map(urn));
-    return { operatorUrns, registered: [...registrations] };
+    return { operatorUrns, plan: result.plan, registered: [...registrations] };
   }
 
   it('installs CloudNativePG, then the Barman plugin, and the redis-operator chart at their pinned versions', async () => {
@@ -112,7 +113,11 @@ describe('operators.install under Pulumi mocks', () => {
     const redis = registered.find((r) => r.type === 'kubernetes:helm.sh/v3:Release');
     expect(cnpg?.inputs.yaml).toBe(CNPG_YAML);
     expect(barman?.inputs.yaml).toBe(BARMAN_YAML);
-    expect(barman?.dependencies).toContain(operatorUrns[0]);
+    expect(operatorPlan({ postgres: true, redis: true }, RELEASES)).toEqual([
+      { type: 'kubernetes:yaml/v2:ConfigGroup', name: 'cloudnative-pg', after: [] },
+      { type: 'kubernetes:yaml/v2:ConfigGroup', name: 'barman-cloud-plugin', after: ['cloudnative-pg'] },
+      { type: 'kubernetes:helm.sh/v3:Release', name: 'redis-operator', after: [] },
+    ]);
     expect(redis?.inputs).toMatchObject({
       chart: 'redis-operator',
       version: REDIS_OPERATOR_CHART.version,
@@ -124,21 +129,27 @@ describe('operators.install under Pulumi mocks', () => {
   });
 
   it('makes every data-tier custom resource wait for the operators, and nothing else', async () => {
-    const { registered, operatorUrns } = await deploy(prod(), { [RELEASES.cnpg.url]: CNPG_YAML, [RELEASES.barman.url]: BARMAN_YAML });
+    const { registered, plan, operatorUrns } = await deploy(prod(), { [RELEASES.cnpg.url]: CNPG_YAML, [RELEASES.barman.url]: BARMAN_YAML });
+    expect(operatorUrns).toHaveLength(3);
     const operatorGroups = /^kubernetes:(postgresql\.cnpg\.io|barmancloud\.cnpg\.io|redis\.redis\.opstreelabs\.in)\//;
-    const dataTier = registered.filter((r) => operatorGroups.test(r.type));
+    const dataTier = plan.resources.filter((r) => operatorGroups.test(r.type));
+    expect(registered.filter((r) => operatorGroups.test(r.type))).toHaveLength(dataTier.length);
     expect(dataTier.map((r) => r.type)).toEqual(expect.arrayContaining([
       'kubernetes:postgresql.cnpg.io/v1:Cluster',
       'kubernetes:barmancloud.cnpg.io/v1:ObjectStore',
       'kubernetes:redis.redis.opstreelabs.in/v1beta2:RedisReplication',
     ]));
+    expect(plan.resources.filter((r) => r.waitsForOperators)).toEqual(dataTier);
+    // What the flag means when the plan is registered: the operators are among the resource's dependencies.
+    const registry = new Map<string, pulumi.Resource>(
+      [...plan.components, ...plan.resources].map((entry) => [entry.key, new pulumi.ComponentResource('test:index:Stand-in', entry.key)]),
+    );
+    const operators = [new pulumi.ComponentResource('test:index:Operator', 'one'), new pulumi.ComponentResource('test:index:Operator', 'two')];
     for (const resource of dataTier) {
-      expect(resource.dependencies, resource.name).toEqual(expect.arrayContaining(operatorUrns));
+      expect(resourceOptions(resource, registry, { operators }).dependsOn, resource.name).toEqual(expect.arrayContaining(operators));
     }
-    const deployment = registered.find((r) => r.type === 'kubernetes:apps/v1:Deployment');
-    for (const operator of operatorUrns) {
-      expect(deployment?.dependencies).not.toContain(operator);
-    }
+    const deployment = plan.resources.find((r) => r.type === 'kubernetes:apps/v1:Deployment') as ResourcePlan;
+    expect(resourceOptions(deployment, registry, { operators }).dependsOn).not.toContain(operators[0]);
   });
 
   it('registers nothing when a manifest does not match its digest', async () => {
