@@ -44,10 +44,24 @@ beforeAll(async () => {
   ({ env, kubeconfig } = readyCluster());
   kube = new KubeClient(kubeconfig);
   deleteNamespace(env, kubeconfig, NAMESPACE);
-  try {
-    execFileSync('git', ['-C', ROOT, 'cat-file', '-e', `${PREVIOUS_LAYOUT}^{commit}`], { stdio: 'ignore' });
-  } catch {
-    throw new Error(`commit ${PREVIOUS_LAYOUT} (the previous layout) is not in this clone: this test needs the repository's history`);
+  const present = (): boolean => {
+    try {
+      execFileSync('git', ['-C', ROOT, 'cat-file', '-e', `${PREVIOUS_LAYOUT}^{commit}`], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!present()) {
+    // A shallow clone: ask its origin for that one commit.
+    try {
+      execFileSync('git', ['-C', ROOT, 'fetch', '--quiet', '--depth=1', 'origin', PREVIOUS_LAYOUT], { stdio: 'ignore' });
+    } catch {
+      // Reported below.
+    }
+  }
+  if (!present()) {
+    throw new Error(`commit ${PREVIOUS_LAYOUT} (the previous layout) is not in this clone: this test needs the repository's history (git clone without --depth)`);
   }
   previousTree = mkdtempSync(join(tmpdir(), 'cutover-previous-layout-'));
   execFileSync('sh', ['-c', `git -C "${ROOT}" archive ${PREVIOUS_LAYOUT} | tar -x -C "${previousTree}"`]);
