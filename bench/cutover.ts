@@ -12,7 +12,21 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_CRD_PATHS } from '../test/crd-schema';
-import { CommandResult, KubeClient, LOCAL_IMAGE, LocalStack, ROOT, clusterUp, installCrds, localStackConfig, podColor, realStackConfig, runCommand, serviceUrl, toolchainEnv } from '../scripts/local';
+import {
+  CommandResult,
+  KubeClient,
+  LOCAL_IMAGE,
+  LocalStack,
+  ROOT,
+  clusterUp,
+  installCrds,
+  localStackConfig,
+  podColor,
+  realStackConfig,
+  runCommand,
+  serviceUrl,
+  toolchainEnv,
+} from '../scripts/local';
 import { formatPhases, updatePhases } from '../scripts/timeline';
 import { renderSwitchCharts, SwitchChartPanel } from '../scripts/traffic-chart';
 import { LoadClient, buckets, summarize, switchTimes } from '../scripts/traffic';
@@ -20,7 +34,10 @@ import { LoadClient, buckets, summarize, switchTimes } from '../scripts/traffic'
 const NAMESPACE = 'web-bench';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** How many apps the simulated-node stacks hold (`BENCH_APPS`, comma-separated; `BENCH_REAL_NODE=0` skips part 1). */
-const APP_COUNTS = (process.env.BENCH_APPS ?? '1,10,50').split(',').filter((n) => n !== '').map(Number);
+const APP_COUNTS = (process.env.BENCH_APPS ?? '1,10,50')
+  .split(',')
+  .filter((n) => n !== '')
+  .map(Number);
 /** The client's quiet window before each switch: the latency baseline of the same client. */
 const BEFORE_MS = 3000;
 /**
@@ -53,7 +70,13 @@ function median(values: ReadonlyArray<number | undefined>): number | undefined {
 }
 
 /** Runs `action` (a switch from `from` to `to`) while a client sends 50 requests per second to `url`. */
-async function measure(method: Method, url: string, from: Color, to: Color, action: () => Promise<{ code: number | null; stdout: string; stderr: string }>): Promise<Measurement> {
+async function measure(
+  method: Method,
+  url: string,
+  from: Color,
+  to: Color,
+  action: () => Promise<{ code: number | null; stdout: string; stderr: string }>,
+): Promise<Measurement> {
   const client = new LoadClient({ url, ratePerSecond: 50, keepAliveShare: 0.5, timeoutMs: 2000, maxDurationMs: 10 * 60_000 });
   client.start();
   await new Promise((r) => setTimeout(r, BEFORE_MS));
@@ -67,7 +90,10 @@ async function measure(method: Method, url: string, from: Color, to: Color, acti
   await new Promise((r) => setTimeout(r, AFTER_MS));
   const samples = await client.stop();
   if (switchTimes(samples, { commandStartedAt: startedAt, from, to }).allToMs === undefined) {
-    throw new Error(`${method}: ${AFTER_MS} ms after the command returned, ${from} still answered or requests failed: ${JSON.stringify(summarize(samples, { from: endedAt }))}`);
+    throw new Error(
+      `${method}: ${AFTER_MS} ms after the command returned, ${from} still answered or requests failed: ` +
+        `${JSON.stringify(summarize(samples, { from: endedAt }))}`,
+    );
   }
   const before = summarize(samples, { to: startedAt });
   const during = summarize(samples, { from: startedAt, to: endedAt });
@@ -118,7 +144,12 @@ async function timedUp(stack: LocalStack, title: string, breakdowns: string[] | 
 }
 
 /** Part 1: the real node, one app, real requests. */
-async function realNode(env: Record<string, string>, kubeconfig: string, kube: KubeClient, breakdowns: string[]): Promise<{ results: Measurement[]; noop: number[]; gates: number[] }> {
+async function realNode(
+  env: Record<string, string>,
+  kubeconfig: string,
+  kube: KubeClient,
+  breakdowns: string[],
+): Promise<{ results: Measurement[]; noop: number[]; gates: number[] }> {
   const stack = new LocalStack('bench', env, kubeconfig);
   await stack.init(realStackConfig(NAMESPACE, { 'cutover:drainSeconds': 2, 'cutover:shutdownSeconds': 5 }));
   const results: Measurement[] = [];
@@ -129,7 +160,11 @@ async function realNode(env: Record<string, string>, kubeconfig: string, kube: K
     if (first.code !== 0) throw new Error(first.stderr + first.stdout);
     const url = await serviceUrl(kube, NAMESPACE, 'web');
     const patch = (color: Color) =>
-      runCommand('kubectl', ['-n', NAMESPACE, 'patch', 'service', 'web', '--type=merge', '-p', JSON.stringify({ spec: { selector: { 'cutover.dev/color': color } } })], stack.env);
+      runCommand(
+        'kubectl',
+        ['-n', NAMESPACE, 'patch', 'service', 'web', '--type=merge', '-p', JSON.stringify({ spec: { selector: { 'cutover.dev/color': color } } })],
+        stack.env,
+      );
     const fastRollback = () => stack.rollback();
     for (let round = 0; round < ROUNDS; round++) {
       const log = round === 0 ? breakdowns : undefined;
@@ -165,7 +200,15 @@ function appsConfig(namespace: string, apps: number): Record<string, unknown> {
   const services = Object.fromEntries(
     Array.from({ length: apps - 1 }, (_, index) => {
       const name = `svc${String(index + 1).padStart(2, '0')}`;
-      return [name, { host: `${name}.${namespace}.example.com`, backends: false, blue: { image: `${LOCAL_IMAGE}:1.0.0` }, green: { image: `${LOCAL_IMAGE}:1.1.0` } }];
+      return [
+        name,
+        {
+          host: `${name}.${namespace}.example.com`,
+          backends: false,
+          blue: { image: `${LOCAL_IMAGE}:1.0.0` },
+          green: { image: `${LOCAL_IMAGE}:1.1.0` },
+        },
+      ];
     }),
   );
   return localStackConfig(namespace, {
@@ -182,7 +225,13 @@ function liveServices(apps: number): string[] {
 }
 
 /** Polls the namespace's EndpointSlices until every live Service's ready endpoints are pods of `color` only. */
-async function untilAllOn(kube: KubeClient, namespace: string, services: readonly string[], color: Color, signal: { stop: boolean }): Promise<number | undefined> {
+async function untilAllOn(
+  kube: KubeClient,
+  namespace: string,
+  services: readonly string[],
+  color: Color,
+  signal: { stop: boolean },
+): Promise<number | undefined> {
   while (!signal.stop) {
     const ready = await kube.readyEndpointPodsByService(namespace);
     const done = services.every((service) => {
@@ -217,7 +266,11 @@ async function simulated(env: Record<string, string>, kubeconfig: string, kube: 
     'fast rollback': { command: [], allNew: [] },
     'kubectl patch': { command: [], allNew: [] },
   };
-  const switchTo = async (method: Method, color: Color, action: () => Promise<{ code: number | null; stdout: string; stderr: string }>): Promise<void> => {
+  const switchTo = async (
+    method: Method,
+    color: Color,
+    action: () => Promise<{ code: number | null; stdout: string; stderr: string }>,
+  ): Promise<void> => {
     const signal = { stop: false };
     const startedAt = Date.now();
     const watched = method === 'pulumi no-op' ? Promise.resolve(undefined) : untilAllOn(kube, namespace, services, color, signal);
@@ -237,7 +290,13 @@ async function simulated(env: Record<string, string>, kubeconfig: string, kube: 
     samples[method].allNew.push(allAt === undefined ? undefined : (allAt - startedAt) / 1000);
   };
   const patchAll = (input: string) =>
-    runCommand('kubectl', ['-n', namespace, 'apply', '--server-side', '--force-conflicts', '--field-manager=bench', '-f', '-'], stack.env, ROOT, input);
+    runCommand(
+      'kubectl',
+      ['-n', namespace, 'apply', '--server-side', '--force-conflicts', '--field-manager=bench', '-f', '-'],
+      stack.env,
+      ROOT,
+      input,
+    );
   try {
     const first = await stack.up();
     if (first.code !== 0) throw new Error(first.stderr + first.stdout);
@@ -252,7 +311,16 @@ async function simulated(env: Record<string, string>, kubeconfig: string, kube: 
       await switchTo('fast rollback', 'blue', () => stack.rollback());
       // The baseline: every live Service's selector in one server-side apply, then back.
       const selectors = (color: Color) =>
-        JSON.stringify({ apiVersion: 'v1', kind: 'List', items: services.map((name) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { selector: { 'app.kubernetes.io/name': name, 'cutover.dev/color': color } } })) });
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'List',
+          items: services.map((name) => ({
+            apiVersion: 'v1',
+            kind: 'Service',
+            metadata: { name, namespace },
+            spec: { selector: { 'app.kubernetes.io/name': name, 'cutover.dev/color': color } },
+          })),
+        });
       await switchTo('kubectl patch', 'green', () => patchAll(selectors('green')));
       const back = await patchAll(selectors('blue'));
       if (back.code !== 0) throw new Error(back.stderr);
@@ -260,7 +328,12 @@ async function simulated(env: Record<string, string>, kubeconfig: string, kube: 
   } finally {
     await stack.pulumi(['destroy', '--yes', '--skip-preview']);
   }
-  return (Object.keys(samples) as Method[]).map((method) => ({ apps, method, command: median(samples[method].command), allNew: median(samples[method].allNew) }));
+  return (Object.keys(samples) as Method[]).map((method) => ({
+    apps,
+    method,
+    command: median(samples[method].command),
+    allNew: median(samples[method].allNew),
+  }));
 }
 
 async function main(): Promise<void> {
@@ -303,10 +376,13 @@ async function main(): Promise<void> {
     `cutover bench:cluster, ${ROUNDS} round(s), medians; requests: 50/s through the live Service's ClusterIP, half keep-alive, half new connections`,
     `latency "before" is the same client in the ${BEFORE_MS / 1000} s before the command; "during" is while the command ran`,
     '',
-    `${'method'.padEnd(16)} ${'sent'.padStart(6)} ${'failed'.padStart(6)}  ${'p50 before/during ms'.padStart(20)}  ${'p99 before/during ms'.padStart(20)}  ${'command s'.padStart(9)}  ${'all new s'.padStart(9)}  ${'command/patch'.padStart(13)}  ${'all new/patch'.padStart(13)}`,
+    `${'method'.padEnd(16)} ${'sent'.padStart(6)} ${'failed'.padStart(6)}  ${'p50 before/during ms'.padStart(20)}  ` +
+      `${'p99 before/during ms'.padStart(20)}  ${'command s'.padStart(9)}  ${'all new s'.padStart(9)}  ` +
+      `${'command/patch'.padStart(13)}  ${'all new/patch'.padStart(13)}`,
     ...rows.map(
       (r) =>
-        `${r.method.padEnd(16)} ${String(r.sent).padStart(6)} ${String(r.failed).padStart(6)}  ${`${fmt(r.beforeP50, 1)} / ${fmt(r.duringP50, 1)}`.padStart(20)}  ` +
+        `${r.method.padEnd(16)} ${String(r.sent).padStart(6)} ${String(r.failed).padStart(6)}  ` +
+        `${`${fmt(r.beforeP50, 1)} / ${fmt(r.duringP50, 1)}`.padStart(20)}  ` +
         `${`${fmt(r.beforeP99, 1)} / ${fmt(r.duringP99, 1)}`.padStart(20)}  ${fmt(r.command).padStart(9)}  ${fmt(r.allNew).padStart(9)}  ` +
         `${ratio(r.command, baseline?.command).padStart(13)}  ${ratio(r.allNew, baseline?.allNew).padStart(13)}`,
     ),
@@ -316,17 +392,23 @@ async function main(): Promise<void> {
   const cutover = rows.find((r) => r.method === 'pulumi cutover')?.command;
   lines.push(
     '',
-    `no-op pulumi up: ${fmt(noop)} s; the cutover's gate Job: ${fmt(gate)} s; cutover command / (no-op + gate): ${ratio(cutover, noop === undefined || gate === undefined ? undefined : noop + gate)}`,
+    `no-op pulumi up: ${fmt(noop)} s; the cutover's gate Job: ${fmt(gate)} s; cutover command / (no-op + gate): ` +
+      `${ratio(cutover, noop === undefined || gate === undefined ? undefined : noop + gate)}`,
     '',
-    `simulated nodes (kwok), N apps in one stack, ${ROUNDS} round(s), medians; "all new" = every live Service's EndpointSlices hold only the new color's pods`,
-    `${'apps'.padStart(4)}  ${'method'.padEnd(16)} ${'command s'.padStart(9)}  ${'all new s'.padStart(9)}  ${'command/1 app'.padStart(13)}  ${'command/patch'.padStart(13)}`,
+    `simulated nodes (kwok), N apps in one stack, ${ROUNDS} round(s), medians; "all new" = every live Service's EndpointSlices hold only ` +
+      `the new color's pods`,
+    `${'apps'.padStart(4)}  ${'method'.padEnd(16)} ${'command s'.padStart(9)}  ${'all new s'.padStart(9)}  ${'command/1 app'.padStart(13)}  ` +
+      `${'command/patch'.padStart(13)}`,
     ...scale.map((r) => {
       const one = scale.find((o) => o.apps === 1 && o.method === r.method);
       const patch = scale.find((o) => o.apps === r.apps && o.method === 'kubectl patch');
-      return `${String(r.apps).padStart(4)}  ${r.method.padEnd(16)} ${fmt(r.command).padStart(9)}  ${fmt(r.allNew).padStart(9)}  ${ratio(r.command, one?.command).padStart(13)}  ${ratio(r.command, patch?.command).padStart(13)}`;
+      return (
+        `${String(r.apps).padStart(4)}  ${r.method.padEnd(16)} ${fmt(r.command).padStart(9)}  ${fmt(r.allNew).padStart(9)}  ` +
+        `${ratio(r.command, one?.command).padStart(13)}  ${ratio(r.command, patch?.command).padStart(13)}`
+      );
     }),
     '',
-    'where the time goes (first round; seconds from the command\'s start: each resource step that did something, start → end, its await included)',
+    "where the time goes (first round; seconds from the command's start: each resource step that did something, start → end, its await included)",
     '',
     ...breakdowns,
   );

@@ -7,7 +7,18 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_CRD_PATHS } from '../test/crd-schema';
-import { CommandResult, ProjectStacks, ROOT, clusterUp, installCrds, localStackConfig, runCommand, secondClusterDown, secondClusterUp, toolchainEnv } from '../scripts/local';
+import {
+  CommandResult,
+  ProjectStacks,
+  ROOT,
+  clusterUp,
+  installCrds,
+  localStackConfig,
+  runCommand,
+  secondClusterDown,
+  secondClusterUp,
+  toolchainEnv,
+} from '../scripts/local';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const NAMESPACE = 'web-bench-release';
@@ -38,11 +49,19 @@ interface ReleaseSplit {
 }
 
 function split(result: CommandResult): ReleaseSplit {
-  const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { stack: string; phase: string; elapsedSeconds: number });
-  const at = (stack: string, phase: string): number => events.find((event) => event.stack === stack && event.phase === phase)?.elapsedSeconds ?? Number.NaN;
+  const events = result.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { stack: string; phase: string; elapsedSeconds: number });
+  const at = (stack: string, phase: string): number =>
+    events.find((event) => event.stack === stack && event.phase === phase)?.elapsedSeconds ?? Number.NaN;
   const start = at('release', 'start');
   const waveEnds = STACKS.map((stack) => at(stack, 'done'));
-  return { checks: start, waves: waveEnds.map((end, index) => end - (index === 0 ? start : waveEnds[index - 1])), after: result.seconds - waveEnds[waveEnds.length - 1] };
+  return {
+    checks: start,
+    waves: waveEnds.map((end, index) => end - (index === 0 ? start : waveEnds[index - 1])),
+    after: result.seconds - waveEnds[waveEnds.length - 1],
+  };
 }
 
 async function main(): Promise<void> {
@@ -54,7 +73,11 @@ async function main(): Promise<void> {
   try {
     for (const [index, name] of STACKS.entries()) {
       await stacks.init(name, {
-        ...localStackConfig(NAMESPACE, { 'cutover:drainSeconds': 1, 'cutover:shutdownSeconds': 2, 'cutover:gate': { image: 'registry.example.com/acme/smoke:1.0.0', checks: [{ path: '/' }] } }),
+        ...localStackConfig(NAMESPACE, {
+          'cutover:drainSeconds': 1,
+          'cutover:shutdownSeconds': 2,
+          'cutover:gate': { image: 'registry.example.com/acme/smoke:1.0.0', checks: [{ path: '/' }] },
+        }),
         'kubernetes:kubeconfig': kubeconfigs[index],
       });
       await ok(stacks.pulumi(name, ['up', '--yes', '--skip-preview']), `first pulumi up of ${name}`);
@@ -70,10 +93,16 @@ async function main(): Promise<void> {
         const up = await ok(stacks.pulumi(name, ['up', '--yes', '--skip-preview']), `cutover of ${name}`);
         singles[index].push(set + up);
       }
-      const released = await completed(runCommand('npm', ['run', '--silent', 'release', '--', '--to', back, '--stacks', STACKS.join(','), '--json'], stacks.env), `release to ${back}`);
+      const released = await completed(
+        runCommand('npm', ['run', '--silent', 'release', '--', '--to', back, '--stacks', STACKS.join(','), '--json'], stacks.env),
+        `release to ${back}`,
+      );
       releases.push(released.seconds);
       splits.push(split(released));
-      console.log(`round ${round}: ${STACKS[0]} ${singles[0].at(-1)?.toFixed(2)} s, ${STACKS[1]} ${singles[1].at(-1)?.toFixed(2)} s, release ${releases.at(-1)?.toFixed(2)} s`);
+      console.log(
+        `round ${round}: ${STACKS[0]} ${singles[0].at(-1)?.toFixed(2)} s, ${STACKS[1]} ${singles[1].at(-1)?.toFixed(2)} s, release ` +
+          `${releases.at(-1)?.toFixed(2)} s`,
+      );
     }
     const sum = median(singles[0]) + median(singles[1]);
     const lines = [
@@ -85,12 +114,16 @@ async function main(): Promise<void> {
       `| cutover of ${STACKS[1]} (config set + pulumi up) | ${median(singles[1]).toFixed(2)} | ${(median(singles[1]) / sum).toFixed(2)} |`,
       `| both, one after the other (the baseline) | ${sum.toFixed(2)} | 1.00 |`,
       `| npm run release of both | ${median(releases).toFixed(2)} | ${(median(releases) / sum).toFixed(2)} |`,
-      `| – of which: start, reads, locks, records and both previews, before anything changes | ${median(splits.map((each) => each.checks)).toFixed(2)} | ${(median(splits.map((each) => each.checks)) / sum).toFixed(2)} |`,
+      `| – of which: start, reads, locks, records and both previews, before anything changes | ` +
+        `${median(splits.map((each) => each.checks)).toFixed(2)} | ${(median(splits.map((each) => each.checks)) / sum).toFixed(2)} |`,
       ...STACKS.map((stack, index) => {
         const wave = median(splits.map((each) => each.waves[index]));
-        return `| – of which: wave ${index + 1} (${stack}: record, stack file, pulumi up, record) | ${wave.toFixed(2)} | ${(wave / sum).toFixed(2)} |`;
+        return (
+          `| – of which: wave ${index + 1} (${stack}: record, stack file, pulumi up, record) | ${wave.toFixed(2)} | ` + `${(wave / sum).toFixed(2)} |`
+        );
       }),
-      `| – of which: the final records and the summary | ${median(splits.map((each) => each.after)).toFixed(2)} | ${(median(splits.map((each) => each.after)) / sum).toFixed(2)} |`,
+      `| – of which: the final records and the summary | ${median(splits.map((each) => each.after)).toFixed(2)} | ` +
+        `${(median(splits.map((each) => each.after)) / sum).toFixed(2)} |`,
     ];
     console.log(`\n${lines.join('\n')}`);
     const out = join(ROOT, 'bench', 'results');

@@ -65,9 +65,21 @@ export function disruptionBudgetViolations(objects: readonly PolicyObject[]): St
     if (owner.by === 'operator') {
       return owner.enabled
         ? []
-        : [{ urn, message: violation(workload.where, `runs ${replicas} pods (${from}) with the operator's PodDisruptionBudget turned off`, `${owner.field} not true`, `set ${owner.field} to true`) }];
+        : [
+            {
+              urn,
+              message: violation(
+                workload.where,
+                `runs ${replicas} pods (${from}) with the operator's PodDisruptionBudget turned off`,
+                `${owner.field} not true`,
+                `set ${owner.field} to true`,
+              ),
+            },
+          ];
     }
-    const selecting = budgets.filter((budget) => namespaceOf(budget) === workload.namespace && selects(specOf<PodDisruptionBudgetSpec>(budget).selector, workload.podLabels));
+    const selecting = budgets.filter(
+      (budget) => namespaceOf(budget) === workload.namespace && selects(specOf<PodDisruptionBudgetSpec>(budget).selector, workload.podLabels),
+    );
     if (selecting.length === 0) {
       return [
         {

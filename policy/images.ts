@@ -28,13 +28,22 @@ export function floatingImageViolations(object: PolicyObject): string[] {
   return workloadsOf(object).flatMap((workload) =>
     imagesOf(workload).flatMap(({ where, image, ref, error }) => {
       if (image === undefined) {
-        return workload.imageRequired ? [violation(where, 'has no image', 'none', 'set the image with a tag or digest, e.g. "registry.example.com/acme/web:1.4.2"')] : [];
+        return workload.imageRequired
+          ? [violation(where, 'has no image', 'none', 'set the image with a tag or digest, e.g. "registry.example.com/acme/web:1.4.2"')]
+          : [];
       }
       if (error !== undefined) {
         return [error];
       }
       if (ref?.isLatest === true) {
-        return [violation(`${where} image`, 'floats on :latest', `"${image}"`, `pin a release tag or a digest, e.g. "${ref.repository}:1.4.2" or "${ref.repository}@sha256:<digest>"`)];
+        return [
+          violation(
+            `${where} image`,
+            'floats on :latest',
+            `"${image}"`,
+            `pin a release tag or a digest, e.g. "${ref.repository}:1.4.2" or "${ref.repository}@sha256:<digest>"`,
+          ),
+        ];
       }
       return [];
     }),
@@ -49,7 +58,14 @@ export function unpinnedDigestViolations(object: PolicyObject): string[] {
   return workloadsOf(object).flatMap((workload) =>
     imagesOf(workload).flatMap(({ where, image, ref }) =>
       ref !== undefined && ref.digest === undefined && !ref.isLatest
-        ? [violation(`${where} image`, 'is pinned by tag only', `"${image}"`, `append the digest of the build, e.g. "${ref.toString()}@sha256:<digest>", so the tag cannot be moved under a running workload`)]
+        ? [
+            violation(
+              `${where} image`,
+              'is pinned by tag only',
+              `"${image}"`,
+              `append the digest of the build, e.g. "${ref.toString()}@sha256:<digest>", so the tag cannot be moved under a running workload`,
+            ),
+          ]
         : [],
     ),
   );

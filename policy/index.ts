@@ -5,7 +5,9 @@ import { PolicyPack } from '@pulumi/policy';
 import { DEFAULT_ENFORCEMENT, PACK_NAME, POLICIES } from './policies';
 
 new PolicyPack(PACK_NAME, {
-  description: 'Guard rails of the cutover platform: Pod Security restricted, requests and limits, pinned images, PodDisruptionBudgets, NetworkPolicies, awaited traffic path, no literal secrets.',
+  description:
+    'Guard rails of the cutover platform: Pod Security restricted, requests and limits, pinned images, PodDisruptionBudgets, ' +
+    'NetworkPolicies, awaited traffic path, no literal secrets.',
   enforcementLevel: DEFAULT_ENFORCEMENT,
   policies: [...POLICIES],
 });

@@ -102,7 +102,7 @@ export function isKind(object: PolicyObject, apiVersion: string, kind: string): 
 /** The object's metadata; an empty one when it has none. */
 export function metadataOf(object: PolicyObject): ObjectMeta {
   const metadata = object.props.metadata;
-  return typeof metadata === 'object' && metadata !== null ? (metadata as ObjectMeta) : {};
+  return typeof metadata === 'object' && metadata !== null ? metadata : {};
 }
 
 /** The object's namespace (`default` when the manifest names none, as the API server would). */
@@ -113,7 +113,7 @@ export function namespaceOf(object: PolicyObject): string {
 /** The object's `spec`, typed by the caller; an empty object when it has none. */
 export function specOf<T>(object: PolicyObject): Partial<T> {
   const spec = object.props.spec;
-  return typeof spec === 'object' && spec !== null ? (spec as Partial<T>) : {};
+  return typeof spec === 'object' && spec !== null ? spec : {};
 }
 
 /** How a message names an object: `Deployment web-prod/web-blue`. */

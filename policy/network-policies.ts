@@ -17,7 +17,9 @@ interface NetworkPolicySpec {
 export function networkPolicyViolations(objects: readonly PolicyObject[]): StackViolation[] {
   const policies = objects.filter((object) => isKind(object, 'networking.k8s.io/v1', 'NetworkPolicy'));
   return allWorkloads(objects).flatMap((workload) => {
-    const covered = policies.some((policy) => namespaceOf(policy) === workload.namespace && selects(specOf<NetworkPolicySpec>(policy).podSelector, workload.podLabels));
+    const covered = policies.some(
+      (policy) => namespaceOf(policy) === workload.namespace && selects(specOf<NetworkPolicySpec>(policy).podSelector, workload.podLabels),
+    );
     return covered
       ? []
       : [

@@ -27,7 +27,12 @@ const PROFILE = 'https://kubernetes.io/docs/concepts/security/pod-security-stand
 export function podSecurityViolations(object: PolicyObject): string[] {
   return workloadsOf(object).flatMap((workload) =>
     restrictedViolations(workload.podSpec).map((found) =>
-      violation(workload.where, `breaks Pod Security "restricted" (${found.control})`, found.detail, FIXES[found.control] ?? `meet the restricted profile, see ${PROFILE}`),
+      violation(
+        workload.where,
+        `breaks Pod Security "restricted" (${found.control})`,
+        found.detail,
+        FIXES[found.control] ?? `meet the restricted profile, see ${PROFILE}`,
+      ),
     ),
   );
 }

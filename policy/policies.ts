@@ -3,7 +3,14 @@
  * enforcement level. Tests call the checks directly, and these policies through `validateResource` /
  * `validateStack`; only index.ts starts the pack.
  */
-import type { EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from '@pulumi/policy';
+import type {
+  EnforcementLevel,
+  ReportViolation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from '@pulumi/policy';
 import { disruptionBudgetViolations } from './disruption-budgets';
 import { floatingImageViolations, unpinnedDigestViolations } from './images';
 import { PolicyObject, StackViolation } from './kubernetes';
@@ -55,7 +62,9 @@ export const podSecurityRestricted = resourcePolicy(
     description: 'Every pod template (and every operator-made pod of the data tier) meets the Pod Security Standards "restricted" profile.',
     enforcementLevel: 'mandatory',
     severity: 'high',
-    remediationSteps: 'Run as non-root with seccomp RuntimeDefault, no privilege escalation and all capabilities dropped; the message names the control and the field.',
+    remediationSteps:
+      'Run as non-root with seccomp RuntimeDefault, no privilege escalation and all capabilities dropped; the message names the control and ' +
+      'the field.',
   },
   podSecurityViolations,
 );
@@ -66,7 +75,8 @@ export const requestsAndLimits = resourcePolicy(
     description: 'Every container states CPU and memory requests and limits.',
     enforcementLevel: 'mandatory',
     severity: 'medium',
-    remediationSteps: 'Set resources.requests and resources.limits for cpu and memory on every container (the data tier: the custom resource\'s resources fields).',
+    remediationSteps:
+      "Set resources.requests and resources.limits for cpu and memory on every container (the data tier: the custom resource's resources fields).",
   },
   requestsLimitsViolations,
 );
@@ -96,7 +106,8 @@ export const imagesPinnedByDigest = resourcePolicy(
 export const noLiteralSecretData = resourcePolicy(
   {
     name: 'no-literal-secret-data',
-    description: 'No secret value is written into the program or its state: no Secret data, no secret-named literal ConfigMap keys or environment values.',
+    description:
+      'No secret value is written into the program or its state: no Secret data, no secret-named literal ConfigMap keys or environment values.',
     enforcementLevel: 'mandatory',
     severity: 'critical',
     remediationSteps: 'Create Secrets outside the stack and reference them by name (secretNames, secretKeyRef).',
@@ -107,10 +118,10 @@ export const noLiteralSecretData = resourcePolicy(
 export const disruptionBudgets = stackPolicy(
   {
     name: 'disruption-budget-for-replicated-workloads',
-    description: 'Every workload with more than one replica (an HPA\'s minReplicas when one owns it) is protected by a PodDisruptionBudget.',
+    description: "Every workload with more than one replica (an HPA's minReplicas when one owns it) is protected by a PodDisruptionBudget.",
     enforcementLevel: 'mandatory',
     severity: 'high',
-    remediationSteps: 'Add a PodDisruptionBudget selecting the pods (maxUnavailable below the replica count), or keep the operator\'s budget on.',
+    remediationSteps: "Add a PodDisruptionBudget selecting the pods (maxUnavailable below the replica count), or keep the operator's budget on.",
   },
   disruptionBudgetViolations,
 );
@@ -129,10 +140,14 @@ export const networkPolicies = stackPolicy(
 export const noSkipAwaitInTrafficPath = stackPolicy(
   {
     name: 'no-skip-await-in-traffic-path',
-    description: 'No object in the traffic path whose await proves readiness (Ingresses, HTTPRoutes, Deployments, StatefulSets, routed LoadBalancer Services) carries pulumi.com/skipAwait.',
+    description:
+      'No object in the traffic path whose await proves readiness (Ingresses, HTTPRoutes, Deployments, StatefulSets, routed LoadBalancer ' +
+      'Services) carries pulumi.com/skipAwait.',
     enforcementLevel: 'mandatory',
     severity: 'high',
-    remediationSteps: 'Remove pulumi.com/skipAwait; only ClusterIP and NodePort Services may skip the await (it proves no readiness for them; the gate checks ready endpoints).',
+    remediationSteps:
+      'Remove pulumi.com/skipAwait; only ClusterIP and NodePort Services may skip the await (it proves no readiness for them; the gate ' +
+      'checks ready endpoints).',
   },
   skipAwaitViolations,
 );

@@ -27,7 +27,14 @@ export function requestsLimitsViolations(object: PolicyObject): string[] {
         }).map(([kind, resource]) => `${kind}.${resource}`);
         return missing.length === 0
           ? []
-          : [violation(`${workload.where} ${where}`, 'must state CPU and memory requests and limits', `no ${missing.join(', ')}`, 'set resources.requests and resources.limits for cpu and memory')];
+          : [
+              violation(
+                `${workload.where} ${where}`,
+                'must state CPU and memory requests and limits',
+                `no ${missing.join(', ')}`,
+                'set resources.requests and resources.limits for cpu and memory',
+              ),
+            ];
       }),
   );
 }

@@ -47,7 +47,14 @@ export function literalSecretViolations(object: PolicyObject): string[] {
     const data = object.props.data;
     for (const key of typeof data === 'object' && data !== null ? Object.keys(data) : []) {
       if (ENV_NAME.test(key) && looksSecret(key)) {
-        found.push(violation(`${describeObject(object)} data.${key}`, 'is named like a secret but is a literal ConfigMap value', `key ${key}`, 'move it into a Secret and load it with envFrom.secretRef or valueFrom.secretKeyRef'));
+        found.push(
+          violation(
+            `${describeObject(object)} data.${key}`,
+            'is named like a secret but is a literal ConfigMap value',
+            `key ${key}`,
+            'move it into a Secret and load it with envFrom.secretRef or valueFrom.secretKeyRef',
+          ),
+        );
       }
     }
   }
@@ -57,7 +64,12 @@ export function literalSecretViolations(object: PolicyObject): string[] {
         const value = variable.value ?? '';
         if (looksSecret(variable.name) && variable.valueFrom === undefined && !ONLY_REFERENCES.test(value)) {
           found.push(
-            violation(`${workload.where} ${where} env ${variable.name}`, 'is named like a secret but has a literal value', `${value.length} characters`, 'read it from a Secret with valueFrom.secretKeyRef'),
+            violation(
+              `${workload.where} ${where} env ${variable.name}`,
+              'is named like a secret but has a literal value',
+              `${value.length} characters`,
+              'read it from a Secret with valueFrom.secretKeyRef',
+            ),
           );
         }
       }

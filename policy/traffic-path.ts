@@ -109,7 +109,8 @@ export function skipAwaitViolations(objects: readonly PolicyObject[]): StackViol
           describeObject(object),
           `is in the traffic path (${why}) but skips the provider's readiness await`,
           `${SKIP_AWAIT}=${value}`,
-          'remove the annotation; only ClusterIP and NodePort Services may skip it (their await proves no readiness; the gate checks ready endpoints)',
+          'remove the annotation; only ClusterIP and NodePort Services may skip it (their await proves no readiness; the gate checks ready ' +
+            'endpoints)',
         ),
       },
     ];

@@ -7,13 +7,22 @@
  * create from the fields the custom resource sets, and the operator's documented defaults for what it leaves
  * out, so that every rule applies to them too:
  *
- * | custom resource | pod labels (what selectors match) | modelled pod spec | PodDisruptionBudget |
- * | --- | --- | --- | --- |
- * | CloudNativePG `Cluster` | `cnpg.io/cluster: <name>` | container `postgres`: `imageName`, `resources`, `securityContext`; pod: `podSecurityContext`; when either is left out, the operator's restricted defaults (non-root `postgresUID`, `seccompProfile` or RuntimeDefault, no privilege escalation, all capabilities dropped) | the operator's, while `enablePDB` is not false |
- * | CloudNativePG `Pooler` | `spec.template.metadata.labels` + `cnpg.io/poolerName: <name>` | `spec.template.spec` (a template without containers gets the operator's `pgbouncer` container with the same restricted defaults and no resources) | none from the operator: the stack must have one |
- * | redis-operator `RedisReplication` | `app: <name>`, `redis_setup_type: replication` | container `redis`: `kubernetesConfig.image`/`resources`, `securityContext`; `redis-exporter` when `redisExporter.enabled`; pod: `podSecurityContext` | the operator's, while `pdb.enabled` |
- * | redis-operator `RedisSentinel` | `app: <name>-sentinel`, `redis_setup_type: sentinel` | container `sentinel` as above | the operator's, while `pdb.enabled` |
- * | redis-operator `RedisCluster` | `app: <name>-leader` / `<name>-follower`, `redis_setup_type: cluster` | per role: container `redis` with the role's `securityContext`, exporter as above | the operator's, while `redisLeader.pdb.enabled` / `redisFollower.pdb.enabled` |
+ * - CloudNativePG `Cluster`: pods labelled `cnpg.io/cluster: <name>`. Modelled: container `postgres` from
+ *   `imageName`, `resources`, `securityContext`, the pod from `podSecurityContext`; when either is left out, the
+ *   operator's restricted defaults (non-root `postgresUID`, `seccompProfile` or RuntimeDefault, no privilege
+ *   escalation, all capabilities dropped). PodDisruptionBudget: the operator's, while `enablePDB` is not false.
+ * - CloudNativePG `Pooler`: pods labelled `spec.template.metadata.labels` + `cnpg.io/poolerName: <name>`. Modelled:
+ *   `spec.template.spec` (a template without containers gets the operator's `pgbouncer` container with the same
+ *   restricted defaults and no resources). PodDisruptionBudget: none from the operator, the stack must have one.
+ * - redis-operator `RedisReplication`: pods labelled `app: <name>`, `redis_setup_type: replication`. Modelled:
+ *   container `redis` from `kubernetesConfig.image`/`resources`, `securityContext`; `redis-exporter` when
+ *   `redisExporter.enabled`; the pod from `podSecurityContext`. PodDisruptionBudget: the operator's, while
+ *   `pdb.enabled`.
+ * - redis-operator `RedisSentinel`: pods labelled `app: <name>-sentinel`, `redis_setup_type: sentinel`. Modelled:
+ *   container `sentinel` as above. PodDisruptionBudget: the operator's, while `pdb.enabled`.
+ * - redis-operator `RedisCluster`: pods labelled `app: <name>-leader` / `<name>-follower`, `redis_setup_type:
+ *   cluster`. Modelled per role: container `redis` with the role's `securityContext`, exporter as above.
+ *   PodDisruptionBudget: the operator's, while `redisLeader.pdb.enabled` / `redisFollower.pdb.enabled`.
  *
  * The redis-operator applies no security context of its own: what the custom resource leaves out is absent
  * from the pods, and the rules report it. An image the custom resource leaves out is the operator's pinned
@@ -22,7 +31,19 @@
  * @see https://cloudnative-pg.io/documentation/1.30/labels_annotations/
  * @see https://cloudnative-pg.io/documentation/1.30/security/
  */
-import { Container, ObjectMeta, PodSpec, PodTemplateSpec, PolicyObject, ResourceRequirements, describeObject, kindOf, metadataOf, namespaceOf, specOf } from './kubernetes';
+import {
+  Container,
+  ObjectMeta,
+  PodSpec,
+  PodTemplateSpec,
+  PolicyObject,
+  ResourceRequirements,
+  describeObject,
+  kindOf,
+  metadataOf,
+  namespaceOf,
+  specOf,
+} from './kubernetes';
 
 /** Who protects a workload's pods from voluntary disruptions. */
 export type DisruptionBudgetOwner =
@@ -161,7 +182,13 @@ export function workloadsOf(object: PolicyObject): Workload[] {
     ];
   }
   if (key === 'v1/Pod') {
-    return [workload(object, 'spec', metadataOf(object).labels ?? {}, specOf<PodSpec>(object), { replicas: 1, disruptionBudget: { by: 'stack' }, imageRequired: true })];
+    return [
+      workload(object, 'spec', metadataOf(object).labels ?? {}, specOf<PodSpec>(object), {
+        replicas: 1,
+        disruptionBudget: { by: 'stack' },
+        imageRequired: true,
+      }),
+    ];
   }
   const name = metadataOf(object).name ?? '';
   switch (key) {
@@ -276,14 +303,22 @@ function redis(
   const exporter = spec.redisExporter;
   const containers: Container[] = [
     { name: containerName, image: spec.kubernetesConfig?.image, resources: spec.kubernetesConfig?.resources, securityContext: spec.securityContext },
-    ...(exporter?.enabled === true ? [{ name: 'redis-exporter', image: exporter.image, resources: exporter.resources, securityContext: exporter.securityContext }] : []),
+    ...(exporter?.enabled === true
+      ? [{ name: 'redis-exporter', image: exporter.image, resources: exporter.resources, securityContext: exporter.securityContext }]
+      : []),
   ];
-  return workload(object, path, podLabels, { securityContext: spec.podSecurityContext, containers }, {
-    replicas: spec.clusterSize ?? 1,
-    replicasField: fields.replicas,
-    disruptionBudget: { by: 'operator', field: fields.pdb, enabled: spec.pdb?.enabled === true },
-    imageRequired: false,
-  });
+  return workload(
+    object,
+    path,
+    podLabels,
+    { securityContext: spec.podSecurityContext, containers },
+    {
+      replicas: spec.clusterSize ?? 1,
+      replicasField: fields.replicas,
+      disruptionBudget: { by: 'operator', field: fields.pdb, enabled: spec.pdb?.enabled === true },
+      imageRequired: false,
+    },
+  );
 }
 
 /** The value at a dotted path, e.g. `spec.template`. */

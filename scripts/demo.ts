@@ -56,7 +56,8 @@ async function step(
     const steps = (await stack.previewSteps()).filter((s) => s.op !== 'same' && !s.type.startsWith('pulumi:'));
     say(`${title}: ${describeSteps(steps)}`);
   }
-  const client = url === undefined ? undefined : new LoadClient({ url, ratePerSecond: 50, keepAliveShare: 0.5, timeoutMs: 2000, maxDurationMs: 10 * 60_000 });
+  const client =
+    url === undefined ? undefined : new LoadClient({ url, ratePerSecond: 50, keepAliveShare: 0.5, timeoutMs: 2000, maxDurationMs: 10 * 60_000 });
   client?.start();
   await new Promise((r) => setTimeout(r, client === undefined ? 0 : 1000));
   const startedAt = Date.now();
@@ -108,7 +109,9 @@ async function main(): Promise<void> {
     samples.push(...(await step(stack, 'rollback to blue', url, 'green', 'blue')));
     // The incident path: traffic moves to the idle color first (it is unchanged and every replica is ready), then the
     // same gated update records it.
-    samples.push(...(await step(stack, 'incident rollback to green', url, 'blue', 'green', { name: 'npm run rollback', run: () => stack.rollback() })));
+    samples.push(
+      ...(await step(stack, 'incident rollback to green', url, 'blue', 'green', { name: 'npm run rollback', run: () => stack.rollback() })),
+    );
     say(`all steps: ${report(samples)}`);
     if (summarize(samples).failed > 0) {
       throw new Error(`${summarize(samples).failed} requests failed: ${JSON.stringify(summarize(samples).failures)}`);

@@ -38,7 +38,10 @@ export function installCrds(env: Record<string, string>, kubeconfig: string, fil
   for (const file of files) {
     execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '-f', file], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   }
-  execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s'], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   waitForQuotaController(env, kubeconfig, files.flatMap(crdResources));
 }
 
@@ -46,7 +49,13 @@ export function installCrds(env: Record<string, string>, kubeconfig: string, fil
 function crdResources(file: string): string[] {
   return parseAllDocuments(readFileSync(file, 'utf8'))
     .map((doc) => doc.toJSON() as { kind?: string; spec?: { group?: string; scope?: string; names?: { plural?: string } } } | null)
-    .filter((crd) => crd?.kind === 'CustomResourceDefinition' && crd.spec?.scope === 'Namespaced' && crd.spec.group !== undefined && crd.spec.names?.plural !== undefined)
+    .filter(
+      (crd) =>
+        crd?.kind === 'CustomResourceDefinition' &&
+        crd.spec?.scope === 'Namespaced' &&
+        crd.spec.group !== undefined &&
+        crd.spec.names?.plural !== undefined,
+    )
     .map((crd) => `${crd?.spec?.names?.plural}.${crd?.spec?.group}`);
 }
 
@@ -73,17 +82,24 @@ function waitForQuotaController(env: Record<string, string>, kubeconfig: string,
     kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name, namespace }, spec: { hard } }));
     for (let poll = 0; poll < 10; poll++) {
       sleep(500);
-      const used = (JSON.parse(kubectl(['-n', namespace, 'get', 'resourcequota', name, '-o', 'json'])) as { status?: { used?: Record<string, string> } }).status?.used ?? {};
+      const used =
+        (JSON.parse(kubectl(['-n', namespace, 'get', 'resourcequota', name, '-o', 'json'])) as { status?: { used?: Record<string, string> } }).status
+          ?.used ?? {};
       missing = Object.keys(hard).filter((key) => used[key] === undefined);
       if (missing.length === 0) {
         kubectl(['delete', 'namespace', namespace, '--wait=false']);
-        process.stderr.write(`[cluster] the quota controller counts ${resources.length} custom resources (${((Date.now() - started) / 1000).toFixed(1)}s, ${attempt} probe quota(s))\n`);
+        process.stderr.write(
+          `[cluster] the quota controller counts ${resources.length} custom resources (${((Date.now() - started) / 1000).toFixed(1)}s, ` +
+            `${attempt} probe quota(s))\n`,
+        );
         return;
       }
     }
     kubectl(['-n', namespace, 'delete', 'resourcequota', name, '--wait=false']);
   }
-  throw new Error(`the quota controller did not count ${missing.join(', ')} within 300s of the CRDs being installed; see kwokctl logs kube-controller-manager`);
+  throw new Error(
+    `the quota controller did not count ${missing.join(', ')} within 300s of the CRDs being installed; see kwokctl logs kube-controller-manager`,
+  );
 }
 
 export interface CommandResult {
@@ -94,7 +110,13 @@ export interface CommandResult {
 }
 
 /** Runs a command to completion, capturing its output, with `input` on its stdin if given. Never throws on a non-zero exit. */
-export function runCommand(command: string, args: readonly string[], env: Record<string, string>, cwd = ROOT, input?: string): Promise<CommandResult> & { child: ChildProcess } {
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  cwd = ROOT,
+  input?: string,
+): Promise<CommandResult> & { child: ChildProcess } {
   const started = Date.now();
   const child = spawn(command, args, { cwd, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   child.stdin?.end(input);
@@ -140,7 +162,11 @@ export class LocalStack {
   public pulumi(args: readonly string[]): ReturnType<typeof runCommand> {
     const takesConfigFile = ['up', 'preview', 'refresh', 'destroy', 'config'].includes(args[0]);
     const stackArgs = args[0] === 'stack' && args[1] === 'init' ? [] : ['--stack', this.name];
-    return runCommand('pulumi', [...args, ...stackArgs, ...(takesConfigFile ? ['--config-file', this.configFile] : []), '--non-interactive'], this.env);
+    return runCommand(
+      'pulumi',
+      [...args, ...stackArgs, ...(takesConfigFile ? ['--config-file', this.configFile] : []), '--non-interactive'],
+      this.env,
+    );
   }
 
   /** Creates the stack with `config` (raw `cutover:key` → YAML value) as its config file. */
@@ -219,7 +245,10 @@ export function secondClusterUp(env: Record<string, string>, crds: readonly stri
 }
 
 export function secondClusterDown(env: Record<string, string>): void {
-  execFileSync(join(ROOT, 'scripts', 'cluster'), ['down'], { env: { ...env, CUTOVER_CLUSTER_NAME: SECOND_CLUSTER }, stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync(join(ROOT, 'scripts', 'cluster'), ['down'], {
+    env: { ...env, CUTOVER_CLUSTER_NAME: SECOND_CLUSTER },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 }
 
 /**
@@ -231,7 +260,10 @@ export class ProjectStacks {
   public readonly env: Record<string, string>;
   private readonly stateDir = mkdtempSync(join(tmpdir(), 'cutover-stacks-'));
 
-  public constructor(baseEnv: Record<string, string>, public readonly names: readonly string[]) {
+  public constructor(
+    baseEnv: Record<string, string>,
+    public readonly names: readonly string[],
+  ) {
     for (const name of names) {
       if (!name.startsWith('e2e-')) {
         throw new Error(`ProjectStacks: "${name}" would write Pulumi.${name}.yaml beside the shipped stacks; use a name starting with e2e-`);
@@ -381,7 +413,11 @@ export class KubeClient {
       const url = new URL(path, this.server);
       const req = request(
         url,
-        { agent: this.agent, headers: { Accept: 'application/json', ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}) }, timeout: 5000 },
+        {
+          agent: this.agent,
+          headers: { Accept: 'application/json', ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}) },
+          timeout: 5000,
+        },
         (res) => {
           let body = '';
           res.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -413,7 +449,10 @@ export class KubeClient {
    */
   public async readyEndpointPodsByService(namespace: string, query = ''): Promise<Map<string, string[]>> {
     const slices = await this.get<{
-      items: Array<{ metadata: { labels?: Record<string, string> }; endpoints?: Array<{ conditions?: { ready?: boolean }; targetRef?: { name: string } }> }>;
+      items: Array<{
+        metadata: { labels?: Record<string, string> };
+        endpoints?: Array<{ conditions?: { ready?: boolean }; targetRef?: { name: string } }>;
+      }>;
     }>(`/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices${query}`);
     const pods = new Map<string, string[]>();
     for (const slice of slices?.items ?? []) {
@@ -421,14 +460,17 @@ export class KubeClient {
       if (service === undefined) {
         continue;
       }
-      const ready = (slice.endpoints ?? []).filter((endpoint) => endpoint.conditions?.ready !== false).map((endpoint) => endpoint.targetRef?.name ?? '?');
+      const ready = (slice.endpoints ?? [])
+        .filter((endpoint) => endpoint.conditions?.ready !== false)
+        .map((endpoint) => endpoint.targetRef?.name ?? '?');
       pods.set(service, [...(pods.get(service) ?? []), ...ready].sort());
     }
     return pods;
   }
 
-  public async close(): Promise<void> {
+  public close(): Promise<void> {
     this.agent.destroy();
+    return Promise.resolve();
   }
 }
 
@@ -439,7 +481,9 @@ export function podColor(pod: string, app: string): string {
 
 /** `http://<ClusterIP>:<port>/` of a Service's `http` port: what a client in the cluster (or on the node) calls. */
 export async function serviceUrl(kube: KubeClient, namespace: string, service: string): Promise<string> {
-  const found = await kube.get<{ spec: { clusterIP: string; ports: Array<{ name?: string; port: number }> } }>(`/api/v1/namespaces/${namespace}/services/${service}`);
+  const found = await kube.get<{ spec: { clusterIP: string; ports: Array<{ name?: string; port: number }> } }>(
+    `/api/v1/namespaces/${namespace}/services/${service}`,
+  );
   if (found === undefined) {
     throw new Error(`Service ${namespace}/${service} does not exist`);
   }

@@ -21,7 +21,12 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: { stack: { type: 'string' }, 'config-file': { type: 'string' }, config: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+      options: {
+        stack: { type: 'string' },
+        'config-file': { type: 'string' },
+        config: { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+      },
       strict: true,
     }));
   } catch (error) {
@@ -39,7 +44,10 @@ async function main(argv: readonly string[]): Promise<number> {
     const file = values['config-file'];
     raw = applyOverrides(file !== undefined ? readConfigFile(resolve(file)) : readStackFile(resolve(__dirname, '..'), stack), values.config ?? []);
     const { config, objects } = synthesize(raw, stack);
-    requirements = preflightRequirements(config, objects.map(({ manifest }) => manifest));
+    requirements = preflightRequirements(
+      config,
+      objects.map(({ manifest }) => manifest),
+    );
   } catch (error) {
     console.error((error as Error).message);
     return 2;
@@ -48,10 +56,20 @@ async function main(argv: readonly string[]): Promise<number> {
   const results = await runPreflight(requirements, probe);
   const problems = preflightProblems(results);
   if (values.json === true) {
-    console.log(JSON.stringify({ stack, ok: problems.length === 0, skipped: PREFLIGHT_CHECKS.filter((check) => !requirements.checks.includes(check)), results }, null, 2));
+    console.log(
+      JSON.stringify(
+        { stack, ok: problems.length === 0, skipped: PREFLIGHT_CHECKS.filter((check) => !requirements.checks.includes(check)), results },
+        null,
+        2,
+      ),
+    );
   } else {
     console.log(formatPreflight(results));
-    console.log(problems.length === 0 ? `\n${stack}: preflight passed (${results.length} checks)` : `\n${stack}: ${problems.length} of ${results.length} checks failed; nothing was changed`);
+    console.log(
+      problems.length === 0
+        ? `\n${stack}: preflight passed (${results.length} checks)`
+        : `\n${stack}: ${problems.length} of ${results.length} checks failed; nothing was changed`,
+    );
   }
   return problems.length === 0 ? 0 : 1;
 }

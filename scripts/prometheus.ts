@@ -21,7 +21,13 @@ export interface ServiceMonitorLike {
       readonly port?: string;
       readonly path?: string;
       readonly interval?: string;
-      readonly relabelings?: ReadonlyArray<{ readonly action?: string; readonly sourceLabels?: readonly string[]; readonly targetLabel?: string; readonly regex?: string; readonly replacement?: string }>;
+      readonly relabelings?: ReadonlyArray<{
+        readonly action?: string;
+        readonly sourceLabels?: readonly string[];
+        readonly targetLabel?: string;
+        readonly regex?: string;
+        readonly replacement?: string;
+      }>;
     }>;
   };
 }
@@ -39,7 +45,10 @@ export interface DiscoveredObjects {
     ports?: ReadonlyArray<{ name?: string; port?: number }>;
     endpoints?: ReadonlyArray<{ addresses: readonly string[]; targetRef?: { kind?: string; name: string } }>;
   }>;
-  readonly pods: ReadonlyArray<{ metadata: { name: string; labels?: Readonly<Record<string, string>> }; spec?: { containers?: ReadonlyArray<{ name: string; ports?: ReadonlyArray<{ name?: string }> }> } }>;
+  readonly pods: ReadonlyArray<{
+    metadata: { name: string; labels?: Readonly<Record<string, string>> };
+    spec?: { containers?: ReadonlyArray<{ name: string; ports?: ReadonlyArray<{ name?: string }> }> };
+  }>;
 }
 
 /** A file-based service discovery entry: targets and the labels they get. */
@@ -54,7 +63,9 @@ function selects(monitor: ServiceMonitorLike, labels: Readonly<Record<string, st
     Object.entries(matchLabels).every(([key, value]) => labels[key] === value) &&
     matchExpressions.every((expression) => {
       if (expression.operator !== 'In') {
-        throw new Error(`ServiceMonitor ${monitor.metadata.name}: selector operator ${expression.operator} is not translated; only In is used by the project`);
+        throw new Error(
+          `ServiceMonitor ${monitor.metadata.name}: selector operator ${expression.operator} is not translated; only In is used by the project`,
+        );
       }
       return labels[expression.key] !== undefined && (expression.values ?? []).includes(labels[expression.key]);
     })
@@ -102,7 +113,9 @@ export function targetGroups(monitor: ServiceMonitorLike, index: number, objects
         };
         for (const rule of endpoint.relabelings ?? []) {
           if ((rule.action ?? 'replace') !== 'replace' || rule.targetLabel === undefined) {
-            throw new Error(`ServiceMonitor ${monitor.metadata.name}: relabeling action ${rule.action} is not translated; only replace is used by the project`);
+            throw new Error(
+              `ServiceMonitor ${monitor.metadata.name}: relabeling action ${rule.action} is not translated; only replace is used by the project`,
+            );
           }
           const source = (rule.sourceLabels ?? []).map((label) => meta[label] ?? '').join(';');
           const match = new RegExp(`^(?:${rule.regex ?? '(.*)'})$`).exec(source);
@@ -120,7 +133,11 @@ export function targetGroups(monitor: ServiceMonitorLike, index: number, objects
 }
 
 /** The scrape job for endpoint `index` of a ServiceMonitor, its targets read from `targetsFile` (see targetGroups). */
-export function scrapeConfig(monitor: ServiceMonitorLike, index: number, options: { targetsFile: string; interval?: string }): Record<string, unknown> {
+export function scrapeConfig(
+  monitor: ServiceMonitorLike,
+  index: number,
+  options: { targetsFile: string; interval?: string },
+): Record<string, unknown> {
   const endpoint = monitor.spec.endpoints[index];
   return {
     job_name: `serviceMonitor/${monitor.metadata.namespace}/${monitor.metadata.name}/${index}`,
@@ -148,7 +165,7 @@ function getJson(url: string): Promise<{ status: number; body: unknown }> {
         try {
           resolve({ status: res.statusCode ?? 0, body: text.startsWith('{') ? JSON.parse(text) : text });
         } catch (error) {
-          reject(error as Error);
+          reject(error instanceof Error ? error : new Error(String(error)));
         }
       });
     });
@@ -174,9 +191,16 @@ async function discover(kube: KubeClient, namespace: string): Promise<Discovered
  * step with the cluster (every second, through `kube`); resolves once it is ready. Its data lives in a temporary
  * directory that `stop()` removes.
  */
-export async function startPrometheus(options: { kube: KubeClient; monitors: readonly ServiceMonitorLike[]; listen: string; interval?: string }): Promise<LocalPrometheus> {
+export async function startPrometheus(options: {
+  kube: KubeClient;
+  monitors: readonly ServiceMonitorLike[];
+  listen: string;
+  interval?: string;
+}): Promise<LocalPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-prometheus-'));
-  const jobs = options.monitors.flatMap((monitor) => monitor.spec.endpoints.map((_, index) => ({ monitor, index, file: join(dir, `targets-${monitor.metadata.name}-${index}.json`) })));
+  const jobs = options.monitors.flatMap((monitor) =>
+    monitor.spec.endpoints.map((_, index) => ({ monitor, index, file: join(dir, `targets-${monitor.metadata.name}-${index}.json`) })),
+  );
   const sync = async (): Promise<void> => {
     for (const job of jobs) {
       const groups = targetGroups(job.monitor, job.index, await discover(options.kube, job.monitor.metadata.namespace ?? 'default'));

@@ -74,7 +74,9 @@ async function isLocked(stack: Stack, backendUrl: string | undefined): Promise<b
   if (backendUrl?.startsWith('file://') === true) {
     const locks = join(fileURLToPath(backendUrl.replace(/^file:\/\/(~)/, `file://${process.env.HOME ?? ''}`)), '.pulumi', 'locks');
     // Project-scoped stacks (the layout of every new backend), then the legacy layout.
-    return [join(locks, 'organization', CONFIG_NAMESPACE, stack.name), join(locks, stack.name)].some((dir) => existsSync(dir) && readdirSync(dir).some((file) => file.endsWith('.json')));
+    return [join(locks, 'organization', CONFIG_NAMESPACE, stack.name), join(locks, stack.name)].some(
+      (dir) => existsSync(dir) && readdirSync(dir).some((file) => file.endsWith('.json')),
+    );
   }
   return (await stack.info())?.result === 'in-progress';
 }
@@ -85,10 +87,21 @@ async function rawConfig(stack: Stack): Promise<Record<string, string>> {
   return Object.fromEntries(Object.entries(all).map(([key, value]) => [key, value.value]));
 }
 
-async function snapshot(workspace: LocalWorkspace, stack: Stack, to: Color, backendUrl: string | undefined): Promise<StackSnapshot & { raw: Record<string, string> }> {
-  const [raw, exported, tags, locked] = await Promise.all([rawConfig(stack), stack.exportStack(), workspace.listTags(stack.name), isLocked(stack, backendUrl)]);
+async function snapshot(
+  workspace: LocalWorkspace,
+  stack: Stack,
+  to: Color,
+  backendUrl: string | undefined,
+): Promise<StackSnapshot & { raw: Record<string, string> }> {
+  const [raw, exported, tags, locked] = await Promise.all([
+    rawConfig(stack),
+    stack.exportStack(),
+    workspace.listTags(stack.name),
+    isLocked(stack, backendUrl),
+  ]);
   const config = parseStackConfig(raw, stack.name);
-  const deployment = exported.deployment as { resources?: Array<{ type: string; outputs?: Record<string, unknown> }>; pending_operations?: unknown[] } | undefined;
+  const deployment = exported.deployment as
+    { resources?: Array<{ type: string; outputs?: Record<string, unknown> }>; pending_operations?: unknown[] } | undefined;
   const deployed = deployment?.resources?.find((resource) => resource.type === 'pulumi:pulumi:Stack')?.outputs?.activeColor;
   const record = parseRecord(tags[RELEASE_TAG]);
   return {
@@ -193,7 +206,10 @@ function runVerify(command: string, wave: number, switched: readonly string[]): 
 }
 
 function splitList(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -252,7 +268,12 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   const target: Color =
-    values.to ?? targetFromFiles(await Promise.all(selected.map(async (stack) => ({ name: stack.name, configColor: (await stack.getConfig('cutover:activeColor')).value as Color }))));
+    values.to ??
+    targetFromFiles(
+      await Promise.all(
+        selected.map(async (stack) => ({ name: stack.name, configColor: (await stack.getConfig('cutover:activeColor')).value as Color })),
+      ),
+    );
   const request: ReleaseRequest = { to: target, stacks, canary: splitList(values.canary) };
   const to = request.to;
   const from = otherColor(to);
@@ -316,7 +337,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const actions = stackActions(request, snapshots);
   const previews = new Map(
     await Promise.all(
-      snapshots.filter((stack) => actions.get(stack.name) === 'switch').map(async (stack) => [stack.name, await previewSwitch(byName.get(stack.name) as Stack, stack.raw, to)] as const),
+      snapshots
+        .filter((stack) => actions.get(stack.name) === 'switch')
+        .map(async (stack) => [stack.name, await previewSwitch(byName.get(stack.name) as Stack, stack.raw, to)] as const),
     ),
   );
   const refusals = releaseRefusals(request, snapshots, previews);
@@ -326,7 +349,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   progress.say('release', 'start', `${id}: ${waves.map((wave, index) => `wave ${index + 1}: ${wave.join(', ')}`).join('; ')}`);
 
-  const switched: string[] = snapshots.filter((stack) => stack.record?.id === id && ['switched', 'done'].includes(stack.record.state)).map((stack) => stack.name);
+  const switched: string[] = snapshots
+    .filter((stack) => stack.record?.id === id && ['switched', 'done'].includes(stack.record.state))
+    .map((stack) => stack.name);
   for (const [index, wave] of waves.entries()) {
     const failures: string[] = [];
     await Promise.all(
@@ -388,7 +413,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    console.error(`${(error as Error).message}${error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `\nusage: ${USAGE}` : ''}`);
+    const usage = error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
+    console.error(`${(error as Error).message}${usage ? `\nusage: ${USAGE}` : ''}`);
     process.exitCode = 2;
   },
 );

@@ -35,19 +35,30 @@ function inherit(command: string, args: readonly string[]): Promise<number | nul
 
 interface StateResource {
   readonly type: string;
-  readonly outputs?: { readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly annotations?: Record<string, string> } } & Record<string, unknown>;
+  readonly outputs?: {
+    readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly annotations?: Record<string, string> };
+  } & Record<string, unknown>;
 }
 
 interface KubeItem {
   readonly kind: string;
-  readonly metadata: { readonly name: string; readonly generation?: number; readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  readonly metadata: {
+    readonly name: string;
+    readonly generation?: number;
+    readonly labels?: Record<string, string>;
+    readonly annotations?: Record<string, string>;
+  };
   readonly spec?: { readonly replicas?: number; readonly selector?: Record<string, string> };
   readonly status?: { readonly observedGeneration?: number; readonly readyReplicas?: number; readonly updatedReplicas?: number };
   readonly endpoints?: ReadonlyArray<{ readonly conditions?: { readonly ready?: boolean } }>;
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ args: process.argv.slice(2), options: { stack: { type: 'string' }, 'config-file': { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: { stack: { type: 'string' }, 'config-file': { type: 'string' } },
+    strict: true,
+  });
   if (values.stack === undefined) {
     throw new Error(`--stack: is required; usage: ${USAGE}`);
   }
@@ -57,14 +68,19 @@ async function main(): Promise<void> {
   const configArgs = values['config-file'] !== undefined ? ['--config-file', values['config-file']] : [];
 
   // The stack's state (its outputs and each Deployment as the last update left it) and its config, at once.
-  const [exported, configText] = await Promise.all([ok('pulumi', ['stack', 'export', ...stackArgs]), ok('pulumi', ['config', '--json', ...stackArgs, ...configArgs])]);
-  const resources = ((JSON.parse(exported) as { deployment?: { resources?: StateResource[] } }).deployment?.resources ?? []) as StateResource[];
+  const [exported, configText] = await Promise.all([
+    ok('pulumi', ['stack', 'export', ...stackArgs]),
+    ok('pulumi', ['config', '--json', ...stackArgs, ...configArgs]),
+  ]);
+  const resources = (JSON.parse(exported) as { deployment?: { resources?: StateResource[] } }).deployment?.resources ?? [];
   const outputs = resources.find((resource) => resource.type === 'pulumi:pulumi:Stack')?.outputs ?? {};
   const config = JSON.parse(configText) as Record<string, { value?: string }>;
   const previous = parsePreviousState(outputs.cutoverState);
   const namespace = outputs.namespace as string | undefined;
   if (namespace === undefined || previous.activeColor === undefined) {
-    throw new Error(`stack ${values.stack}: no completed update recorded its namespace and live color (outputs namespace, cutoverState); run \`pulumi up\` first`);
+    throw new Error(
+      `stack ${values.stack}: no completed update recorded its namespace and live color (outputs namespace, cutoverState); run \`pulumi up\` first`,
+    );
   }
   const from = previous.activeColor;
   const to = otherColor(from);
@@ -72,7 +88,8 @@ async function main(): Promise<void> {
   const cluster = kubectlClusterArgs({ kubeconfig: config['kubernetes:kubeconfig']?.value, context: config['kubernetes:context']?.value });
   try {
     const kubectl = [...cluster.args, '--namespace', namespace];
-    const items = (JSON.parse(await ok('kubectl', [...kubectl, 'get', 'services,deployments,endpointslices', '-o', 'json'])) as { items: KubeItem[] }).items;
+    const items = (JSON.parse(await ok('kubectl', [...kubectl, 'get', 'services,deployments,endpointslices', '-o', 'json'])) as { items: KubeItem[] })
+      .items;
     const live = items.filter((item) => item.kind === 'Service' && item.metadata.labels?.[LABEL_SERVICE_ROLE] === 'live');
     const recorded = new Map(
       resources
@@ -115,7 +132,9 @@ async function main(): Promise<void> {
       }).problems,
     ];
     if (problems.length > 0) {
-      throw new Error(`rollback of stack ${values.stack} to ${to} refused, nothing changed:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+      throw new Error(
+        `rollback of stack ${values.stack} to ${to} refused, nothing changed:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
+      );
     }
 
     // Every app's live and preview Service in one command: the apps move together, as in `pulumi up`. A Service's
@@ -128,8 +147,15 @@ async function main(): Promise<void> {
       return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { selector: { ...current, [LABEL_COLOR]: color } } };
     };
     const patch = { apiVersion: 'v1', kind: 'List', items: apps.flatMap(({ app }) => [selector(app, to), selector(`${app}-preview`, from)]) };
-    await ok('kubectl', [...kubectl, 'apply', '--server-side', '--force-conflicts', '--field-manager=cutover-rollback', '-f', '-'], JSON.stringify(patch));
-    console.log(`rollback: traffic of ${apps.map((a) => a.app).join(', ')} moved from ${from} to ${to} at ${elapsed()} (every replica of ${to} a ready endpoint)`);
+    await ok(
+      'kubectl',
+      [...kubectl, 'apply', '--server-side', '--force-conflicts', '--field-manager=cutover-rollback', '-f', '-'],
+      JSON.stringify(patch),
+    );
+    console.log(
+      `rollback: traffic of ${apps.map((a) => a.app).join(', ')} moved from ${from} to ${to} at ${elapsed()} (every replica of ${to} a ` +
+        `ready endpoint)`,
+    );
   } finally {
     cluster.cleanup();
   }

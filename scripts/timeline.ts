@@ -108,7 +108,12 @@ export function updatePhases(events: readonly TimedEvent[]): UpdatePhases {
 export function formatPhases(title: string, phases: UpdatePhases, commandMs: number): string[] {
   const s = (ms: number | undefined): string => (ms === undefined ? '   -  ' : `${(ms / 1000).toFixed(2).padStart(6)}`);
   return [
-    `${title}: command ${s(commandMs)} s; prelude ${s(phases.preludeMs)} s; first registration ${s(phases.firstRegistrationMs)} s; summary ${s(phases.summaryMs)} s`,
-    ...phases.steps.map((step) => `  ${s(step.startMs)} → ${s(step.endMs)}  ${`${step.op}${step.failed ? ' (failed)' : ''}`.padEnd(16)} ${step.type.split(':').pop()?.padEnd(22)} ${step.name}`),
+    `${title}: command ${s(commandMs)} s; prelude ${s(phases.preludeMs)} s; first registration ${s(phases.firstRegistrationMs)} s; summary ` +
+      `${s(phases.summaryMs)} s`,
+    ...phases.steps.map(
+      (step) =>
+        `  ${s(step.startMs)} → ${s(step.endMs)}  ${`${step.op}${step.failed ? ' (failed)' : ''}`.padEnd(16)} ` +
+        `${step.type.split(':').pop()?.padEnd(22)} ${step.name}`,
+    ),
   ];
 }

@@ -113,7 +113,8 @@ function renderPanel(panel: SwitchChartPanel): string {
   }
   const yTitleY = plot.y + plot.h / 2;
   out.push(
-    `<text class="y-title" x="16" y="${num(yTitleY)}" text-anchor="middle" transform="rotate(-90 16 ${num(yTitleY)})">${escapeXml(`responses per ${num(panel.intervalMs)} ms`)}</text>`,
+    `<text class="y-title" x="16" y="${num(yTitleY)}" text-anchor="middle" transform="rotate(-90 16 ` +
+      `${num(yTitleY)})">${escapeXml(`responses per ${num(panel.intervalMs)} ms`)}</text>`,
   );
 
   const barWidth = (panel.intervalMs / spanMs) * plot.w;
@@ -149,15 +150,21 @@ function renderPanel(panel: SwitchChartPanel): string {
   markers.forEach((marker, i) => {
     const x = num(xOf(marker.atMs));
     const right = xOf(marker.atMs) > plot.x + plot.w * 0.7;
-    out.push(`<line class="marker" x1="${x}" y1="${plot.y}" x2="${x}" y2="${plot.y + plot.h}" stroke="#111827" stroke-width="1.5" stroke-dasharray="5 4"/>`);
     out.push(
-      `<text class="marker-label" x="${num(xOf(marker.atMs) + (right ? -4 : 4))}" y="${plot.y + 12 + 14 * (i % 3)}" text-anchor="${right ? 'end' : 'start'}" ` +
+      `<line class="marker" x1="${x}" y1="${plot.y}" x2="${x}" y2="${plot.y + plot.h}" stroke="#111827" stroke-width="1.5" stroke-dasharray="5 4"/>`,
+    );
+    out.push(
+      `<text class="marker-label" x="${num(xOf(marker.atMs) + (right ? -4 : 4))}" y="${plot.y + 12 + 14 * (i % 3)}" ` +
+        `text-anchor="${right ? 'end' : 'start'}" ` +
         `stroke="#ffffff" stroke-width="3" paint-order="stroke">${escapeXml(marker.label)}</text>`,
     );
   });
 
   // Legend with totals, below the x axis; "no color header" only when some response lacked the header.
-  const totals = Object.fromEntries(STACK.map((key) => [key, panel.buckets.reduce((sum, b) => sum + b[key], 0)])) as Record<keyof typeof FILL, number>;
+  const totals = Object.fromEntries(STACK.map((key) => [key, panel.buckets.reduce((sum, b) => sum + b[key], 0)])) as Record<
+    keyof typeof FILL,
+    number
+  >;
   let legendX = plot.x;
   const legendY = height - 16;
   for (const item of LEGEND.filter((i) => i.key !== 'none' || totals.none > 0)) {

@@ -144,7 +144,9 @@ export class LoadClient {
     this.connectTo = props.connectTo;
     this.ca = props.ca;
     this.agent =
-      this.url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets: KEEPALIVE_SOCKETS, ...this.tls() }) : new Agent({ keepAlive: true, maxSockets: KEEPALIVE_SOCKETS });
+      this.url.protocol === 'https:'
+        ? new HttpsAgent({ keepAlive: true, maxSockets: KEEPALIVE_SOCKETS, ...this.tls() })
+        : new Agent({ keepAlive: true, maxSockets: KEEPALIVE_SOCKETS });
     this.ratePerSecond = props.ratePerSecond ?? 100;
     this.keepAliveShare = props.keepAliveShare ?? 0.5;
     this.timeoutMs = props.timeoutMs ?? 2000;
@@ -324,7 +326,9 @@ function loadClientProblems(props: LoadClientProps): PropProblem[] {
     } else if (!isLocalHost(host)) {
       problems.push({
         key,
-        problem: `must point at this machine (loopback, or a private address of the local cluster such as a ClusterIP), got host "${host}"; load is only ever sent to hosts this project runs`,
+        problem:
+          `must point at this machine (loopback, or a private address of the local cluster such as a ClusterIP), got host "${host}"; ` +
+          `load is only ever sent to hosts this project runs`,
       });
     }
   }
@@ -424,7 +428,9 @@ export function summarize(samples: readonly TrafficSample[], window: SampleWindo
 function rate(inWindow: readonly TrafficSample[], window: SampleWindow): number | undefined {
   const sent = sentRange(inWindow);
   const [count, spanMs] =
-    window.from !== undefined && window.to !== undefined ? [inWindow.length, window.to - window.from] : [inWindow.length - 1, sent === undefined ? 0 : sent.last - sent.first];
+    window.from !== undefined && window.to !== undefined
+      ? [inWindow.length, window.to - window.from]
+      : [inWindow.length - 1, sent === undefined ? 0 : sent.last - sent.first];
   return spanMs > 0 ? Math.round((count / (spanMs / 1000)) * 100) / 100 : undefined;
 }
 
@@ -523,7 +529,8 @@ export function buckets(samples: readonly TrafficSample[], intervalMs: number, w
     return [];
   }
   const origin = window.from ?? sent?.first ?? 0;
-  const count = window.to !== undefined ? Math.ceil((window.to - origin) / intervalMs) : Math.floor(((sent?.last ?? origin) - origin) / intervalMs) + 1;
+  const count =
+    window.to !== undefined ? Math.ceil((window.to - origin) / intervalMs) : Math.floor(((sent?.last ?? origin) - origin) / intervalMs) + 1;
   const result = Array.from({ length: count }, (_, i) => ({ startMs: i * intervalMs, blue: 0, green: 0, none: 0, failed: 0 }));
   for (const s of inWindow) {
     const bucket = result[Math.floor((s.sentAt - origin) / intervalMs)];
@@ -536,7 +543,8 @@ export function buckets(samples: readonly TrafficSample[], intervalMs: number, w
   return result;
 }
 
-const USAGE = 'npx tsx scripts/traffic.ts --url <http://host/path> [--seconds 10] [--rate 100] [--keepalive-share 0.5] [--timeout-ms 2000] [--max-requests N]';
+const USAGE =
+  'npx tsx scripts/traffic.ts --url <http://host/path> [--seconds 10] [--rate 100] [--keepalive-share 0.5] [--timeout-ms 2000] [--max-requests N]';
 
 /** The CLI's flags, in the order problems are listed, and the prop each one sets. */
 const FLAGS = [
@@ -552,9 +560,14 @@ const FLAGS = [
 async function main(argv: readonly string[]): Promise<string> {
   let values: Partial<Record<(typeof FLAGS)[number]['flag'], string>>;
   try {
-    ({ values } = parseArgs({ args: [...argv], options: Object.fromEntries(FLAGS.map(({ flag }) => [flag, { type: 'string' }])), strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(FLAGS.map(({ flag }) => [flag, { type: 'string' }])),
+      strict: true,
+      allowPositionals: false,
+    }));
   } catch (error) {
-    throw new Error(`${(error as Error).message}\nusage: ${USAGE}`);
+    throw new Error(`${(error as Error).message}\nusage: ${USAGE}`, { cause: error });
   }
   const problems = new Map<string, string>();
   const number = (flag: (typeof FLAGS)[number]['flag']): number | undefined => {

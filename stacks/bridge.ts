@@ -87,7 +87,11 @@ export function resourceType(manifest: Pick<Manifest, 'apiVersion' | 'kind'>): s
  * (`node.addDependency` in lib/, e.g. the live Service on the active Deployment). Pure: nothing is registered.
  */
 export function registrationPlan(objects: readonly RenderedObject[], options: PlanOptions): RegistrationPlan {
-  const platform: ComponentPlan = { key: `${COMPONENT_PACKAGE}:Platform::${options.platform}`, type: `${COMPONENT_PACKAGE}:Platform`, name: options.platform };
+  const platform: ComponentPlan = {
+    key: `${COMPONENT_PACKAGE}:Platform::${options.platform}`,
+    type: `${COMPONENT_PACKAGE}:Platform`,
+    name: options.platform,
+  };
   const components = new Map<string, ComponentPlan>([[platform.key, platform]]);
   const keyOf = new Map<ApiObject, string>();
   const namespaces = new Set<string>();
@@ -213,7 +217,7 @@ export function register(plan: RegistrationPlan, options: RegisterOptions = {}):
     const resource =
       Typed !== undefined
         ? new Typed(entry.name, entry.args as never, opts)
-        : new k8s.apiextensions.CustomResource(entry.name, entry.args as unknown as k8s.apiextensions.CustomResourceArgs, opts);
+        : new k8s.apiextensions.CustomResource(entry.name, entry.args, opts);
     registered.set(entry.key, resource);
     resources.set(entry.key, resource);
   }

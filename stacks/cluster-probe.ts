@@ -34,7 +34,9 @@ function kubectl(cluster: ProviderCluster, args: readonly string[], input?: stri
 export function kubectlProbe(cluster: ProviderCluster = {}): ClusterProbe {
   return {
     async version() {
-      const parsed = JSON.parse(await kubectl(cluster, ['version', '-o', 'json'])) as { serverVersion?: { major: string; minor: string; gitVersion: string } };
+      const parsed = JSON.parse(await kubectl(cluster, ['version', '-o', 'json'])) as {
+        serverVersion?: { major: string; minor: string; gitVersion: string };
+      };
       const server = parsed.serverVersion;
       if (server === undefined) {
         throw new Error('kubectl version printed no server version');
@@ -44,17 +46,39 @@ export function kubectlProbe(cluster: ProviderCluster = {}): ClusterProbe {
     },
     async resources() {
       const list = JSON.parse(await kubectl(cluster, ['api-resources', '-o', 'json'])) as { resources: Array<ServedResource & { group?: string }> };
-      return list.resources.map((resource) => ({ group: resource.group ?? '', version: resource.version, kind: resource.kind, name: resource.name, namespaced: resource.namespaced }));
+      return list.resources.map((resource) => ({
+        group: resource.group ?? '',
+        version: resource.version,
+        kind: resource.kind,
+        name: resource.name,
+        namespaced: resource.namespaced,
+      }));
     },
     async existing(resource, namespace, names) {
-      const output = await kubectl(cluster, ['get', resource, ...names, ...(namespace !== undefined ? ['-n', namespace] : []), '--ignore-not-found', '--no-headers']);
-      return new Set(output.split('\n').map((line) => line.trim().split(/\s+/)[0]).filter((name) => name !== ''));
+      const output = await kubectl(cluster, [
+        'get',
+        resource,
+        ...names,
+        ...(namespace !== undefined ? ['-n', namespace] : []),
+        '--ignore-not-found',
+        '--no-headers',
+      ]);
+      return new Set(
+        output
+          .split('\n')
+          .map((line) => line.trim().split(/\s+/)[0])
+          .filter((name) => name !== ''),
+      );
     },
     async deployments(selector) {
       const list = JSON.parse(await kubectl(cluster, ['get', 'deployments', '--all-namespaces', '-l', selector, '-o', 'json'])) as {
         items: Array<{ metadata: { namespace: string; name: string }; status?: { availableReplicas?: number } }>;
       };
-      return list.items.map((item): FoundDeployment => ({ namespace: item.metadata.namespace, name: item.metadata.name, availableReplicas: item.status?.availableReplicas ?? 0 }));
+      return list.items.map((item): FoundDeployment => ({
+        namespace: item.metadata.namespace,
+        name: item.metadata.name,
+        availableReplicas: item.status?.availableReplicas ?? 0,
+      }));
     },
     async allowed(queries: readonly AccessQuery[]) {
       if (queries.length === 0) {
@@ -63,7 +87,11 @@ export function kubectlProbe(cluster: ProviderCluster = {}): ClusterProbe {
       const reviews = {
         apiVersion: 'v1',
         kind: 'List',
-        items: queries.map((query) => ({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: query } })),
+        items: queries.map((query) => ({
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: { resourceAttributes: query },
+        })),
       };
       // One kubectl for every question; it prints one line per review, in order.
       const output = await kubectl(cluster, ['create', '-f', '-', '-o', 'jsonpath={.status.allowed}{"\\n"}'], JSON.stringify(reviews));

@@ -90,7 +90,15 @@ export async function run(
   if (config.preflight.enabled) {
     // Everything the stack refers to and does not create, asked of the cluster before anything is registered.
     const probe = options.probe ?? kubectlProbe({ kubeconfig: raw['kubernetes:kubeconfig'], context: raw['kubernetes:context'] });
-    const problems = preflightProblems(await runPreflight(preflightRequirements(config, objects.map(({ manifest }) => manifest)), probe));
+    const problems = preflightProblems(
+      await runPreflight(
+        preflightRequirements(
+          config,
+          objects.map(({ manifest }) => manifest),
+        ),
+        probe,
+      ),
+    );
     if (problems.length > 0) {
       throw new pulumi.RunError(preflightFailure(stack, problems));
     }
@@ -122,7 +130,9 @@ export async function run(
     // checked where it matters: each Deployment's rollout await (ready pods), and the gate Job, which requests the
     // target color's current pod template through its own Service just before traffic moves (ready endpoints). docs/gates.md.
     skipAwait: platform.apps.flatMap((each) =>
-      [each.liveService, each.previewService, ...Object.values(each.colorServices), ...Object.values(each.templateServices)].map((service) => ApiObject.of(service)),
+      [each.liveService, each.previewService, ...Object.values(each.colorServices), ...Object.values(each.templateServices)].map((service) =>
+        ApiObject.of(service),
+      ),
     ),
     // The code is the source of truth: a field changed by hand is drift, and `pulumi up --refresh` takes it back.
     forceOwnership: true,
@@ -136,11 +146,19 @@ export async function run(
     name: job.name,
     resource: resources.get(objectKey(job.toJson())) as GateJob['resource'],
   }));
-  const resourceOf = (construct: IConstruct): pulumi.CustomResource => resources.get(objectKey(ApiObject.of(construct).toJson())) as pulumi.CustomResource;
-  const recordedAfter = [...platform.apps.flatMap((each) => each.routingObjects), ...(platform.contract !== undefined ? [platform.contract.job] : [])].map(resourceOf);
-  const cutoverState = pulumi.all(recordedAfter.map((resource) => resource.urn)).apply(
-    (): CutoverState => ({ activeColor: config.activeColor, idle: transition.idle ?? null, contractMigration: platform.contract?.name ?? null }),
-  );
+  const resourceOf = (construct: IConstruct): pulumi.CustomResource =>
+    resources.get(objectKey(ApiObject.of(construct).toJson())) as pulumi.CustomResource;
+  const recordedAfter = [
+    ...platform.apps.flatMap((each) => each.routingObjects),
+    ...(platform.contract !== undefined ? [platform.contract.job] : []),
+  ].map(resourceOf);
+  const cutoverState = pulumi
+    .all(recordedAfter.map((resource) => resource.urn))
+    .apply((): CutoverState => ({
+      activeColor: config.activeColor,
+      idle: transition.idle ?? null,
+      contractMigration: platform.contract?.name ?? null,
+    }));
   const outputs: StackOutputs = {
     activeColor: config.activeColor,
     idleColor: config.idleColor,
@@ -151,7 +169,10 @@ export async function run(
     previewService: web.previewService.name,
     url: `https://${config.host}/`,
     cutoverState,
-    gates: gateReport(gateJobs, options.jobOutputReader ?? kubectlJobOutput({ kubeconfig: raw['kubernetes:kubeconfig'], context: raw['kubernetes:context'] })),
+    gates: gateReport(
+      gateJobs,
+      options.jobOutputReader ?? kubectlJobOutput({ kubeconfig: raw['kubernetes:kubeconfig'], context: raw['kubernetes:context'] }),
+    ),
   };
   return { outputs, plan, resources, operators };
 }

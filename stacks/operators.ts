@@ -104,7 +104,10 @@ export async function installOperators(options: InstallOperatorsOptions): Promis
   ]);
   const byName = new Map<string, pulumi.Resource>();
   for (const step of operatorPlan(options, releases)) {
-    const opts: pulumi.CustomResourceOptions = { provider: options.provider, dependsOn: step.after.map((name) => byName.get(name) as pulumi.Resource) };
+    const opts: pulumi.CustomResourceOptions = {
+      provider: options.provider,
+      dependsOn: step.after.map((name) => byName.get(name) as pulumi.Resource),
+    };
     byName.set(
       step.name,
       step.type === 'kubernetes:yaml/v2:ConfigGroup'
@@ -167,13 +170,17 @@ export async function verifiedManifest(release: ManifestRelease, fetcher: Fetche
   try {
     body = await fetcher(release.url);
   } catch (error) {
-    throw new Error(`operators: could not download ${release.name} ${release.version} from ${release.url}: ${(error as Error).message}; ` +
-      'install the operators beforehand and set `cutover:operators` `{"install": false}`, or retry with network access');
+    throw new Error(
+      `operators: could not download ${release.name} ${release.version} from ${release.url}: ${(error as Error).message}; ` +
+        'install the operators beforehand and set `cutover:operators` `{"install": false}`, or retry with network access',
+    );
   }
   const digest = sha256(body);
   if (digest !== release.sha256) {
-    throw new Error(`operators: ${release.name} ${release.version} from ${release.url} has SHA-256 ${digest}, expected ${release.sha256}; ` +
-      'nothing was applied. The file changed upstream or the download was altered: check the release before changing the pin in stacks/operators.ts');
+    throw new Error(
+      `operators: ${release.name} ${release.version} from ${release.url} has SHA-256 ${digest}, expected ${release.sha256}; ` +
+        'nothing was applied. The file changed upstream or the download was altered: check the release before changing the pin in stacks/operators.ts',
+    );
   }
   await mkdir(cacheDir, { recursive: true });
   const partial = `${cached}.${process.pid}.partial`;

@@ -30,7 +30,8 @@ export interface ObjectChange {
 }
 
 /** What flipping `activeColor` would do: the changes, or why the program would refuse the flip. */
-export type FlipPlan = { readonly to: Color; readonly changes: readonly ObjectChange[] } | { readonly to: Color; readonly refused: readonly string[] };
+export type FlipPlan =
+  { readonly to: Color; readonly changes: readonly ObjectChange[] } | { readonly to: Color; readonly refused: readonly string[] };
 
 /** The reviewer's summary of a stack. */
 export interface Plan {
@@ -72,14 +73,13 @@ export function planStack(raw: Readonly<Record<string, string>>, stack: string):
       color,
       live: color === config.activeColor,
       image: config[color].image,
-      replicas: config[color].image === undefined ? 0 : config[color].replicas ?? config.replicas,
+      replicas: config[color].image === undefined ? 0 : (config[color].replicas ?? config.replicas),
       maxReplicas: config.maxReplicas,
     })),
     objects: current.length,
     flip,
   };
 }
-
 
 /** Object-level and field-level differences between two renders, in the order of `before`, then new objects. */
 export function diffObjects(before: readonly Manifest[], after: readonly Manifest[]): ObjectChange[] {
@@ -131,7 +131,8 @@ export function formatPlan(plan: Plan): string {
   const live = plan.colors.find((c) => c.live) as ColorSummary;
   lines.push(`Live color: ${live.color}`);
   for (const color of plan.colors) {
-    const size = color.image === undefined ? 'not deployed' : color.replicas === 0 ? 'scaled to 0' : `${color.replicas}-${color.maxReplicas} replicas (HPA)`;
+    const size =
+      color.image === undefined ? 'not deployed' : color.replicas === 0 ? 'scaled to 0' : `${color.replicas}-${color.maxReplicas} replicas (HPA)`;
     const role = color.live ? 'live' : 'idle, reachable through the preview Service';
     lines.push(`  ${color.color.padEnd(5)}  ${(color.image ?? '-').padEnd(48)}  ${size.padEnd(24)}  ${role}`);
   }

@@ -5,6 +5,8 @@ import {
   AlertRouting,
   BackupCredentials,
   BlueGreenApp,
+  IBlueGreenApp,
+  IMonitoringStack,
   BlueGreenAppProps,
   CutoverGate,
   EDGE_HTTP_LISTENER,
@@ -22,7 +24,17 @@ import {
   ValidationError,
   isRefusal,
 } from '../lib';
-import { AlertRoutingConfig, AppConfig, ConfigError, ConfigProblem, MetricGateConfig, PostgresConfig, gatewayProxyNamespace, RedisConfig, StackConfig } from './config';
+import {
+  AlertRoutingConfig,
+  AppConfig,
+  ConfigError,
+  ConfigProblem,
+  MetricGateConfig,
+  PostgresConfig,
+  gatewayProxyNamespace,
+  RedisConfig,
+  StackConfig,
+} from './config';
 
 /** What one environment consists of, as cdk8s constructs: no Pulumi here. */
 export interface Platform {
@@ -89,32 +101,50 @@ export function buildPlatform(config: StackConfig): Platform {
     podSecurityVersion: config.podSecurityVersion,
     labels: { 'cutover.dev/environment': config.stack },
   });
-  const postgres = config.postgres !== undefined ? underKey('postgres', () => createPostgres(chart, config, config.postgres as PostgresConfig)) : undefined;
+  const postgres =
+    config.postgres !== undefined ? underKey('postgres', () => createPostgres(chart, config, config.postgres as PostgresConfig)) : undefined;
   const redis = config.redis !== undefined ? underKey('redis', () => createRedis(chart, config, config.redis as RedisConfig)) : undefined;
   const backends: IAppBackend[] = [...(postgres !== undefined ? [postgres] : []), ...(redis !== undefined ? [redis] : [])];
   const create = config.routing.router === 'gateway' ? config.routing.gateway?.create : undefined;
   // Its problems name their routing.* keys themselves.
   const gateway = create !== undefined ? underKey('', () => createGateway(chart, config, create.className)) : undefined;
   const apps = config.apps.map((appConfig, index) => {
-    const build = (): BlueGreenApp => createApp(chart, index === 0 ? 'app' : `app-${appConfig.name}`, config, appConfig, appConfig.backends ? backends : []);
+    const build = (): BlueGreenApp =>
+      createApp(chart, index === 0 ? 'app' : `app-${appConfig.name}`, config, appConfig, appConfig.backends ? backends : []);
     // The main app's keys are the top-level ones.
     return underKey(index === 0 ? '' : `services.${appConfig.name}`, build);
   });
   // Everything below needs the apps.
   stop();
   const web = apps[0];
-  const monitors = apps.map((each, index) => underKey('monitoring', () => createMonitoring(chart, index === 0 ? 'monitoring' : `monitoring-${each.name}`, config, each)));
+  const monitors = apps.map((each, index) =>
+    underKey('monitoring', () => createMonitoring(chart, index === 0 ? 'monitoring' : `monitoring-${each.name}`, config, each)),
+  );
   const alerting = config.alerting;
   const alertRouting = alerting !== undefined ? underKey('monitoring.alerting', () => createAlertRouting(chart, config, alerting)) : undefined;
   const expandStep = config.migrations.expand;
   const expand =
     expandStep !== undefined
-      ? underKey('migrations.expand', () => new MigrationJob(chart, 'migrate-expand', { app: web, phase: 'expand', image: expandStep.image, command: expandStep.command, backends }))
+      ? underKey(
+          'migrations.expand',
+          () =>
+            new MigrationJob(chart, 'migrate-expand', { app: web, phase: 'expand', image: expandStep.image, command: expandStep.command, backends }),
+        )
       : undefined;
   const contractStep = config.migrations.contract;
   const contract =
     contractStep !== undefined
-      ? underKey('migrations.contract', () => new MigrationJob(chart, 'migrate-contract', { app: web, phase: 'contract', image: contractStep.image, command: contractStep.command, backends }))
+      ? underKey(
+          'migrations.contract',
+          () =>
+            new MigrationJob(chart, 'migrate-contract', {
+              app: web,
+              phase: 'contract',
+              image: contractStep.image,
+              command: contractStep.command,
+              backends,
+            }),
+        )
       : undefined;
   if (contract !== undefined) {
     // It runs after the old color is scaled down (stacks/transition.ts refuses it while that color still runs).
@@ -127,7 +157,11 @@ export function buildPlatform(config: StackConfig): Platform {
   }
   const gates =
     config.gate.enabled !== false
-      ? apps.map((each, index) => underKey(index === 0 ? 'gate' : `services.${each.name}.gate`, () => createGate(chart, index === 0 ? 'gate' : `gate-${each.name}`, config, config.apps[index], each)))
+      ? apps.map((each, index) =>
+          underKey(index === 0 ? 'gate' : `services.${each.name}.gate`, () =>
+            createGate(chart, index === 0 ? 'gate' : `gate-${each.name}`, config, config.apps[index], each),
+          ),
+        )
       : [];
   // Metric gates need the gates and monitors.
   stop();
@@ -135,7 +169,17 @@ export function buildPlatform(config: StackConfig): Platform {
   const metricGates =
     metricsConfig !== undefined && gates.length > 0
       ? apps.map((each, index) => {
-          const metricGate = underKey('gate.metrics', () => createMetricGate(chart, index === 0 ? 'metric-gate' : `metric-gate-${each.name}`, config, metricsConfig, config.apps[index], each, monitors[index]));
+          const metricGate = underKey('gate.metrics', () =>
+            createMetricGate(
+              chart,
+              index === 0 ? 'metric-gate' : `metric-gate-${each.name}`,
+              config,
+              metricsConfig,
+              config.apps[index],
+              each,
+              monitors[index],
+            ),
+          );
           metricGate?.after(gates[index]);
           return metricGate;
         })
@@ -181,13 +225,38 @@ export function buildPlatform(config: StackConfig): Platform {
   }
   network.allowMonitoring(...apps, ...dataTier);
   // Policies first: no pod of the stack ever runs before the namespace is default-deny.
-  for (const workload of workloads(...apps, ...dataTier, ...gates, ...metricGates, ...(expand !== undefined ? [expand] : []), ...(contract !== undefined ? [contract] : []))) {
+  for (const workload of workloads(
+    ...apps,
+    ...dataTier,
+    ...gates,
+    ...metricGates,
+    ...(expand !== undefined ? [expand] : []),
+    ...(contract !== undefined ? [contract] : []),
+  )) {
     workload.node.addDependency(network);
   }
   stop();
   // Last, once every workload exists: the quota holds the namespace at its peak (docs/namespace.md).
   namespace.fitQuota();
-  return { app, chart, namespace, web, apps, gateway, postgres, redis, network, monitoring: monitors[0], monitors, alertRouting, gate: gates[0], gates, metricGates, expand, contract };
+  return {
+    app,
+    chart,
+    namespace,
+    web,
+    apps,
+    gateway,
+    postgres,
+    redis,
+    network,
+    monitoring: monitors[0],
+    monitors,
+    alertRouting,
+    gate: gates[0],
+    gates,
+    metricGates,
+    expand,
+    contract,
+  };
 }
 
 /** One app of the stack: both colors, their Services, the routes (or the Ingress) and the weighted shift. */
@@ -251,7 +320,7 @@ function createGateway(chart: Chart, config: StackConfig, className: string): Ed
  * The gate of the active color of one app: a smoke-test Job through the color's template Service (ready endpoints of its current pods); the
  * app's live and preview Services and routes wait for it. Its Job gives up before `pulumi up` would.
  */
-function createGate(chart: Chart, id: string, config: StackConfig, appConfig: AppConfig, web: BlueGreenApp): CutoverGate {
+function createGate(chart: Chart, id: string, config: StackConfig, appConfig: AppConfig, web: IBlueGreenApp): CutoverGate {
   return new CutoverGate(chart, id, {
     app: web,
     image: appConfig.gate.image,
@@ -264,7 +333,15 @@ function createGate(chart: Chart, id: string, config: StackConfig, appConfig: Ap
  * The app's metric gate: the target color's error ratio and p95 latency from Prometheus, after its smoke test. It runs
  * in the app's gate image (the service's own `gate.image` if it sets one), like the smoke test.
  */
-function createMetricGate(chart: Chart, id: string, config: StackConfig, metrics: MetricGateConfig, appConfig: AppConfig, web: BlueGreenApp, monitoring: MonitoringStack): MetricGate {
+function createMetricGate(
+  chart: Chart,
+  id: string,
+  config: StackConfig,
+  metrics: MetricGateConfig,
+  appConfig: AppConfig,
+  web: IBlueGreenApp,
+  monitoring: IMonitoringStack,
+): MetricGate {
   return new MetricGate(chart, id, {
     app: web,
     monitoring,
@@ -279,7 +356,7 @@ function createMetricGate(chart: Chart, id: string, config: StackConfig, metrics
 }
 
 /** ServiceMonitor, alert and SLO rules, and the dashboard of the app: nothing in it depends on `activeColor`. */
-function createMonitoring(chart: Chart, id: string, config: StackConfig, web: BlueGreenApp): MonitoringStack {
+function createMonitoring(chart: Chart, id: string, config: StackConfig, web: IBlueGreenApp): MonitoringStack {
   const monitoring = config.monitoring;
   return new MonitoringStack(chart, id, {
     app: web,
@@ -315,7 +392,9 @@ function createAlertRouting(chart: Chart, config: StackConfig, alerting: AlertRo
 const WORKLOAD_KINDS = new Set(['Deployment', 'Job', 'Cluster', 'Pooler', 'RedisReplication', 'RedisSentinel', 'RedisCluster']);
 
 function workloads(...scopes: Construct[]): ApiObject[] {
-  return scopes.flatMap((scope) => scope.node.findAll().filter((node): node is ApiObject => ApiObject.isApiObject(node) && WORKLOAD_KINDS.has(node.kind)));
+  return scopes.flatMap((scope) =>
+    scope.node.findAll().filter((node): node is ApiObject => ApiObject.isApiObject(node) && WORKLOAD_KINDS.has(node.kind)),
+  );
 }
 
 /** Default deny in the namespace, then only the flows declared above (and those the operators need). */
@@ -396,9 +475,28 @@ function problemsUnder(key: string, error: unknown): ConfigProblem[] {
 /** Stack-level keys the apps' constructs are given: a service's problem with one is the stack's, not `services.<name>.…`. */
 const STACK_LEVEL_KEYS = ['routing.', 'routing:'];
 
-function problemOf(key: string, text: string): ConfigProblem {
+/**
+ * Construct props that several constructs are given from one config key, or that a construct names otherwise than the
+ * config does: the problem is reported under the key the user wrote.
+ */
+const PROP_KEYS: Readonly<Record<string, string>> = {
+  'postgres.monitoringLabels': 'monitoring.labels',
+  'redis.monitoringLabels': 'monitoring.labels',
+  'monitoring.monitoringLabels': 'monitoring.labels',
+  'monitoring.alerting.monitoringLabels': 'monitoring.labels',
+  'postgres.runbookBaseUrl': 'monitoring.runbookBaseUrl',
+  'redis.runbookBaseUrl': 'monitoring.runbookBaseUrl',
+  'monitoring.sidecarLabels': 'monitoring.dashboardLabels',
+  'monitoring.dashboard.sidecarLabels': 'monitoring.dashboardLabels',
+  'redis.redisSecret': 'redis.secretName',
+  'postgres.backup.credentials': 'postgres.backup.secretName',
+};
+
+/** A construct's problem `text`, built from the config object at `key` (empty for the top-level keys), under the config key. */
+export function problemOf(key: string, text: string): ConfigProblem {
   const message = key === '' || STACK_LEVEL_KEYS.some((prefix) => text.startsWith(prefix)) ? text : `${key}.${text}`;
   const colon = message.indexOf(': ');
-  return { key: colon > 0 ? message.slice(0, colon) : key, message };
+  const found = colon > 0 ? message.slice(0, colon) : key;
+  const configKey = PROP_KEYS[found];
+  return configKey !== undefined ? { key: configKey, message: `${configKey}${message.slice(found.length)}` } : { key: found, message };
 }
-

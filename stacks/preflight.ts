@@ -173,7 +173,17 @@ export function preflightRequirements(config: StackConfig, rendered: readonly Ma
   for (const manifest of rendered) {
     if (manifest.kind === 'ObjectStore') {
       for (const node of walk(manifest.spec)) {
-        for (const credential of ['accessKeyId', 'secretAccessKey', 'region', 'sessionToken', 'connectionString', 'storageAccount', 'storageKey', 'storageSasToken', 'applicationCredentials']) {
+        for (const credential of [
+          'accessKeyId',
+          'secretAccessKey',
+          'region',
+          'sessionToken',
+          'connectionString',
+          'storageAccount',
+          'storageKey',
+          'storageSasToken',
+          'applicationCredentials',
+        ]) {
           const ref = node[credential];
           if (isObject(ref) && typeof ref.name === 'string') {
             secret(ref.name, 'named by postgres.backup.secretName (the backup credentials)');
@@ -184,7 +194,9 @@ export function preflightRequirements(config: StackConfig, rendered: readonly Ma
     for (const node of walk(manifest)) {
       const pullSecrets = node.imagePullSecrets;
       if (Array.isArray(pullSecrets)) {
-        pullSecrets.filter(isObject).forEach((ref) => typeof ref.name === 'string' && secret(ref.name, `the image pull Secret of ${manifest.kind} ${manifest.metadata.name}`));
+        pullSecrets
+          .filter(isObject)
+          .forEach((ref) => typeof ref.name === 'string' && secret(ref.name, `the image pull Secret of ${manifest.kind} ${manifest.metadata.name}`));
       }
       for (const field of ['storageClass', 'storageClassName']) {
         const name = node[field];
@@ -357,14 +369,17 @@ const UNKNOWN_FIX = (check: PreflightCheck): string =>
  */
 export async function runPreflight(requirements: Requirements, probe: ClusterProbe): Promise<PreflightResult[]> {
   const wanted = (check: PreflightCheck): boolean => requirements.checks.includes(check);
-  const [version, served] = await Promise.all([
-    wanted('version') ? answer(() => probe.version()) : undefined,
-    answer(() => probe.resources()),
-  ]);
+  const [version, served] = await Promise.all([wanted('version') ? answer(() => probe.version()) : undefined, answer(() => probe.resources())]);
   const results: PreflightResult[] = [];
   if (version !== undefined) {
     if ('error' in version) {
-      results.push({ check: 'version', subject: 'Kubernetes version', status: 'unknown', detail: version.error, fix: 'check that the cluster is reachable with the stack\'s kubeconfig and context' });
+      results.push({
+        check: 'version',
+        subject: 'Kubernetes version',
+        status: 'unknown',
+        detail: version.error,
+        fix: "check that the cluster is reachable with the stack's kubeconfig and context",
+      });
     } else {
       const { major, minor, gitVersion } = version.ok;
       const old = major < MIN_KUBERNETES.major || (major === MIN_KUBERNETES.major && minor < MIN_KUBERNETES.minor);
@@ -372,7 +387,9 @@ export async function runPreflight(requirements: Requirements, probe: ClusterPro
         check: 'version',
         subject: 'Kubernetes version',
         status: old ? 'missing' : 'ok',
-        detail: old ? `${gitVersion} is older than ${MIN_KUBERNETES.major}.${MIN_KUBERNETES.minor}, the oldest that runs the rendered pods (their preStop hook sleeps)` : gitVersion,
+        detail: old
+          ? `${gitVersion} is older than ${MIN_KUBERNETES.major}.${MIN_KUBERNETES.minor}, the oldest that runs the rendered pods (their preStop hook sleeps)`
+          : gitVersion,
         fix: old ? `upgrade the cluster to Kubernetes ${MIN_KUBERNETES.major}.${MIN_KUBERNETES.minor} or later` : '',
       });
     }
@@ -410,7 +427,11 @@ export async function runPreflight(requirements: Requirements, probe: ClusterPro
         subject,
         status: found ? 'ok' : 'missing',
         detail: found ? 'served' : 'the API server does not serve it',
-        fix: found ? '' : operator !== undefined ? `install its CRD: ${operator.fix}` : `install its CRD, or use a Kubernetes version that serves ${kind.apiVersion}`,
+        fix: found
+          ? ''
+          : operator !== undefined
+            ? `install its CRD: ${operator.fix}`
+            : `install its CRD, or use a Kubernetes version that serves ${kind.apiVersion}`,
       });
     }
   }
@@ -421,8 +442,13 @@ export async function runPreflight(requirements: Requirements, probe: ClusterPro
     const plural = resource.group === '' ? resource.name : `${resource.name}.${resource.group}`;
     const key = `${plural}/${namespace ?? ''}`;
     if (!lookups.has(key)) {
-      const names = requirements.objects.filter((each) => lookup(each.apiVersion, each.kind) === resource && each.namespace === namespace).map((each) => each.name);
-      lookups.set(key, answer(() => probe.existing(plural, namespace, names)));
+      const names = requirements.objects
+        .filter((each) => lookup(each.apiVersion, each.kind) === resource && each.namespace === namespace)
+        .map((each) => each.name);
+      lookups.set(
+        key,
+        answer(() => probe.existing(plural, namespace, names)),
+      );
     }
     return lookups.get(key) as Promise<Answer<ReadonlySet<string>>>;
   };
@@ -436,7 +462,9 @@ export async function runPreflight(requirements: Requirements, probe: ClusterPro
     if ('error' in found) {
       return { ...base, status: 'unknown', detail: found.error, fix: UNKNOWN_FIX(object.check) };
     }
-    return found.ok.has(object.name) ? { ...base, status: 'ok', detail: object.why, fix: '' } : { ...base, status: 'missing', detail: `not found; ${object.why}`, fix: object.fix };
+    return found.ok.has(object.name)
+      ? { ...base, status: 'ok', detail: object.why, fix: '' }
+      : { ...base, status: 'missing', detail: `not found; ${object.why}`, fix: object.fix };
   });
 
   const operatorQueries = requirements.operators.map(async (operator): Promise<PreflightResult> => {
@@ -451,7 +479,10 @@ export async function runPreflight(requirements: Requirements, probe: ClusterPro
       return { ...base, status: 'ok', detail: `${running.namespace}/${running.name} running; ${serves}`, fix: '' };
     }
     const stopped = found.ok[0];
-    const detail = stopped !== undefined ? `${stopped.namespace}/${stopped.name} has no available replica` : `no Deployment matches ${operator.selectors.join(' or ')}`;
+    const detail =
+      stopped !== undefined
+        ? `${stopped.namespace}/${stopped.name} has no available replica`
+        : `no Deployment matches ${operator.selectors.join(' or ')}`;
     return { ...base, status: 'missing', detail: `${detail}; it ${serves}, which the stack renders`, fix: operator.fix };
   });
 
@@ -463,7 +494,12 @@ export async function runPreflight(requirements: Requirements, probe: ClusterPro
     for (const kind of requirements.kinds) {
       const resource = lookup(kind.apiVersion, kind.kind);
       if (resource !== undefined) {
-        MANAGED_VERBS.forEach((verb) => queries.push({ kind, query: { verb, group: resource.group, resource: resource.name, ...(kind.namespace !== undefined ? { namespace: kind.namespace } : {}) } }));
+        MANAGED_VERBS.forEach((verb) =>
+          queries.push({
+            kind,
+            query: { verb, group: resource.group, resource: resource.name, ...(kind.namespace !== undefined ? { namespace: kind.namespace } : {}) },
+          }),
+        );
       }
     }
     const allowed = await answer(() => probe.allowed(queries.map((each) => each.query)));
@@ -490,10 +526,17 @@ export async function runPreflight(requirements: Requirements, probe: ClusterPro
     return results;
   };
 
-  const [objectResults, operatorResults, accessResults] = await Promise.all([Promise.all(objectQueries), Promise.all(operatorQueries), accessQuery()]);
+  const [objectResults, operatorResults, accessResults] = await Promise.all([
+    Promise.all(objectQueries),
+    Promise.all(operatorQueries),
+    accessQuery(),
+  ]);
   results.push(...accessResults, ...objectResults, ...operatorResults);
   const order = (result: PreflightResult): number => PREFLIGHT_CHECKS.indexOf(result.check);
-  return results.map((result, index) => ({ result, index })).sort((a, b) => order(a.result) - order(b.result) || a.index - b.index).map(({ result }) => result);
+  return results
+    .map((result, index) => ({ result, index }))
+    .sort((a, b) => order(a.result) - order(b.result) || a.index - b.index)
+    .map(({ result }) => result);
 }
 
 /** The results that stop an update: everything not ok. */
@@ -513,7 +556,12 @@ export function preflightFailure(stack: string, problems: readonly PreflightResu
 
 /** A readable table of every result. */
 export function formatPreflight(results: readonly PreflightResult[]): string {
-  const rows = results.map((result) => [result.status === 'ok' ? 'ok' : result.status.toUpperCase(), result.check, result.subject, result.status === 'ok' ? result.detail : `${result.detail}; ${result.fix}`]);
+  const rows = results.map((result) => [
+    result.status === 'ok' ? 'ok' : result.status.toUpperCase(),
+    result.check,
+    result.subject,
+    result.status === 'ok' ? result.detail : `${result.detail}; ${result.fix}`,
+  ]);
   const header = ['STATUS', 'CHECK', 'WHAT', 'DETAIL'];
   const widths = [0, 1, 2].map((column) => Math.max(header[column].length, ...rows.map((row) => row[column].length)));
   return [header, ...rows].map((row) => row.map((cell, column) => (column < 3 ? cell.padEnd(widths[column]) : cell)).join('  ')).join('\n');

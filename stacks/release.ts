@@ -147,7 +147,9 @@ export function releaseRefusals(
   const problems: string[] = [];
   for (const stack of snapshots) {
     if (stack.locked) {
-      problems.push(`${stack.name}: is locked by a running update; wait for it, or, if it died, remove its lock (\`pulumi cancel\`, or the lock file of a file:// backend)`);
+      problems.push(
+        `${stack.name}: is locked by a running update; wait for it, or, if it died, remove its lock (\`pulumi cancel\`, or the lock file of a file:// backend)`,
+      );
     }
     if (stack.pendingOperations > 0) {
       problems.push(
@@ -156,14 +158,18 @@ export function releaseRefusals(
     }
     const record = stack.record;
     if (record !== undefined && record.id !== id && ['switching', 'switched', 'failed', 'rolling-back'].includes(record.state)) {
-      problems.push(`${stack.name}: is in release ${record.id} (to ${record.to}, ${record.state} at ${record.at}); finish or roll back that release first (\`npm run release -- status\`)`);
+      problems.push(
+        `${stack.name}: is in release ${record.id} (to ${record.to}, ${record.state} at ${record.at}); finish or roll back that release first (\`npm run release -- status\`)`,
+      );
     }
     const preview = previews.get(stack.name);
     if (preview?.error !== undefined) {
       problems.push(`${stack.name}: the preview of the switch to ${request.to} failed: ${preview.error}`);
     } else if (preview !== undefined && preview.outside.length > 0) {
       const changes = preview.outside.map((step) => `${step.type.split(':').at(-1)} ${step.name} (${step.op})`).join(', ');
-      problems.push(`${stack.name}: the switch to ${request.to} would change more than routing objects: ${changes}; deploy those changes with \`pulumi up\` on that stack first`);
+      problems.push(
+        `${stack.name}: the switch to ${request.to} would change more than routing objects: ${changes}; deploy those changes with \`pulumi up\` on that stack first`,
+      );
     }
   }
   // Every stack must release the same images: a release is one version everywhere.
@@ -237,15 +243,24 @@ export function rollbackOrder(switchedInOrder: readonly string[]): string[] {
  */
 export function rollbackTargets(request: ReleaseRequest, snapshots: readonly StackSnapshot[]): string[] {
   const id = releaseId(request);
-  return snapshots.filter((stack) => stack.record?.id === id && ['switching', 'switched', 'failed', 'done'].includes(stack.record.state)).map((stack) => stack.name);
+  return snapshots
+    .filter((stack) => stack.record?.id === id && ['switching', 'switched', 'failed', 'done'].includes(stack.record.state))
+    .map((stack) => stack.name);
 }
 
 /** A line per stack of what it serves, and whether the stacks agree. */
-export function servingSummary(stacks: ReadonlyArray<{ readonly name: string; readonly serving?: Color; readonly record?: ReleaseRecord }>): string[] {
-  const lines = stacks.map((stack) => `${stack.name}: serving ${stack.serving ?? 'nothing yet'}${stack.record !== undefined ? ` (release ${stack.record.id}: ${stack.record.state} at ${stack.record.at})` : ''}`);
+export function servingSummary(
+  stacks: ReadonlyArray<{ readonly name: string; readonly serving?: Color; readonly record?: ReleaseRecord }>,
+): string[] {
+  const lines = stacks.map(
+    (stack) =>
+      `${stack.name}: serving ${stack.serving ?? 'nothing yet'}${stack.record !== undefined ? ` (release ${stack.record.id}: ${stack.record.state} at ${stack.record.at})` : ''}`,
+  );
   const colors = new Set(stacks.map((stack) => stack.serving));
   if (colors.size > 1) {
-    lines.push(`the stacks serve different colors: ${stacks.map((stack) => `${stack.name}=${stack.serving ?? 'none'}`).join(' ')}; re-run the release to finish it, or run it with --rollback`);
+    lines.push(
+      `the stacks serve different colors: ${stacks.map((stack) => `${stack.name}=${stack.serving ?? 'none'}`).join(' ')}; re-run the release to finish it, or run it with --rollback`,
+    );
   }
   return lines;
 }

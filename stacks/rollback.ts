@@ -67,15 +67,21 @@ export function judgeRollback(facts: RollbackFacts): RollbackDecision {
     );
   }
   if (facts.trafficWeight > 0) {
-    problems.push(`trafficWeight: a weighted shift is in progress (${facts.trafficWeight}% to ${to}); finish or abort it with \`pulumi up\` first (docs: the runbook's weighted shift)`);
+    problems.push(
+      `trafficWeight: a weighted shift is in progress (${facts.trafficWeight}% to ${to}); finish or abort it with \`pulumi up\` first (docs: the runbook's weighted shift)`,
+    );
   }
   if (facts.previous.idle !== undefined && facts.previous.idle.color === to) {
-    problems.push(`${to} runs ${facts.previous.idle.replicas} replica(s) since the last update (idleReplicas): it is retired, not a rollback target; scale it back up with \`pulumi up\` first`);
+    problems.push(
+      `${to} runs ${facts.previous.idle.replicas} replica(s) since the last update (idleReplicas): it is retired, not a rollback target; scale it back up with \`pulumi up\` first`,
+    );
   }
   for (const app of facts.apps) {
     const name = `${app.app}: `;
     if (app.liveColor !== from) {
-      problems.push(`${name}the live Service selects ${app.liveColor ?? 'no color'}, but the last completed update routed it to ${from}; run \`pulumi up --refresh\` to reconcile first`);
+      problems.push(
+        `${name}the live Service selects ${app.liveColor ?? 'no color'}, but the last completed update routed it to ${from}; run \`pulumi up --refresh\` to reconcile first`,
+      );
     }
     const deployment = app.deployment;
     if (deployment === undefined) {
@@ -89,7 +95,9 @@ export function judgeRollback(facts: RollbackFacts): RollbackDecision {
       );
     }
     const rolledOut =
-      deployment.observedGeneration === deployment.generation && (deployment.updatedReplicas ?? 0) >= deployment.replicas && (deployment.readyReplicas ?? 0) >= deployment.replicas;
+      deployment.observedGeneration === deployment.generation &&
+      (deployment.updatedReplicas ?? 0) >= deployment.replicas &&
+      (deployment.readyReplicas ?? 0) >= deployment.replicas;
     if (!rolledOut) {
       problems.push(
         `${name}Deployment ${app.app}-${to} is not rolled out and ready (${deployment.readyReplicas ?? 0} of ${deployment.replicas} ready, ` +
@@ -97,7 +105,9 @@ export function judgeRollback(facts: RollbackFacts): RollbackDecision {
       );
     }
     if (deployment.replicas < 1 || app.readyEndpoints < deployment.replicas) {
-      problems.push(`${name}Service ${app.app}-${to} has ${app.readyEndpoints} ready endpoint(s), needs ${Math.max(1, deployment.replicas)} (the Deployment's replicas); traffic stays on ${from}`);
+      problems.push(
+        `${name}Service ${app.app}-${to} has ${app.readyEndpoints} ready endpoint(s), needs ${Math.max(1, deployment.replicas)} (the Deployment's replicas); traffic stays on ${from}`,
+      );
     }
   }
   return { from, to, problems };

@@ -30,41 +30,107 @@ export function toRawConfig(config: Readonly<Record<string, unknown>>): Record<s
 }
 
 /**
- * Applies `key=value` overrides, as `pulumi config set [--path]` would: `activeColor=green`,
- * `green.image=repo:tag`, `cutover:replicas=4`. Keys without a namespace are the project's.
+ * Applies `key=value` overrides as `pulumi config set [--path]` would: `activeColor=green`, `cutover:replicas=4` (a
+ * plain key: the value is stored as a string), `green.image=repo:tag`, `gate.enabled=false`, `secretNames[0]=web`,
+ * `'network.gatewayPodLabels["app.kubernetes.io/name"]=envoy'` (a path into the key's object or list: `true` and
+ * `false` are stored as booleans, whole numbers as numbers, anything else as a string). Keys without a namespace
+ * are the project's.
  */
 export function applyOverrides(raw: Readonly<Record<string, string>>, overrides: readonly string[]): Record<string, string> {
   const result: Record<string, string> = { ...raw };
   for (const override of overrides) {
-    const separator = override.indexOf('=');
-    if (separator <= 0) {
-      throw new Error(`--config: expected key=value, got "${override}"; e.g. --config activeColor=green`);
-    }
-    const path = override.slice(0, separator);
-    const value = override.slice(separator + 1);
-    const [first, ...rest] = path.split('.');
+    const { path, value } = splitOverride(override);
+    const [first, ...rest] = configPath(path, override);
     const key = first.includes(':') ? first : `${CONFIG_NAMESPACE}:${first}`;
     if (rest.length === 0) {
       result[key] = value;
       continue;
     }
-    const root = structuredRoot(key, result[key], override);
-    let node: Record<string, unknown> = root;
-    for (const segment of rest.slice(0, -1)) {
-      node[segment] = typeof node[segment] === 'object' && node[segment] !== null ? node[segment] : {};
-      node = node[segment] as Record<string, unknown>;
-    }
-    // As `pulumi config set --path` stores them: whole numbers and true/false as such, anything else as a string.
-    node[rest[rest.length - 1]] = /^\d+$/.test(value) ? Number(value) : value === 'true' ? true : value === 'false' ? false : value;
+    const root = structuredRoot(key, result[key], override, typeof rest[0] === 'number');
+    let node: Container = root;
+    rest.forEach((segment, index) => {
+      const next = rest[index + 1];
+      if (Array.isArray(node) !== (typeof segment === 'number')) {
+        throw new Error(
+          `--config ${override}: ${pathText(first, rest.slice(0, index))} is ` +
+            `${Array.isArray(node) ? 'a list' : 'an object'}; ${Array.isArray(node) ? 'index it with [n]' : 'name a field with .field'}`,
+        );
+      }
+      if (Array.isArray(node) && (segment as number) > node.length) {
+        throw new Error(
+          `--config ${override}: ${pathText(first, rest.slice(0, index))} has ${node.length} item(s), got index ${segment}; ` +
+            `set [${node.length}] to add one`,
+        );
+      }
+      const slots = node as Record<string | number, unknown>;
+      if (next === undefined) {
+        slots[segment] = typed(value);
+      } else {
+        const current = slots[segment];
+        slots[segment] = typeof current === 'object' && current !== null ? current : typeof next === 'number' ? [] : {};
+        node = slots[segment] as Container;
+      }
+    });
     result[key] = JSON.stringify(root);
   }
   return result;
 }
 
+type Container = Record<string, unknown> | unknown[];
+
+function splitOverride(override: string): { path: string; value: string } {
+  const separator = override.indexOf('=');
+  if (separator <= 0) {
+    throw new Error(`--config: expected key=value, got "${override}"; e.g. --config activeColor=green`);
+  }
+  return { path: override.slice(0, separator), value: override.slice(separator + 1) };
+}
+
+/** What `pulumi config set --path` stores for a value: booleans and whole numbers as such, anything else as a string. */
+function typed(value: string): string | number | boolean {
+  if (value === 'true' || value === 'false') {
+    return value === 'true';
+  }
+  return /^-?\d+$/.test(value) && Number.isSafeInteger(Number(value)) ? Number(value) : value;
+}
+
+/** A Pulumi config path (`a.b[0]`, `a["b.c"]`) as its segments: field names, and list indices as numbers. */
+function configPath(path: string, override: string): [string, ...(string | number)[]] {
+  const segments: (string | number)[] = [];
+  const pattern = /\.?([^.[\]"]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]/y;
+  let at = 0;
+  while (at < path.length) {
+    pattern.lastIndex = at;
+    const match = pattern.exec(path);
+    if (match === null || (match[1] !== undefined && at > 0 && path[at] !== '.')) {
+      throw new Error(
+        `--config ${override}: "${path}" is not a config path at "${path.slice(at)}"; e.g. gate.enabled=false, ` +
+          `secretNames[0]=web or 'labels["a.b/c"]=x'`,
+      );
+    }
+    segments.push(match[1] ?? (match[2] !== undefined ? Number(match[2]) : (JSON.parse(`"${match[3]}"`) as string)));
+    at = pattern.lastIndex;
+  }
+  const [first, ...rest] = segments;
+  if (typeof first !== 'string') {
+    throw new Error(`--config ${override}: a path starts with a key, got "${path}"; e.g. secretNames[0]=web`);
+  }
+  return [first, ...rest];
+}
+
+function pathText(first: string, rest: readonly (string | number)[]): string {
+  return (
+    first +
+    rest
+      .map((segment) => (typeof segment === 'number' ? `[${segment}]` : /^[^.[\]"]+$/.test(segment) ? `.${segment}` : `[${JSON.stringify(segment)}]`))
+      .join('')
+  );
+}
+
 /** The structured value a `--config a.b=c` override goes into; a clear error when `a` holds a single value. */
-function structuredRoot(key: string, current: string | undefined, override: string): Record<string, unknown> {
+function structuredRoot(key: string, current: string | undefined, override: string, list: boolean): Container {
   if (current === undefined) {
-    return {};
+    return list ? [] : {};
   }
   let parsed: unknown;
   try {
@@ -72,9 +138,16 @@ function structuredRoot(key: string, current: string | undefined, override: stri
   } catch {
     parsed = current;
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    const name = key.slice(key.indexOf(':') + 1);
-    throw new Error(`--config ${override}: ${key} is a single value (${JSON.stringify(parsed)}), not an object with fields; set it whole, e.g. --config ${name}=<value>`);
+  const name = key.slice(key.indexOf(':') + 1);
+  if (typeof parsed !== 'object' || parsed === null) {
+    throw new Error(
+      `--config ${override}: ${key} is a single value (${JSON.stringify(parsed)}), not an object with fields; set it ` +
+        `whole, e.g. --config ${name}=<value>`,
+    );
   }
-  return parsed as Record<string, unknown>;
+  if (Array.isArray(parsed) !== list) {
+    const fix = list ? `name a field, e.g. --config ${name}.<field>=<value>` : `index it, e.g. --config ${name}[0]=<value>`;
+    throw new Error(`--config ${override}: ${key} is ${list ? 'an object with fields, not a list' : 'a list, not an object with fields'}; ${fix}`);
+  }
+  return parsed as Container;
 }

@@ -43,9 +43,9 @@ export function parsePreviousState(value: unknown): PreviousState {
   const state = value as Record<string, unknown>;
   const idle = state.idle as Record<string, unknown> | null | undefined;
   return {
-    ...(isColor(state.activeColor as string) ? { activeColor: state.activeColor as Color } : {}),
-    ...(idle !== null && idle !== undefined && isColor(idle.color as string) && Number.isInteger(idle.replicas)
-      ? { idle: { color: idle.color as Color, replicas: idle.replicas as number } }
+    ...(isColor(state.activeColor) ? { activeColor: state.activeColor } : {}),
+    ...(idle !== null && idle !== undefined && isColor(idle.color) && Number.isInteger(idle.replicas)
+      ? { idle: { color: idle.color, replicas: idle.replicas as number } }
       : {}),
     ...(typeof state.contractMigration === 'string' ? { contractMigration: state.contractMigration } : {}),
   };
@@ -83,7 +83,10 @@ export function planTransition(config: StackConfig, previous: PreviousState): Tr
       const explicit = app[idleColor].replicas;
       if (explicit !== undefined) {
         const key = `${index === 0 ? '' : `services.${app.name}.`}${idleColor}.replicas`;
-        fail(key, `sizes the idle color while idleReplicas (${replicas}) does too, got ${explicit}; keep one: \`pulumi config rm --path ${key}\` or \`pulumi config rm idleReplicas\``);
+        fail(
+          key,
+          `sizes the idle color while idleReplicas (${replicas}) does too, got ${explicit}; keep one: \`pulumi config rm --path ${key}\` or \`pulumi config rm idleReplicas\``,
+        );
       }
     });
     if (switching) {
@@ -91,7 +94,9 @@ export function planTransition(config: StackConfig, previous: PreviousState): Tr
         `idleReplicas (${replicas}) applies to ${idleColor} from the next update: this one switches traffic to ${config.activeColor} and leaves ${idleColor} at full size, so a rollback stays instant`,
       );
     } else {
-      apps = config.apps.map((app): AppConfig => (app[idleColor].image === undefined ? app : { ...app, [idleColor]: { ...app[idleColor], replicas } }));
+      apps = config.apps.map((app): AppConfig =>
+        app[idleColor].image === undefined ? app : { ...app, [idleColor]: { ...app[idleColor], replicas } },
+      );
       idle = { color: idleColor, replicas };
     }
   }
@@ -127,7 +132,9 @@ export function checkContract(transition: Transition, previous: PreviousState, n
     });
     return problems;
   }
-  const running = config.apps.filter((app) => app[config.idleColor].image !== undefined && app[config.idleColor].replicas !== 0).map((app) => app.name);
+  const running = config.apps
+    .filter((app) => app[config.idleColor].image !== undefined && app[config.idleColor].replicas !== 0)
+    .map((app) => app.name);
   if (running.length > 0) {
     problems.push({
       key,
@@ -138,4 +145,3 @@ export function checkContract(transition: Transition, previous: PreviousState, n
   }
   return problems;
 }
-

@@ -31,7 +31,8 @@ export const VENDORED_CRD_DIRECTORY = resolve(__dirname, 'crds');
 
 /**
  * Every vendored CRD file, relative to {@link VENDORED_CRD_DIRECTORY}: the Gateway API standard channel (the HTTPRoute,
- * Gateway and GatewayClass that the gateway router renders, and the kinds the local cluster's Traefik watches) and the Prometheus Operator AlertmanagerConfig that `monitoring.alerting` renders.
+ * Gateway and GatewayClass that the gateway router renders, and the kinds the local cluster's Traefik watches) and the
+ * Prometheus Operator AlertmanagerConfig that `monitoring.alerting` renders.
  */
 export const VENDORED_CRD_FILES: readonly string[] = [
   'gateway-api/gateway.networking.k8s.io_httproutes.yaml',

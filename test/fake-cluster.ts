@@ -55,31 +55,30 @@ export class FakeCluster implements ClusterProbe {
 
   public constructor(private readonly spec: FakeClusterSpec = {}) {}
 
-  private fail(call: keyof ClusterProbe): void {
+  /** Rejects as the described cluster fails `call`: awaited first, so a failing call answers nothing. */
+  private fail(call: keyof ClusterProbe): Promise<void> {
     const message = this.spec.failing?.[call];
-    if (message !== undefined) {
-      throw new Error(message);
-    }
+    return message === undefined ? Promise.resolve() : Promise.reject(new Error(message));
   }
 
   public async version() {
-    this.fail('version');
+    await this.fail('version');
     return this.spec.version ?? { major: 1, minor: 36, gitVersion: 'v1.36.1' };
   }
 
   public async resources() {
-    this.fail('resources');
+    await this.fail('resources');
     return this.spec.served ?? EVERY_KIND;
   }
 
   public async existing(resource: string, namespace: string | undefined, names: readonly string[]) {
-    this.fail('existing');
+    await this.fail('existing');
     this.asked.push(`existing ${resource} ${namespace ?? ''} ${names.join(',')}`);
     return new Set(names.filter((name) => !(this.spec.missing ?? []).includes(`${resource}/${namespace ?? ''}/${name}`)));
   }
 
   public async deployments(selector: string): Promise<FoundDeployment[]> {
-    this.fail('deployments');
+    await this.fail('deployments');
     if ((this.spec.noOperator ?? []).includes(selector)) {
       return this.spec.stopped === true ? [{ namespace: 'operators', name: selector.split('=')[1], availableReplicas: 0 }] : [];
     }
@@ -87,7 +86,7 @@ export class FakeCluster implements ClusterProbe {
   }
 
   public async allowed(queries: readonly AccessQuery[]) {
-    this.fail('allowed');
+    await this.fail('allowed');
     this.asked.push(`allowed ${queries.length}`);
     return queries.map((query) => !(this.spec.denied ?? []).includes(`${query.verb} ${query.resource} ${query.namespace ?? ''}`));
   }

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 
 /**
- * The first 8 hex digits of the SHA-256 of `value` as canonical JSON (object keys sorted).
- * @internal
+ * The first `digits` hex digits of the SHA-256 of `value` as canonical JSON (object keys sorted, undefined fields left
+ * out): the same rendered spec always gives the same hash, whatever order its fields were set in.
  */
-export function shortHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 8);
+export function shortHash(value: unknown, digits = 8): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, digits);
 }
 
 function canonicalJson(value: unknown): string {

@@ -1,6 +1,7 @@
-import { ApiObject, Chart } from 'cdk8s';
+import { Chart } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { AppEnvVar, IAppBackend } from '../app/blue-green-app';
+import { AppEnvVar, IAppBackend } from '../core/workload';
 import { ImageRef } from '../core/image';
 import { appLabels } from '../core/labels';
 import { Problems, ResourceRequirements, requireDnsLabel, requireEnvPrefix, requireInteger, requireStorageQuantity, resolveResources } from '../core/validation';
@@ -18,11 +19,35 @@ import {
   withRunbooks,
 } from '../observability/prometheus-rule';
 import { INetworkPeer, NetworkOperator, NetworkPeerSpec, NetworkPort } from '../network/network-policy-set';
+import {
+  ObjectStore,
+  ObjectStoreSpec,
+  ObjectStoreSpecConfigurationDataCompression,
+  ObjectStoreSpecConfigurationS3Credentials,
+  ObjectStoreSpecConfigurationWalCompression,
+} from '../imports/barmancloud.cnpg.io';
+import {
+  Cluster,
+  ClusterSpec,
+  ClusterSpecPrimaryUpdateMethod,
+  ClusterSpecPrimaryUpdateStrategy,
+  ClusterSpecResources,
+  ClusterSpecResourcesLimits,
+  Pooler,
+  PoolerSpec,
+  PoolerSpecPgbouncerPoolMode,
+  PoolerSpecType,
+  ScheduledBackup,
+  ScheduledBackupSpec,
+  ScheduledBackupSpecBackupOwnerReference,
+  ScheduledBackupSpecMethod,
+  ScheduledBackupSpecTarget,
+} from '../imports/postgresql.cnpg.io';
 
 /** API version of the CloudNativePG resources (operator v1.30.0). */
-export const CNPG_API_VERSION = 'postgresql.cnpg.io/v1';
+export const CNPG_API_VERSION = Cluster.GVK.apiVersion;
 /** API version of the Barman Cloud plugin's ObjectStore (plugin v0.14.0). */
-export const BARMAN_CLOUD_API_VERSION = 'barmancloud.cnpg.io/v1';
+export const BARMAN_CLOUD_API_VERSION = ObjectStore.GVK.apiVersion;
 /** Name under which the Barman Cloud plugin registers with CloudNativePG. */
 export const BARMAN_CLOUD_PLUGIN = 'barman-cloud.cloudnative-pg.io';
 /** Port of the PostgreSQL Services and of PgBouncer. */
@@ -43,7 +68,7 @@ export const CNPG_METRICS_PORT = 9187;
 export const PGBOUNCER_METRICS_PORT = 9127;
 
 // ---------------------------------------------------------------------------------------------------------------
-// Custom resource shapes: the fields this construct emits, from the pinned CRDs in ../shared/crds.
+// References the props take; the custom resources' own types are generated into lib/imports/.
 // ---------------------------------------------------------------------------------------------------------------
 
 /** A key of a Secret in the cluster's namespace. */
@@ -52,125 +77,8 @@ export interface SecretKeySelector {
   readonly key: string;
 }
 
-/** An entry of `Cluster.spec.plugins` or `externalClusters[].plugin`. */
-export interface CnpgPluginConfiguration {
-  readonly name: string;
-  readonly isWALArchiver?: boolean;
-  readonly parameters?: Readonly<Record<string, string>>;
-}
-
-/** `Cluster.spec.bootstrap.initdb`. */
-export interface CnpgInitdb {
-  readonly database: string;
-  readonly owner: string;
-  readonly postInitApplicationSQL: readonly string[];
-}
-
-/** `Cluster.spec.bootstrap.recovery`. */
-export interface CnpgRecovery {
-  /** Name of the `externalClusters` entry to restore from. */
-  readonly source: string;
-  readonly database: string;
-  readonly owner: string;
-  readonly recoveryTarget: { readonly targetTime: string };
-}
-
-/** `Cluster.spec.externalClusters[]`, restricted to plugin-backed object stores. */
-export interface CnpgExternalCluster {
-  readonly name: string;
-  readonly plugin: CnpgPluginConfiguration;
-}
-
-/** `spec` of a CloudNativePG `Cluster`. */
-export interface CnpgClusterSpec {
-  readonly instances: number;
-  readonly imageName: string;
-  readonly imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
-  readonly primaryUpdateStrategy: 'unsupervised' | 'supervised';
-  readonly primaryUpdateMethod: 'switchover' | 'restart';
-  readonly enablePDB: boolean;
-  readonly postgresql: {
-    readonly shared_preload_libraries: readonly string[];
-    readonly parameters: Readonly<Record<string, string>>;
-  };
-  readonly bootstrap: { readonly initdb: CnpgInitdb } | { readonly recovery: CnpgRecovery };
-  readonly externalClusters?: readonly CnpgExternalCluster[];
-  readonly storage: { readonly size: string; readonly storageClass: string };
-  readonly resources: ResourceRequirements;
-  readonly affinity: {
-    readonly enablePodAntiAffinity: boolean;
-    readonly podAntiAffinityType: 'required' | 'preferred';
-    readonly topologyKey: string;
-  };
-  readonly seccompProfile: { readonly type: 'RuntimeDefault' };
-  readonly plugins?: readonly CnpgPluginConfiguration[];
-}
-
 /** S3 credentials of an ObjectStore: keys of a Secret, or the pod's cloud identity. */
-export type S3Credentials =
-  | { readonly accessKeyId: SecretKeySelector; readonly secretAccessKey: SecretKeySelector; readonly region?: SecretKeySelector }
-  | { readonly inheritFromIAMRole: true };
-
-/** `spec` of a Barman Cloud `ObjectStore`. */
-export interface ObjectStoreSpec {
-  /** Recovery window kept in the store, e.g. `30d`. */
-  readonly retentionPolicy: string;
-  readonly configuration: {
-    readonly destinationPath: string;
-    readonly endpointURL?: string;
-    readonly s3Credentials: S3Credentials;
-    readonly wal: { readonly compression: 'gzip' };
-    readonly data: { readonly compression: 'gzip' };
-  };
-}
-
-/** `spec` of a CloudNativePG `ScheduledBackup`. */
-export interface ScheduledBackupSpec {
-  readonly cluster: { readonly name: string };
-  /** Six-field cron expression, seconds first. */
-  readonly schedule: string;
-  readonly method: 'plugin';
-  readonly pluginConfiguration: { readonly name: string };
-  readonly backupOwnerReference: 'none' | 'self' | 'cluster';
-  readonly immediate: boolean;
-  readonly target: 'primary' | 'prefer-standby';
-}
-
-/** The container-level security context of a pod template. */
-export interface ContainerSecurityContext {
-  readonly allowPrivilegeEscalation: false;
-  readonly privileged: false;
-  readonly runAsNonRoot: true;
-  readonly readOnlyRootFilesystem?: boolean;
-  readonly capabilities: { readonly drop: readonly ['ALL'] };
-  readonly seccompProfile: { readonly type: 'RuntimeDefault' };
-}
-
-/** `spec` of a CloudNativePG `Pooler` (PgBouncer). */
-export interface PoolerSpec {
-  readonly cluster: { readonly name: string };
-  readonly instances: number;
-  readonly type: 'rw' | 'ro';
-  readonly pgbouncer: {
-    readonly poolMode: PgBouncerPoolMode;
-    readonly parameters: Readonly<Record<string, string>>;
-  };
-  readonly template: {
-    readonly metadata: { readonly labels: Readonly<Record<string, string>> };
-    readonly spec: {
-      readonly securityContext: { readonly runAsNonRoot: true; readonly seccompProfile: { readonly type: 'RuntimeDefault' } };
-      readonly affinity: {
-        readonly podAntiAffinity: {
-          readonly preferredDuringSchedulingIgnoredDuringExecution: readonly {
-            readonly weight: number;
-            readonly podAffinityTerm: { readonly labelSelector: { readonly matchLabels: Readonly<Record<string, string>> }; readonly topologyKey: string };
-          }[];
-        };
-      };
-      readonly containers: readonly { readonly name: 'pgbouncer'; readonly resources: ResourceRequirements; readonly securityContext: ContainerSecurityContext }[];
-    };
-  };
-}
+export type S3Credentials = ObjectStoreSpecConfigurationS3Credentials;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Props
@@ -211,7 +119,7 @@ export class BackupCredentials {
    * @see https://cloudnative-pg.io/plugin-barman-cloud/docs/object_stores/
    */
   public static fromIamRole(): BackupCredentials {
-    return new BackupCredentials({ inheritFromIAMRole: true });
+    return new BackupCredentials({ inheritFromIamRole: true });
   }
 
   private constructor(
@@ -462,17 +370,17 @@ export class PostgresHA extends Construct implements IAppBackend, INetworkPeer {
   public readonly port = POSTGRES_PORT;
   public readonly connectionEnv: readonly AppEnvVar[];
 
-  public readonly cluster: ApiObject;
+  public readonly cluster: Cluster;
   /** The Barman Cloud ObjectStore, when backups are on or a recovery is requested. */
-  public readonly objectStore?: ApiObject;
+  public readonly objectStore?: ObjectStore;
   /** The daily and the weekly ScheduledBackup, when backups are on. */
-  public readonly scheduledBackups: readonly ApiObject[];
-  public readonly pooler?: ApiObject;
+  public readonly scheduledBackups: readonly ScheduledBackup[];
+  public readonly pooler?: Pooler;
   /**
    * PodDisruptionBudget of the PgBouncer pods (CloudNativePG creates none for a Pooler), when it runs more
    * than one: a node drain takes them one at a time.
    */
-  public readonly poolerDisruptionBudget?: ApiObject;
+  public readonly poolerDisruptionBudget?: k8s.KubePodDisruptionBudget;
   /** Port of the object store the instances write backups to (or recover from), when there is one. */
   private readonly objectStorePort?: number;
 
@@ -536,31 +444,31 @@ export class PostgresHA extends Construct implements IAppBackend, INetworkPeer {
         retentionPolicy: backup.retentionPolicy,
         configuration: {
           destinationPath: backup.store.destinationPath,
-          ...(backup.store.endpointURL !== undefined ? { endpointURL: backup.store.endpointURL } : {}),
+          ...(backup.store.endpointURL !== undefined ? { endpointUrl: backup.store.endpointURL } : {}),
           s3Credentials: backup.store.credentials.s3,
-          wal: { compression: 'gzip' },
-          data: { compression: 'gzip' },
+          wal: { compression: ObjectStoreSpecConfigurationWalCompression.GZIP },
+          data: { compression: ObjectStoreSpecConfigurationDataCompression.GZIP },
         },
       };
-      this.objectStore = new ApiObject(this, 'object-store', { apiVersion: BARMAN_CLOUD_API_VERSION, kind: 'ObjectStore', metadata: metadata(objectStoreName), spec });
+      this.objectStore = new ObjectStore(this, 'object-store', { metadata: metadata(objectStoreName), spec });
       this.objectStorePort = backup.store.endpointURL !== undefined ? urlPort('backup.endpointURL', backup.store.endpointURL) : 443;
     }
 
-    const clusterSpec: CnpgClusterSpec = {
+    const clusterSpec: ClusterSpec = {
       instances: this.instances,
       imageName: image.toString(),
       imagePullPolicy: 'IfNotPresent',
       // Rolling updates restart the replicas first, then switch over to one instead of restarting the primary.
-      primaryUpdateStrategy: 'unsupervised',
-      primaryUpdateMethod: 'switchover',
-      enablePDB: true,
+      primaryUpdateStrategy: ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
+      primaryUpdateMethod: ClusterSpecPrimaryUpdateMethod.SWITCHOVER,
+      enablePdb: true,
       postgresql: {
-        shared_preload_libraries: ['timescaledb'],
+        sharedPreloadLibraries: ['timescaledb'],
         parameters: { 'timescaledb.telemetry_level': 'off' },
       },
       bootstrap:
         recovery === undefined
-          ? { initdb: { database: this.database, owner: this.owner, postInitApplicationSQL: ['CREATE EXTENSION IF NOT EXISTS timescaledb'] } }
+          ? { initdb: { database: this.database, owner: this.owner, postInitApplicationSql: ['CREATE EXTENSION IF NOT EXISTS timescaledb'] } }
           : { recovery: { source: recovery.sourceClusterName, database: this.database, owner: this.owner, recoveryTarget: { targetTime: recovery.targetTime } } },
       ...(recovery !== undefined
         ? {
@@ -573,14 +481,14 @@ export class PostgresHA extends Construct implements IAppBackend, INetworkPeer {
           }
         : {}),
       storage: { size: storageSize, storageClass },
-      resources,
+      resources: quantities(resources),
       affinity: { enablePodAntiAffinity: true, podAntiAffinityType: 'required', topologyKey: 'kubernetes.io/hostname' },
       // CloudNativePG already runs instances PSS-restricted (non-root, no privilege escalation, all capabilities
       // dropped); the seccomp profile is the one setting it exposes, pinned here so a default change cannot relax it.
       seccompProfile: { type: 'RuntimeDefault' },
-      ...(backup.enabled ? { plugins: [{ name: BARMAN_CLOUD_PLUGIN, isWALArchiver: true, parameters: { barmanObjectName: objectStoreName } }] } : {}),
+      ...(backup.enabled ? { plugins: [{ name: BARMAN_CLOUD_PLUGIN, isWalArchiver: true, parameters: { barmanObjectName: objectStoreName } }] } : {}),
     };
-    this.cluster = new ApiObject(this, 'cluster', { apiVersion: CNPG_API_VERSION, kind: 'Cluster', metadata: metadata(this.name), spec: clusterSpec });
+    this.cluster = new Cluster(this, 'cluster', { metadata: metadata(this.name), spec: clusterSpec });
     if (this.objectStore !== undefined) {
       this.cluster.node.addDependency(this.objectStore);
     }
@@ -596,11 +504,9 @@ export class PostgresHA extends Construct implements IAppBackend, INetworkPeer {
       this.poolerServiceName = `${this.name}-pooler-rw`;
       this.pooler = this.createPooler(this.poolerServiceName, pooler, labels);
       if (pooler.instances > 1) {
-        this.poolerDisruptionBudget = new ApiObject(this, 'pooler-disruption-budget', {
-          apiVersion: 'policy/v1',
-          kind: 'PodDisruptionBudget',
+        this.poolerDisruptionBudget = new k8s.KubePodDisruptionBudget(this, 'pooler-disruption-budget', {
           metadata: { name: this.poolerServiceName, labels },
-          spec: { maxUnavailable: 1, selector: { matchLabels: { 'cnpg.io/poolerName': this.poolerServiceName } } },
+          spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: { 'cnpg.io/poolerName': this.poolerServiceName } } },
         });
       }
     }
@@ -680,30 +586,30 @@ export class PostgresHA extends Construct implements IAppBackend, INetworkPeer {
     };
   }
 
-  private createScheduledBackup(id: string, name: string, schedule: string, immediate: boolean, labels: Record<string, string>): ApiObject {
+  private createScheduledBackup(id: string, name: string, schedule: string, immediate: boolean, labels: Record<string, string>): ScheduledBackup {
     const spec: ScheduledBackupSpec = {
       cluster: { name: this.name },
       schedule,
-      method: 'plugin',
+      method: ScheduledBackupSpecMethod.PLUGIN,
       pluginConfiguration: { name: BARMAN_CLOUD_PLUGIN },
       // Backup objects belong to their schedule, so deleting the schedule cleans up their records.
-      backupOwnerReference: 'self',
+      backupOwnerReference: ScheduledBackupSpecBackupOwnerReference.SELF,
       // The first base backup is taken at once: point-in-time recovery needs one before the first night.
       immediate,
-      target: 'prefer-standby',
+      target: ScheduledBackupSpecTarget.PREFER_HYPHEN_STANDBY,
     };
-    const scheduled = new ApiObject(this, id, { apiVersion: CNPG_API_VERSION, kind: 'ScheduledBackup', metadata: { name, labels }, spec });
+    const scheduled = new ScheduledBackup(this, id, { metadata: { name, labels }, spec });
     scheduled.node.addDependency(this.cluster);
     return scheduled;
   }
 
-  private createPooler(name: string, options: ResolvedPooler, labels: Record<string, string>): ApiObject {
+  private createPooler(name: string, options: ResolvedPooler, labels: Record<string, string>): Pooler {
     const spec: PoolerSpec = {
       cluster: { name: this.name },
       instances: options.instances,
-      type: 'rw',
+      type: PoolerSpecType.RW,
       pgbouncer: {
-        poolMode: options.poolMode,
+        poolMode: POOL_MODES[options.poolMode],
         parameters: { max_client_conn: String(options.maxClientConnections), default_pool_size: String(options.defaultPoolSize) },
       },
       template: {
@@ -720,7 +626,7 @@ export class PostgresHA extends Construct implements IAppBackend, INetworkPeer {
           containers: [
             {
               name: 'pgbouncer',
-              resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+              resources: quantities({ requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } }),
               securityContext: {
                 allowPrivilegeEscalation: false,
                 privileged: false,
@@ -734,10 +640,23 @@ export class PostgresHA extends Construct implements IAppBackend, INetworkPeer {
         },
       },
     };
-    const pooler = new ApiObject(this, 'pooler', { apiVersion: CNPG_API_VERSION, kind: 'Pooler', metadata: { name, labels }, spec });
+    const pooler = new Pooler(this, 'pooler', { metadata: { name, labels }, spec });
     pooler.node.addDependency(this.cluster);
     return pooler;
   }
+}
+
+/** The generated enum of each pool mode. */
+const POOL_MODES: Readonly<Record<PgBouncerPoolMode, PoolerSpecPgbouncerPoolMode>> = {
+  session: PoolerSpecPgbouncerPoolMode.SESSION,
+  transaction: PoolerSpecPgbouncerPoolMode.TRANSACTION,
+};
+
+/** `resources` as the generated types take them: each quantity in the CRD's int-or-string wrapper. */
+function quantities(resources: ResourceRequirements): ClusterSpecResources {
+  const wrap = (values: Readonly<Record<string, string>>) =>
+    Object.fromEntries(Object.entries(values).map(([name, value]) => [name, ClusterSpecResourcesLimits.fromString(value)]));
+  return { requests: wrap(resources.requests), limits: wrap(resources.limits) };
 }
 
 /** The alerting rules of one cluster, on CloudNativePG's default metrics, the plugin's and the kubelet's. */

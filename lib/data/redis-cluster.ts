@@ -1,15 +1,14 @@
-import { ApiObject, Chart } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { AppEnvVar, IAppBackend } from '../app/blue-green-app';
+import { AppEnvVar, IAppBackend } from '../core/workload';
 import { ImageRef } from '../core/image';
 import { appLabels } from '../core/labels';
-import { ContainerSecurityContext, SecretKeySelector } from './postgres-ha';
+import { SecretKeySelector } from './postgres-ha';
 import { Problems, ResourceRequirements, requireDnsLabel, requireEnvPrefix, requireInteger, requireStorageQuantity, resolveResources } from '../core/validation';
 import {
   AlertRule,
   CustomResourceMetadata,
   DEFAULT_RUNBOOK_URL,
-  LabelSelector,
   componentAlertLabels,
   prometheusRule,
   promSelector,
@@ -19,13 +18,32 @@ import {
   withLabels,
   withRunbooks,
 } from '../observability/prometheus-rule';
+import { ServiceMonitorSpecSelector } from '../imports/monitoring.coreos.com';
+import {
+  RedisCluster as RedisClusterResource,
+  RedisClusterSpec,
+  RedisClusterSpecRedisFollower,
+  RedisClusterSpecRedisLeader,
+  RedisReplication,
+  RedisReplicationSpec,
+  RedisReplicationSpecAffinity,
+  RedisReplicationSpecKubernetesConfigResources,
+  RedisReplicationSpecKubernetesConfigResourcesLimits,
+  RedisReplicationSpecPodSecurityContext,
+  RedisReplicationSpecRedisExporter,
+  RedisReplicationSpecSecurityContext,
+  RedisReplicationSpecStorage,
+  RedisReplicationSpecStorageVolumeClaimTemplateSpecResourcesRequests,
+  RedisSentinel,
+  RedisSentinelSpec,
+} from '../imports/redis.redis.opstreelabs.in';
 import { INetworkPeer, NetworkOperator, NetworkPeerSpec, NetworkPort } from '../network/network-policy-set';
 
 
 /** The most sentinels a RedisCluster runs: a majority of 3 or 5 already survives a lost one, and clients list every sentinel. */
 const MAX_SENTINELS = 9;
 /** API version of the OT-CONTAINER-KIT redis-operator resources (operator v0.26.0). */
-export const REDIS_API_VERSION = 'redis.redis.opstreelabs.in/v1beta2';
+export const REDIS_API_VERSION = RedisReplication.GVK.apiVersion;
 /** Port of the Redis Services. */
 export const REDIS_PORT = 6379;
 /** Port of the sentinel Services. */
@@ -43,115 +61,6 @@ export const REDIS_CLUSTER_BUS_PORT = REDIS_PORT + 10000;
  * @see https://ot-container-kit.github.io/redis-operator/guide/installation.html
  */
 export const REDIS_OPERATOR: NetworkOperator = { name: 'redis-operator', defaultNamespace: 'ot-operators', podLabels: { name: 'redis-operator' } };
-
-// ---------------------------------------------------------------------------------------------------------------
-// Custom resource shapes: the fields this construct emits, from the pinned CRDs in ../shared/crds.
-// ---------------------------------------------------------------------------------------------------------------
-
-/** Pod-level security context of the operator's StatefulSets. */
-export interface RedisPodSecurityContext {
-  readonly runAsNonRoot: true;
-  readonly runAsUser: number;
-  readonly runAsGroup: number;
-  readonly fsGroup: number;
-  readonly seccompProfile: { readonly type: 'RuntimeDefault' };
-}
-
-/** `spec.kubernetesConfig`: image, resources and password of the Redis (or sentinel) container. */
-export interface RedisKubernetesConfig {
-  readonly image: string;
-  readonly imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
-  readonly resources: ResourceRequirements;
-  /** The Secret key holding the password (`requirepass`). */
-  readonly redisSecret?: SecretKeySelector;
-}
-
-/** `spec.redisExporter`: the redis_exporter sidecar. */
-export interface RedisExporterSpec {
-  readonly enabled: boolean;
-  readonly image: string;
-  readonly imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
-  readonly resources: ResourceRequirements;
-  readonly securityContext: ContainerSecurityContext;
-}
-
-/** `spec.storage` of a RedisReplication or RedisCluster: one PVC per pod. */
-export interface RedisStorage {
-  readonly volumeClaimTemplate: {
-    readonly spec: {
-      readonly accessModes: readonly ['ReadWriteOnce'];
-      readonly storageClassName: string;
-      readonly resources: { readonly requests: { readonly storage: string } };
-    };
-  };
-}
-
-/** A required pod anti-affinity term on the node. */
-export interface RedisAffinity {
-  readonly podAntiAffinity: {
-    readonly requiredDuringSchedulingIgnoredDuringExecution: readonly {
-      readonly labelSelector: { readonly matchLabels: Readonly<Record<string, string>> };
-      readonly topologyKey: string;
-    }[];
-  };
-}
-
-/** A PodDisruptionBudget the operator creates. */
-export interface RedisPodDisruptionBudget {
-  readonly enabled: boolean;
-  readonly maxUnavailable: number;
-}
-
-/** `spec` of a `RedisReplication`: one master and replicas. */
-export interface RedisReplicationSpec {
-  readonly clusterSize: number;
-  readonly kubernetesConfig: RedisKubernetesConfig;
-  readonly redisExporter?: RedisExporterSpec;
-  readonly redisConfig: { readonly maxMemoryPercentOfLimit: number };
-  readonly storage: RedisStorage;
-  readonly podSecurityContext: RedisPodSecurityContext;
-  readonly securityContext: ContainerSecurityContext;
-  readonly affinity: RedisAffinity;
-  readonly pdb: RedisPodDisruptionBudget;
-}
-
-/** `spec` of a `RedisSentinel`: sentinels that watch a RedisReplication and fail it over. */
-export interface RedisSentinelSpec {
-  readonly clusterSize: number;
-  readonly kubernetesConfig: RedisKubernetesConfig;
-  readonly redisSentinelConfig: {
-    readonly redisReplicationName: string;
-    readonly masterGroupName: string;
-    readonly quorum: string;
-    readonly redisReplicationPassword: { readonly secretKeyRef: SecretKeySelector };
-  };
-  readonly podSecurityContext: RedisPodSecurityContext;
-  readonly securityContext: ContainerSecurityContext;
-  readonly affinity: RedisAffinity;
-  readonly pdb: RedisPodDisruptionBudget;
-}
-
-/** Leader or follower settings of a `RedisCluster`. */
-export interface RedisClusterRoleSpec {
-  readonly replicas: number;
-  readonly securityContext: ContainerSecurityContext;
-  readonly affinity: RedisAffinity;
-  readonly pdb: RedisPodDisruptionBudget;
-}
-
-/** `spec` of a `RedisCluster`: sharded leaders, each with a follower. */
-export interface RedisClusterSpec {
-  readonly clusterSize: number;
-  readonly clusterVersion: 'v7';
-  readonly persistenceEnabled: true;
-  readonly kubernetesConfig: RedisKubernetesConfig;
-  readonly redisExporter?: RedisExporterSpec;
-  readonly redisConfig: { readonly maxMemoryPercentOfLimit: number };
-  readonly redisLeader: RedisClusterRoleSpec;
-  readonly redisFollower: RedisClusterRoleSpec;
-  readonly storage: RedisStorage;
-  readonly podSecurityContext: RedisPodSecurityContext;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Props
@@ -319,9 +228,9 @@ export class RedisCluster extends Construct implements IAppBackend, INetworkPeer
   public readonly port = REDIS_PORT;
   public readonly connectionEnv: readonly AppEnvVar[];
   /** The RedisReplication (sentinel mode) or RedisCluster (cluster mode) custom resource. */
-  public readonly redis: ApiObject;
+  public readonly redis: RedisReplication | RedisClusterResource;
   /** Sentinel mode: the RedisSentinel custom resource. */
-  public readonly sentinel?: ApiObject;
+  public readonly sentinel?: RedisSentinel;
   /** Whether the pods run the redis_exporter sidecar. */
   private readonly exporter: boolean;
 
@@ -361,18 +270,19 @@ export class RedisCluster extends Construct implements IAppBackend, INetworkPeer
     problems.throwIfAny();
     const resources = resolved as NonNullable<typeof resolved>;
     const monitoringMetadata: CustomResourceMetadata = { name: this.name, labels: { ...labels, ...monitoringLabels } };
-    const kubernetesConfig: RedisKubernetesConfig = { image, imagePullPolicy: 'IfNotPresent', resources, redisSecret: this.authSecret };
-    const redisExporter: RedisExporterSpec | undefined = monitoring
+    // Untyped: the same fields fit the kubernetesConfig of both RedisReplication and RedisCluster.
+    const kubernetesConfig = { image, imagePullPolicy: 'IfNotPresent', resources: quantities(resources), redisSecret: this.authSecret };
+    const redisExporter: RedisReplicationSpecRedisExporter | undefined = monitoring
       ? {
           enabled: true,
           image: exporterImage,
           imagePullPolicy: 'IfNotPresent',
-          resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
+          resources: quantities({ requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } }),
           securityContext: { ...CONTAINER_SECURITY_CONTEXT, readOnlyRootFilesystem: true },
         }
       : undefined;
-    const storage: RedisStorage = {
-      volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'], storageClassName: storageClass, resources: { requests: { storage: storageSize } } } },
+    const storage: RedisReplicationSpecStorage = {
+      volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'], storageClassName: storageClass, resources: { requests: { storage: RedisReplicationSpecStorageVolumeClaimTemplateSpecResourcesRequests.fromString(storageSize) } } } },
     };
     const password: AppEnvVar = { name: `${envPrefix}_PASSWORD`, secretKeyRef: { name: this.authSecret.name, key: this.authSecret.key } };
 
@@ -416,14 +326,14 @@ export class RedisCluster extends Construct implements IAppBackend, INetworkPeer
         affinity: antiAffinity({ app: this.name, redis_setup_type: 'replication' }),
         pdb: { enabled: true, maxUnavailable: 1 },
       };
-      this.redis = new ApiObject(this, 'replication', { apiVersion: REDIS_API_VERSION, kind: 'RedisReplication', metadata, spec: replicationSpec });
+      this.redis = new RedisReplication(this, 'replication', { metadata, spec: replicationSpec });
 
       const sentinelSpec: RedisSentinelSpec = {
         clusterSize: sentinels,
         kubernetesConfig: {
           image: sentinelImage,
           imagePullPolicy: 'IfNotPresent',
-          resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '100m', memory: '128Mi' } },
+          resources: quantities({ requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '100m', memory: '128Mi' } }),
         },
         redisSentinelConfig: {
           redisReplicationName: this.name,
@@ -436,7 +346,7 @@ export class RedisCluster extends Construct implements IAppBackend, INetworkPeer
         affinity: antiAffinity({ app: `${this.name}-sentinel`, redis_setup_type: 'sentinel' }),
         pdb: { enabled: true, maxUnavailable: 1 },
       };
-      this.sentinel = new ApiObject(this, 'sentinel', { apiVersion: REDIS_API_VERSION, kind: 'RedisSentinel', metadata, spec: sentinelSpec });
+      this.sentinel = new RedisSentinel(this, 'sentinel', { metadata, spec: sentinelSpec });
       this.sentinel.node.addDependency(this.redis);
 
       this.connectionEnv = [
@@ -464,7 +374,7 @@ export class RedisCluster extends Construct implements IAppBackend, INetworkPeer
       }
       this.serviceName = `${this.name}-leader`;
       this.sentinelAddresses = [];
-      const role = (name: string): RedisClusterRoleSpec => ({
+      const role = (name: string): RedisClusterSpecRedisLeader & RedisClusterSpecRedisFollower => ({
         replicas: shards,
         securityContext: CONTAINER_SECURITY_CONTEXT,
         affinity: antiAffinity({ app: `${this.name}-${name}`, redis_setup_type: 'cluster' }),
@@ -482,7 +392,7 @@ export class RedisCluster extends Construct implements IAppBackend, INetworkPeer
         storage,
         podSecurityContext: POD_SECURITY_CONTEXT,
       };
-      this.redis = new ApiObject(this, 'cluster', { apiVersion: REDIS_API_VERSION, kind: 'RedisCluster', metadata, spec: clusterSpec });
+      this.redis = new RedisClusterResource(this, 'cluster', { metadata, spec: clusterSpec });
       this.connectionEnv = [password, { name: `${envPrefix}_URL`, value: `redis://:$(${envPrefix}_PASSWORD)@${host(this.serviceName)}:${REDIS_PORT}` }];
       if (monitoring) {
         this.createMonitoring(
@@ -538,14 +448,14 @@ export class RedisCluster extends Construct implements IAppBackend, INetworkPeer
     };
   }
 
-  private createMonitoring(metadata: CustomResourceMetadata, selector: LabelSelector, rules: AlertRule[]): void {
+  private createMonitoring(metadata: CustomResourceMetadata, selector: ServiceMonitorSpecSelector, rules: AlertRule[]): void {
     // Only the operator's main client Service of each role carries the exporter port, so each pod is scraped once.
     serviceMonitor(this, 'service-monitor', metadata, { selector, endpoints: [{ port: 'redis-exporter' }] }).node.addDependency(this.redis);
     prometheusRule(this, 'alerts', { ...metadata, name: `${this.name}-alerts` }, { groups: [{ name: `${this.name}.redis`, rules }] });
   }
 }
 
-const POD_SECURITY_CONTEXT: RedisPodSecurityContext = {
+const POD_SECURITY_CONTEXT: RedisReplicationSpecPodSecurityContext = {
   runAsNonRoot: true,
   runAsUser: REDIS_UID,
   runAsGroup: REDIS_UID,
@@ -554,7 +464,7 @@ const POD_SECURITY_CONTEXT: RedisPodSecurityContext = {
 };
 
 // The operator's entrypoints write the generated redis.conf into the image, so the root filesystem stays writable.
-const CONTAINER_SECURITY_CONTEXT: ContainerSecurityContext = {
+const CONTAINER_SECURITY_CONTEXT: RedisReplicationSpecSecurityContext = {
   allowPrivilegeEscalation: false,
   privileged: false,
   runAsNonRoot: true,
@@ -563,8 +473,15 @@ const CONTAINER_SECURITY_CONTEXT: ContainerSecurityContext = {
 };
 
 /** No two pods of one role on the same node: losing a node loses at most one copy. */
-function antiAffinity(matchLabels: Record<string, string>): RedisAffinity {
+function antiAffinity(matchLabels: Record<string, string>): RedisReplicationSpecAffinity {
   return { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels }, topologyKey: 'kubernetes.io/hostname' }] } };
+}
+
+/** `resources` as the generated types take them: each quantity in the CRD's int-or-string wrapper. */
+function quantities(resources: ResourceRequirements): RedisReplicationSpecKubernetesConfigResources {
+  const wrap = (values: Readonly<Record<string, string>>) =>
+    Object.fromEntries(Object.entries(values).map(([name, value]) => [name, RedisReplicationSpecKubernetesConfigResourcesLimits.fromString(value)]));
+  return { requests: wrap(resources.requests), limits: wrap(resources.limits) };
 }
 
 function requireSecretKey(key: string, secret: SecretKeySelector): void {

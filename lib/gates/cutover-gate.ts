@@ -1,26 +1,27 @@
 import { ApiObject, Chart } from 'cdk8s';
-import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct, IConstruct } from 'constructs';
-import { BlueGreenApp } from '../app/blue-green-app';
+import type { IBlueGreenApp } from '../app/blue-green-app';
 import { Color } from '../core/color';
 import { ImageRef } from '../core/image';
-import { appLabels } from '../core/labels';
+import { Problems, httpPathProblem } from '../core/validation';
+import { containerResources } from '../core/workload';
+import { INetworkPeer, NetworkPeerSpec } from '../network/network-policy-set';
 import {
-  JOB_ANNOTATIONS,
+  GATE_RESOURCES,
+  GateTiming,
   JobResources,
-  MigrationJob,
   addGuards,
   addPrerequisites,
-  jobSpecDefaults,
-  reportingScript,
+  checkGateTiming,
+  createGateJob,
+  curlCommand,
+  gateNetworkPeer,
+  gateTarget,
+  requireGateJobName,
   requirePinnedImage,
-  resolveJobResources,
-  restrictedContainerSecurity,
-  restrictedPodSpec,
-} from './migration-job';
-import { INetworkPeer, NetworkPeerSpec } from '../network/network-policy-set';
-import { Problems, httpPathProblem, requireDnsLabel, requireInteger } from '../core/validation';
-import { podPlacement } from '../core/scheduling';
+  requireTimeoutBelowDeadline,
+  shellQuote,
+} from './gate-job';
 
 /** One HTTP request of the smoke test: `GET <path>` on the color about to be live. */
 export interface HttpCheck {
@@ -97,20 +98,11 @@ export interface CutoverGateOptions {
 /** Props of {@link CutoverGate}. */
 export interface CutoverGateProps extends CutoverGateOptions {
   /** The app whose active color (the one about to be, or being, live) is checked before its traffic objects change. */
-  readonly app: BlueGreenApp;
+  readonly app: IBlueGreenApp;
 }
 
 /** The smoke-test image when none is given: curl's official container image, pinned. */
 export const DEFAULT_GATE_IMAGE = 'curlimages/curl:8.20.0';
-
-const GATE_RESOURCES = {
-  cpuRequest: '50m',
-  cpuLimit: '200m',
-  memoryRequest: '32Mi',
-  memoryLimit: '64Mi',
-  ephemeralStorageRequest: '16Mi',
-  ephemeralStorageLimit: '64Mi',
-};
 
 /**
  * The gate before a switch: nothing moves traffic to a color until that color has just passed a smoke test.
@@ -159,36 +151,28 @@ export class CutoverGate extends Construct implements INetworkPeer {
   public constructor(scope: Construct, id: string, props: CutoverGateProps) {
     super(scope, id);
     const app = props.app;
-    this.color = app.activeColor;
+    const target = gateTarget(app);
+    this.color = target.color;
     this.appName = app.name;
-    const target = app.colors[this.color];
-    if (target === undefined) {
-      throw new Error(`app: ${app.node.path} does not deploy its active color, got activeColor=${this.color}; give ${this.color} an image before gating it`);
-    }
+    requireGateJobName(app.name, 'gate', 'the gate');
     this.name = `${app.name}-gate-${this.color}`;
-    requireDnsLabel('app.name', this.name, 63, '"web"');
-    this.image = requirePinnedImage('image', props.image ?? DEFAULT_GATE_IMAGE);
     this.activeDeadlineSeconds = props.activeDeadlineSeconds ?? 120;
-    const requestTimeoutSeconds = props.requestTimeoutSeconds ?? 5;
-    const retries = props.retries ?? 2;
-    const runAsUser = props.runAsUser ?? 10001;
+    const timing: GateTiming = {
+      activeDeadlineSeconds: this.activeDeadlineSeconds,
+      requestTimeoutSeconds: props.requestTimeoutSeconds ?? 5,
+      retries: props.retries ?? 2,
+      runAsUser: props.runAsUser ?? 10001,
+    };
     // Every independent check runs, so that one run reports every problem.
     const problems = new Problems();
-    problems.check(
-      () => requireInteger('activeDeadlineSeconds', this.activeDeadlineSeconds, 1),
-      () => requireInteger('requestTimeoutSeconds', requestTimeoutSeconds, 1),
-      () => requireInteger('retries', retries, 0),
-      () => requireInteger('runAsUser', runAsUser, 1),
-    );
+    const image = problems.attempt(() => requirePinnedImage('image', props.image ?? DEFAULT_GATE_IMAGE));
+    checkGateTiming(problems, timing);
     problems.throwIfAny();
-    if (requestTimeoutSeconds >= this.activeDeadlineSeconds) {
-      throw new Error(
-        `requestTimeoutSeconds: must be below activeDeadlineSeconds ${this.activeDeadlineSeconds}, got ${requestTimeoutSeconds}; lower it or raise activeDeadlineSeconds`,
-      );
-    }
-    const probes = probePaths(target.deployment);
-    this.checks = resolveChecks([{ path: probes.readiness }, { path: probes.liveness }, ...(props.checks ?? [])], (props.checks ?? []).length);
-    const resources = resolveJobResources(props.resources ?? {}, GATE_RESOURCES, 0);
+    // Defined once no check refused.
+    this.image = image as ImageRef;
+    requireTimeoutBelowDeadline(timing);
+    this.checks = resolveChecks([{ path: app.readinessPath }, { path: app.livenessPath }, ...(props.checks ?? [])], (props.checks ?? []).length);
+    const resources = containerResources(props.resources ?? {}, GATE_RESOURCES, { mebibytes: 0, description: 'no writable volume' });
 
     const namespace = Chart.of(this).namespace;
     const service = app.templateServices[this.color];
@@ -197,42 +181,18 @@ export class CutoverGate extends Construct implements INetworkPeer {
     }
     this.service = ApiObject.of(service);
     this.url = `http://${this.service.name}${namespace !== undefined ? `.${namespace}.svc` : ''}`;
-    const labels = appLabels({ name: `${app.name}-gate`, partOf: app.name, component: 'cutover-gate', color: this.color });
-
-    const jobSpec: k8s.JobSpec = {
-      ...jobSpecDefaults(this.activeDeadlineSeconds),
-      template: {
-        metadata: { labels },
-        spec: {
-          ...restrictedPodSpec(runAsUser),
-          ...podPlacement(app.scheduling),
-          serviceAccountName: app.serviceAccount.name,
-          containers: [
-            {
-              name: 'smoke-test',
-              image: this.image.toString(),
-              imagePullPolicy: 'IfNotPresent',
-              command: ['/bin/sh', '-c', reportingScript(gateScript(this.checks, { requestTimeoutSeconds, retries }))],
-              env: [
-                { name: 'CUTOVER_GATE_URL', value: this.url },
-                { name: 'CUTOVER_TARGET_COLOR', value: this.color },
-                // The Job template is immutable: a new image or pod template of the color replaces the Job, which re-runs it.
-                { name: 'CUTOVER_TARGET_IMAGE', value: target.image.toString() },
-                { name: 'CUTOVER_TARGET_TEMPLATE', value: target.templateId },
-              ],
-              resources,
-              terminationMessagePolicy: 'FallbackToLogsOnError',
-              securityContext: restrictedContainerSecurity(runAsUser),
-            },
-          ],
-        },
-      },
-    };
-    this.job = new ApiObject(this, 'job', {
-      apiVersion: 'batch/v1',
-      kind: 'Job',
-      metadata: { name: this.name, labels, annotations: JOB_ANNOTATIONS },
-      spec: k8s.toJson_JobSpec(jobSpec),
+    this.job = createGateJob(this, {
+      app,
+      target,
+      name: this.name,
+      component: 'cutover-gate',
+      podName: `${app.name}-gate`,
+      containerName: 'smoke-test',
+      image: this.image,
+      script: gateScript(this.checks, timing),
+      env: [{ name: 'CUTOVER_GATE_URL', value: this.url }],
+      resources,
+      timing,
     });
     this.job.node.addDependency(this.service, target.deployment);
 
@@ -261,8 +221,7 @@ export class CutoverGate extends Construct implements INetworkPeer {
    * `policies.allow(gate).to(app)` opens the app's HTTP port to them (DNS is open to every pod of the set).
    */
   public get networkPeer(): NetworkPeerSpec {
-    const name = `${this.appName}-gate`;
-    return { workloads: [{ name, selector: { matchLabels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'cutover-gate' } } }] };
+    return gateNetworkPeer(`${this.appName}-gate`, 'cutover-gate');
   }
 }
 
@@ -280,12 +239,7 @@ export interface GateScriptOptions {
  * Every value from the checks is a single-quoted shell word, so no path or text can run as shell code.
  */
 export function gateScript(checks: readonly HttpCheck[], options: GateScriptOptions): string {
-  const curl = [
-    'curl -q --globoff --silent --show-error',
-    `--max-time ${options.requestTimeoutSeconds}`,
-    ...(options.retries > 0 ? [`--retry ${options.retries} --retry-delay 1 --retry-connrefused`] : []),
-    `--write-out '%{http_code}'`,
-  ].join(' ');
+  const curl = `${curlCommand(options)} --write-out '%{http_code}'`;
   return [
     'set -u',
     'passed=0',
@@ -318,11 +272,6 @@ export function gateScript(checks: readonly HttpCheck[], options: GateScriptOpti
   ].join('\n');
 }
 
-/** `value` as one single-quoted POSIX shell word. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
 function resolveChecks(checks: readonly HttpCheck[], configured: number): ResolvedHttpCheck[] {
   const offset = checks.length - configured;
   return checks.map((check, index) => {
@@ -347,28 +296,3 @@ function resolveChecks(checks: readonly HttpCheck[], configured: number): Resolv
     return { path: check.path, expectStatus, ...(check.contains !== undefined ? { contains: check.contains } : {}) };
   });
 }
-
-interface DeploymentLike {
-  readonly spec?: {
-    readonly template?: {
-      readonly spec?: {
-        readonly containers?: readonly {
-          readonly readinessProbe?: { readonly httpGet?: { readonly path?: string } };
-          readonly livenessProbe?: { readonly httpGet?: { readonly path?: string } };
-        }[];
-      };
-    };
-  };
-}
-
-/** The readiness and liveness paths of the app container, as rendered in the color's Deployment. */
-function probePaths(deployment: ApiObject): { readiness: string; liveness: string } {
-  const container = (deployment.toJson() as DeploymentLike).spec?.template?.spec?.containers?.[0];
-  const readiness = container?.readinessProbe?.httpGet?.path;
-  const liveness = container?.livenessProbe?.httpGet?.path;
-  if (readiness === undefined || liveness === undefined) {
-    throw new Error(`app: Deployment ${deployment.name} has no HTTP readiness and liveness probes, got none; the gate checks the paths they use`);
-  }
-  return { readiness, liveness };
-}
-

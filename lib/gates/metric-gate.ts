@@ -1,28 +1,29 @@
 import { ApiObject } from 'cdk8s';
-import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct, IConstruct } from 'constructs';
-import { BlueGreenApp } from '../app/blue-green-app';
-import { COLORS, Color } from '../core/color';
-import { DEFAULT_GATE_IMAGE, shellQuote } from './cutover-gate';
+import type { IBlueGreenApp } from '../app/blue-green-app';
+import { Color } from '../core/color';
 import { ImageRef } from '../core/image';
-import { appLabels } from '../core/labels';
+import { Problems, requireInteger } from '../core/validation';
+import { containerResources } from '../core/workload';
+import { INetworkPeer, NetworkPeerSpec } from '../network/network-policy-set';
+import { IMonitoringStack, requirePromDuration } from '../observability/monitoring-stack';
+import { DEFAULT_GATE_IMAGE } from './cutover-gate';
 import {
-  JOB_ANNOTATIONS,
+  GATE_RESOURCES,
+  GateTiming,
   JobResources,
-  MigrationJob,
   addGuards,
   addPrerequisites,
-  jobSpecDefaults,
-  reportingScript,
+  checkGateTiming,
+  createGateJob,
+  curlCommand,
+  gateNetworkPeer,
+  gateTarget,
+  requireGateJobName,
   requirePinnedImage,
-  resolveJobResources,
-  restrictedContainerSecurity,
-  restrictedPodSpec,
-} from './migration-job';
-import { MonitoringStack, requirePromDuration } from '../observability/monitoring-stack';
-import { INetworkPeer, NetworkPeerSpec } from '../network/network-policy-set';
-import { Problems, requireInteger } from '../core/validation';
-import { podPlacement } from '../core/scheduling';
+  requireTimeoutBelowDeadline,
+  shellQuote,
+} from './gate-job';
 
 /** The thresholds of {@link MetricGate} and how it queries, apart from the app, its monitoring and Prometheus. */
 export interface MetricGateOptions {
@@ -94,10 +95,10 @@ export interface MetricGateOptions {
 /** Props of {@link MetricGate}. */
 export interface MetricGateProps extends MetricGateOptions {
   /** The app whose active color (the one about to be, or being, live) is measured before its traffic objects change. */
-  readonly app: BlueGreenApp;
+  readonly app: IBlueGreenApp;
 
   /** The app's monitoring: the gate measures with the metric names and label matchers its alerts use. */
-  readonly monitoring: MonitoringStack;
+  readonly monitoring: IMonitoringStack;
 
   /**
    * Base URL of the Prometheus HTTP API, as the gate's pod reaches it, e.g. the Prometheus Operator's
@@ -107,15 +108,6 @@ export interface MetricGateProps extends MetricGateOptions {
    */
   readonly prometheusUrl: string;
 }
-
-const METRIC_GATE_RESOURCES = {
-  cpuRequest: '50m',
-  cpuLimit: '200m',
-  memoryRequest: '32Mi',
-  memoryLimit: '64Mi',
-  ephemeralStorageRequest: '16Mi',
-  ephemeralStorageLimit: '64Mi',
-};
 
 /**
  * The optional metric gate before a switch: traffic moves to a color only while Prometheus says it is healthy.
@@ -165,32 +157,25 @@ export class MetricGate extends Construct implements INetworkPeer {
     super(scope, id);
     const app = props.app;
     const monitoring = props.monitoring;
-    this.color = app.activeColor;
+    const target = gateTarget(app);
+    this.color = target.color;
     this.appName = app.name;
-    const target = app.colors[this.color];
-    if (target === undefined) {
-      throw new Error(`app: ${app.node.path} does not deploy its active color, got activeColor=${this.color}; give ${this.color} an image before gating it`);
-    }
     if (monitoring.appName !== app.name) {
       throw new Error(`monitoring: ${monitoring.node.path} monitors another app, got "${monitoring.appName}" for app "${app.name}"; pass the MonitoringStack of ${app.name}`);
     }
+    requireGateJobName(app.name, 'metric-gate', 'the metric gate');
     this.name = `${app.name}-metric-gate-${this.color}`;
-    // Job names become the `job-name` label of their pods: at most 63 characters, for either color, so that a
-    // name that fits today does not break the next cutover.
-    const longest = `${app.name}-metric-gate-${COLORS.reduce((a, b) => (b.length > a.length ? b : a))}`;
-    if (longest.length > 63) {
-      throw new Error(
-        `app.name: is too long for the metric gate's Job name "${longest}" (${longest.length} characters, at most 63), got "${app.name}"; shorten the app name to ${63 - longest.length + app.name.length} characters or fewer`,
-      );
-    }
     this.maxErrorRatio = props.maxErrorRatio ?? 0.01;
     this.maxP95LatencySeconds = props.maxP95LatencySeconds ?? 0.5;
     this.window = props.window ?? '5m';
     this.minRequests = props.minRequests ?? 1;
     this.activeDeadlineSeconds = props.activeDeadlineSeconds ?? 120;
-    const requestTimeoutSeconds = props.requestTimeoutSeconds ?? 10;
-    const retries = props.retries ?? 2;
-    const runAsUser = props.runAsUser ?? 10001;
+    const timing: GateTiming = {
+      activeDeadlineSeconds: this.activeDeadlineSeconds,
+      requestTimeoutSeconds: props.requestTimeoutSeconds ?? 10,
+      retries: props.retries ?? 2,
+      runAsUser: props.runAsUser ?? 10001,
+    };
     // Every independent check runs, so that one run reports every problem.
     const problems = new Problems();
     const prometheusUrl = problems.attempt(() => requirePrometheusUrl('prometheusUrl', props.prometheusUrl));
@@ -217,21 +202,14 @@ export class MetricGate extends Construct implements INetworkPeer {
         }
       },
       () => requireInteger('minRequests', this.minRequests, 0),
-      () => requireInteger('activeDeadlineSeconds', this.activeDeadlineSeconds, 1),
-      () => requireInteger('requestTimeoutSeconds', requestTimeoutSeconds, 1),
-      () => requireInteger('retries', retries, 0),
-      () => requireInteger('runAsUser', runAsUser, 1),
     );
+    checkGateTiming(problems, timing);
     problems.throwIfAny();
     // Defined once no check refused.
     this.prometheusUrl = prometheusUrl as string;
     this.image = image as ImageRef;
-    if (requestTimeoutSeconds >= this.activeDeadlineSeconds) {
-      throw new Error(
-        `requestTimeoutSeconds: must be below activeDeadlineSeconds ${this.activeDeadlineSeconds}, got ${requestTimeoutSeconds}; lower it or raise activeDeadlineSeconds`,
-      );
-    }
-    const resources = resolveJobResources(props.resources ?? {}, METRIC_GATE_RESOURCES, 0);
+    requireTimeoutBelowDeadline(timing);
+    const resources = containerResources(props.resources ?? {}, GATE_RESOURCES, { mebibytes: 0, description: 'no writable volume' });
     this.queries = {
       requests: monitoring.requestCountQuery(this.color, this.window),
       errorRatio: monitoring.errorRatioQuery(this.color, this.window),
@@ -246,45 +224,22 @@ export class MetricGate extends Construct implements INetworkPeer {
       maxP95LatencySeconds: this.maxP95LatencySeconds,
       requestsMetric: monitoring.metrics.requestsTotal,
       latencyHistogram: monitoring.metrics.requestDurationSeconds,
-      requestTimeoutSeconds,
-      retries,
+      requestTimeoutSeconds: timing.requestTimeoutSeconds,
+      retries: timing.retries,
     });
 
-    const labels = appLabels({ name: `${app.name}-metric-gate`, partOf: app.name, component: 'metric-gate', color: this.color });
-    const jobSpec: k8s.JobSpec = {
-      ...jobSpecDefaults(this.activeDeadlineSeconds),
-      template: {
-        metadata: { labels },
-        spec: {
-          ...restrictedPodSpec(runAsUser),
-          ...podPlacement(app.scheduling),
-          serviceAccountName: app.serviceAccount.name,
-          containers: [
-            {
-              name: 'metric-gate',
-              image: this.image.toString(),
-              imagePullPolicy: 'IfNotPresent',
-              command: ['/bin/sh', '-c', reportingScript(script)],
-              env: [
-                { name: 'CUTOVER_PROMETHEUS_URL', value: this.prometheusUrl },
-                { name: 'CUTOVER_TARGET_COLOR', value: this.color },
-                // The Job template is immutable: a new image or pod template of the color replaces the Job, which re-runs it.
-                { name: 'CUTOVER_TARGET_IMAGE', value: target.image.toString() },
-                { name: 'CUTOVER_TARGET_TEMPLATE', value: target.templateId },
-              ],
-              resources,
-              terminationMessagePolicy: 'FallbackToLogsOnError',
-              securityContext: restrictedContainerSecurity(runAsUser),
-            },
-          ],
-        },
-      },
-    };
-    this.job = new ApiObject(this, 'job', {
-      apiVersion: 'batch/v1',
-      kind: 'Job',
-      metadata: { name: this.name, labels, annotations: JOB_ANNOTATIONS },
-      spec: k8s.toJson_JobSpec(jobSpec),
+    this.job = createGateJob(this, {
+      app,
+      target,
+      name: this.name,
+      component: 'metric-gate',
+      podName: `${app.name}-metric-gate`,
+      containerName: 'metric-gate',
+      image: this.image,
+      script,
+      env: [{ name: 'CUTOVER_PROMETHEUS_URL', value: this.prometheusUrl }],
+      resources,
+      timing,
     });
     this.job.node.addDependency(target.deployment);
 
@@ -312,8 +267,7 @@ export class MetricGate extends Construct implements INetworkPeer {
    * out, to Prometheus: `policies.allowPrometheusQuery(metricGate)` (DNS is open to every pod of the set).
    */
   public get networkPeer(): NetworkPeerSpec {
-    const name = `${this.appName}-metric-gate`;
-    return { workloads: [{ name, selector: { matchLabels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'metric-gate' } } }] };
+    return gateNetworkPeer(`${this.appName}-metric-gate`, 'metric-gate');
   }
 }
 
@@ -372,13 +326,7 @@ const PARSE_AWK = [
  * Every value from the options is a single-quoted shell word.
  */
 export function metricGateScript(options: MetricGateScriptOptions): string {
-  const curl = [
-    'curl -q --globoff --silent --show-error',
-    `--max-time ${options.requestTimeoutSeconds}`,
-    ...(options.retries > 0 ? [`--retry ${options.retries} --retry-delay 1 --retry-connrefused`] : []),
-    `-G --data-urlencode "query=$2" --write-out '%{http_code}'`,
-    '"$CUTOVER_PROMETHEUS_URL/api/v1/query"',
-  ].join(' ');
+  const curl = `${curlCommand(options)} -G --data-urlencode "query=$2" --write-out '%{http_code}' "$CUTOVER_PROMETHEUS_URL/api/v1/query"`;
   const over = `of ${options.color} over ${options.window}`;
   const q = (value: string | number): string => shellQuote(String(value));
   const hint = (series: string): string => `; Prometheus has no ${series} of ${options.color} over ${options.window}: check the monitoring's metric names`;

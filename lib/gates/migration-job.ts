@@ -1,13 +1,15 @@
 import { ApiObject } from 'cdk8s';
-import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
+import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { BlueGreenApp, IAppBackend } from '../app/blue-green-app';
+import type { IBlueGreenApp } from '../app/blue-green-app';
 import { ImageRef } from '../core/image';
 import { shortHash } from '../core/hash';
 import { appLabels } from '../core/labels';
 import { INetworkPeer, NetworkPeerSpec } from '../network/network-policy-set';
-import { Problems, isDnsSubdomain, parseMebibytes, requireDnsLabel, requireInteger, resolveResources, requireEnvName } from '../core/validation';
+import { Problems, isDnsSubdomain, requireDnsLabel, requireInteger, requireEnvName } from '../core/validation';
 import { podPlacement } from '../core/scheduling';
+import { IAppBackend, backendEnv, containerResources, plainEnv, restrictedContainerSecurity } from '../core/workload';
+import { JOB_ANNOTATIONS, JobResources, addGuards, jobSpecDefaults, requirePinnedImage, restrictedPodSpec } from './gate-job';
 
 /**
  * When a schema migration runs relative to a cutover (expand/contract, also called parallel change):
@@ -20,26 +22,10 @@ import { podPlacement } from '../core/scheduling';
  */
 export type MigrationPhase = 'expand' | 'contract';
 
-/** Requests and limits of a Job's container. */
-export interface JobResources {
-  /** @default - per Job kind, see the construct */
-  readonly cpuRequest?: string;
-  /** @default - per Job kind, see the construct */
-  readonly cpuLimit?: string;
-  /** @default - per Job kind, see the construct */
-  readonly memoryRequest?: string;
-  /** @default - per Job kind, see the construct */
-  readonly memoryLimit?: string;
-  /** @default - per Job kind, see the construct */
-  readonly ephemeralStorageRequest?: string;
-  /** @default - per Job kind, see the construct */
-  readonly ephemeralStorageLimit?: string;
-}
-
 /** Props of {@link MigrationJob}. */
 export interface MigrationJobProps {
   /** The app whose schema is migrated: names the Job and lends it its ServiceAccount (and so its image pull secrets). */
-  readonly app: BlueGreenApp;
+  readonly app: IBlueGreenApp;
 
   /** `expand` (before the switch) or `contract` (after the old color is retired); see {@link MigrationPhase}. */
   readonly phase: MigrationPhase;
@@ -186,7 +172,7 @@ export class MigrationJob extends Construct implements INetworkPeer {
     problems.throwIfAny();
     // Defined once no check refused.
     this.image = image as ImageRef;
-    const resources = resolveJobResources(props.resources ?? {}, MIGRATION_RESOURCES, TMP_MEBIBYTES);
+    const resources = containerResources(props.resources ?? {}, MIGRATION_RESOURCES, { mebibytes: TMP_MEBIBYTES, description: `the writable /tmp of ${TMP_MEBIBYTES}Mi` });
 
     this.podLabels = { ...appLabels({ name: this.namePrefix, partOf: props.app.name, component: 'migration' }), [LABEL_MIGRATION_PHASE]: this.phase };
     const backends = props.backends ?? [];
@@ -206,12 +192,8 @@ export class MigrationJob extends Construct implements INetworkPeer {
               command: [...props.command],
               ...(secretNames.length > 0 ? { envFrom: secretNames.map((name) => ({ secretRef: { name } })) } : {}),
               env: [
-                ...backends.flatMap((backend) =>
-                  backend.connectionEnv.map(({ name, value, secretKeyRef }) =>
-                    secretKeyRef !== undefined ? { name, valueFrom: { secretKeyRef: { name: secretKeyRef.name, key: secretKeyRef.key } } } : { name, value },
-                  ),
-                ),
-                ...Object.entries(env).map(([name, value]) => ({ name, value })),
+                ...backendEnv(backends),
+                ...plainEnv(env),
                 { name: 'CUTOVER_MIGRATION_PHASE', value: this.phase },
               ],
               resources,
@@ -255,201 +237,4 @@ export class MigrationJob extends Construct implements INetworkPeer {
       workloads: [{ name: this.namePrefix, selector: { matchLabels: { 'app.kubernetes.io/name': this.namePrefix, 'app.kubernetes.io/component': 'migration' } } }],
     };
   }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Shared by the Jobs of this project (MigrationJob, CutoverGate): not part of the public API.
-// ---------------------------------------------------------------------------------------------------------------
-
-/**
- * Annotations of every Job: a Job that failed in an earlier update is replaced (run again) by the next one, instead
- * of Pulumi waiting again for a Job that can never succeed.
- * @internal
- */
-export const JOB_ANNOTATIONS: Readonly<Record<string, string>> = { 'pulumi.com/replaceUnready': 'true' };
-
-/**
- * Spec fields every Job here shares: one pod, no retry of a failed run (a failing check or migration fails the
- * update at once, with its output), but a pod evicted or preempted (`DisruptionTarget`) is replaced without
- * counting as a failure. No `ttlSecondsAfterFinished`: see {@link MigrationJob}.
- * @internal
- */
-export function jobSpecDefaults(activeDeadlineSeconds: number): Pick<k8s.JobSpec, 'backoffLimit' | 'activeDeadlineSeconds' | 'podFailurePolicy'> {
-  return {
-    backoffLimit: 0,
-    activeDeadlineSeconds,
-    podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] },
-  };
-}
-
-/**
- * Pod-level settings for Pod Security `restricted`: non-root, RuntimeDefault seccomp, no API token, no restarts.
- * @internal
- */
-export function restrictedPodSpec(runAsUser: number): Pick<k8s.PodSpec, 'restartPolicy' | 'automountServiceAccountToken' | 'enableServiceLinks' | 'securityContext'> {
-  return {
-    restartPolicy: 'Never',
-    automountServiceAccountToken: false,
-    // The Service environment variables of every Service in the namespace are noise to a Job.
-    enableServiceLinks: false,
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser,
-      runAsGroup: runAsUser,
-      fsGroup: runAsUser,
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
-  };
-}
-
-/** @internal */
-export function restrictedContainerSecurity(runAsUser: number): k8s.SecurityContext {
-  return {
-    runAsNonRoot: true,
-    runAsUser,
-    runAsGroup: runAsUser,
-    privileged: false,
-    allowPrivilegeEscalation: false,
-    readOnlyRootFilesystem: true,
-    capabilities: { drop: ['ALL'] },
-    seccompProfile: { type: 'RuntimeDefault' },
-  };
-}
-
-/**
- * Validates and renders requests and limits, ephemeral storage included; the limit must hold `writableMebibytes`.
- * @internal
- */
-export function resolveJobResources(resources: JobResources, defaults: Required<JobResources>, writableMebibytes: number): k8s.ResourceRequirements {
-  const cpuMemory = resolveResources(resources, defaults);
-  const ephemeralRequest = resources.ephemeralStorageRequest ?? defaults.ephemeralStorageRequest;
-  const ephemeralLimit = resources.ephemeralStorageLimit ?? defaults.ephemeralStorageLimit;
-  const requestMi = parseMebibytes('resources.ephemeralStorageRequest', ephemeralRequest);
-  const limitMi = parseMebibytes('resources.ephemeralStorageLimit', ephemeralLimit);
-  if (requestMi > limitMi) {
-    throw new Error(`resources.ephemeralStorageRequest: exceeds resources.ephemeralStorageLimit ${ephemeralLimit}, got ${ephemeralRequest}; lower the request or raise the limit`);
-  }
-  if (limitMi <= writableMebibytes) {
-    throw new Error(
-      `resources.ephemeralStorageLimit: must exceed the writable /tmp of ${writableMebibytes}Mi, got ${ephemeralLimit}; raise it, e.g. to ${writableMebibytes + 192}Mi`,
-    );
-  }
-  return {
-    requests: {
-      cpu: k8s.Quantity.fromString(cpuMemory.requests.cpu),
-      memory: k8s.Quantity.fromString(cpuMemory.requests.memory),
-      'ephemeral-storage': k8s.Quantity.fromString(ephemeralRequest),
-    },
-    limits: {
-      cpu: k8s.Quantity.fromString(cpuMemory.limits.cpu),
-      memory: k8s.Quantity.fromString(cpuMemory.limits.memory),
-      'ephemeral-storage': k8s.Quantity.fromString(ephemeralLimit),
-    },
-  };
-}
-
-/**
- * Parses an image that names exactly one build: a tag or digest, and not a bare `latest`.
- * @internal
- */
-export function requirePinnedImage(key: string, value: string): ImageRef {
-  const image = ImageRef.parse(value, key);
-  if (image.isLatest) {
-    throw new Error(`${key}: must be pinned to one build, got "${value}"; use a version tag or a digest, e.g. "${image.repository}:1.4.2"`);
-  }
-  return image;
-}
-
-/**
- * Whether anything under `from` waits, directly or through other objects, for anything under `target`: the order
- * the Pulumi bridge derives from `node.addDependency` (a dependency on a construct means on every object under it).
- * @internal
- */
-export function waitsFor(from: IConstruct, target: IConstruct): boolean {
-  const targets = new Set<IConstruct>(target.node.findAll());
-  const seen = new Set<IConstruct>();
-  const pending: IConstruct[] = [from];
-  while (pending.length > 0) {
-    const current = pending.pop() as IConstruct;
-    for (const node of current.node.findAll()) {
-      for (const dependency of node.node.dependencies) {
-        if (targets.has(dependency) || dependency.node.findAll().some((child) => targets.has(child))) {
-          return true;
-        }
-        if (!seen.has(dependency)) {
-          seen.add(dependency);
-          pending.push(dependency);
-        }
-      }
-    }
-  }
-  return false;
-}
-
-/**
- * Makes every object under each of `objects` wait for `prerequisite`, refusing cycles.
- * @internal
- */
-/**
- * Makes `job` (a gate before the switch) run after each prerequisite. Refuses `contract` migrations (never a
- * prerequisite of a switch) and prerequisites that already wait for `job` (a cycle). `what` names the gate in
- * messages ("the gate"), `example` is a call to show when none is given.
- */
-export function addPrerequisites(job: ApiObject, prerequisites: readonly IConstruct[], what: string, example: string): void {
-  if (prerequisites.length === 0) {
-    throw new Error(`after: needs at least one prerequisite, got none; e.g. ${example}`);
-  }
-  for (const prerequisite of prerequisites) {
-    if (prerequisite instanceof MigrationJob && prerequisite.phase === 'contract') {
-      throw new Error(
-        `after: ${prerequisite.node.path} is a contract migration, got it as a prerequisite of the switch; ` +
-          'contract only once the old color is retired, in an update of its own, and gate the switch with expand migrations only',
-      );
-    }
-    if (waitsFor(prerequisite, job)) {
-      throw new Error(`after: ${prerequisite.node.path} already waits for ${what}, got it as a prerequisite; that is a dependency cycle`);
-    }
-    job.node.addDependency(prerequisite);
-  }
-}
-
-export function addGuards(prerequisite: ApiObject, objects: readonly IConstruct[], method: string, what: string): void {
-  if (objects.length === 0) {
-    throw new Error(`${method}: needs at least one object, got none; e.g. ${method}(app.liveService)`);
-  }
-  for (const object of objects) {
-    const apiObjects = object.node.findAll().filter(ApiObject.isApiObject);
-    if (apiObjects.length === 0) {
-      throw new Error(`${method}: ${object.node.path} renders no Kubernetes object, got a construct without any; pass the Service, Ingress or ApiObject itself`);
-    }
-    if (waitsFor(prerequisite, object)) {
-      throw new Error(
-        `${method}: ${what} itself waits for ${object.node.path}, got it as an object to guard; that is a dependency cycle: guard only what moves traffic (Services, Ingresses, HTTPRoutes)`,
-      );
-    }
-    for (const apiObject of apiObjects) {
-      apiObject.node.addDependency(prerequisite);
-    }
-  }
-}
-
-
-/**
- * Wraps a POSIX `sh` script so that what it prints (stdout and stderr) also becomes the container's termination
- * message, whether it passes or fails, and its exit status is kept. A failed pod's message is in the `pulumi up`
- * error (the provider quotes the container state); a passed gate's is read back by the stacks for the update output.
- * `FallbackToLogsOnError` stays set for a script killed before it could write anything.
- * The message file is `$CUTOVER_TERMINATION_LOG`, default `/dev/termination-log` (the kubelet mounts it writable, also
- * under a read-only root filesystem; it keeps the first 4 KiB). Needs `tee`.
- */
-export function reportingScript(script: string): string {
-  return [
-    'exec 4>&1',
-    // The script's status comes out on fd 3; its output goes through tee to the message file and the log (fd 4).
-    'status=$( { { (',
-    script,
-    ') 2>&1; echo $? >&3; } | tee "${CUTOVER_TERMINATION_LOG:-/dev/termination-log}" >&4; } 3>&1 )',
-    'exit "$status"',
-    '',
-  ].join('\n');
 }

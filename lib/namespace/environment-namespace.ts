@@ -1,7 +1,7 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
 import { isDnsLabel } from '../core/validation';
-import { KubeLimitRange, KubeNamespace, KubeResourceQuota, Quantity } from 'cdk8s-plus-28/lib/imports/k8s';
+import { k8s } from 'cdk8s-plus-28';
 import { NamespacePeak, PodResources, bytes, millicores, namespacePeak } from './namespace-peak';
 
 /** Totals the namespace may hold. */
@@ -84,7 +84,7 @@ export class EnvironmentNamespace extends Construct {
       throw new Error(`sparePods: must be a whole number of pods, 0 or more, got ${this.sparePods}; e.g. 5`);
     }
 
-    const namespace = new KubeNamespace(this, 'namespace', {
+    const namespace = new k8s.KubeNamespace(this, 'namespace', {
       metadata: {
         name: this.name,
         labels: {
@@ -107,15 +107,15 @@ export class EnvironmentNamespace extends Construct {
 
     this.quotaObject = this.renderQuota(quota);
 
-    this.limitRange = new KubeLimitRange(this, 'limits', {
+    this.limitRange = new k8s.KubeLimitRange(this, 'limits', {
       metadata: { name: 'container-defaults', namespace: this.name },
       spec: {
         limits: [
           {
             type: 'Container',
-            defaultRequest: { cpu: Quantity.fromString('100m'), memory: Quantity.fromString('256Mi') },
-            default: { cpu: Quantity.fromString('500m'), memory: Quantity.fromString('512Mi') },
-            max: { cpu: Quantity.fromString('4'), memory: Quantity.fromString('8Gi') },
+            defaultRequest: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('256Mi') },
+            default: { cpu: k8s.Quantity.fromString('500m'), memory: k8s.Quantity.fromString('512Mi') },
+            max: { cpu: k8s.Quantity.fromString('4'), memory: k8s.Quantity.fromString('8Gi') },
           },
         ],
       },
@@ -181,15 +181,15 @@ export class EnvironmentNamespace extends Construct {
   }
 
   private renderQuota(quota: NamespaceQuota): ApiObject {
-    return new KubeResourceQuota(this, 'quota', {
+    return new k8s.KubeResourceQuota(this, 'quota', {
       metadata: { name: 'compute', namespace: this.name },
       spec: {
         hard: {
-          pods: Quantity.fromNumber(quota.pods ?? 50),
-          'requests.cpu': Quantity.fromString(quota.cpuRequests ?? '4'),
-          'limits.cpu': Quantity.fromString(quota.cpuLimits ?? '16'),
-          'requests.memory': Quantity.fromString(quota.memoryRequests ?? '8Gi'),
-          'limits.memory': Quantity.fromString(quota.memoryLimits ?? '16Gi'),
+          pods: k8s.Quantity.fromNumber(quota.pods ?? 50),
+          'requests.cpu': k8s.Quantity.fromString(quota.cpuRequests ?? '4'),
+          'limits.cpu': k8s.Quantity.fromString(quota.cpuLimits ?? '16'),
+          'requests.memory': k8s.Quantity.fromString(quota.memoryRequests ?? '8Gi'),
+          'limits.memory': k8s.Quantity.fromString(quota.memoryLimits ?? '16Gi'),
         },
       },
     });

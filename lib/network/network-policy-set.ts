@@ -1,11 +1,11 @@
 import { ApiObject, Chart, Lazy } from 'cdk8s';
-import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
+import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { LabelSelector } from '../observability/prometheus-rule';
-import { Problems, isDnsLabel } from '../core/validation';
+import { Problems, isDnsLabel, isLabelKey, isLabelValue } from '../core/validation';
 
 /** API version of the policies this set renders. */
-export const NETWORK_POLICY_API_VERSION = 'networking.k8s.io/v1';
+export const NETWORK_POLICY_API_VERSION = k8s.KubeNetworkPolicy.GVK.apiVersion;
 
 /**
  * The label the API server puts on every namespace, with the namespace's name (Kubernetes >= 1.22): the one
@@ -352,23 +352,13 @@ export class NetworkPolicySet extends Construct {
     problems.throwIfAny();
 
     const defaultDenySpec: k8s.NetworkPolicySpec = { podSelector: {}, policyTypes: ['Ingress', 'Egress'] };
-    this.defaultDeny = new ApiObject(this, 'default-deny', {
-      apiVersion: NETWORK_POLICY_API_VERSION,
-      kind: 'NetworkPolicy',
-      metadata: { name: 'default-deny', labels: POLICY_LABELS },
-      spec: k8s.toJson_NetworkPolicySpec(defaultDenySpec),
-    });
+    this.defaultDeny = new k8s.KubeNetworkPolicy(this, 'default-deny', { metadata: { name: 'default-deny', labels: POLICY_LABELS }, spec: defaultDenySpec });
     const dnsSpec: k8s.NetworkPolicySpec = {
       podSelector: {},
       policyTypes: ['Egress'],
       egress: [{ to: [namespacedPeer(this.dns)], ports: DNS_PORTS.map(policyPort) }],
     };
-    this.allowDns = new ApiObject(this, 'allow-dns', {
-      apiVersion: NETWORK_POLICY_API_VERSION,
-      kind: 'NetworkPolicy',
-      metadata: { name: 'allow-dns', labels: POLICY_LABELS },
-      spec: k8s.toJson_NetworkPolicySpec(dnsSpec),
-    });
+    this.allowDns = new k8s.KubeNetworkPolicy(this, 'allow-dns', { metadata: { name: 'allow-dns', labels: POLICY_LABELS }, spec: dnsSpec });
 
     // Peers are added after construction, so names that must match one are checked when the chart is rendered.
     this.node.addValidation({
@@ -577,6 +567,7 @@ export class NetworkPolicySet extends Construct {
   private createPolicy(peer: INetworkPeer, workload: NetworkWorkload): WorkloadPolicy {
     const ingress = new RuleBook();
     const egress = new RuleBook();
+    // Resolved at synthesis, once every relationship has added its rules.
     const spec = Lazy.any({
       produce: () => {
         const rendered: k8s.NetworkPolicySpec = {
@@ -586,15 +577,10 @@ export class NetworkPolicySet extends Construct {
           ...(ingress.size > 0 ? { ingress: ingress.rules().map(({ peers, ports }) => ({ from: peers, ports })) } : {}),
           ...(egress.size > 0 ? { egress: egress.rules().map(({ peers, ports }) => ({ to: peers, ports })) } : {}),
         };
-        return k8s.toJson_NetworkPolicySpec(rendered);
+        return rendered;
       },
-    });
-    const object = new ApiObject(this, workload.name, {
-      apiVersion: NETWORK_POLICY_API_VERSION,
-      kind: 'NetworkPolicy',
-      metadata: { name: workload.name, labels: POLICY_LABELS },
-      spec,
-    });
+    }) as k8s.NetworkPolicySpec;
+    const object = new k8s.KubeNetworkPolicy(this, workload.name, { metadata: { name: workload.name, labels: POLICY_LABELS }, spec });
     return { peer, object, ingress, egress };
   }
 
@@ -702,11 +688,8 @@ function requireNamespace(key: string, namespace: string): void {
   }
 }
 
-const LABEL_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
-
 function requireLabel(key: string, label: string, value: string): void {
-  if (!LABEL_NAME.test(label) || !LABEL_VALUE.test(value)) {
+  if (!isLabelKey(label) || !isLabelValue(value)) {
     throw new Error(`${key}: is not a valid label, got ${JSON.stringify({ [label]: value })}; e.g. { "app.kubernetes.io/name": "prometheus" }`);
   }
 }

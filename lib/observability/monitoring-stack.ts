@@ -1,5 +1,5 @@
 import { ApiObject, Chart } from 'cdk8s';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { COLORS, Color, isColor } from '../core/color';
 import { DashboardPanel, GrafanaDashboard, SeriesColor } from './grafana-dashboard';
 import { LABEL_COLOR, LABEL_SERVICE_ROLE, appLabels } from '../core/labels';
@@ -14,6 +14,7 @@ import {
   serviceMonitor,
   withRunbooks,
 } from './prometheus-rule';
+import { ServiceMonitorSpecEndpointsRelabelingsAction } from '../imports/monitoring.coreos.com';
 import {
   LatencyObjective,
   RequestMetrics,
@@ -25,6 +26,7 @@ import {
   sloRules,
 } from './slo';
 import { Problems, requireDnsLabel } from '../core/validation';
+import { APP_CONTAINER_NAME, METRICS_PORT_NAME } from '../core/workload';
 
 /**
  * What {@link MonitoringStack} needs of a blue-green service: its name and the names of its two Services.
@@ -37,6 +39,29 @@ export interface IBlueGreenService {
   readonly liveService: { readonly name: string };
   /** The Service that selects the idle color. */
   readonly previewService: { readonly name: string };
+  /**
+   * Name of the app's container, in cAdvisor and kube-state-metrics series.
+   * @default APP_CONTAINER_NAME ('app', as BlueGreenApp renders it)
+   */
+  readonly containerName?: string;
+  /**
+   * Name of the Services' metrics port, which the ServiceMonitor scrapes.
+   * @default METRICS_PORT_NAME ('metrics', as BlueGreenApp renders it)
+   */
+  readonly metricsPortName?: string;
+}
+
+/** What a {@link MetricGate} needs of an app's monitoring: the metric names and queries its alerts use. */
+export interface IMonitoringStack extends IConstruct {
+  /** Name of the monitored service. */
+  readonly appName: string;
+  /** Names of the request metrics, defaults applied. */
+  readonly metrics: ResolvedRequestMetrics;
+  /** How often Prometheus scrapes each pod, e.g. `30s`. */
+  readonly scrapeInterval: string;
+  requestCountQuery(color: Color, window: string): string;
+  errorRatioQuery(color: Color, window: string): string;
+  latencyQuantileQuery(color: Color, quantile: number, window: string): string;
 }
 
 /** Gauges of the app's database connection pool, per pod. */
@@ -151,9 +176,6 @@ export interface MonitoringStackProps {
   readonly partOf?: string;
 }
 
-/** Name of the app's container and of its metrics port, as `BlueGreenApp` renders them. */
-const APP_CONTAINER = 'app';
-const METRICS_PORT = 'metrics';
 const SERIES_COLORS: readonly SeriesColor[] = COLORS.map((color: Color) => ({ pattern: `^${color}`, color }));
 
 /**
@@ -171,7 +193,7 @@ const SERIES_COLORS: readonly SeriesColor[] = COLORS.map((color: Color) => ({ pa
  * the multi-window burn-rate alerts of the availability and latency SLOs of the live Service (see `sloRules`).
  * Every alert links to its section of the runbook.
  */
-export class MonitoringStack extends Construct {
+export class MonitoringStack extends Construct implements IMonitoringStack {
   public readonly serviceMonitor: ApiObject;
   public readonly rules: ApiObject;
   public readonly dashboard: GrafanaDashboard;
@@ -274,12 +296,12 @@ export class MonitoringStack extends Construct {
       },
       endpoints: [
         {
-          port: METRICS_PORT,
+          port: app.metricsPortName ?? METRICS_PORT_NAME,
           path: '/metrics',
           interval: scrapeInterval,
           relabelings: [
-            { sourceLabels: [podLabelMeta(LABEL_COLOR)], targetLabel: 'color', action: 'replace' },
-            { sourceLabels: [podLabelMeta('app.kubernetes.io/version')], targetLabel: 'version', action: 'replace' },
+            { sourceLabels: [podLabelMeta(LABEL_COLOR)], targetLabel: 'color', action: ServiceMonitorSpecEndpointsRelabelingsAction.REPLACE },
+            { sourceLabels: [podLabelMeta('app.kubernetes.io/version')], targetLabel: 'version', action: ServiceMonitorSpecEndpointsRelabelingsAction.REPLACE },
           ],
         },
       ],
@@ -379,7 +401,7 @@ class AppQueries {
     this.preview = { namespace, service: app.previewService.name };
     this.both = { namespace, service: `=~${app.liveService.name}|${app.previewService.name}` };
     // Pods of a Deployment are named <deployment>-<pod-template-hash>-<suffix>; the Deployments are <app>-<color>.
-    this.container = { namespace, pod: `=~${this.podPattern}`, container: APP_CONTAINER };
+    this.container = { namespace, pod: `=~${this.podPattern}`, container: app.containerName ?? APP_CONTAINER_NAME };
   }
 
   /** The app's pods of either color. */

@@ -1,13 +1,17 @@
-import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { isLabelKey, isLabelValue } from '../core/validation';
+import {
+  PodMonitor,
+  PodMonitorSpec,
+  PrometheusRule,
+  PrometheusRuleSpecGroupsRulesExpr,
+  ServiceMonitor,
+  ServiceMonitorSpec,
+} from '../imports/monitoring.coreos.com';
 
-/**
- * Typed Prometheus Operator resources (monitoring.coreos.com/v1): only the fields the data tier and
- * MonitoringStack emit, written from the pinned CRDs (Prometheus Operator v0.93.0).
- * @see https://prometheus-operator.dev/docs/api-reference/api/
- */
-export const MONITORING_API_VERSION = 'monitoring.coreos.com/v1';
+// The Prometheus Operator resources (monitoring.coreos.com/v1) are generated from the pinned CRDs into
+// lib/imports/ (docs/generated-types.md); the rule types below are what the alert and SLO helpers build.
+// See https://prometheus-operator.dev/docs/api-reference/api/
 
 /** Metadata of a custom resource this project renders. */
 export interface CustomResourceMetadata {
@@ -59,74 +63,31 @@ export interface PrometheusRuleGroup {
   readonly rules: readonly (AlertRule | RecordingRule)[];
 }
 
-/** `spec` of a PrometheusRule. */
-export interface PrometheusRuleSpec {
-  readonly groups: readonly PrometheusRuleGroup[];
-}
-
-/** One relabeling step applied to a scrape target before it is scraped. */
-export interface RelabelConfig {
-  /** Labels whose values, joined by `;`, are matched against `regex`. */
-  readonly sourceLabels?: readonly string[];
-  /** Label written by `replace`. */
-  readonly targetLabel?: string;
-  /** @default '(.*)' */
-  readonly regex?: string;
-  /** @default '$1' */
-  readonly replacement?: string;
-  /** @default 'replace' */
-  readonly action?: 'replace' | 'keep' | 'drop' | 'labelmap' | 'labeldrop' | 'labelkeep';
-}
-
-/** One scraped port of a PodMonitor. */
-export interface PodMetricsEndpoint {
-  /** Name of the container port. */
-  readonly port: string;
-  /** @default '/metrics' */
-  readonly path?: string;
-  /** @default - Prometheus's global scrape interval */
-  readonly interval?: string;
-}
-
-/** `spec` of a PodMonitor. */
-export interface PodMonitorSpec {
-  readonly selector: LabelSelector;
-  readonly podMetricsEndpoints: readonly PodMetricsEndpoint[];
-  /** Pod labels copied onto every scraped series (dots and slashes become underscores). */
-  readonly podTargetLabels?: readonly string[];
-}
-
-/** One scraped port of a ServiceMonitor. */
-export interface ServiceMonitorEndpoint {
-  /** Name of the Service port. */
-  readonly port: string;
-  /** @default '/metrics' */
-  readonly path?: string;
-  /** @default - Prometheus's global scrape interval */
-  readonly interval?: string;
-  /** Applied to each target before the scrape, after the operator's own (which set `namespace`, `service`, `pod`). */
-  readonly relabelings?: readonly RelabelConfig[];
-}
-
-/** `spec` of a ServiceMonitor. */
-export interface ServiceMonitorSpec {
-  readonly selector: LabelSelector;
-  readonly endpoints: readonly ServiceMonitorEndpoint[];
-}
-
-/** Renders a PrometheusRule. */
-export function prometheusRule(scope: Construct, id: string, metadata: CustomResourceMetadata, spec: PrometheusRuleSpec): ApiObject {
-  return new ApiObject(scope, id, { apiVersion: MONITORING_API_VERSION, kind: 'PrometheusRule', metadata, spec });
+/**
+ * Renders a PrometheusRule. Rules are written with `expr` as PromQL text (what the alert and SLO helpers
+ * produce); the generated type wants the CRD's int-or-string wrapper.
+ */
+export function prometheusRule(
+  scope: Construct,
+  id: string,
+  metadata: CustomResourceMetadata,
+  spec: { readonly groups: readonly PrometheusRuleGroup[] },
+): PrometheusRule {
+  const groups = spec.groups.map((group) => ({
+    ...group,
+    rules: group.rules.map((rule) => ({ ...rule, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(rule.expr) })),
+  }));
+  return new PrometheusRule(scope, id, { metadata, spec: { groups } });
 }
 
 /** Renders a PodMonitor. */
-export function podMonitor(scope: Construct, id: string, metadata: CustomResourceMetadata, spec: PodMonitorSpec): ApiObject {
-  return new ApiObject(scope, id, { apiVersion: MONITORING_API_VERSION, kind: 'PodMonitor', metadata, spec });
+export function podMonitor(scope: Construct, id: string, metadata: CustomResourceMetadata, spec: PodMonitorSpec): PodMonitor {
+  return new PodMonitor(scope, id, { metadata, spec });
 }
 
 /** Renders a ServiceMonitor. */
-export function serviceMonitor(scope: Construct, id: string, metadata: CustomResourceMetadata, spec: ServiceMonitorSpec): ApiObject {
-  return new ApiObject(scope, id, { apiVersion: MONITORING_API_VERSION, kind: 'ServiceMonitor', metadata, spec });
+export function serviceMonitor(scope: Construct, id: string, metadata: CustomResourceMetadata, spec: ServiceMonitorSpec): ServiceMonitor {
+  return new ServiceMonitor(scope, id, { metadata, spec });
 }
 
 /**

@@ -332,7 +332,9 @@ describe('BlueGreenApp validation', () => {
 
   it('renders nothing when validation fails', () => {
     const chart = new Chart(new App(), 'test');
-    expect(() => new BlueGreenApp(chart, 'app', { ...BASE_PROPS, blue: {} })).toThrow();
+    expect(() => new BlueGreenApp(chart, 'app', { ...BASE_PROPS, blue: {} })).toThrow(
+      'blue.image: the live color has no image, got none; set blue.image to a tagged image before making blue live',
+    );
     expect(renderChart(chart)).toEqual([]);
   });
 });
@@ -690,7 +692,10 @@ describe('BlueGreenApp weighted shift validation', () => {
 
   it('renders nothing when the shift is refused', () => {
     const chart = new Chart(new App(), 'test');
-    expect(() => new BlueGreenApp(chart, 'app', { ...BASE_PROPS, green: {}, trafficWeight: 5 })).toThrow();
+    expect(() => new BlueGreenApp(chart, 'app', { ...BASE_PROPS, green: {}, trafficWeight: 5 })).toThrow(
+      'trafficWeight: sends 5% of requests to green, which is not deployed, got no green.image; ' +
+        'set green.image and run pulumi up first, then shift traffic',
+    );
     expect(renderChart(chart)).toEqual([]);
   });
 });

@@ -1,16 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { isLabelKey, isLabelValue, renderChart, schedulingProblems } from '../../lib';
-import { parseStackConfig } from '../../stacks/config';
-import { buildPlatform } from '../../stacks/platform';
+import { isLabelKey, isLabelValue, schedulingProblems } from '../../lib';
 import { readStackFile } from '../../stacks/stack-file';
 import { configProblems, find, renderApp } from '../helpers';
+import { synthesize } from '../../stacks/synthesize';
 
 const ROOT = `${__dirname}/../..`;
 const POOL = { nodeSelector: { 'cutover.dev/node-pool': 'real' }, tolerations: [{ key: 'cutover.dev/real-node', operator: 'Exists' as const, effect: 'NoSchedule' as const }] };
 
 function renderStack(scheduling: unknown): Array<Record<string, any>> {
   const raw = { ...readStackFile(ROOT, 'staging'), 'cutover:scheduling': JSON.stringify(scheduling) };
-  return renderChart(buildPlatform(parseStackConfig(raw, 'staging')).chart).map((r) => r.manifest as Record<string, any>);
+  return synthesize(raw, 'staging').objects.map((r) => r.manifest as Record<string, any>);
 }
 
 function schedulingConfigProblems(scheduling: unknown): string[] {

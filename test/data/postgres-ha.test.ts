@@ -165,7 +165,9 @@ describe('PostgresHA backups', () => {
   });
 
   it('can use the pod identity instead of static keys', () => {
-    const { manifests } = renderPostgres({ backup: { destinationPath: 's3://acme-backups/orders-db', credentials: BackupCredentials.fromIamRole() } });
+    const { manifests } = renderPostgres({
+      backup: { destinationPath: 's3://acme-backups/orders-db', credentials: BackupCredentials.fromIamRole() },
+    });
     expect(find(manifests, 'ObjectStore', 'orders-db-backups').spec.configuration.s3Credentials).toEqual({ inheritFromIAMRole: true });
   });
 
@@ -211,7 +213,11 @@ describe('PostgresHA point-in-time recovery', () => {
   });
 
   it('accepts a target time with an offset and fractional seconds', () => {
-    const spec = find(renderPostgres({ recovery: { ...recovery, targetTime: '2024-02-29T23:59:59.123+02:00' } }).manifests, 'Cluster', 'orders-db').spec;
+    const spec = find(
+      renderPostgres({ recovery: { ...recovery, targetTime: '2024-02-29T23:59:59.123+02:00' } }).manifests,
+      'Cluster',
+      'orders-db',
+    ).spec;
     expect(spec.bootstrap.recovery.recoveryTarget.targetTime).toBe('2024-02-29T23:59:59.123+02:00');
   });
 });
@@ -427,25 +433,57 @@ describe('PostgresHA options', () => {
 
 describe('PostgresHA validation', () => {
   const cases: Array<[string, Partial<PostgresHAProps>, string]> = [
-    ['a bad name', { name: 'Orders_DB' }, 'name: must be a lowercase DNS label of at most 40 characters starting with a letter, got "Orders_DB"; e.g. "orders-db"'],
+    [
+      'a bad name',
+      { name: 'Orders_DB' },
+      'name: must be a lowercase DNS label of at most 40 characters starting with a letter, got "Orders_DB"; e.g. "orders-db"',
+    ],
     ['no instances', { instances: 0, production: false }, 'instances: must be a whole number of at least 1, got 0; set instances to 1 or more'],
     [
       'fewer than 3 instances in production',
       { instances: 2 },
       'instances: production needs a primary and at least 2 replicas, got 2; set instances to 3 or more, or set production to false outside production',
     ],
-    ['an untagged image', { imageName: 'ghcr.io/acme/timescale' }, 'imageName: has no tag or digest, got "ghcr.io/acme/timescale"; pin the build, e.g. "ghcr.io/acme/timescale:1.4.2" or "ghcr.io/acme/timescale@sha256:<digest>"'],
-    ['a storage size that is not a quantity', { storageSize: '100GB' }, 'storageSize: is not a storage quantity, got "100GB"; use a whole number of Mi, Gi or Ti, e.g. "100Gi"'],
-    ['a bad storage class', { storageClass: 'Fast SSD' }, 'storageClass: must be a lowercase DNS label of at most 63 characters starting with a letter, got "Fast SSD"; e.g. "fast-ssd"'],
-    ['a bad database name', { database: 'my-db' }, 'database: must be a lowercase PostgreSQL identifier (letters, digits, underscores), got "my-db"; e.g. "app"'],
-    ['a malformed memory quantity', { resources: { memoryLimit: '2GB' } }, 'resources.memoryLimit: is not a memory quantity in Mi or Gi, got "2GB"; use e.g. "256Mi" or "1Gi"'],
-    ['a CPU request above its limit', { resources: { cpuRequest: '2' } }, 'resources.cpuRequest: exceeds resources.cpuLimit 1000m, got 2000m; lower the request or raise the limit'],
+    [
+      'an untagged image',
+      { imageName: 'ghcr.io/acme/timescale' },
+      'imageName: has no tag or digest, got "ghcr.io/acme/timescale"; pin the build, e.g. "ghcr.io/acme/timescale:1.4.2" or "ghcr.io/acme/timescale@sha256:<digest>"',
+    ],
+    [
+      'a storage size that is not a quantity',
+      { storageSize: '100GB' },
+      'storageSize: is not a storage quantity, got "100GB"; use a whole number of Mi, Gi or Ti, e.g. "100Gi"',
+    ],
+    [
+      'a bad storage class',
+      { storageClass: 'Fast SSD' },
+      'storageClass: must be a lowercase DNS label of at most 63 characters starting with a letter, got "Fast SSD"; e.g. "fast-ssd"',
+    ],
+    [
+      'a bad database name',
+      { database: 'my-db' },
+      'database: must be a lowercase PostgreSQL identifier (letters, digits, underscores), got "my-db"; e.g. "app"',
+    ],
+    [
+      'a malformed memory quantity',
+      { resources: { memoryLimit: '2GB' } },
+      'resources.memoryLimit: is not a memory quantity in Mi or Gi, got "2GB"; use e.g. "256Mi" or "1Gi"',
+    ],
+    [
+      'a CPU request above its limit',
+      { resources: { cpuRequest: '2' } },
+      'resources.cpuRequest: exceeds resources.cpuLimit 1000m, got 2000m; lower the request or raise the limit',
+    ],
     [
       'backups on without a destination',
       { backup: {} },
       'backup.destinationPath: is required while backups are on, got none; set it to a bucket path, e.g. "s3://acme-backups/orders-db", or set backup.enabled to false',
     ],
-    ['no backup options at all', { backup: undefined }, 'backup.destinationPath: is required while backups are on, got none; set it to a bucket path, e.g. "s3://acme-backups/orders-db", or set backup.enabled to false'],
+    [
+      'no backup options at all',
+      { backup: undefined },
+      'backup.destinationPath: is required while backups are on, got none; set it to a bucket path, e.g. "s3://acme-backups/orders-db", or set backup.enabled to false',
+    ],
     [
       'a destination that is not an S3 path',
       { backup: { destinationPath: 'acme-backups/orders-db' } },
@@ -491,13 +529,21 @@ describe('PostgresHA validation', () => {
       { recovery: { sourceClusterName: 'orders-db', targetTime: '2024-05-01T13:45:00Z' } },
       'recovery.sourceClusterName: must differ from name, got "orders-db" for both; a recovered cluster is a new cluster that archives under its own name, e.g. name "orders-db-restored"',
     ],
-    ['a pooler without pods', { pooler: { instances: 0 } }, 'pooler.instances: must be a whole number of at least 1, got 0; set pooler.instances to 1 or more'],
+    [
+      'a pooler without pods',
+      { pooler: { instances: 0 } },
+      'pooler.instances: must be a whole number of at least 1, got 0; set pooler.instances to 1 or more',
+    ],
     [
       'a single PgBouncer in production',
       { pooler: { instances: 1 } },
       'pooler.instances: production needs at least 2 PgBouncer pods so one can restart without an outage, got 1; set pooler.instances to 2 or more, or set production to false outside production',
     ],
-    ['a bad env prefix', { envPrefix: 'database' }, 'envPrefix: must be upper-case letters, digits and underscores starting with a letter, got "database"; e.g. "DATABASE"'],
+    [
+      'a bad env prefix',
+      { envPrefix: 'database' },
+      'envPrefix: must be upper-case letters, digits and underscores starting with a letter, got "database"; e.g. "DATABASE"',
+    ],
   ];
   for (const [what, overrides, message] of cases) {
     it(`refuses ${what}`, () => {
@@ -507,7 +553,10 @@ describe('PostgresHA validation', () => {
 
   it('renders nothing when validation fails', () => {
     const chart = new Chart(new App(), 'test');
-    expect(() => new PostgresHA(chart, 'db', { name: 'orders-db' })).toThrow();
+    expect(() => new PostgresHA(chart, 'db', { name: 'orders-db' })).toThrow(
+      'backup.destinationPath: is required while backups are on, got none; ' +
+        'set it to a bucket path, e.g. "s3://acme-backups/orders-db", or set backup.enabled to false',
+    );
     expect(renderChart(chart)).toEqual([]);
   });
 });

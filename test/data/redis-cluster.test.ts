@@ -76,7 +76,9 @@ describe('RedisCluster sentinel mode (default)', () => {
     expect(() => renderRedis({ sentinels: 10 })).toThrow(
       'sentinels: a failover needs a majority, which 3 or 5 sentinels give; more than 9 only slow the vote, got 10; set sentinels to 3 or 5',
     );
-    expect(() => renderRedis({ replicas: 2147483648 })).toThrow('replicas: must be a whole number from 1 to 2147483647, got 2147483648; set replicas to 2147483647 or less');
+    expect(() => renderRedis({ replicas: 2147483648 })).toThrow(
+      'replicas: must be a whole number from 1 to 2147483647, got 2147483648; set replicas to 2147483647 or less',
+    );
     expect(find(renderRedis({ sentinels: 9 }).manifests, 'RedisSentinel', 'cache').spec.clusterSize).toBe(9);
   });
 
@@ -94,14 +96,27 @@ describe('RedisCluster sentinel mode (default)', () => {
     const { manifests } = renderRedis();
     const replication = find(manifests, 'RedisReplication', 'cache').spec;
     const sentinel = find(manifests, 'RedisSentinel', 'cache').spec;
-    expect(restrictedViolations(podOf(replication.podSecurityContext, { redis: replication.securityContext, exporter: replication.redisExporter.securityContext }))).toEqual([]);
+    expect(
+      restrictedViolations(
+        podOf(replication.podSecurityContext, { redis: replication.securityContext, exporter: replication.redisExporter.securityContext }),
+      ),
+    ).toEqual([]);
     expect(restrictedViolations(podOf(sentinel.podSecurityContext, { sentinel: sentinel.securityContext }))).toEqual([]);
-    expect(replication.podSecurityContext).toEqual({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(replication.podSecurityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      fsGroup: 1000,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
   });
 
   it('enables the exporter and scrapes it with a ServiceMonitor', () => {
     const { manifests } = renderRedis();
-    expect(find(manifests, 'RedisReplication', 'cache').spec.redisExporter).toMatchObject({ enabled: true, image: 'quay.io/opstree/redis-exporter:v1.44.0' });
+    expect(find(manifests, 'RedisReplication', 'cache').spec.redisExporter).toMatchObject({
+      enabled: true,
+      image: 'quay.io/opstree/redis-exporter:v1.44.0',
+    });
     expect(find(manifests, 'ServiceMonitor', 'cache').spec).toEqual({
       selector: { matchLabels: { app: 'cache', redis_setup_type: 'replication' } },
       endpoints: [{ port: 'redis-exporter' }],
@@ -129,7 +144,8 @@ describe('RedisCluster sentinel mode (default)', () => {
       { name: 'REDIS_URL', value: 'redis://:$(REDIS_PASSWORD)@cache-master.shop:6379/0' },
       {
         name: 'REDIS_SENTINELS',
-        value: 'cache-sentinel-0.cache-sentinel-headless.shop:26379,cache-sentinel-1.cache-sentinel-headless.shop:26379,cache-sentinel-2.cache-sentinel-headless.shop:26379',
+        value:
+          'cache-sentinel-0.cache-sentinel-headless.shop:26379,cache-sentinel-1.cache-sentinel-headless.shop:26379,cache-sentinel-2.cache-sentinel-headless.shop:26379',
       },
       { name: 'REDIS_SENTINEL_MASTER', value: 'mymaster' },
     ]);
@@ -212,7 +228,9 @@ describe('RedisCluster cluster mode', () => {
       redis_setup_type: 'cluster',
     });
     for (const role of [spec.redisLeader, spec.redisFollower]) {
-      expect(restrictedViolations(podOf(spec.podSecurityContext, { redis: role.securityContext, exporter: spec.redisExporter.securityContext }))).toEqual([]);
+      expect(
+        restrictedViolations(podOf(spec.podSecurityContext, { redis: role.securityContext, exporter: spec.redisExporter.securityContext })),
+      ).toEqual([]);
     }
   });
 
@@ -240,8 +258,12 @@ describe('RedisCluster cluster mode', () => {
     });
     const expr = Object.fromEntries(alerts(manifests).map((r) => [r.alert, r.expr]));
     expect(expr.RedisInstanceDown).toBe('(count(redis_up{namespace="shop",service=~"cache-(leader|follower)"} == 1) or vector(0)) < 6');
-    expect(expr.RedisNoMaster).toBe('(count(redis_instance_info{namespace="shop",service=~"cache-(leader|follower)",role="master"}) or vector(0)) < 3');
-    expect(expr.RedisReplicasMissing).toBe('(count(redis_instance_info{namespace="shop",service=~"cache-(leader|follower)",role="slave"}) or vector(0)) < 3');
+    expect(expr.RedisNoMaster).toBe(
+      '(count(redis_instance_info{namespace="shop",service=~"cache-(leader|follower)",role="master"}) or vector(0)) < 3',
+    );
+    expect(expr.RedisReplicasMissing).toBe(
+      '(count(redis_instance_info{namespace="shop",service=~"cache-(leader|follower)",role="slave"}) or vector(0)) < 3',
+    );
   });
 });
 
@@ -269,7 +291,10 @@ describe('RedisCluster options', () => {
       redisSecret: { name: 'cache-secrets', key: 'redis-password' },
     });
     expect(replication.spec.redisExporter.image).toBe('registry.example.com/redis-exporter:1.62.0');
-    expect(replication.spec.storage.volumeClaimTemplate.spec).toMatchObject({ storageClassName: 'standard', resources: { requests: { storage: '20Gi' } } });
+    expect(replication.spec.storage.volumeClaimTemplate.spec).toMatchObject({
+      storageClassName: 'standard',
+      resources: { requests: { storage: '20Gi' } },
+    });
     expect(replication.metadata.labels).toMatchObject({ 'app.kubernetes.io/part-of': 'shop' });
     expect(sentinel.clusterSize).toBe(5);
     expect(sentinel.redisSentinelConfig.quorum).toBe('3');
@@ -294,9 +319,9 @@ describe('RedisCluster options', () => {
 
   it('links every alert to its section of the runbook', () => {
     for (const mode of ['sentinel', 'cluster'] as const) {
-      const rules = alerts(renderRedis({ mode, runbookBaseUrl: 'https://git.example.com/acme/cutover/blob/main/docs/runbook.md' }).manifests) as Array<
-        Rule & { annotations: Record<string, string> }
-      >;
+      const rules = alerts(
+        renderRedis({ mode, runbookBaseUrl: 'https://git.example.com/acme/cutover/blob/main/docs/runbook.md' }).manifests,
+      ) as Array<Rule & { annotations: Record<string, string> }>;
       expect(rules.map((r) => r.annotations.runbook_url)).toEqual(
         rules.map((r) => `https://git.example.com/acme/cutover/blob/main/docs/runbook.md#${r.alert.toLowerCase()}`),
       );
@@ -312,26 +337,62 @@ describe('RedisCluster options', () => {
 
 describe('RedisCluster validation', () => {
   const cases: Array<[string, Partial<RedisClusterProps>, string]> = [
-    ['a bad name', { name: 'Cache' }, 'name: must be a lowercase DNS label of at most 40 characters starting with a letter, got "Cache"; e.g. "cache"'],
+    [
+      'a bad name',
+      { name: 'Cache' },
+      'name: must be a lowercase DNS label of at most 40 characters starting with a letter, got "Cache"; e.g. "cache"',
+    ],
     ['no replicas', { replicas: 0 }, 'replicas: must be a whole number of at least 1, got 0; set replicas to 1 or more'],
-    ['a master without replicas', { replicas: 1 }, 'replicas: automatic failover needs a master and at least 1 replica, got 1; set replicas to 3 (1 master + 2 replicas) or more'],
+    [
+      'a master without replicas',
+      { replicas: 1 },
+      'replicas: automatic failover needs a master and at least 1 replica, got 1; set replicas to 3 (1 master + 2 replicas) or more',
+    ],
     [
       'fewer than 3 sentinels',
       { sentinels: 2 },
       'sentinels: a failover needs a majority of sentinels, and fewer than 3 cannot lose one and still agree, got 2; set sentinels to 3 or more',
     ],
-    ['fewer than 3 shards', { mode: 'cluster', shards: 2 }, 'shards: Redis Cluster needs at least 3 leaders to fail one over by majority, got 2; set shards to 3 or more'],
-    ['shards in sentinel mode', { shards: 3 }, 'shards: only applies in cluster mode, got 3 with mode "sentinel"; remove shards or set mode to "cluster"'],
-    ['sentinels in cluster mode', { mode: 'cluster', sentinels: 3 }, 'sentinels: only applies in sentinel mode, got 3 with mode "cluster"; remove sentinels or set mode to "sentinel"'],
-    ['replicas in cluster mode', { mode: 'cluster', replicas: 3 }, 'replicas: only applies in sentinel mode, got 3 with mode "cluster"; remove replicas or set mode to "sentinel"'],
-    ['a storage size that is not a quantity', { storageSize: '8 GB' }, 'storageSize: is not a storage quantity, got "8 GB"; use a whole number of Mi, Gi or Ti, e.g. "100Gi"'],
-    ['a memory request above its limit', { resources: { memoryRequest: '1Gi' } }, 'resources.memoryRequest: exceeds resources.memoryLimit 512Mi, got 1024Mi; lower the request or raise the limit'],
+    [
+      'fewer than 3 shards',
+      { mode: 'cluster', shards: 2 },
+      'shards: Redis Cluster needs at least 3 leaders to fail one over by majority, got 2; set shards to 3 or more',
+    ],
+    [
+      'shards in sentinel mode',
+      { shards: 3 },
+      'shards: only applies in cluster mode, got 3 with mode "sentinel"; remove shards or set mode to "cluster"',
+    ],
+    [
+      'sentinels in cluster mode',
+      { mode: 'cluster', sentinels: 3 },
+      'sentinels: only applies in sentinel mode, got 3 with mode "cluster"; remove sentinels or set mode to "sentinel"',
+    ],
+    [
+      'replicas in cluster mode',
+      { mode: 'cluster', replicas: 3 },
+      'replicas: only applies in sentinel mode, got 3 with mode "cluster"; remove replicas or set mode to "sentinel"',
+    ],
+    [
+      'a storage size that is not a quantity',
+      { storageSize: '8 GB' },
+      'storageSize: is not a storage quantity, got "8 GB"; use a whole number of Mi, Gi or Ti, e.g. "100Gi"',
+    ],
+    [
+      'a memory request above its limit',
+      { resources: { memoryRequest: '1Gi' } },
+      'resources.memoryRequest: exceeds resources.memoryLimit 512Mi, got 1024Mi; lower the request or raise the limit',
+    ],
     [
       'a Secret reference without a key',
       { redisSecret: { name: 'cache-auth', key: '' } },
       'redisSecret: must name a Secret and one of its keys, got {"name":"cache-auth","key":""}; e.g. { name: "cache-auth", key: "password" }',
     ],
-    ['an untagged exporter image', { exporterImage: 'oliver006/redis_exporter' }, 'exporterImage: has no tag or digest, got "oliver006/redis_exporter"; pin the build, e.g. "oliver006/redis_exporter:1.4.2" or "oliver006/redis_exporter@sha256:<digest>"'],
+    [
+      'an untagged exporter image',
+      { exporterImage: 'oliver006/redis_exporter' },
+      'exporterImage: has no tag or digest, got "oliver006/redis_exporter"; pin the build, e.g. "oliver006/redis_exporter:1.4.2" or "oliver006/redis_exporter@sha256:<digest>"',
+    ],
   ];
   for (const [what, overrides, message] of cases) {
     it(`refuses ${what}`, () => {
@@ -341,7 +402,9 @@ describe('RedisCluster validation', () => {
 
   it('renders nothing when validation fails', () => {
     const chart = new Chart(new App(), 'test');
-    expect(() => new RedisCluster(chart, 'redis', { name: 'cache', sentinels: 1 })).toThrow();
+    expect(() => new RedisCluster(chart, 'redis', { name: 'cache', sentinels: 1 })).toThrow(
+      'sentinels: a failover needs a majority of sentinels, and fewer than 3 cannot lose one and still agree, got 1; set sentinels to 3 or more',
+    );
     expect(renderChart(chart)).toEqual([]);
   });
 });

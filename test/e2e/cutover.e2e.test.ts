@@ -9,7 +9,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderChart } from '../../lib';
 import { EXAMPLE_IMAGE, KubeClient, LocalStack, parseUrn, podColor, realStackConfig, runCommand, serviceUrl } from '../../scripts/local';
 import { TrafficSample, summarize, switchTimes } from '../../scripts/traffic';
-import { LoadRun, deleteNamespace, describeFailures, expectMovedTo, expectSucceeded, namespaceDiagnostics, readyCluster, underLoad, waitFor } from './helpers';
+import {
+  LoadRun,
+  deleteNamespace,
+  describeFailures,
+  expectMovedTo,
+  expectSucceeded,
+  namespaceDiagnostics,
+  readyCluster,
+  underLoad,
+  waitFor,
+} from './helpers';
 import { parseStackConfig } from '../../stacks/config';
 import { buildPlatform } from '../../stacks/platform';
 import { toRawConfig } from '../../stacks/stack-file';
@@ -34,7 +44,32 @@ const diagnose = (): string => namespaceDiagnostics(env, kubeconfig, NAMESPACE);
 const timings: Record<string, number | undefined> = {};
 const traffic: Record<string, unknown> = {};
 
-type Item = { metadata: { name: string; labels?: Record<string, string> }; status?: Record<string, any>; spec?: Record<string, any> };
+/** The fields these steps read of the Pods, Deployments, Jobs and Services they get from the API server. */
+interface Container {
+  readonly image?: string;
+  readonly env?: { readonly name: string; readonly value: string }[];
+}
+interface ContainerStatus {
+  readonly containerID?: string;
+  readonly state?: { readonly waiting?: { reason?: string; message?: string }; readonly terminated?: { exitCode: number } };
+}
+interface Item {
+  readonly metadata: { name: string; labels?: Record<string, string> };
+  readonly spec?: {
+    readonly nodeName?: string;
+    readonly replicas?: number;
+    readonly selector?: Record<string, string>;
+    readonly containers?: Container[];
+    readonly template?: { readonly metadata?: { labels?: Record<string, string> }; readonly spec?: { readonly containers?: Container[] } };
+  };
+  readonly status?: {
+    readonly phase?: string;
+    readonly podIP?: string;
+    readonly availableReplicas?: number;
+    readonly succeeded?: number;
+    readonly containerStatuses?: ContainerStatus[];
+  };
+}
 
 async function list(path: string): Promise<Item[]> {
   return (await kube.get<{ items: Item[] }>(path))?.items ?? [];
@@ -65,7 +100,9 @@ function adminPost(pod: Item, action: 'ready' | 'unready'): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: pod.status?.podIP, port: 9090, path: `/admin/${action}`, method: 'POST', timeout: 5000 }, (res) => {
       res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`POST /admin/${action} on ${pod.metadata.name}: ${res.statusCode}`))));
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve() : reject(new Error(`POST /admin/${action} on ${pod.metadata.name}: ${res.statusCode}`)),
+      );
     });
     req.on('timeout', () => req.destroy(new Error(`POST /admin/${action} on ${pod.metadata.name}: timed out`)));
     req.on('error', reject);
@@ -99,8 +136,10 @@ beforeAll(async () => {
   kube = new KubeClient(kubeconfig);
   deleteNamespace(env, kubeconfig, NAMESPACE);
   stack = new LocalStack('e2e', env, kubeconfig);
-  await stack.init(realStackConfig(NAMESPACE, { 'cutover:deployTimeoutSeconds': TIMEOUT_SECONDS, 'cutover:drainSeconds': 2, 'cutover:shutdownSeconds': 5 }));
-}, 1800_000);
+  await stack.init(
+    realStackConfig(NAMESPACE, { 'cutover:deployTimeoutSeconds': TIMEOUT_SECONDS, 'cutover:drainSeconds': 2, 'cutover:shutdownSeconds': 5 }),
+  );
+});
 
 afterAll(async () => {
   await kube?.close();
@@ -153,77 +192,99 @@ describe('blue-green with real pods and real requests', () => {
     expect(summarize(run.samples).byColor).toEqual({ blue: run.samples.length, green: 0, none: 0 });
     expect(new Set(run.samples.map((s) => s.connection))).toEqual(new Set(['keepalive', 'new']));
     // The preview Service is the idle color's.
-    const preview = await underLoad(await serviceUrl(kube, NAMESPACE, `${APP}-preview`), async () => new Promise((r) => setTimeout(r, 1000)), { leadMs: 0, tailMs: 0 });
+    const preview = await underLoad(await serviceUrl(kube, NAMESPACE, `${APP}-preview`), async () => new Promise((r) => setTimeout(r, 1000)), {
+      leadMs: 0,
+      tailMs: 0,
+    });
     expect(summarize(preview.samples).byColor.green).toBe(preview.samples.length);
   });
 
-  it('5. runtime security: pods run as the non-root UID on a read-only root filesystem; admission and the kubelet refuse what breaks it', async () => {
-    const namespace = await kube.get<Item>(`/api/v1/namespaces/${NAMESPACE}`);
-    expect(namespace?.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
-    const pod = (await list(`/api/v1/namespaces/${NAMESPACE}/pods`)).find((p) => p.metadata.name.startsWith(`${APP}-blue-`));
-    expect(pod).toBeDefined();
-    // Read from the running container itself.
-    const probe = `const fs = require('fs'); let root = 'writable'; try { fs.writeFileSync('/probe', 'x'); } catch (e) { root = e.code; }
-      fs.writeFileSync('/tmp/probe', 'x'); process.stdout.write(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root, tmp: 'writable' }));`;
-    const seen = JSON.parse(execFileSync('kubectl', ['-n', NAMESPACE, 'exec', pod!.metadata.name, '-c', 'app', '--', 'node', '-e', probe], { env: stack.env, encoding: 'utf8' })) as Record<string, unknown>;
-    expect(seen).toEqual({ uid: 10001, gid: 10001, root: 'EROFS', tmp: 'writable' });
+  it(
+    '5. runtime security: pods run as the non-root UID on a read-only root filesystem; admission and the kubelet refuse what breaks ' + 'it',
+    async () => {
+      const namespace = await kube.get<Item>(`/api/v1/namespaces/${NAMESPACE}`);
+      expect(namespace?.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+      const pod = (await list(`/api/v1/namespaces/${NAMESPACE}/pods`)).find((p) => p.metadata.name.startsWith(`${APP}-blue-`));
+      expect(pod).toBeDefined();
+      // Read from the running container itself.
+      const probe = `const fs = require('fs'); let root = 'writable'; try { fs.writeFileSync('/probe', 'x'); } catch (e) { root = e.code; }
+      fs.writeFileSync('/tmp/probe', 'x');
+      process.stdout.write(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root, tmp: 'writable' }));`;
+      const seen = JSON.parse(
+        execFileSync('kubectl', ['-n', NAMESPACE, 'exec', pod!.metadata.name, '-c', 'app', '--', 'node', '-e', probe], {
+          env: stack.env,
+          encoding: 'utf8',
+        }),
+      ) as Record<string, unknown>;
+      expect(seen).toEqual({ uid: 10001, gid: 10001, root: 'EROFS', tmp: 'writable' });
 
-    // Admission refuses a pod without the restricted settings.
-    const denied = await runCommand('kubectl', ['-n', NAMESPACE, 'run', 'not-restricted', `--image=${IMAGE}:1.0.0`, '--restart=Never', '--dry-run=server'], stack.env);
-    expect(denied.code).not.toBe(0);
-    expect(denied.stderr).toContain('violates PodSecurity "restricted');
-    // The kubelet refuses to start an image that runs as root in a pod that requires non-root (admission cannot see
-    // the image's user).
-    const rootPod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'runs-as-root' },
-      spec: {
-        nodeSelector: { 'cutover.dev/node-pool': 'real' },
-        tolerations: [{ key: 'cutover.dev/real-node', operator: 'Exists', effect: 'NoSchedule' }],
-        securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-        containers: [
-          {
-            name: 'app',
-            image: `${IMAGE}:1.1.0-root`,
-            imagePullPolicy: 'Never',
-            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-            resources: { requests: { cpu: '10m', memory: '32Mi', 'ephemeral-storage': '16Mi' }, limits: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '64Mi' } },
-          },
-        ],
-      },
-    };
-    execFileSync('kubectl', ['-n', NAMESPACE, 'apply', '-f', '-'], { env: stack.env, input: JSON.stringify(rootPod), encoding: 'utf8' });
-    let waiting: { reason?: string; message?: string } | undefined;
-    await waitFor('the kubelet to refuse the root image', async () => {
-      waiting = (await kube.get<Item>(`/api/v1/namespaces/${NAMESPACE}/pods/runs-as-root`))?.status?.containerStatuses?.[0]?.state?.waiting;
-      return waiting?.reason === 'CreateContainerConfigError';
-    });
-    expect(waiting?.message).toContain('image will run as root');
-    execFileSync('kubectl', ['-n', NAMESPACE, 'delete', 'pod', 'runs-as-root', '--wait=false'], { env: stack.env });
-  });
+      // Admission refuses a pod without the restricted settings.
+      const denied = await runCommand(
+        'kubectl',
+        ['-n', NAMESPACE, 'run', 'not-restricted', `--image=${IMAGE}:1.0.0`, '--restart=Never', '--dry-run=server'],
+        stack.env,
+      );
+      expect(denied.code).not.toBe(0);
+      expect(denied.stderr).toContain('violates PodSecurity "restricted');
+      // The kubelet refuses to start an image that runs as root in a pod that requires non-root (admission cannot see
+      // the image's user).
+      const rootPod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'runs-as-root' },
+        spec: {
+          nodeSelector: { 'cutover.dev/node-pool': 'real' },
+          tolerations: [{ key: 'cutover.dev/real-node', operator: 'Exists', effect: 'NoSchedule' }],
+          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: 'app',
+              image: `${IMAGE}:1.1.0-root`,
+              imagePullPolicy: 'Never',
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+              resources: {
+                requests: { cpu: '10m', memory: '32Mi', 'ephemeral-storage': '16Mi' },
+                limits: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '64Mi' },
+              },
+            },
+          ],
+        },
+      };
+      execFileSync('kubectl', ['-n', NAMESPACE, 'apply', '-f', '-'], { env: stack.env, input: JSON.stringify(rootPod), encoding: 'utf8' });
+      let waiting: { reason?: string; message?: string } | undefined;
+      await waitFor('the kubelet to refuse the root image', async () => {
+        waiting = (await kube.get<Item>(`/api/v1/namespaces/${NAMESPACE}/pods/runs-as-root`))?.status?.containerStatuses?.[0]?.state?.waiting;
+        return waiting?.reason === 'CreateContainerConfigError';
+      });
+      expect(waiting?.message).toContain('image will run as root');
+      execFileSync('kubectl', ['-n', NAMESPACE, 'delete', 'pod', 'runs-as-root', '--wait=false'], { env: stack.env });
+    },
+  );
 
-  it('2a. a green that stopped being ready since it was deployed is refused by the gate, its Deployment unchanged; traffic stays on blue', async () => {
-    // Green was deployed healthy in step 1; now every green pod takes itself out of service (readiness fails).
-    await Promise.all((await colorPods('green')).map((pod) => adminPost(pod, 'unready')));
-    await waitFor('green to have no ready endpoint', async () => (await kube.readyEndpointPods(NAMESPACE, `${APP}-green`)).length === 0, 30);
-    await stack.set('activeColor', 'green');
-    const steps = (await stack.previewSteps()).filter((s) => s.op !== 'same');
-    // Nothing re-awaits green's rollout: only the gate (per target color) and the routing objects are in the update.
-    expect(steps.filter((s) => s.type === 'kubernetes:apps/v1:Deployment')).toEqual([]);
-    const run = await underLoad(liveUrl, () => stack.up());
-    record('unreadyTarget', run);
-    expect(run.result.code).not.toBe(0);
-    // The smoke test's first request found no ready endpoint behind green's Service.
-    expect(run.result.stdout + run.result.stderr).toContain(`${NAMESPACE}/${APP}-gate-green`);
-    expect(run.result.stdout + run.result.stderr).toMatch(/FAIL GET \/ready: no HTTP response \(curl exit code 7\)/);
-    expect(await serviceSelectorColor(APP)).toBe('blue');
-    expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
-    expect(summarize(run.samples).byColor.green).toBe(0);
-    // Back in service: the next step's cutover goes through.
-    await Promise.all((await colorPods('green')).map((pod) => adminPost(pod, 'ready')));
-    await waitFor('green to be ready again', async () => (await kube.readyEndpointPods(NAMESPACE, `${APP}-green`)).length === 2, 30);
-  });
+  it(
+    '2a. a green that stopped being ready since it was deployed is refused by the gate, its Deployment unchanged; traffic stays on ' + 'blue',
+    async () => {
+      // Green was deployed healthy in step 1; now every green pod takes itself out of service (readiness fails).
+      await Promise.all((await colorPods('green')).map((pod) => adminPost(pod, 'unready')));
+      await waitFor('green to have no ready endpoint', async () => (await kube.readyEndpointPods(NAMESPACE, `${APP}-green`)).length === 0, 30);
+      await stack.set('activeColor', 'green');
+      const steps = (await stack.previewSteps()).filter((s) => s.op !== 'same');
+      // Nothing re-awaits green's rollout: only the gate (per target color) and the routing objects are in the update.
+      expect(steps.filter((s) => s.type === 'kubernetes:apps/v1:Deployment')).toEqual([]);
+      const run = await underLoad(liveUrl, () => stack.up());
+      record('unreadyTarget', run);
+      expect(run.result.code).not.toBe(0);
+      // The smoke test's first request found no ready endpoint behind green's Service.
+      expect(run.result.stdout + run.result.stderr).toContain(`${NAMESPACE}/${APP}-gate-green`);
+      expect(run.result.stdout + run.result.stderr).toMatch(/FAIL GET \/ready: no HTTP response \(curl exit code 7\)/);
+      expect(await serviceSelectorColor(APP)).toBe('blue');
+      expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
+      expect(summarize(run.samples).byColor.green).toBe(0);
+      // Back in service: the next step's cutover goes through.
+      await Promise.all((await colorPods('green')).map((pod) => adminPost(pod, 'ready')));
+      await waitFor('green to be ready again', async () => (await kube.readyEndpointPods(NAMESPACE, `${APP}-green`)).length === 2, 30);
+    },
+  );
 
   it('2. cutover under load: the preview changes only routing objects, no request fails, traffic moves to green', async () => {
     await stack.set('activeColor', 'green');
@@ -257,43 +318,55 @@ describe('blue-green with real pods and real requests', () => {
     expectMovedTo(run, 'blue');
   });
 
-  it('3b. npm run rollback refuses an idle color that stopped being ready; once it is ready, moves traffic first, and the stack agrees after', async () => {
-    // Blue is live since step 3; green is idle at full size, unchanged since. Green's pods take themselves out of service.
-    await Promise.all((await colorPods('green')).map((pod) => adminPost(pod, 'unready')));
-    await waitFor('green to have no ready endpoint', async () => (await kube.readyEndpointPods(NAMESPACE, `${APP}-green`)).length === 0, 30);
-    const refused = await underLoad(liveUrl, () => stack.rollback());
-    expect(refused.result.code).not.toBe(0);
-    expect(refused.result.stderr).toContain(`rollback of stack ${stack.name} to green refused, nothing changed:`);
-    expect(refused.result.stderr).toContain(`${APP}: Service ${APP}-green has 0 ready endpoint(s), needs 2 (the Deployment's replicas); traffic stays on blue`);
-    expect(await serviceSelectorColor(APP)).toBe('blue');
-    expect((await stack.pulumi(['config', 'get', 'activeColor'])).stdout.trim()).toBe('blue');
-    expect(summarize(refused.samples).failed, describeFailures(refused.samples)).toBe(0);
-    expect(summarize(refused.samples).byColor.green).toBe(0);
+  it(
+    '3b. npm run rollback refuses an idle color that stopped being ready; once it is ready, moves traffic first, and the stack agrees ' + 'after',
+    async () => {
+      // Blue is live since step 3; green is idle at full size, unchanged since. Green's pods take themselves out of service.
+      await Promise.all((await colorPods('green')).map((pod) => adminPost(pod, 'unready')));
+      await waitFor('green to have no ready endpoint', async () => (await kube.readyEndpointPods(NAMESPACE, `${APP}-green`)).length === 0, 30);
+      const refused = await underLoad(liveUrl, () => stack.rollback());
+      expect(refused.result.code).not.toBe(0);
+      expect(refused.result.stderr).toContain(`rollback of stack ${stack.name} to green refused, nothing changed:`);
+      expect(refused.result.stderr).toContain(
+        `${APP}: Service ${APP}-green has 0 ready endpoint(s), needs 2 (the Deployment's replicas); traffic stays on blue`,
+      );
+      expect(await serviceSelectorColor(APP)).toBe('blue');
+      expect((await stack.pulumi(['config', 'get', 'activeColor'])).stdout.trim()).toBe('blue');
+      expect(summarize(refused.samples).failed, describeFailures(refused.samples)).toBe(0);
+      expect(summarize(refused.samples).byColor.green).toBe(0);
 
-    // Back in service: the fast path moves traffic, then runs the normal update, which records it.
-    await Promise.all((await colorPods('green')).map((pod) => adminPost(pod, 'ready')));
-    await waitFor('green to be ready again', async () => (await kube.readyEndpointPods(NAMESPACE, `${APP}-green`)).length === 2, 30);
-    const run = await underLoad(liveUrl, () => stack.rollback(), { settleOn: 'green' });
-    expectSucceeded(run.result, diagnose);
-    record('fastRollback', run, 'blue', 'green');
-    timings.fastRollback = run.result.seconds;
-    expect(run.result.stdout).toMatch(new RegExp(`rollback: traffic of ${APP} moved from blue to green at [0-9.]+ s[^]*running pulumi up[^]*the stack file, its state and the cluster agree on green`));
-    expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
-    expectMovedTo(run, 'green');
-    // Traffic moved before the update that records it ended: the last blue response came before the command returned.
-    expect(switchTimes(run.samples, { commandStartedAt: run.commandStartedAt, from: 'blue', to: 'green' }).lastFromMs).toBeLessThan(run.commandEndedAt - run.commandStartedAt);
-    // The stack file, the state and the cluster agree: green in the config and the recorded state, nothing to change.
-    expect((await stack.pulumi(['config', 'get', 'activeColor'])).stdout.trim()).toBe('green');
-    expect(JSON.parse((await stack.pulumi(['stack', 'output', 'cutoverState', '--json'])).stdout)).toMatchObject({ activeColor: 'green' });
-    expect((await stack.previewSteps()).filter((step) => step.op !== 'same')).toEqual([]);
+      // Back in service: the fast path moves traffic, then runs the normal update, which records it.
+      await Promise.all((await colorPods('green')).map((pod) => adminPost(pod, 'ready')));
+      await waitFor('green to be ready again', async () => (await kube.readyEndpointPods(NAMESPACE, `${APP}-green`)).length === 2, 30);
+      const run = await underLoad(liveUrl, () => stack.rollback(), { settleOn: 'green' });
+      expectSucceeded(run.result, diagnose);
+      record('fastRollback', run, 'blue', 'green');
+      timings.fastRollback = run.result.seconds;
+      expect(run.result.stdout).toMatch(
+        new RegExp(
+          `rollback: traffic of ${APP} moved from blue to green at [0-9.]+ s[^]*running pulumi up[^]*the stack file, its state and the ` +
+            `cluster agree on green`,
+        ),
+      );
+      expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
+      expectMovedTo(run, 'green');
+      // Traffic moved before the update that records it ended: the last blue response came before the command returned.
+      expect(switchTimes(run.samples, { commandStartedAt: run.commandStartedAt, from: 'blue', to: 'green' }).lastFromMs).toBeLessThan(
+        run.commandEndedAt - run.commandStartedAt,
+      );
+      // The stack file, the state and the cluster agree: green in the config and the recorded state, nothing to change.
+      expect((await stack.pulumi(['config', 'get', 'activeColor'])).stdout.trim()).toBe('green');
+      expect(JSON.parse((await stack.pulumi(['stack', 'output', 'cutoverState', '--json'])).stdout)).toMatchObject({ activeColor: 'green' });
+      expect((await stack.previewSteps()).filter((step) => step.op !== 'same')).toEqual([]);
 
-    // And back: blue is live again for the next steps.
-    const back = await underLoad(liveUrl, () => stack.rollback(), { settleOn: 'blue' });
-    expectSucceeded(back.result, diagnose);
-    expect(summarize(back.samples).failed, describeFailures(back.samples)).toBe(0);
-    expectMovedTo(back, 'blue');
-    expect(await serviceSelectorColor(APP)).toBe('blue');
-  });
+      // And back: blue is live again for the next steps.
+      const back = await underLoad(liveUrl, () => stack.rollback(), { settleOn: 'blue' });
+      expectSucceeded(back.result, diagnose);
+      expect(summarize(back.samples).failed, describeFailures(back.samples)).toBe(0);
+      expectMovedTo(back, 'blue');
+      expect(await serviceSelectorColor(APP)).toBe('blue');
+    },
+  );
 
   it('4. broken release: a never-ready green made live fails the update, green answers no request, none fails', async () => {
     await stack.set('green.image', NEVER_READY);
@@ -321,11 +394,13 @@ describe('blue-green with real pods and real requests', () => {
     const output = failed.stdout + failed.stderr;
     expect(output).toContain(`${APP}-gate-green`);
     // The gate script's own line, with what the green pods really answered.
-    expect(output).toMatch(/FAIL GET \/: expected status 200, got 500: \{\\?"error\\?":\\?"injected failure \(ERROR_RATIO=1\)\\?",\\?"color\\?":\\?"green/);
+    expect(output).toMatch(
+      /FAIL GET \/: expected status 200, got 500: \{\\?"error\\?":\\?"injected failure \(ERROR_RATIO=1\)\\?",\\?"color\\?":\\?"green/,
+    );
     // The gate checked through the Service of green's new pod template: every pod behind it runs the failing image,
     // none of the 1.1.0 pods this rollout replaced (which answered 200 while they drained).
     const gate = await kube.get<Item>(`/apis/batch/v1/namespaces/${NAMESPACE}/jobs/${APP}-gate-green`);
-    const gateUrl = (gate?.spec?.template?.spec?.containers?.[0]?.env as { name: string; value: string }[]).find((e) => e.name === 'CUTOVER_GATE_URL')?.value;
+    const gateUrl = (gate?.spec?.template?.spec?.containers?.[0]?.env ?? []).find((e) => e.name === 'CUTOVER_GATE_URL')?.value;
     const gateService = new URL(gateUrl as string).hostname.split('.')[0];
     const template = (await deployment('green'))?.spec?.template?.metadata?.labels?.['cutover.dev/template'];
     expect(gateService).toBe(`${APP}-green-${template}`);
@@ -375,16 +450,20 @@ describe('blue-green with real pods and real requests', () => {
     const blue = await deployment('blue');
     expect(blue?.spec?.template?.spec?.containers?.[0]?.image).toBe(`${IMAGE}:1.3.0`);
     expect((await deployment('green'))?.status?.availableReplicas).toBe(2);
-    const resources = JSON.parse((await stack.pulumi(['stack', 'export'])).stdout) as { deployment: { resources: Array<{ urn: string }>; pending_operations?: unknown[] } };
+    const resources = JSON.parse((await stack.pulumi(['stack', 'export'])).stdout) as {
+      deployment: { resources: Array<{ urn: string }>; pending_operations?: unknown[] };
+    };
     expect(resources.deployment.pending_operations ?? []).toEqual([]);
     // Every object the stack renders, once: none lost, none duplicated by the interrupted update.
     const config = await stack.pulumi(['config', '--json']);
-    const raw = toRawConfig(Object.fromEntries(Object.entries(JSON.parse(config.stdout) as Record<string, { value: unknown }>).map(([key, entry]) => [key, entry.value])));
+    const raw = toRawConfig(
+      Object.fromEntries(Object.entries(JSON.parse(config.stdout) as Record<string, { value: unknown }>).map(([key, entry]) => [key, entry.value])),
+    );
     const rendered = renderChart(buildPlatform(parseStackConfig(raw, 'e2e')).chart).length;
     expect(rendered).toBeGreaterThan(15);
     expect(resources.deployment.resources.filter((r) => parseUrn(r.urn).type.startsWith('kubernetes:'))).toHaveLength(rendered);
     // What blue serves now is the recovered release (once the proxies and keep-alive clients followed the switch).
-    const run = await underLoad(liveUrl, async () => undefined, { leadMs: 0, settleOn: 'blue' });
+    const run = await underLoad(liveUrl, () => Promise.resolve(), { leadMs: 0, settleOn: 'blue' });
     expect(summarize(run.samples).failed, describeFailures(run.samples)).toBe(0);
     expectMovedTo(run, 'blue');
     expect(new Set(after(run.samples, run.settledAt as number).map((s) => `${s.color} ${s.version}`))).toEqual(new Set(['blue 1.3.0']));
@@ -393,12 +472,16 @@ describe('blue-green with real pods and real requests', () => {
   it('7. drift: a hand-patched live Service is reported by a refreshing preview and put back by pulumi up --refresh', async () => {
     expect(await serviceSelectorColor(APP)).toBe('blue');
     // The "quick fix" someone makes with kubectl, behind the code's back.
-    execFileSync('kubectl', ['-n', NAMESPACE, 'patch', 'service', APP, '--type', 'merge', '-p', '{"spec":{"selector":{"cutover.dev/color":"green"}}}'], {
-      env: stack.env,
-      encoding: 'utf8',
-    });
+    execFileSync(
+      'kubectl',
+      ['-n', NAMESPACE, 'patch', 'service', APP, '--type', 'merge', '-p', '{"spec":{"selector":{"cutover.dev/color":"green"}}}'],
+      {
+        env: stack.env,
+        encoding: 'utf8',
+      },
+    );
     await waitFor('the hand-patched Service to route to green', async () => (await endpointColors(APP)).join() === 'green', 30);
-    // The drift check (README runbook, .github/workflows/drift.yml): fails, and names what drifted.
+    // The drift check (docs/cutover.md#drift, .github/workflows/drift.yml): fails, and names what drifted.
     const check = await stack.pulumi(['preview', '--refresh', '--expect-no-changes', '--diff']);
     expect(check.code, check.stdout).not.toBe(0);
     expect(check.stdout + check.stderr).toMatch(/no changes were expected (for preview )?but changes were proposed/);
@@ -413,7 +496,9 @@ describe('blue-green with real pods and real requests', () => {
 
   it('8. retiring the idle color (idleReplicas: 0) under load: no request fails, and its pods drain and exit cleanly', async () => {
     await stack.set('idleReplicas', '0');
-    const greenPods = (await list(`/api/v1/namespaces/${NAMESPACE}/pods`)).filter((p) => p.metadata.name.startsWith(`${APP}-green-`)).map((p) => p.metadata.name);
+    const greenPods = (await list(`/api/v1/namespaces/${NAMESPACE}/pods`))
+      .filter((p) => p.metadata.name.startsWith(`${APP}-green-`))
+      .map((p) => p.metadata.name);
     expect(greenPods).toHaveLength(2);
     // Watch the retiring pods' containers to their end: the exit code is what SIGTERM handling looked like.
     const exits = new Map<string, number | undefined>();
@@ -421,14 +506,19 @@ describe('blue-green with real pods and real requests', () => {
     const watcher = (async () => {
       while (watching) {
         for (const name of greenPods) {
-          const terminated = (await kube.get<Item>(`/api/v1/namespaces/${NAMESPACE}/pods/${name}`))?.status?.containerStatuses?.[0]?.state?.terminated;
+          const terminated = (await kube.get<Item>(`/api/v1/namespaces/${NAMESPACE}/pods/${name}`))?.status?.containerStatuses?.[0]?.state
+            ?.terminated;
           if (terminated !== undefined) exits.set(name, terminated.exitCode);
         }
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
     const run = await underLoad(liveUrl, () => stack.up());
-    await waitFor('the retired pods to be gone', async () => (await list(`/api/v1/namespaces/${NAMESPACE}/pods`)).every((p) => !greenPods.includes(p.metadata.name)), 60);
+    await waitFor(
+      'the retired pods to be gone',
+      async () => (await list(`/api/v1/namespaces/${NAMESPACE}/pods`)).every((p) => !greenPods.includes(p.metadata.name)),
+      60,
+    );
     watching = false;
     await watcher;
     expectSucceeded(run.result, diagnose);
@@ -445,10 +535,14 @@ describe('blue-green with real pods and real requests', () => {
     const result = await stack.pulumi(['destroy', '--yes', '--skip-preview']);
     expectSucceeded(result, diagnose);
     await waitFor('the namespace to be gone', async () => (await kube.get(`/api/v1/namespaces/${NAMESPACE}`)) === undefined, 120);
-    const leftovers = execFileSync('kubectl', ['get', 'all,ingress,httproutes,configmap,pdb,hpa,serviceaccount', '-A', '-l', 'app.kubernetes.io/managed-by=cutover', '-o', 'name'], {
-      env: stack.env,
-      encoding: 'utf8',
-    });
+    const leftovers = execFileSync(
+      'kubectl',
+      ['get', 'all,ingress,httproutes,configmap,pdb,hpa,serviceaccount', '-A', '-l', 'app.kubernetes.io/managed-by=cutover', '-o', 'name'],
+      {
+        env: stack.env,
+        encoding: 'utf8',
+      },
+    );
     expect(leftovers.trim()).toBe('');
   });
 });

@@ -61,9 +61,17 @@ describe('every accepted configuration, dry-run on the API server', () => {
       Array.from({ length: PARALLEL }, async () => {
         for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
           const items = next.objects.filter((m) => m.kind !== 'Namespace');
-          const result = await kubectl(['create', '--dry-run=server', '-o', 'name', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+          const result = await kubectl(
+            ['create', '--dry-run=server', '-o', 'name', '-f', '-'],
+            JSON.stringify({ apiVersion: 'v1', kind: 'List', items }),
+          );
           if (!result.ok) {
-            refused.push(`${next.name}:\n${result.output.split('\n').filter((line) => !line.includes('(dry run)') && line.trim() !== '').join('\n')}`);
+            refused.push(
+              `${next.name}:\n${result.output
+                .split('\n')
+                .filter((line) => !line.includes('(dry run)') && line.trim() !== '')
+                .join('\n')}`,
+            );
           }
         }
       }),

@@ -43,7 +43,6 @@ async function jobs(prefix: string): Promise<Item[]> {
   return (list?.items ?? []).filter((job) => job.metadata.name.startsWith(prefix));
 }
 
-
 function expectFailedNaming(result: { code: number | null; stdout: string; stderr: string }, ...needles: string[]): void {
   expect(result.code, result.stdout).not.toBe(0);
   for (const needle of needles) {
@@ -58,8 +57,17 @@ beforeAll(async () => {
   kube = new KubeClient(kubeconfig);
   deleteNamespace(env, kubeconfig, NAMESPACE);
   // The data tier's StorageClass, which preflight checks for: no provisioner, as nothing here binds a volume.
-  const storageClass = { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'fast-ssd' }, provisioner: 'kubernetes.io/no-provisioner' };
-  execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '-f', '-'], { env, input: JSON.stringify(storageClass), stdio: ['pipe', 'ignore', 'inherit'] });
+  const storageClass = {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: { name: 'fast-ssd' },
+    provisioner: 'kubernetes.io/no-provisioner',
+  };
+  execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '-f', '-'], {
+    env,
+    input: JSON.stringify(storageClass),
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
   stack = new LocalStack('gates', env, kubeconfig);
   await stack.init(
     localStackConfig(NAMESPACE, {
@@ -88,7 +96,7 @@ beforeAll(async () => {
       },
     }),
   );
-}, 1800_000);
+});
 
 afterAll(async () => {
   if (stack !== undefined) {
@@ -106,7 +114,12 @@ describe('gates, migrations and weighted shifts on a real control plane', () => 
     // Each passed gate's output (its pods' termination message; kwok's stand-in text) is in the update output.
     const gates = JSON.parse((await stack.pulumi(['stack', 'output', 'gates', '--json'])).stdout) as Record<string, string>;
     expect(gates).toEqual(
-      Object.fromEntries([`${APP}-gate-blue`, `${API}-gate-blue`, `${APP}-metric-gate-blue`, `${API}-metric-gate-blue`].map((job) => [job, 'PASS: simulated success (kwok)'])),
+      Object.fromEntries(
+        [`${APP}-gate-blue`, `${API}-gate-blue`, `${APP}-metric-gate-blue`, `${API}-metric-gate-blue`].map((job) => [
+          job,
+          'PASS: simulated success (kwok)',
+        ]),
+      ),
     );
     expect(result.stdout).toContain(`${APP}-gate-blue: PASS: simulated success (kwok)`);
     const [migration] = await jobs(`${APP}-migrate-expand-`);
@@ -198,7 +211,10 @@ describe('gates, migrations and weighted shifts on a real control plane', () => 
     await stack.set('migrations.contract.image', contract.image);
     await stack.set('migrations.contract.command[0]', 'migrate');
     const refused = await stack.up();
-    expectFailedNaming(refused, 'cutover:migrations.contract: runs only in an update of its own, got it in the update that switches traffic from blue to green');
+    expectFailedNaming(
+      refused,
+      'cutover:migrations.contract: runs only in an update of its own, got it in the update that switches traffic from blue to green',
+    );
     expect(await liveColors()).toBe('web=blue api=blue');
     expect(await jobs(`${APP}-migrate-contract-`)).toEqual([]);
     // b) The switch alone: only traffic moves, blue stays at full size although idleReplicas is 0.
@@ -216,13 +232,15 @@ describe('gates, migrations and weighted shifts on a real control plane', () => 
       .filter((s) => s.op !== 'same')
       .map((s) => `${s.op} ${s.type} ${s.name}`.replace(/-blue-[0-9a-f]{6}$/, '-blue-<template>'));
     expect(retireSteps.sort()).toEqual(
-      [APP, API].flatMap((app) => [
-        `delete kubernetes:autoscaling/v2:HorizontalPodAutoscaler ${NAMESPACE}/${app}-blue`,
-        `delete kubernetes:core/v1:Service ${NAMESPACE}/${app}-blue`,
-        `delete kubernetes:core/v1:Service ${NAMESPACE}/${app}-blue-<template>`,
-        `delete kubernetes:policy/v1:PodDisruptionBudget ${NAMESPACE}/${app}-blue`,
-        `update kubernetes:apps/v1:Deployment ${NAMESPACE}/${app}-blue`,
-      ]).sort(),
+      [APP, API]
+        .flatMap((app) => [
+          `delete kubernetes:autoscaling/v2:HorizontalPodAutoscaler ${NAMESPACE}/${app}-blue`,
+          `delete kubernetes:core/v1:Service ${NAMESPACE}/${app}-blue`,
+          `delete kubernetes:core/v1:Service ${NAMESPACE}/${app}-blue-<template>`,
+          `delete kubernetes:policy/v1:PodDisruptionBudget ${NAMESPACE}/${app}-blue`,
+          `update kubernetes:apps/v1:Deployment ${NAMESPACE}/${app}-blue`,
+        ])
+        .sort(),
     );
     expectSucceeded(await stack.up(), diagnose);
     expect([await replicasOf(`${APP}-blue`), await replicasOf(`${API}-blue`)]).toEqual([0, 0]);

@@ -29,7 +29,10 @@ const diagnose = (): string => namespaceDiagnostics(env, kubeconfig, NAMESPACE);
 const traffic: Record<string, unknown> = {};
 
 type Condition = { type: string; status: string; reason?: string };
-type Route = { spec: { rules: Array<{ backendRefs?: Array<{ name: string; weight?: number }> }> }; status?: { parents?: Array<{ controllerName: string; conditions?: Condition[] }> } };
+type Route = {
+  spec: { rules: Array<{ backendRefs?: Array<{ name: string; weight?: number }> }> };
+  status?: { parents?: Array<{ controllerName: string; conditions?: Condition[] }> };
+};
 
 async function route(name: string): Promise<Route | undefined> {
   return kube.get<Route>(`/apis/gateway.networking.k8s.io/v1/namespaces/${NAMESPACE}/httproutes/${name}`);
@@ -44,7 +47,9 @@ function get(scheme: 'http' | 'https'): Promise<{ status: number; headers: Recor
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
     };
     const req =
-      scheme === 'https' ? httpsRequest({ ...options, servername: HOST, ca: gateway.ca, checkServerIdentity: () => undefined }, onResponse) : httpRequest(options, onResponse);
+      scheme === 'https'
+        ? httpsRequest({ ...options, servername: HOST, ca: gateway.ca, checkServerIdentity: () => undefined }, onResponse)
+        : httpRequest(options, onResponse);
     req.on('timeout', () => req.destroy(new Error(`GET ${scheme}://${HOST}/ through the Gateway: timed out`)));
     req.on('error', reject);
     req.end();
@@ -65,14 +70,23 @@ beforeAll(async () => {
   kubeconfig = cluster.kubeconfig;
   kube = new KubeClient(kubeconfig);
   // The Gateway's certificate, made by scripts/cluster up beside the kubeconfig: the client checks the chain against it.
-  gateway = { url: `https://${HOST}:${HTTPS_PORT}/`, connectTo: '127.0.0.1', ca: readFileSync(join(dirname(kubeconfig), 'node', 'gateway', 'tls.crt'), 'utf8') };
+  gateway = {
+    url: `https://${HOST}:${HTTPS_PORT}/`,
+    connectTo: '127.0.0.1',
+    ca: readFileSync(join(dirname(kubeconfig), 'node', 'gateway', 'tls.crt'), 'utf8'),
+  };
   deleteNamespace(env, kubeconfig, NAMESPACE);
   stack = new LocalStack('gateway-e2e', env, kubeconfig);
   // Deployed first with an Ingress, as a stack from before Gateway API was the default: step 1 migrates it.
   await stack.init(
-    realStackConfig(NAMESPACE, { 'cutover:deployTimeoutSeconds': 60, 'cutover:drainSeconds': 2, 'cutover:shutdownSeconds': 5, 'cutover:routing': { router: 'ingress' } }),
+    realStackConfig(NAMESPACE, {
+      'cutover:deployTimeoutSeconds': 60,
+      'cutover:drainSeconds': 2,
+      'cutover:shutdownSeconds': 5,
+      'cutover:routing': { router: 'ingress' },
+    }),
   );
-}, 1800_000);
+});
 
 afterAll(async () => {
   await kube?.close();
@@ -80,38 +94,46 @@ afterAll(async () => {
 });
 
 describe('Gateway API with a real Gateway and real requests', () => {
-  it('1. a stack deployed with an Ingress migrates in reviewed updates: the routes come beside the Ingress, then the Ingress goes, and no request through the Gateway fails', async () => {
-    expectSucceeded(await stack.up(), diagnose);
-    expect(await kube.get(`/apis/networking.k8s.io/v1/namespaces/${NAMESPACE}/ingresses/${APP}`)).toBeDefined();
-    const changes = async () => (await stack.previewSteps()).filter((s) => s.op !== 'same').map((s) => `${s.op} ${s.type} ${s.name}`).sort();
-    // Step 1: the routes beside the Ingress; the app's NetworkPolicy admits the Gateway's proxies too.
-    await stack.set('routing.router', 'gateway');
-    await stack.set('routing.gateway.name', 'public');
-    await stack.set('routing.gateway.namespace', 'gateway-system');
-    await stack.set('routing.keepIngress', 'true');
-    expect(await changes()).toEqual([
-      `create kubernetes:gateway.networking.k8s.io/v1:HTTPRoute ${NAMESPACE}/${APP}`,
-      `create kubernetes:gateway.networking.k8s.io/v1:HTTPRoute ${NAMESPACE}/${APP}-https-redirect`,
-      `update kubernetes:networking.k8s.io/v1:NetworkPolicy ${NAMESPACE}/${APP}`,
-    ]);
-    expectSucceeded(await stack.up(), diagnose);
-    await waitFor('the Gateway to answer for the route', async () => (await get('https').catch(() => ({ status: 0 }))).status === 200);
-    // Step 2 is DNS (docs/routing.md). Step 3: the Ingress goes, and nothing else changes but the policy.
-    const removed = await stack.pulumi(['config', 'rm', '--path', 'routing.keepIngress']);
-    expect(removed.code, removed.stderr).toBe(0);
-    expect(await changes()).toEqual([
-      `delete kubernetes:core/v1:ConfigMap ${NAMESPACE}/${APP}-security-headers`,
-      `delete kubernetes:networking.k8s.io/v1:Ingress ${NAMESPACE}/${APP}`,
-      `update kubernetes:networking.k8s.io/v1:NetworkPolicy ${NAMESPACE}/${APP}`,
-    ]);
-    const run = await underLoad(gateway, () => stack.up());
-    expectSucceeded(run.result, diagnose);
-    const summary = summarize(run.samples);
-    traffic.migration = { sent: summary.sent, failed: summary.failed, byColor: summary.byColor };
-    expect(summary.failed, describeFailures(run.samples)).toBe(0);
-    expect(summary.byColor.blue).toBe(summary.sent);
-    expect(await kube.get(`/apis/networking.k8s.io/v1/namespaces/${NAMESPACE}/ingresses/${APP}`)).toBeUndefined();
-  });
+  it(
+    '1. a stack deployed with an Ingress migrates in reviewed updates: the routes come beside the Ingress, then the Ingress goes, and no ' +
+      'request through the Gateway fails',
+    async () => {
+      expectSucceeded(await stack.up(), diagnose);
+      expect(await kube.get(`/apis/networking.k8s.io/v1/namespaces/${NAMESPACE}/ingresses/${APP}`)).toBeDefined();
+      const changes = async () =>
+        (await stack.previewSteps())
+          .filter((s) => s.op !== 'same')
+          .map((s) => `${s.op} ${s.type} ${s.name}`)
+          .sort();
+      // Step 1: the routes beside the Ingress; the app's NetworkPolicy admits the Gateway's proxies too.
+      await stack.set('routing.router', 'gateway');
+      await stack.set('routing.gateway.name', 'public');
+      await stack.set('routing.gateway.namespace', 'gateway-system');
+      await stack.set('routing.keepIngress', 'true');
+      expect(await changes()).toEqual([
+        `create kubernetes:gateway.networking.k8s.io/v1:HTTPRoute ${NAMESPACE}/${APP}`,
+        `create kubernetes:gateway.networking.k8s.io/v1:HTTPRoute ${NAMESPACE}/${APP}-https-redirect`,
+        `update kubernetes:networking.k8s.io/v1:NetworkPolicy ${NAMESPACE}/${APP}`,
+      ]);
+      expectSucceeded(await stack.up(), diagnose);
+      await waitFor('the Gateway to answer for the route', async () => (await get('https').catch(() => ({ status: 0 }))).status === 200);
+      // Step 2 is DNS (docs/routing.md). Step 3: the Ingress goes, and nothing else changes but the policy.
+      const removed = await stack.pulumi(['config', 'rm', '--path', 'routing.keepIngress']);
+      expect(removed.code, removed.stderr).toBe(0);
+      expect(await changes()).toEqual([
+        `delete kubernetes:core/v1:ConfigMap ${NAMESPACE}/${APP}-security-headers`,
+        `delete kubernetes:networking.k8s.io/v1:Ingress ${NAMESPACE}/${APP}`,
+        `update kubernetes:networking.k8s.io/v1:NetworkPolicy ${NAMESPACE}/${APP}`,
+      ]);
+      const run = await underLoad(gateway, () => stack.up());
+      expectSucceeded(run.result, diagnose);
+      const summary = summarize(run.samples);
+      traffic.migration = { sent: summary.sent, failed: summary.failed, byColor: summary.byColor };
+      expect(summary.failed, describeFailures(run.samples)).toBe(0);
+      expect(summary.byColor.blue).toBe(summary.sent);
+      expect(await kube.get(`/apis/networking.k8s.io/v1/namespaces/${NAMESPACE}/ingresses/${APP}`)).toBeUndefined();
+    },
+  );
 
   it('1b. the Gateway accepts both routes; HTTPS through it reaches blue with the security headers and HSTS; HTTP is redirected', async () => {
     for (const name of [APP, `${APP}-https-redirect`]) {
@@ -163,7 +185,12 @@ describe('Gateway API with a real Gateway and real requests', () => {
     const run = await underLoad(gateway, () => stack.up(), { settleOn: to });
     expectSucceeded(run.result, diagnose);
     const summary = summarize(run.samples);
-    traffic[name] = { sent: summary.sent, failed: summary.failed, byColor: summary.byColor, ...switchTimes(run.samples, { commandStartedAt: run.commandStartedAt, from, to }) };
+    traffic[name] = {
+      sent: summary.sent,
+      failed: summary.failed,
+      byColor: summary.byColor,
+      ...switchTimes(run.samples, { commandStartedAt: run.commandStartedAt, from, to }),
+    };
     expect(summary.failed, describeFailures(run.samples)).toBe(0);
     expectMovedTo(run, to);
   }
@@ -184,7 +211,7 @@ describe('Gateway API with a real Gateway and real requests', () => {
     await switchUnderLoad('rollback', 'green', 'blue');
   });
 
-  it('5. pulumi destroy removes the routes; the Gateway, the platform\'s, stays', async () => {
+  it("5. pulumi destroy removes the routes; the Gateway, the platform's, stays", async () => {
     expectSucceeded(await stack.pulumi(['destroy', '--yes', '--skip-preview']), diagnose);
     await waitFor('the namespace to be gone', async () => (await kube.get(`/api/v1/namespaces/${NAMESPACE}`)) === undefined, 120);
     expect(await kube.get('/apis/gateway.networking.k8s.io/v1/namespaces/gateway-system/gateways/public')).toBeDefined();

@@ -17,7 +17,10 @@ export function readyCluster(): { env: Record<string, string>; kubeconfig: strin
 
 /** Deletes `namespace` if a run that died half-way (or a cluster restarted from its etcd data) left it behind. */
 export function deleteNamespace(env: Record<string, string>, kubeconfig: string, namespace: string): void {
-  execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'namespace', namespace, '--ignore-not-found', '--wait', '--timeout=120s'], { env, stdio: 'inherit' });
+  execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'namespace', namespace, '--ignore-not-found', '--wait', '--timeout=120s'], {
+    env,
+    stdio: 'inherit',
+  });
 }
 
 /** Polls `check` every 250 ms until it holds; fails after `seconds`, naming what it waited for. */
@@ -50,10 +53,9 @@ export function namespaceDiagnostics(env: Record<string, string>, kubeconfig: st
       return `kubectl ${args.join(' ')} failed: ${(error as Error).message}`;
     }
   };
-  return [
-    run(['get', 'deployments,replicasets,pods,jobs,resourcequotas', '-o', 'wide']),
-    run(['get', 'events', '--sort-by=.lastTimestamp']),
-  ].join('\n');
+  return [run(['get', 'deployments,replicasets,pods,jobs,resourcequotas', '-o', 'wide']), run(['get', 'events', '--sort-by=.lastTimestamp'])].join(
+    '\n',
+  );
 }
 
 /** What a load client saw while a command ran: its samples, and when the command started and returned. */

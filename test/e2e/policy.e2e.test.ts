@@ -43,6 +43,14 @@ async function localStack(name: string, config: Record<string, unknown>): Promis
   return stack;
 }
 
+/** The fields read of the engine's events (`pulumi preview --json` with streaming on), one kind of event per line. */
+interface EngineEvent {
+  readonly policyEvent?: PolicyEvent;
+  readonly policyAnalyzeStackSummaryEvent?: { readonly passed?: string[]; readonly failed?: string[] };
+  readonly summaryEvent?: { readonly PolicyPacks?: Record<string, string> };
+  readonly diagnosticEvent?: { readonly severity: string; readonly message: string };
+}
+
 /** `pulumi preview --policy-pack policy`, read from the engine's event stream (one JSON event per line). */
 async function previewWithPack(stack: LocalStack): Promise<PreviewResult> {
   stack.env.PULUMI_ENABLE_STREAMING_JSON_PREVIEW = 'true';
@@ -50,17 +58,18 @@ async function previewWithPack(stack: LocalStack): Promise<PreviewResult> {
   const events = result.stdout
     .split('\n')
     .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, any>);
+    .map((line) => JSON.parse(line) as EngineEvent);
   return {
     code: result.code,
-    violations: events.filter((event) => event.policyEvent !== undefined).map((event) => event.policyEvent as PolicyEvent),
-    stackPoliciesRun: events
-      .filter((event) => event.policyAnalyzeStackSummaryEvent !== undefined)
-      .flatMap((event) => [...(event.policyAnalyzeStackSummaryEvent.passed ?? []), ...(event.policyAnalyzeStackSummaryEvent.failed ?? [])] as string[]),
-    packs: (events.find((event) => event.summaryEvent !== undefined)?.summaryEvent.PolicyPacks ?? {}) as Record<string, string>,
+    violations: events.flatMap((event) => (event.policyEvent === undefined ? [] : [event.policyEvent])),
+    stackPoliciesRun: events.flatMap((event) => [
+      ...(event.policyAnalyzeStackSummaryEvent?.passed ?? []),
+      ...(event.policyAnalyzeStackSummaryEvent?.failed ?? []),
+    ]),
+    packs: events.find((event) => event.summaryEvent !== undefined)?.summaryEvent?.PolicyPacks ?? {},
     output: `${result.stderr}\n${events
       .filter((event) => event.diagnosticEvent?.severity === 'error')
-      .map((event) => event.diagnosticEvent.message as string)
+      .map((event) => event.diagnosticEvent?.message)
       .join('\n')}`,
   };
 }
@@ -82,7 +91,7 @@ function shippedConfig(stack: 'prod' | 'staging', ns: string): Record<string, un
 beforeAll(() => {
   // Previews of the data tier and monitoring resources need their CRDs: readyCluster installs them.
   ({ env, kubeconfig } = readyCluster());
-}, 1800_000);
+});
 
 afterAll(async () => {
   for (const stack of stacks) {
@@ -119,7 +128,9 @@ describe('policy pack on pulumi preview', () => {
     expect(result.code).not.toBe(0);
     const floating = result.violations.filter((v) => v.policyName === 'no-floating-images');
     expect(floating.map((v) => `${v.enforcementLevel} ${v.resourceUrn?.split('::').pop()}`)).toEqual([`mandatory ${ns}/web-green`]);
-    expect(floating[0].message).toContain(`Deployment ${ns}/web-green spec.template containers "app" image: floats on :latest, got "registry.example.com/acme/web:latest"`);
+    expect(floating[0].message).toContain(
+      `Deployment ${ns}/web-green spec.template containers "app" image: floats on :latest, got "registry.example.com/acme/web:latest"`,
+    );
     expect(result.output).toContain('preview failed');
   });
 });

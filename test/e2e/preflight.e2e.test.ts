@@ -14,7 +14,12 @@ import type { PreflightResult } from '../../stacks/preflight';
 import { deleteNamespace, readyCluster, waitFor } from './helpers';
 
 const NAMESPACE = 'pf-e2e';
-const PEERS = { ingressNamespace: 'pf-ingress', monitoringNamespace: 'pf-monitoring', cnpgNamespace: 'pf-cnpg', redisOperatorNamespace: 'pf-redis-operator' };
+const PEERS = {
+  ingressNamespace: 'pf-ingress',
+  monitoringNamespace: 'pf-monitoring',
+  cnpgNamespace: 'pf-cnpg',
+  redisOperatorNamespace: 'pf-redis-operator',
+};
 const OPERATORS_NAMESPACE = 'pf-operators';
 const STORAGE_CLASS = 'pf-ssd';
 const SECRETS = ['pf-app-secrets', 'pf-cache-auth', 'pf-db-backup'];
@@ -33,7 +38,9 @@ const ISSUER_CRD = {
     group: 'cert-manager.io',
     scope: 'Cluster',
     names: { kind: 'ClusterIssuer', plural: 'clusterissuers', singular: 'clusterissuer', listKind: 'ClusterIssuerList' },
-    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    versions: [
+      { name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } },
+    ],
   },
 };
 
@@ -51,7 +58,11 @@ function apply(...objects: readonly object[]): void {
 
 /** `npm run preflight --json` for the stack, as a user runs it. */
 async function preflight(...extra: string[]): Promise<{ code: number | null; results: PreflightResult[]; output: string }> {
-  const result = await runCommand('npm', ['run', '--silent', 'preflight', '--', '--stack', stack.name, '--config-file', stack.configFile, '--json', ...extra], stack.env);
+  const result = await runCommand(
+    'npm',
+    ['run', '--silent', 'preflight', '--', '--stack', stack.name, '--config-file', stack.configFile, '--json', ...extra],
+    stack.env,
+  );
   const output = `${result.stdout}\n${result.stderr}`;
   let results: PreflightResult[] = [];
   try {
@@ -62,7 +73,8 @@ async function preflight(...extra: string[]): Promise<{ code: number | null; res
   return { code: result.code, results, output };
 }
 
-const failing = (results: readonly PreflightResult[]): string[] => results.filter((result) => result.status !== 'ok').map((result) => `${result.status} ${result.check}: ${result.subject}`);
+const failing = (results: readonly PreflightResult[]): string[] =>
+  results.filter((result) => result.status !== 'ok').map((result) => `${result.status} ${result.check}: ${result.subject}`);
 
 function cleanUp(): void {
   for (const namespace of [NAMESPACE, OPERATORS_NAMESPACE, ...Object.values(PEERS)]) {
@@ -151,7 +163,12 @@ describe('preflight on the local control plane', () => {
     apply(namespace(NAMESPACE), namespace(OPERATORS_NAMESPACE), ...Object.values(PEERS).map(namespace), ISSUER_CRD);
     kubectl(['wait', '--for=condition=Established', `crd/${ISSUER_CRD.metadata.name}`, '--timeout=60s']);
     apply(
-      ...SECRETS.map((name) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: NAMESPACE }, stringData: { value: 'not-read-by-preflight' } })),
+      ...SECRETS.map((name) => ({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name, namespace: NAMESPACE },
+        stringData: { value: 'not-read-by-preflight' },
+      })),
       { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: STORAGE_CLASS }, provisioner: 'kubernetes.io/no-provisioner' },
       { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'pf-nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } },
       { apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: 'pf-issuer' }, spec: { selfSigned: {} } },
@@ -162,7 +179,10 @@ describe('preflight on the local control plane', () => {
         spec: {
           replicas: 1,
           selector: { matchLabels: { operator: name } },
-          template: { metadata: { labels: { operator: name } }, spec: { containers: [{ name, image: `registry.example.com/stand-in/${name}:1.0.0` }] } },
+          template: {
+            metadata: { labels: { operator: name } },
+            spec: { containers: [{ name, image: `registry.example.com/stand-in/${name}:1.0.0` }] },
+          },
         },
       })),
     );
@@ -171,7 +191,9 @@ describe('preflight on the local control plane', () => {
     const present = await preflight();
     expect(failing(present.results), present.output).toEqual([]);
     expect(present.code).toBe(0);
-    expect(present.results.map((result) => result.check)).toEqual(expect.arrayContaining(['version', 'apis', 'access', 'namespaces', 'secrets', 'storageClasses', 'operators', 'issuer', 'routing']));
+    expect(present.results.map((result) => result.check)).toEqual(
+      expect.arrayContaining(['version', 'apis', 'access', 'namespaces', 'secrets', 'storageClasses', 'operators', 'issuer', 'routing']),
+    );
     // Read through the table view: metadata only.
     expect(present.output).not.toContain('not-read-by-preflight');
   });
@@ -179,7 +201,9 @@ describe('preflight on the local control plane', () => {
   it('3. an operator scaled to zero is no longer running', async () => {
     kubectl(['-n', OPERATORS_NAMESPACE, 'scale', 'deployment', 'redis', '--replicas=0']);
     // The field is left out at zero.
-    await waitFor('the redis stand-in to have no available replica', async () => kubectl(['-n', OPERATORS_NAMESPACE, 'get', 'deployment/redis', '-o', 'jsonpath={.status.availableReplicas}']).trim() === '');
+    await waitFor('the redis stand-in to have no available replica', () =>
+      Promise.resolve(kubectl(['-n', OPERATORS_NAMESPACE, 'get', 'deployment/redis', '-o', 'jsonpath={.status.availableReplicas}']).trim() === ''),
+    );
     const result = await preflight();
     expect(result.code).toBe(1);
     expect(result.results.filter((each) => each.status !== 'ok').map((each) => `${each.subject}: ${each.detail}`)).toEqual([
@@ -206,7 +230,12 @@ describe('preflight on the local control plane', () => {
   it("5. a deployer with read-only rights in the namespace: each kind it may not manage, through the provider's kubeconfig", async () => {
     apply(
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reader', namespace: NAMESPACE } },
-      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'reader', namespace: NAMESPACE }, rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list'] }] },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'reader', namespace: NAMESPACE },
+        rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list'] }],
+      },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',

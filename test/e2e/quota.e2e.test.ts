@@ -31,7 +31,11 @@ function kubectl(args: string[], input?: string): string {
 }
 
 /** A pod that asks what one pod of `workload` asks, and runs nowhere. */
-function podFor(namespace: string, name: string, spec: { containers?: readonly ContainerLike[]; initContainers?: readonly ContainerLike[] }): Record<string, unknown> {
+function podFor(
+  namespace: string,
+  name: string,
+  spec: { containers?: readonly ContainerLike[]; initContainers?: readonly ContainerLike[] },
+): Record<string, unknown> {
   const container = (c: ContainerLike, index: number, prefix: string) => ({
     name: `${prefix}${index}`,
     image: 'cutover.local/pause:1',
@@ -45,7 +49,9 @@ function podFor(namespace: string, name: string, spec: { containers?: readonly C
     spec: {
       nodeSelector: { 'cutover.dev/quota-test': 'no-such-node' },
       containers: (spec.containers ?? []).map((c, i) => container(c, i, 'c')),
-      ...(spec.initContainers !== undefined && spec.initContainers.length > 0 ? { initContainers: spec.initContainers.map((c, i) => container(c, i, 'init')) } : {}),
+      ...(spec.initContainers !== undefined && spec.initContainers.length > 0
+        ? { initContainers: spec.initContainers.map((c, i) => container(c, i, 'init')) }
+        : {}),
     },
   };
 }
@@ -72,7 +78,7 @@ afterAll(() => {
   }
 });
 
-describe.each(STACKS)('the %s stack\'s quota, counted by the API server', (stack) => {
+describe.each(STACKS)("the %s stack's quota, counted by the API server", (stack) => {
   const namespace = `quota-${stack}`;
 
   it('admits every pod of the peak, counts them as computed, admits the spare pods and refuses the next one', async () => {
@@ -84,10 +90,16 @@ describe.each(STACKS)('the %s stack\'s quota, counted by the API server', (stack
       kubectl(['apply', '-f', '-'], JSON.stringify(object));
     }
     const quotaPath = `/api/v1/namespaces/${namespace}/resourcequotas/compute`;
-    await waitFor('the quota controller to count the new quota', async () => (await kube.get<QuotaStatus>(quotaPath))?.status?.used !== undefined, 120);
+    await waitFor(
+      'the quota controller to count the new quota',
+      async () => (await kube.get<QuotaStatus>(quotaPath))?.status?.used !== undefined,
+      120,
+    );
 
     const pods = peak.workloads.flatMap((workload) =>
-      Array.from({ length: workload.pods }, (_, index) => podFor(namespace, `${workload.source.replace('/', '-').toLowerCase()}-${index}`, workload.podSpec)),
+      Array.from({ length: workload.pods }, (_, index) =>
+        podFor(namespace, `${workload.source.replace('/', '-').toLowerCase()}-${index}`, workload.podSpec),
+      ),
     );
     expect(pods.length).toBe(peak.pods);
     // One request per pod, in order; each is admitted or the command fails naming the pod and the quota.

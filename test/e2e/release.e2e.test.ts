@@ -42,7 +42,9 @@ async function serving(stack: string): Promise<string> {
 
 /** What the live Service selects in the stack's own cluster: where traffic goes. */
 async function liveColor(stack: string): Promise<string | undefined> {
-  const service = await new KubeClient(kubeconfigs[stack]).get<{ spec?: { selector?: Record<string, string> } }>(`/api/v1/namespaces/${NAMESPACE}/services/web`);
+  const service = await new KubeClient(kubeconfigs[stack]).get<{ spec?: { selector?: Record<string, string> } }>(
+    `/api/v1/namespaces/${NAMESPACE}/services/web`,
+  );
   return service?.spec?.selector?.['cutover.dev/color'];
 }
 
@@ -87,7 +89,8 @@ describe('npm run release over two regions', () => {
     const disagree = await release(['--to', 'green', '--stacks', STACKS.join(',')]);
     expect(disagree.code, disagree.stdout).toBe(1);
     expect(disagree.stderr).toContain(
-      `web: the stacks disagree on the green image (${STACKS[0]}: registry.example.com/acme/web:1.1.0; ${STACKS[1]}: registry.example.com/acme/web:1.1.1)`,
+      `web: the stacks disagree on the green image (${STACKS[0]}: registry.example.com/acme/web:1.1.0; ${STACKS[1]}: ` +
+        `registry.example.com/acme/web:1.1.1)`,
     );
     editConfig(STACKS[1], (config) => {
       config['cutover:green'] = { image: 'registry.example.com/acme/web:1.1.0' };
@@ -112,11 +115,16 @@ describe('npm run release over two regions', () => {
     const verify = `test "$CUTOVER_RELEASE_STACKS" = ${STACKS[0]}`;
     const result = await release(['--to', 'green', '--stacks', STACKS.join(','), '--verify', verify, '--json']);
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
-    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { stack: string; phase: string; detail?: string });
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { stack: string; phase: string; detail?: string });
     const done = events.filter((event) => event.phase === 'done').map((event) => event.stack);
     expect(done).toEqual([...STACKS]);
     expect(events.map((event) => event.phase).filter((phase) => ['done', 'verify'].includes(phase))).toEqual(['done', 'verify', 'done']);
-    expect(events.find((event) => event.stack === STACKS[0] && event.phase === 'config')?.detail).toBe(`Pulumi.${STACKS[0]}.yaml -cutover:activeColor: blue +cutover:activeColor: green`);
+    expect(events.find((event) => event.stack === STACKS[0] && event.phase === 'config')?.detail).toBe(
+      `Pulumi.${STACKS[0]}.yaml -cutover:activeColor: blue +cutover:activeColor: green`,
+    );
     expect(events.filter((event) => event.phase === 'gates').map((event) => event.stack)).toEqual([...STACKS]);
     for (const stack of STACKS) {
       expect(readConfig(stack)['cutover:activeColor']).toBe('green');
@@ -126,7 +134,7 @@ describe('npm run release over two regions', () => {
     }
   });
 
-  it("3. a failing gate in the second region switches the first back; the output says what each serves", async () => {
+  it('3. a failing gate in the second region switches the first back; the output says what each serves', async () => {
     editConfig(STACKS[1], (config) => {
       config['cutover:gate'] = { image: `${GATE_IMAGE}-fail`, checks: [{ path: '/', expectStatus: 200 }] };
     });
@@ -160,7 +168,9 @@ describe('npm run release over two regions', () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`${STACKS[0]}: serving blue (release blue-`);
     expect(status.stdout).toContain(`${STACKS[1]}: serving green`);
-    expect(status.stdout).toContain(`the stacks serve different colors: ${STACKS[0]}=blue ${STACKS[1]}=green; re-run the release to finish it, or run it with --rollback`);
+    expect(status.stdout).toContain(
+      `the stacks serve different colors: ${STACKS[0]}=blue ${STACKS[1]}=green; re-run the release to finish it, or run it with --rollback`,
+    );
 
     const resumed = await release(['--to', 'blue', '--stacks', STACKS.join(',')]);
     expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);

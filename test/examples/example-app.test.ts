@@ -117,7 +117,9 @@ function parseExposition(text: string): Sample[] {
       if (match === null) {
         throw new Error(`not a sample line: ${line}`);
       }
-      const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((pair) => [pair[1], pair[2]]));
+      const labels = Object.fromEntries(
+        [...(match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((pair) => [pair[1], pair[2]]),
+      );
       return { name: match[1], labels, value: match[3] === '+Inf' ? Infinity : Number(match[3]) };
     });
 }
@@ -182,7 +184,9 @@ describe('example app configuration', () => {
   });
 
   it('refuses an invalid environment, naming every bad variable', () => {
-    expect(() => configFromEnv({ PORT: '9090', ERROR_RATIO: '50%', READY_NEVER: 'yes', CUTOVER_COLOR: 'blue green', SHUTDOWN_SECONDS: '1', DRAIN_SECONDS: '1' })).toThrow(
+    expect(() =>
+      configFromEnv({ PORT: '9090', ERROR_RATIO: '50%', READY_NEVER: 'yes', CUTOVER_COLOR: 'blue green', SHUTDOWN_SECONDS: '1', DRAIN_SECONDS: '1' }),
+    ).toThrow(
       [
         'invalid environment:',
         '  METRICS_PORT: must differ from PORT, got 9090 for both; serve metrics on a port of their own, e.g. 9090',
@@ -256,7 +260,10 @@ describe('example app requests', () => {
     expect((await fetchText(`${target.url}/ready`)).status).toBe(200);
     const out = await fetchText(`${admin}/unready`, { method: 'POST' });
     expect(out).toMatchObject({ status: 200, body: 'not ready: taken out of service (POST /admin/unready on the metrics port)\n' });
-    expect(await fetchText(`${target.url}/ready`)).toMatchObject({ status: 503, body: 'not ready: taken out of service (POST /admin/unready on the metrics port)\n' });
+    expect(await fetchText(`${target.url}/ready`)).toMatchObject({
+      status: 503,
+      body: 'not ready: taken out of service (POST /admin/unready on the metrics port)\n',
+    });
     // Liveness and the service itself are untouched: the pod is alive, only out of the Service's endpoints.
     expect((await fetchText(`${target.url}/health`)).status).toBe(200);
     expect((await fetchText(`${target.url}/`)).status).toBe(200);
@@ -383,7 +390,6 @@ describe('example app keep-alive connections', () => {
     expect(aged.headers.connection).toBe('close');
     agent.destroy();
   });
-
 });
 
 describe('example app shutdown', () => {
@@ -498,7 +504,9 @@ describe('example app entry point', () => {
     const proc = new FakeProcess({ ERROR_RATIO: '2' });
     expect(main(proc)).toBeUndefined();
     expect(await proc.exited).toBe(2);
-    expect(proc.stderrText).toBe('example-app: invalid environment:\n  ERROR_RATIO: must be a share from 0 to 1, got "2"; e.g. 0.5 for every second request to / answering 500\n');
+    expect(proc.stderrText).toBe(
+      'example-app: invalid environment:\n  ERROR_RATIO: must be a share from 0 to 1, got "2"; e.g. 0.5 for every second request to / answering 500\n',
+    );
   });
 });
 
@@ -535,7 +543,8 @@ interface ParsedExpr {
 function parsePromQl(expr: string): ParsedExpr {
   const selectors: Selector[] = [];
   const grouping: string[] = [];
-  const token = /\s+|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|\{(?:[^}"]|"(?:[^"\\]|\\.)*")*\}|\[[^\]]*\]|\d[\d.]*(?:e[+-]?\d+)?[a-z]*|[a-zA-Z_:][a-zA-Z0-9_:]*|./gy;
+  const token =
+    /\s+|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|\{(?:[^}"]|"(?:[^"\\]|\\.)*")*\}|\[[^\]]*\]|\d[\d.]*(?:e[+-]?\d+)?[a-z]*|[a-zA-Z_:][a-zA-Z0-9_:]*|./gy;
   const all = [...expr.matchAll(token)].map((match) => match[0]);
   if (all.join('') !== expr) {
     throw new Error(`cannot tokenize ${expr}`);
@@ -691,6 +700,10 @@ describe('example app against the product monitoring', () => {
   it('reads the same metric names the monitoring resolves by default', () => {
     const chart = new Chart(new App(), 'test', { namespace: 'web-test' });
     const monitoring = new MonitoringStack(chart, 'monitoring', { app: new BlueGreenApp(chart, 'app', BASE_PROPS) });
-    expect(monitoring.metrics).toMatchObject({ requestsTotal: METRIC_NAMES.requestsTotal, requestDurationSeconds: METRIC_NAMES.requestDurationSeconds, statusCodeLabel: 'code' });
+    expect(monitoring.metrics).toMatchObject({
+      requestsTotal: METRIC_NAMES.requestsTotal,
+      requestDurationSeconds: METRIC_NAMES.requestDurationSeconds,
+      statusCodeLabel: 'code',
+    });
   });
 });

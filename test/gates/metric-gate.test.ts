@@ -22,9 +22,9 @@ import {
   NetworkPort,
   metricGateScript,
   renderChart,
-  reportingScript,
   restrictedViolations,
 } from '../../lib';
+import { reportingScript } from '../../lib/gates/gate-job';
 import { BASE_PROPS, find } from '../helpers';
 
 const PROMETHEUS_URL = 'http://prometheus-operated.monitoring.svc:9090';
@@ -443,7 +443,7 @@ describe('metricGateScript', () => {
   });
 
   it('a broken script fails the syntax check (the check can fail)', () => {
-    expect(() => execFileSync('sh', ['-n', '-c', 'judge() {'], { stdio: 'pipe' })).toThrow();
+    expect(() => execFileSync('sh', ['-n', '-c', 'judge() {'], { stdio: 'pipe' })).toThrow('Syntax error: end of file unexpected');
   });
 });
 

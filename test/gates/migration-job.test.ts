@@ -5,9 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { reportingScript } from '../../lib';
-import { parseStackConfig } from '../../stacks/config';
-import { buildPlatform } from '../../stacks/platform';
+import { reportingScript } from '../../lib/gates/gate-job';
+import { synthesize } from '../../stacks/synthesize';
 import { readStackFile } from '../../stacks/stack-file';
 import { BASE_PROPS, find } from '../helpers';
 
@@ -253,8 +252,8 @@ describe('reportingScript', () => {
   });
 
   it('wraps what the smoke-test and metric gate Jobs run', () => {
-    const config = parseStackConfig({ ...readStackFile(join(__dirname, '..', '..'), 'prod'), 'cutover:gate': JSON.stringify({ metrics: { prometheusUrl: 'http://prometheus:9090' } }) }, 'prod');
-    const jobs = renderChart(buildPlatform(config).chart).filter((r) => r.manifest.kind === 'Job' && /-gate-/.test(r.manifest.metadata.name as string));
+    const raw = { ...readStackFile(join(__dirname, '..', '..'), 'prod'), 'cutover:gate': JSON.stringify({ metrics: { prometheusUrl: 'http://prometheus:9090' } }) };
+    const jobs = synthesize(raw, 'prod').objects.filter((r) => r.manifest.kind === 'Job' && /-gate-/.test(r.manifest.metadata.name as string));
     expect(jobs.map((r) => r.manifest.metadata.name)).toEqual(['web-gate-blue', 'web-metric-gate-blue']);
     for (const job of jobs) {
       const command = (job.manifest as any).spec.template.spec.containers[0].command as string[];

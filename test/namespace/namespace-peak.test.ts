@@ -18,7 +18,7 @@ const LIMIT_RANGE: Manifest = {
   kind: 'LimitRange',
   metadata: { name: 'container-defaults' },
   spec: { limits: [{ type: 'Container', defaultRequest: { cpu: '100m', memory: '256Mi' }, default: { cpu: '500m', memory: '512Mi' } }] },
-} as Manifest;
+};
 
 function deployment(name: string, extra: Record<string, unknown> = {}): Manifest {
   return {
@@ -26,7 +26,7 @@ function deployment(name: string, extra: Record<string, unknown> = {}): Manifest
     kind: 'Deployment',
     metadata: { name },
     spec: { template: { spec: { containers: [box('app', 100, 500, 256, 512)] } }, ...extra },
-  } as Manifest;
+  };
 }
 
 function hpa(target: string, maxReplicas: number): Manifest {
@@ -35,7 +35,7 @@ function hpa(target: string, maxReplicas: number): Manifest {
     kind: 'HorizontalPodAutoscaler',
     metadata: { name: target },
     spec: { minReplicas: 3, maxReplicas, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target } },
-  } as Manifest;
+  };
 }
 
 describe('quantities', () => {
@@ -55,7 +55,12 @@ describe('one pod, as the quota counts it', () => {
   const defaults = { defaultRequest: { cpu: 100, memory: 256 * Mi }, defaultLimit: { cpu: 500, memory: 512 * Mi } };
 
   it('a container without resources gets the LimitRange defaults; a limit without a request is the request', () => {
-    expect(containerResources({ name: 'bare' }, defaults)).toEqual({ cpuRequest: 100, cpuLimit: 500, memoryRequest: 256 * Mi, memoryLimit: 512 * Mi });
+    expect(containerResources({ name: 'bare' }, defaults)).toEqual({
+      cpuRequest: 100,
+      cpuLimit: 500,
+      memoryRequest: 256 * Mi,
+      memoryLimit: 512 * Mi,
+    });
     expect(containerResources({ name: 'limited', resources: { limits: { cpu: '200m', memory: '64Mi' } } }, defaults)).toEqual({
       cpuRequest: 200,
       cpuLimit: 200,
@@ -78,7 +83,12 @@ describe('namespacePeak', () => {
   it('counts a Deployment at its HPA maximum plus the rollout surge (25% rounded up by default)', () => {
     const peak = namespacePeak([LIMIT_RANGE, deployment('web-blue'), hpa('web-blue', 10)]);
     expect(peak.workloads).toMatchObject([
-      { source: 'Deployment/web-blue', pods: 13, perPod: { cpuRequest: 100, cpuLimit: 500, memoryRequest: 256 * Mi, memoryLimit: 512 * Mi }, why: 'HPA maxReplicas 10 + maxSurge 3' },
+      {
+        source: 'Deployment/web-blue',
+        pods: 13,
+        perPod: { cpuRequest: 100, cpuLimit: 500, memoryRequest: 256 * Mi, memoryLimit: 512 * Mi },
+        why: 'HPA maxReplicas 10 + maxSurge 3',
+      },
     ]);
     expect(peak).toMatchObject({ pods: 13, total: { cpuRequest: 1300, cpuLimit: 6500, memoryRequest: 13 * 256 * Mi, memoryLimit: 13 * 512 * Mi } });
   });
@@ -98,14 +108,29 @@ describe('namespacePeak', () => {
   });
 
   it('counts a Deployment scaled to 0 at the size its cutover.dev/peak-replicas annotation says it returns to', () => {
-    const retired = { ...deployment('web-green', { replicas: 0 }), metadata: { name: 'web-green', annotations: { 'cutover.dev/peak-replicas': '10' } } } as Manifest;
-    expect(namespacePeak([retired]).workloads).toMatchObject([{ source: 'Deployment/web-green', pods: 13, why: 'cutover.dev/peak-replicas 10 + maxSurge 3' }]);
+    const retired = {
+      ...deployment('web-green', { replicas: 0 }),
+      metadata: { name: 'web-green', annotations: { 'cutover.dev/peak-replicas': '10' } },
+    } as Manifest;
+    expect(namespacePeak([retired]).workloads).toMatchObject([
+      { source: 'Deployment/web-green', pods: 13, why: 'cutover.dev/peak-replicas 10 + maxSurge 3' },
+    ]);
   });
 
   it('counts every Job at its parallelism and a StatefulSet at its replicas', () => {
-    const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'gate' }, spec: { template: { spec: { containers: [box('smoke', 50, 200, 32, 64)] } } } } as Manifest;
+    const job = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'gate' },
+      spec: { template: { spec: { containers: [box('smoke', 50, 200, 32, 64)] } } },
+    } as Manifest;
     const parallel = { ...job, metadata: { name: 'batch' }, spec: { ...(job as any).spec, parallelism: 3 } } as Manifest;
-    const set = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' }, spec: { replicas: 2, template: { spec: { containers: [box('db', 500, 1000, 1024, 2048)] } } } } as Manifest;
+    const set = {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db' },
+      spec: { replicas: 2, template: { spec: { containers: [box('db', 500, 1000, 1024, 2048)] } } },
+    } as Manifest;
     expect(namespacePeak([job, parallel, set]).workloads.map((w) => [w.source, w.pods, w.perPod.cpuRequest])).toEqual([
       ['Job/gate', 1, 50],
       ['Job/batch', 3, 50],
@@ -135,11 +160,24 @@ describe('namespacePeak', () => {
       },
     ]);
     // The ObjectStore's own sidecar resources, when it sets them.
-    const sized = { ...store, spec: { instanceSidecarConfiguration: { resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } } } } } as Manifest;
-    expect(namespacePeak([LIMIT_RANGE, cluster, sized]).workloads[0].perPod).toEqual({ cpuRequest: 550, cpuLimit: 1200, memoryRequest: Gi + 64 * Mi, memoryLimit: 2 * Gi + 128 * Mi });
+    const sized = {
+      ...store,
+      spec: { instanceSidecarConfiguration: { resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } } } },
+    } as Manifest;
+    expect(namespacePeak([LIMIT_RANGE, cluster, sized]).workloads[0].perPod).toEqual({
+      cpuRequest: 550,
+      cpuLimit: 1200,
+      memoryRequest: Gi + 64 * Mi,
+      memoryLimit: 2 * Gi + 128 * Mi,
+    });
     // Without a WAL archiver, only postgres (its init container asks the same).
     const plain = { ...cluster, spec: { ...(cluster as any).spec, plugins: [] } } as Manifest;
-    expect(namespacePeak([LIMIT_RANGE, plain]).workloads[0].perPod).toEqual({ cpuRequest: 500, cpuLimit: 1000, memoryRequest: Gi, memoryLimit: 2 * Gi });
+    expect(namespacePeak([LIMIT_RANGE, plain]).workloads[0].perPod).toEqual({
+      cpuRequest: 500,
+      cpuLimit: 1000,
+      memoryRequest: Gi,
+      memoryLimit: 2 * Gi,
+    });
   });
 
   it('counts a Pooler with its rollout surge; its init container gets LimitRange defaults, which weigh more than PgBouncer in memory', () => {
@@ -150,7 +188,12 @@ describe('namespacePeak', () => {
       spec: { instances: 2, template: { spec: { containers: [box('pgbouncer', 100, 500, 64, 256)] } } },
     } as Manifest;
     expect(namespacePeak([LIMIT_RANGE, pooler]).workloads).toMatchObject([
-      { source: 'Pooler/web-db-pooler-rw', pods: 3, perPod: { cpuRequest: 100, cpuLimit: 500, memoryRequest: 256 * Mi, memoryLimit: 512 * Mi }, why: 'instances 2 + maxSurge 1' },
+      {
+        source: 'Pooler/web-db-pooler-rw',
+        pods: 3,
+        perPod: { cpuRequest: 100, cpuLimit: 500, memoryRequest: 256 * Mi, memoryLimit: 512 * Mi },
+        why: 'instances 2 + maxSurge 1',
+      },
     ]);
   });
 
@@ -180,6 +223,10 @@ describe('namespacePeak', () => {
   it('ignores objects that run no pods and custom resources of other groups with the same kind', () => {
     const other = { apiVersion: 'example.com/v1', kind: 'Cluster', metadata: { name: 'x' }, spec: { instances: 9 } } as Manifest;
     const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: {} } as Manifest;
-    expect(namespacePeak([other, service])).toEqual({ pods: 0, total: { cpuRequest: 0, cpuLimit: 0, memoryRequest: 0, memoryLimit: 0 }, workloads: [] });
+    expect(namespacePeak([other, service])).toEqual({
+      pods: 0,
+      total: { cpuRequest: 0, cpuLimit: 0, memoryRequest: 0, memoryLimit: 0 },
+      workloads: [],
+    });
   });
 });

@@ -39,7 +39,9 @@ describe('the namespace quota of the shipped stacks', () => {
     const base = rendered('prod').hard;
     // 12 + 3 surge instead of 10 + 3, per color.
     expect(rendered('prod', { 'cutover:maxReplicas': '12' }).hard.pods).toBe((base.pods as number) + 2 * 2);
-    const expand = rendered('prod', { 'cutover:migrations': JSON.stringify({ expand: { image: 'registry.example.com/acme/web-migrate:1.0.0', command: ['migrate', 'up'] } }) });
+    const expand = rendered('prod', {
+      'cutover:migrations': JSON.stringify({ expand: { image: 'registry.example.com/acme/web-migrate:1.0.0', command: ['migrate', 'up'] } }),
+    });
     expect(expand.hard.pods).toBe((base.pods as number) + 1);
   });
 

@@ -33,7 +33,12 @@ interface Fixture {
 
 /** An app, PostgreSQL and Redis in namespace `shop`, and a NetworkPolicySet; the test states the relationships. */
 function fixture(
-  options: { props?: NetworkPolicySetProps; app?: Partial<BlueGreenAppProps>; postgres?: Partial<PostgresHAProps>; redis?: Partial<RedisClusterProps> } = {},
+  options: {
+    props?: NetworkPolicySetProps;
+    app?: Partial<BlueGreenAppProps>;
+    postgres?: Partial<PostgresHAProps>;
+    redis?: Partial<RedisClusterProps>;
+  } = {},
 ): Fixture {
   const chart = new Chart(new App(), 'test', { namespace: 'shop' });
   const postgres = new PostgresHA(chart, 'postgres', { ...DB, ...options.postgres });
@@ -54,7 +59,10 @@ function policyNames(manifests: Manifest[]): string[] {
 }
 
 const tcp = (port: number) => ({ port, protocol: 'TCP' });
-const APP_PODS = { matchLabels: { 'app.kubernetes.io/name': 'web' }, matchExpressions: [{ key: 'cutover.dev/color', operator: 'In', values: ['blue', 'green'] }] };
+const APP_PODS = {
+  matchLabels: { 'app.kubernetes.io/name': 'web' },
+  matchExpressions: [{ key: 'cutover.dev/color', operator: 'In', values: ['blue', 'green'] }],
+};
 const DB_PODS = { matchLabels: { 'cnpg.io/cluster': 'web-db' }, matchExpressions: [{ key: 'cnpg.io/poolerName', operator: 'DoesNotExist' }] };
 const POOLER_PODS = { matchLabels: { 'cnpg.io/poolerName': 'web-db-pooler-rw' } };
 const REDIS_PODS = { matchLabels: { app: 'web-cache', redis_setup_type: 'replication' } };
@@ -209,7 +217,10 @@ describe('NetworkPolicySet relationships', () => {
   it('allow(app).to(redis) in cluster mode: every node on 6379, nodes to each other on 6379 and the bus port', () => {
     const { policies, app, redis, render } = fixture({ redis: { mode: 'cluster' } });
     policies.allow(app).to(redis);
-    const nodes = { matchLabels: { redis_setup_type: 'cluster' }, matchExpressions: [{ key: 'app', operator: 'In', values: ['web-cache-leader', 'web-cache-follower'] }] };
+    const nodes = {
+      matchLabels: { redis_setup_type: 'cluster' },
+      matchExpressions: [{ key: 'app', operator: 'In', values: ['web-cache-leader', 'web-cache-follower'] }],
+    };
     const manifests = render();
     expect(policyNames(manifests)).not.toContain('NetworkPolicy/web-cache-sentinel');
     expect(spec(manifests, 'web-cache')).toEqual({
@@ -228,23 +239,30 @@ describe('NetworkPolicySet relationships', () => {
     const { policies, app, render } = fixture({ app: { port: 3000 } });
     policies.allowIngressController(app);
     expect(spec(render(), 'web').ingress).toEqual([
-      { from: [inNamespace('ingress-nginx', { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' })], ports: [tcp(3000)] },
+      {
+        from: [inNamespace('ingress-nginx', { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' })],
+        ports: [tcp(3000)],
+      },
     ]);
   });
 
-  it('lets the Gateway\'s proxies reach the app\'s HTTP port only: every pod of their namespace, or those with their labels', () => {
+  it("lets the Gateway's proxies reach the app's HTTP port only: every pod of their namespace, or those with their labels", () => {
     const open = fixture({ app: { port: 3000 }, props: { gateway: { namespace: 'gateway-system' } } });
     open.policies.allowGateway(open.app);
     expect(spec(open.render(), 'web').ingress).toEqual([{ from: [inNamespace('gateway-system', {})], ports: [tcp(3000)] }]);
     const labelled = fixture({ props: { gateway: { namespace: 'web-test', podLabels: { 'app.kubernetes.io/name': 'envoy' } } } });
     labelled.policies.allowGateway(labelled.app);
-    expect(spec(labelled.render(), 'web').ingress).toEqual([{ from: [inNamespace('web-test', { 'app.kubernetes.io/name': 'envoy' })], ports: [tcp(8080)] }]);
+    expect(spec(labelled.render(), 'web').ingress).toEqual([
+      { from: [inNamespace('web-test', { 'app.kubernetes.io/name': 'envoy' })], ports: [tcp(8080)] },
+    ]);
   });
 
   it('refuses to admit a Gateway it was not told about, and a Gateway namespace that is no namespace name', () => {
     const { policies, app } = fixture();
     expect(() => policies.allowGateway(app)).toThrow("gateway: the Gateway's data plane is not set, got none;");
-    expect(() => fixture({ props: { gateway: { namespace: 'Gateway_System' } } })).toThrow('gateway.namespace: is not a namespace name (a lowercase DNS label), got "Gateway_System"');
+    expect(() => fixture({ props: { gateway: { namespace: 'Gateway_System' } } })).toThrow(
+      'gateway.namespace: is not a namespace name (a lowercase DNS label), got "Gateway_System"',
+    );
   });
 
   it('lets Prometheus scrape every metrics port: app 9090, instances 9187, PgBouncer 9127, Redis exporter 9121', () => {
@@ -252,7 +270,8 @@ describe('NetworkPolicySet relationships', () => {
     policies.allowMonitoring(app, postgres, redis);
     const manifests = render();
     const prometheus = inNamespace('monitoring', { 'app.kubernetes.io/name': 'prometheus' });
-    const scraped = (name: string) => (spec(manifests, name).ingress ?? []).filter((rule) => JSON.stringify(rule.from) === JSON.stringify([prometheus]));
+    const scraped = (name: string) =>
+      (spec(manifests, name).ingress ?? []).filter((rule) => JSON.stringify(rule.from) === JSON.stringify([prometheus]));
     expect(scraped('web')).toEqual([{ from: [prometheus], ports: [tcp(9090)] }]);
     expect(scraped('web-db')).toEqual([{ from: [prometheus], ports: [tcp(9187)] }]);
     expect(scraped('web-db-pooler-rw')).toEqual([{ from: [prometheus], ports: [tcp(9127)] }]);
@@ -275,7 +294,10 @@ describe('NetworkPolicySet relationships', () => {
       { from: [inNamespace('edge', { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' })], ports: [tcp(8080)] },
       { from: [inNamespace('observability', {})], ports: [tcp(9090)] },
     ]);
-    expect(spec(manifests, 'web-db').ingress).toContainEqual({ from: [inNamespace('databases', { 'app.kubernetes.io/name': 'cloudnative-pg' })], ports: [tcp(5432), tcp(8000)] });
+    expect(spec(manifests, 'web-db').ingress).toContainEqual({
+      from: [inNamespace('databases', { 'app.kubernetes.io/name': 'cloudnative-pg' })],
+      ports: [tcp(5432), tcp(8000)],
+    });
   });
 
   it('allows HTTPS outside the cluster, never into the pod or service ranges', () => {
@@ -353,10 +375,22 @@ describe('NetworkPolicySet validation', () => {
 
   it.each<[string, NetworkPolicySetProps, string]>([
     ['a CIDR without a mask', { podCidrs: ['10.244.0.0'] }, 'podCidrs[0]: CIDR mask is missing, got "10.244.0.0"; did you mean "10.244.0.0/32"?'],
-    ['a CIDR with host bits', { serviceCidrs: ['10.96.0.1/12'] }, 'serviceCidrs[0]: has host bits set, got "10.96.0.1/12"; use the network address "10.96.0.0/12"'],
-    ['an octet above 255', { podCidrs: ['10.300.0.0/16'] }, 'podCidrs[0]: is not an IPv4 CIDR, got "10.300.0.0/16"; use address/prefix, e.g. "203.0.113.0/24"'],
+    [
+      'a CIDR with host bits',
+      { serviceCidrs: ['10.96.0.1/12'] },
+      'serviceCidrs[0]: has host bits set, got "10.96.0.1/12"; use the network address "10.96.0.0/12"',
+    ],
+    [
+      'an octet above 255',
+      { podCidrs: ['10.300.0.0/16'] },
+      'podCidrs[0]: is not an IPv4 CIDR, got "10.300.0.0/16"; use address/prefix, e.g. "203.0.113.0/24"',
+    ],
     ['a prefix above 32', { podCidrs: ['10.0.0.0/33'] }, 'podCidrs[0]: prefix length must be 0 to 32, got "10.0.0.0/33"; e.g. "10.0.0.0/32"'],
-    ['an IPv6 CIDR', { externalCidrs: ['2001:db8::/32'] }, 'externalCidrs[0]: only IPv4 CIDRs are supported, got "2001:db8::/32"; use an IPv4 range such as "203.0.113.0/24"'],
+    [
+      'an IPv6 CIDR',
+      { externalCidrs: ['2001:db8::/32'] },
+      'externalCidrs[0]: only IPv4 CIDRs are supported, got "2001:db8::/32"; use an IPv4 range such as "203.0.113.0/24"',
+    ],
     ['no pod range', { podCidrs: [] }, 'podCidrs: must not be empty, got []; e.g. ["10.244.0.0/16"]'],
     [
       'external destinations inside the pod range',
@@ -369,7 +403,11 @@ describe('NetworkPolicySet validation', () => {
       'apiServer.cidrs[0]: lies inside the cluster range 10.96.0.0/12 (serviceCidrs), got "10.96.0.1/32"; policies see the API server endpoints, not the kubernetes Service: use the addresses of `kubectl get endpointslices -l kubernetes.io/service-name=kubernetes`',
     ],
     ['no API server port', { apiServer: { ports: [] } }, 'apiServer.ports: must not be empty, got []; e.g. [NetworkPort.tcp(6443)]'],
-    ['a namespace that is not a DNS label', { monitoring: { namespace: 'Monitoring' } }, 'monitoring.namespace: is not a namespace name (a lowercase DNS label), got "Monitoring"; e.g. "monitoring"'],
+    [
+      'a namespace that is not a DNS label',
+      { monitoring: { namespace: 'Monitoring' } },
+      'monitoring.namespace: is not a namespace name (a lowercase DNS label), got "Monitoring"; e.g. "monitoring"',
+    ],
     [
       'an invalid pod label',
       { ingressController: { namespace: 'ingress-nginx', podLabels: { 'app kubernetes': 'x' } } },
@@ -400,7 +438,9 @@ describe('NetworkPolicySet validation', () => {
     expect(() => policies.allowInternetEgress(app, { cidrs: ['10.96.0.0/16'] })).toThrow(
       'allowInternetEgress cidrs[0]: lies inside the cluster range 10.96.0.0/12 (serviceCidrs), got "10.96.0.0/16"; it is inside the cluster, not outside it: relate pods with allow(...).to(...), or correct serviceCidrs',
     );
-    expect(() => policies.allowInternetEgress(app, { ports: [] })).toThrow('allowInternetEgress ports: must not be empty, got []; e.g. [NetworkPort.tcp(443)]');
+    expect(() => policies.allowInternetEgress(app, { ports: [] })).toThrow(
+      'allowInternetEgress ports: must not be empty, got []; e.g. [NetworkPort.tcp(443)]',
+    );
   });
 
   it('refuses a port the target does not serve', () => {
@@ -413,8 +453,12 @@ describe('NetworkPolicySet validation', () => {
   it('refuses to scrape a peer without metrics, or nothing at all', () => {
     const { policies, redis, postgres } = fixture({ redis: { monitoring: false } });
     policies.add(redis);
-    expect(() => policies.allowMonitoring(postgres, redis)).toThrow('allowMonitoring: test/redis exposes no metrics port, got none; turn its monitoring on or leave it out');
-    expect(() => policies.allowMonitoring()).toThrow('allowMonitoring: needs at least one peer, got none; e.g. policies.allowMonitoring(app, postgres)');
+    expect(() => policies.allowMonitoring(postgres, redis)).toThrow(
+      'allowMonitoring: test/redis exposes no metrics port, got none; turn its monitoring on or leave it out',
+    );
+    expect(() => policies.allowMonitoring()).toThrow(
+      'allowMonitoring: needs at least one peer, got none; e.g. policies.allowMonitoring(app, postgres)',
+    );
   });
 
   it('refuses a peer of another namespace', () => {
@@ -434,7 +478,9 @@ describe('NetworkPolicySet validation', () => {
       'test/clash: workload name is already used by test/app, got "web"; each workload\'s policy is named after it, so give the constructs different names',
     );
     const reserved = new BlueGreenApp(chart, 'reserved', { ...BASE_PROPS, name: 'allow-dns', ingress: undefined, routing: undefined });
-    expect(() => policies.add(reserved)).toThrow('test/reserved: workload name is reserved for a policy of the set, got "allow-dns"; rename the construct');
+    expect(() => policies.add(reserved)).toThrow(
+      'test/reserved: workload name is reserved for a policy of the set, got "allow-dns"; rename the construct',
+    );
   });
 
   it('refuses a target that serves no client, and flows naming unknown workloads', () => {
@@ -442,12 +488,15 @@ describe('NetworkPolicySet validation', () => {
     const selector = { matchLabels: { app: 'batch' } };
     const worker = new CustomPeer(chart, 'worker', { workloads: [{ name: 'batch', selector }] });
     expect(() => policies.allow(app).to(worker)).toThrow('test/worker: serves no client port, got none; it cannot be the target of a connection');
-    const broken = new CustomPeer(chart, 'broken', { workloads: [{ name: 'queue', selector }], internalFlows: [{ from: 'queue', to: 'qeue', ports: [NetworkPort.tcp(5672)] }] });
+    const broken = new CustomPeer(chart, 'broken', {
+      workloads: [{ name: 'queue', selector }],
+      internalFlows: [{ from: 'queue', to: 'qeue', ports: [NetworkPort.tcp(5672)] }],
+    });
     expect(() => policies.add(broken)).toThrow('test/broken: internalFlows.to names no workload of the peer, got "qeue"; use one of queue');
   });
 
   it('refuses, when rendering, an operator namespace no peer uses', () => {
-    const { policies, postgres, render } = fixture({ props: { operatorNamespaces: { 'cloudnativepg': 'cnpg-system' } } });
+    const { policies, postgres, render } = fixture({ props: { operatorNamespaces: { cloudnativepg: 'cnpg-system' } } });
     policies.add(postgres);
     expect(render).toThrow(
       'operatorNamespaces.cloudnativepg: no peer of this set has an operator of that name, got "cloudnativepg"; use one of "cloudnative-pg"',
@@ -455,7 +504,9 @@ describe('NetworkPolicySet validation', () => {
   });
 
   it('refuses an object store URL whose port is out of range', () => {
-    expect(() => fixture({ postgres: { backup: { destinationPath: 's3://acme-backups/web', endpointURL: 'https://minio.example.com:99999' } } })).toThrow(
+    expect(() =>
+      fixture({ postgres: { backup: { destinationPath: 's3://acme-backups/web', endpointURL: 'https://minio.example.com:99999' } } }),
+    ).toThrow(
       'backup.endpointURL: has no valid port, got "https://minio.example.com:99999"; use a port from 1 to 65535 or none, e.g. "https://minio.example.com:9000"',
     );
   });

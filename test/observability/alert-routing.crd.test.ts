@@ -56,7 +56,9 @@ beforeAll(() => {
   const [version] = loadCrdVersions(VENDORED_CRD_DIRECTORY, [CRD_FILE]);
   const spec = (version.schema.properties as Record<string, OpenApiSchema>).spec;
   const route = (spec.properties as Record<string, OpenApiSchema>).route;
-  routeValidator = new CrdSchemaValidator([{ file: CRD_FILE, apiVersion: 'routes.test/v1', kind: 'Route', schema: { type: 'object', properties: { spec: route } } }]);
+  routeValidator = new CrdSchemaValidator([
+    { file: CRD_FILE, apiVersion: 'routes.test/v1', kind: 'Route', schema: { type: 'object', properties: { spec: route } } },
+  ]);
 });
 
 const variants: Array<[string, () => AlertmanagerConfigManifest[]]> = [

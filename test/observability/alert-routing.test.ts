@@ -125,7 +125,10 @@ describe('AlertRouting receivers', () => {
   });
 
   it('holds no credential value: every string in the manifest is a name, a label, a matcher or a duration', () => {
-    const { manifest } = render({ ...BOTH, chat: AlertReceiver.slack({ apiUrl: { name: 'alertmanager-slack', key: 'webhookURL' }, channel: '#web-alerts' }) });
+    const { manifest } = render({
+      ...BOTH,
+      chat: AlertReceiver.slack({ apiUrl: { name: 'alertmanager-slack', key: 'webhookURL' }, channel: '#web-alerts' }),
+    });
     const values = strings(manifest.spec);
     expect(values.filter(([, value]) => /:\/\/|^[A-Za-z0-9]{20,}$/.test(value))).toEqual([]);
     expect(Object.fromEntries(values.filter(([path]) => /(routingKey|apiURL)\/(name|key)$/.test(path)))).toEqual({
@@ -138,7 +141,9 @@ describe('AlertRouting receivers', () => {
 
   it('posts to the given Slack channel', () => {
     const chat = AlertReceiver.slack({ apiUrl: { name: 'alertmanager-slack', key: 'webhookURL' }, channel: '#web-alerts' });
-    expect(render({ chat }).manifest.spec.receivers[0].slackConfigs).toEqual([{ apiURL: { name: 'alertmanager-slack', key: 'webhookURL' }, channel: '#web-alerts', sendResolved: true }]);
+    expect(render({ chat }).manifest.spec.receivers[0].slackConfigs).toEqual([
+      { apiURL: { name: 'alertmanager-slack', key: 'webhookURL' }, channel: '#web-alerts', sendResolved: true },
+    ]);
   });
 
   it('repeats each receiver at its own interval', () => {
@@ -158,8 +163,20 @@ describe('AlertRouting receivers', () => {
   it('without chat, pages critical alerts and notifies no one of the others', () => {
     const { routing, manifest } = render({ pager: PAGER });
     expect(manifest.spec.receivers.map((receiver) => receiver.name)).toEqual(['pager', 'null']);
-    expect(['critical', 'high', 'warning', 'info', 'other'].map((severity) => routeAlert(manifest.spec.route, { severity }))).toEqual(['pager', 'null', 'null', 'null', 'null']);
-    expect(['critical', 'high', 'warning', 'info', 'other'].map((severity) => routing.receiverFor(severity))).toEqual(['pager', 'null', 'null', 'null', 'null']);
+    expect(['critical', 'high', 'warning', 'info', 'other'].map((severity) => routeAlert(manifest.spec.route, { severity }))).toEqual([
+      'pager',
+      'null',
+      'null',
+      'null',
+      'null',
+    ]);
+    expect(['critical', 'high', 'warning', 'info', 'other'].map((severity) => routing.receiverFor(severity))).toEqual([
+      'pager',
+      'null',
+      'null',
+      'null',
+      'null',
+    ]);
   });
 });
 
@@ -189,7 +206,11 @@ describe('AlertRouting errors', () => {
       {},
       'pager: is absent and so is chat, so no alert would notify anyone, got nothing; set pager (AlertReceiver.pagerDuty) or chat (AlertReceiver.slack), or render no AlertRouting',
     ],
-    ['a name that is no object name', { ...BOTH, name: 'Web_Routing' }, 'name: is not an object name (lowercase letters, digits, "-" and "."), got "Web_Routing"; e.g. "web-alert-routing"'],
+    [
+      'a name that is no object name',
+      { ...BOTH, name: 'Web_Routing' },
+      'name: is not an object name (lowercase letters, digits, "-" and "."), got "Web_Routing"; e.g. "web-alert-routing"',
+    ],
     [
       'a pager routing key without its Secret key',
       { pager: AlertReceiver.pagerDuty({ routingKey: { name: 'alertmanager-pagerduty', key: '' } }) },
@@ -205,14 +226,26 @@ describe('AlertRouting errors', () => {
       { chat: AlertReceiver.slack({ apiUrl: { name: 'alertmanager-slack', key: 'webhookURL' }, channel: '#web alerts' }) },
       'chat.channel: is not a Slack channel, got "#web alerts"; e.g. "#web-alerts", or leave it out for the webhook\'s own channel',
     ],
-    ['a group wait that is no duration', { ...BOTH, groupWait: '30 s' }, 'groupWait: must be an Alertmanager duration such as "30s", "5m" or "1h30m", got "30 s"; e.g. "30s"'],
-    ['a zero group interval', { ...BOTH, groupInterval: '0s' }, 'groupInterval: must be a positive Alertmanager duration such as "30s", "5m" or "1h30m", got "0s"; e.g. "5m"'],
+    [
+      'a group wait that is no duration',
+      { ...BOTH, groupWait: '30 s' },
+      'groupWait: must be an Alertmanager duration such as "30s", "5m" or "1h30m", got "30 s"; e.g. "30s"',
+    ],
+    [
+      'a zero group interval',
+      { ...BOTH, groupInterval: '0s' },
+      'groupInterval: must be a positive Alertmanager duration such as "30s", "5m" or "1h30m", got "0s"; e.g. "5m"',
+    ],
     [
       'a repeat interval shorter than the group interval',
       { pager: AlertReceiver.pagerDuty({ routingKey: secret, repeatInterval: '1m' }) },
       'pager.repeatInterval: must be at least groupInterval (5m), got "1m"; raise it or lower groupInterval',
     ],
-    ['a repeat interval that is no duration', { pager: AlertReceiver.pagerDuty({ routingKey: secret, repeatInterval: 'hourly' }) }, 'pager.repeatInterval: must be a positive Alertmanager duration such as "30s", "5m" or "1h30m", got "hourly"; e.g. "5m"'],
+    [
+      'a repeat interval that is no duration',
+      { pager: AlertReceiver.pagerDuty({ routingKey: secret, repeatInterval: 'hourly' }) },
+      'pager.repeatInterval: must be a positive Alertmanager duration such as "30s", "5m" or "1h30m", got "hourly"; e.g. "5m"',
+    ],
     [
       'a repeated groupBy label',
       { ...BOTH, groupBy: ['alertname', 'alertname'] },

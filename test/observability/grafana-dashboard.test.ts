@@ -30,7 +30,10 @@ describe('GrafanaDashboard ConfigMap', () => {
   });
 
   it('carries the sidecar label grafana_dashboard=1 by default, beside its own labels', () => {
-    expect(find(renderDashboard().manifests, 'ConfigMap', 'web-dashboard').metadata.labels).toEqual({ 'app.kubernetes.io/name': 'web', grafana_dashboard: '1' });
+    expect(find(renderDashboard().manifests, 'ConfigMap', 'web-dashboard').metadata.labels).toEqual({
+      'app.kubernetes.io/name': 'web',
+      grafana_dashboard: '1',
+    });
   });
 
   it('carries the configured sidecar labels and annotations instead', () => {
@@ -47,8 +50,17 @@ describe('GrafanaDashboard ConfigMap', () => {
 describe('GrafanaDashboard model', () => {
   it('keeps the given uid and title, read-only, with a Prometheus data source variable', () => {
     const { model } = renderDashboard().dashboard;
-    expect(model).toMatchObject({ uid: 'web-prod-web', title: 'web (web-prod)', editable: false, schemaVersion: 39, time: { from: 'now-6h', to: 'now' }, refresh: '30s' });
-    expect(model.templating.list).toEqual([{ name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', hide: 0, refresh: 1 }]);
+    expect(model).toMatchObject({
+      uid: 'web-prod-web',
+      title: 'web (web-prod)',
+      editable: false,
+      schemaVersion: 39,
+      time: { from: 'now-6h', to: 'now' },
+      refresh: '30s',
+    });
+    expect(model.templating.list).toEqual([
+      { name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', hide: 0, refresh: 1 },
+    ]);
   });
 
   it('renders each query as a target on the data source variable, lettered A, B, ...', () => {
@@ -65,15 +77,35 @@ describe('GrafanaDashboard model', () => {
       ],
     }).dashboard;
     expect(model.panels[0].targets).toEqual([
-      { refId: 'A', datasource: { type: 'prometheus', uid: '${datasource}' }, expr: 'p95', legendFormat: '{{color}} p95', range: true, instant: false },
-      { refId: 'B', datasource: { type: 'prometheus', uid: '${datasource}' }, expr: 'p99', legendFormat: '{{color}} p99', range: true, instant: false },
+      {
+        refId: 'A',
+        datasource: { type: 'prometheus', uid: '${datasource}' },
+        expr: 'p95',
+        legendFormat: '{{color}} p95',
+        range: true,
+        instant: false,
+      },
+      {
+        refId: 'B',
+        datasource: { type: 'prometheus', uid: '${datasource}' },
+        expr: 'p99',
+        legendFormat: '{{color}} p99',
+        range: true,
+        instant: false,
+      },
     ]);
     expect(model.panels[0].fieldConfig.defaults).toEqual({ unit: 's' });
   });
 
   it('gives matching series a fixed color', () => {
     const { model } = renderDashboard({
-      panels: [DashboardPanel.timeSeries({ title: 'Rate', queries: [{ expr: 'x', legend: '{{color}}' }], seriesColors: [{ pattern: '^blue', color: 'blue' }] })],
+      panels: [
+        DashboardPanel.timeSeries({
+          title: 'Rate',
+          queries: [{ expr: 'x', legend: '{{color}}' }],
+          seriesColors: [{ pattern: '^blue', color: 'blue' }],
+        }),
+      ],
     }).dashboard;
     expect(model.panels[0].fieldConfig.overrides).toEqual([
       { matcher: { id: 'byRegexp', options: '^blue' }, properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: 'blue' } }] },
@@ -81,7 +113,9 @@ describe('GrafanaDashboard model', () => {
   });
 
   it('renders a stat panel as an instant query showing series names when asked', () => {
-    const { model } = renderDashboard({ panels: [DashboardPanel.stat({ title: 'Live color', queries: [{ expr: 'x', legend: '{{color}}' }], textMode: 'name' })] }).dashboard;
+    const { model } = renderDashboard({
+      panels: [DashboardPanel.stat({ title: 'Live color', queries: [{ expr: 'x', legend: '{{color}}' }], textMode: 'name' })],
+    }).dashboard;
     const stat = model.panels[0];
     expect(stat.type).toBe('stat');
     expect(stat.targets[0]).toMatchObject({ instant: true, range: false });
@@ -104,11 +138,23 @@ describe('layoutPanels', () => {
 
 describe('GrafanaDashboard validation', () => {
   const cases: Array<[string, Partial<GrafanaDashboardProps>, string]> = [
-    ['a uid longer than 40 characters', { uid: 'a'.repeat(41) }, `uid: must be 1 to 40 letters, digits, "-" or "_", got "${'a'.repeat(41)}"; choose a short stable id, e.g. "web-prod-web"`],
-    ['a uid with a slash', { uid: 'web/prod' }, 'uid: must be 1 to 40 letters, digits, "-" or "_", got "web/prod"; choose a short stable id, e.g. "web-prod-web"'],
+    [
+      'a uid longer than 40 characters',
+      { uid: 'a'.repeat(41) },
+      `uid: must be 1 to 40 letters, digits, "-" or "_", got "${'a'.repeat(41)}"; choose a short stable id, e.g. "web-prod-web"`,
+    ],
+    [
+      'a uid with a slash',
+      { uid: 'web/prod' },
+      'uid: must be 1 to 40 letters, digits, "-" or "_", got "web/prod"; choose a short stable id, e.g. "web-prod-web"',
+    ],
     ['an empty title', { title: ' ' }, 'title: must not be empty, got " "; e.g. "web (web-prod)"'],
     ['no panels', { panels: [] }, 'panels: a dashboard needs at least one panel, got none; add e.g. DashboardPanel.timeSeries({ title, queries })'],
-    ['a name that is not a DNS label', { name: 'Web_Dashboard' }, 'name: must be a lowercase DNS label of at most 58 characters starting with a letter, got "Web_Dashboard"; e.g. "web-dashboard"'],
+    [
+      'a name that is not a DNS label',
+      { name: 'Web_Dashboard' },
+      'name: must be a lowercase DNS label of at most 58 characters starting with a letter, got "Web_Dashboard"; e.g. "web-dashboard"',
+    ],
     [
       'no sidecar label',
       { sidecarLabels: {} },
@@ -128,9 +174,13 @@ describe('GrafanaDashboard validation', () => {
   });
 
   it('rejects panels that do not fit the grid or have nothing to show', () => {
-    expect(() => panel('wide', 25)).toThrow('panel "wide".width: must be a whole number of grid columns from 1 to 24, got 25; e.g. 12 for half the width');
+    expect(() => panel('wide', 25)).toThrow(
+      'panel "wide".width: must be a whole number of grid columns from 1 to 24, got 25; e.g. 12 for half the width',
+    );
     expect(() => panel('flat', 12, 0)).toThrow('panel "flat".height: must be a whole number of grid rows of at least 1, got 0; e.g. 8');
-    expect(() => DashboardPanel.timeSeries({ title: 'empty', queries: [] })).toThrow('panel "empty".queries: needs 1 to 26 queries, got 0; give each line or value its query');
+    expect(() => DashboardPanel.timeSeries({ title: 'empty', queries: [] })).toThrow(
+      'panel "empty".queries: needs 1 to 26 queries, got 0; give each line or value its query',
+    );
     expect(() => DashboardPanel.stat({ title: '', queries: [{ expr: 'x', legend: 'x' }] })).toThrow(
       'panel title: must not be empty, got ""; name what the panel shows, e.g. "Request rate"',
     );

@@ -156,7 +156,10 @@ describe('MonitoringStack scraping', () => {
     const { manifests } = renderMonitoring();
     const monitor = find(manifests, 'ServiceMonitor', 'web');
     const services = manifests.filter((m) => m.kind === 'Service');
-    const selector = monitor.spec.selector as { matchLabels: Record<string, string>; matchExpressions: { key: string; operator: string; values: string[] }[] };
+    const selector = monitor.spec.selector as {
+      matchLabels: Record<string, string>;
+      matchExpressions: { key: string; operator: string; values: string[] }[];
+    };
     expect(selector.matchExpressions.every((e) => e.operator === 'In')).toBe(true);
     const selected = services.filter(
       (service) =>
@@ -212,8 +215,10 @@ describe('MonitoringStack alerts', () => {
 
   it('takes the error rate threshold and the metric names from props', () => {
     const alerts = appAlerts(
-      renderMonitoring({ errorRateThreshold: 0.001, metrics: { requestsTotal: 'api_requests_total', statusCodeLabel: 'status', requestDurationSeconds: 'api_seconds' } })
-        .manifests,
+      renderMonitoring({
+        errorRateThreshold: 0.001,
+        metrics: { requestsTotal: 'api_requests_total', statusCodeLabel: 'status', requestDurationSeconds: 'api_seconds' },
+      }).manifests,
     );
     expect(alerts.AppHighErrorRate.expr).toBe(
       'sum by (namespace, service, color) (rate(api_requests_total{namespace="web-prod",service="web",status=~"5.."}[5m])) / ' +
@@ -223,7 +228,7 @@ describe('MonitoringStack alerts', () => {
     expect(alerts.AppHighLatency.expr).toContain('rate(api_seconds_bucket{namespace="web-prod",service="web"}[5m])');
   });
 
-  it('warns on the preview Service\'s error ratio separately', () => {
+  it("warns on the preview Service's error ratio separately", () => {
     expect(appAlerts(renderMonitoring().manifests).AppPreviewHighErrorRate.expr).toContain('service="web-preview",code=~"5.."');
   });
 
@@ -243,7 +248,7 @@ describe('MonitoringStack alerts', () => {
     );
   });
 
-  it('compares CPU and memory with the app container\'s limits and names the color from the pod', () => {
+  it("compares CPU and memory with the app container's limits and names the color from the pod", () => {
     const alerts = appAlerts(renderMonitoring().manifests);
     const pods = '{namespace="web-prod",pod=~"web-(blue|green)-[a-z0-9]+-[a-z0-9]+",container="app"';
     expect(alerts.AppCpuNearLimit.expr).toBe(
@@ -263,12 +268,16 @@ describe('MonitoringStack alerts', () => {
 
   it('alerts on the database pool only when its metrics are given', () => {
     expect(Object.keys(appAlerts(renderMonitoring().manifests))).not.toContain('AppDatabasePoolSaturated');
-    const rule = appAlerts(renderMonitoring({ databasePool: { inUse: 'hikaricp_connections_active', max: 'hikaricp_connections_max' } }).manifests).AppDatabasePoolSaturated;
+    const rule = appAlerts(
+      renderMonitoring({ databasePool: { inUse: 'hikaricp_connections_active', max: 'hikaricp_connections_max' } }).manifests,
+    ).AppDatabasePoolSaturated;
     expect(rule.expr).toBe(
       'sum by (namespace, service, color, pod) (hikaricp_connections_active{namespace="web-prod",service=~"web|web-preview"}) / ' +
         'sum by (namespace, service, color, pod) (hikaricp_connections_max{namespace="web-prod",service=~"web|web-preview"}) > 0.8',
     );
-    expect(appAlerts(renderMonitoring({ databasePool: { inUse: 'a', max: 'b', threshold: 0.9 } }).manifests).AppDatabasePoolSaturated.expr).toMatch(/ > 0\.9$/);
+    expect(appAlerts(renderMonitoring({ databasePool: { inUse: 'a', max: 'b', threshold: 0.9 } }).manifests).AppDatabasePoolSaturated.expr).toMatch(
+      / > 0\.9$/,
+    );
   });
 
   it('leaves out the namespace matcher and label outside a namespace', () => {
@@ -279,7 +288,7 @@ describe('MonitoringStack alerts', () => {
 });
 
 describe('MonitoringStack SLOs', () => {
-  it('records the live Service\'s error ratios and alerts on their burn rate, 99.9% and 99% within 0.5 s by default', () => {
+  it("records the live Service's error ratios and alerts on their burn rate, 99.9% and 99% within 0.5 s by default", () => {
     const slo = groups(renderMonitoring().manifests)[1];
     expect(slo.name).toBe('web.slo');
     expect(slo.rules.filter((r) => r.record !== undefined)).toHaveLength(10);
@@ -303,7 +312,9 @@ describe('MonitoringStack SLOs', () => {
   });
 
   it('takes the objectives from props', () => {
-    const slo = groups(renderMonitoring({ availabilityObjective: 0.9995, latencyObjective: { thresholdSeconds: 0.25, objective: 0.95 } }).manifests)[1];
+    const slo = groups(
+      renderMonitoring({ availabilityObjective: 0.9995, latencyObjective: { thresholdSeconds: 0.25, objective: 0.95 } }).manifests,
+    )[1];
     expect(slo.rules.find((r) => r.alert === 'AvailabilityBudgetBurnSlow')?.expr).toContain('(1 * (1 - 0.9995))');
     expect(slo.rules.find((r) => r.alert === 'LatencyBudgetBurnSlow')?.expr).toContain('(1 * (1 - 0.95))');
     expect(slo.rules[5].expr).toContain('le=~"0\\\\.25"');
@@ -389,7 +400,11 @@ describe('MonitoringStack dashboard', () => {
   });
 
   it('uses the configured sidecar labels', () => {
-    const configMap = find(renderMonitoring({ dashboard: { sidecarLabels: { grafana_dashboard: 'cutover' } } }).manifests, 'ConfigMap', 'web-dashboard');
+    const configMap = find(
+      renderMonitoring({ dashboard: { sidecarLabels: { grafana_dashboard: 'cutover' } } }).manifests,
+      'ConfigMap',
+      'web-dashboard',
+    );
     expect(labelsOf(configMap).grafana_dashboard).toBe('cutover');
   });
 });
@@ -408,12 +423,32 @@ describe('MonitoringStack validation', () => {
   });
 
   const cases: Array<[string, Partial<MonitoringStackProps>, string]> = [
-    ['an error rate threshold in percent', { errorRateThreshold: 5 }, 'errorRateThreshold: must be a ratio between 0 and 1 (exclusive), got 5; e.g. 0.05 for 5%'],
-    ['an error rate threshold of 0', { errorRateThreshold: 0 }, 'errorRateThreshold: must be a ratio between 0 and 1 (exclusive), got 0; e.g. 0.05 for 5%'],
-    ['a saturation threshold of 1', { saturationThreshold: 1 }, 'saturationThreshold: must be a ratio between 0 and 1 (exclusive), got 1; e.g. 0.9 for 90%'],
-    ['a pool threshold in percent', { databasePool: { inUse: 'a', max: 'b', threshold: 80 } }, 'databasePool.threshold: must be a ratio between 0 and 1 (exclusive), got 80; e.g. 0.8 for 80%'],
+    [
+      'an error rate threshold in percent',
+      { errorRateThreshold: 5 },
+      'errorRateThreshold: must be a ratio between 0 and 1 (exclusive), got 5; e.g. 0.05 for 5%',
+    ],
+    [
+      'an error rate threshold of 0',
+      { errorRateThreshold: 0 },
+      'errorRateThreshold: must be a ratio between 0 and 1 (exclusive), got 0; e.g. 0.05 for 5%',
+    ],
+    [
+      'a saturation threshold of 1',
+      { saturationThreshold: 1 },
+      'saturationThreshold: must be a ratio between 0 and 1 (exclusive), got 1; e.g. 0.9 for 90%',
+    ],
+    [
+      'a pool threshold in percent',
+      { databasePool: { inUse: 'a', max: 'b', threshold: 80 } },
+      'databasePool.threshold: must be a ratio between 0 and 1 (exclusive), got 80; e.g. 0.8 for 80%',
+    ],
     ['a p95 latency of 0', { p95LatencySeconds: 0 }, 'p95LatencySeconds: must be a positive number of seconds, got 0; e.g. 0.5'],
-    ['a scrape interval without unit', { scrapeInterval: '30' }, 'scrapeInterval: must be a whole number of seconds or minutes, got "30"; e.g. "30s"'],
+    [
+      'a scrape interval without unit',
+      { scrapeInterval: '30' },
+      'scrapeInterval: must be a whole number of seconds or minutes, got "30"; e.g. "30s"',
+    ],
     [
       'monitoring labels that replace its own',
       { monitoringLabels: { 'app.kubernetes.io/managed-by': 'helm' } },
@@ -444,7 +479,11 @@ describe('MonitoringStack validation', () => {
       { databasePool: { inUse: 'pool in use', max: 'pool_max' } },
       'databasePool.inUse: is not a Prometheus metric name, got "pool in use"; e.g. "db_client_connections_usage"',
     ],
-    ['a metric name with a dot', { metrics: { requestsTotal: 'http.requests' } }, 'metrics.requestsTotal: is not a Prometheus metric name, got "http.requests"; e.g. "http_requests_total"'],
+    [
+      'a metric name with a dot',
+      { metrics: { requestsTotal: 'http.requests' } },
+      'metrics.requestsTotal: is not a Prometheus metric name, got "http.requests"; e.g. "http_requests_total"',
+    ],
   ];
 
   it.each(cases)('rejects %s', (_, overrides, message) => {
@@ -453,9 +492,9 @@ describe('MonitoringStack validation', () => {
 
   it('rejects an app name that is not a DNS label', () => {
     const chart = new Chart(new App(), 'test', { namespace: 'web-prod' });
-    expect(() => new MonitoringStack(chart, 'monitoring', { app: { name: 'Web', liveService: { name: 'Web' }, previewService: { name: 'Web-preview' } } })).toThrow(
-      'app.name: must be a lowercase DNS label of at most 50 characters starting with a letter, got "Web"; e.g. "web"',
-    );
+    expect(
+      () => new MonitoringStack(chart, 'monitoring', { app: { name: 'Web', liveService: { name: 'Web' }, previewService: { name: 'Web-preview' } } }),
+    ).toThrow('app.name: must be a lowercase DNS label of at most 50 characters starting with a letter, got "Web"; e.g. "web"');
   });
 
   it('asks for a dashboard uid when the default would be longer than Grafana allows', () => {

@@ -8,7 +8,9 @@ import { readStackFile } from '../../stacks/stack-file';
 const ROOT = `${__dirname}/../..`;
 
 function stagingMonitor(): ServiceMonitorLike {
-  const manifests = renderChart(buildPlatform(parseStackConfig(readStackFile(ROOT, 'staging'), 'staging')).chart).map((r) => r.manifest as Record<string, any>);
+  const manifests = renderChart(buildPlatform(parseStackConfig(readStackFile(ROOT, 'staging'), 'staging')).chart).map(
+    (r) => r.manifest as Record<string, any>,
+  );
   return manifests.find((m) => m.kind === 'ServiceMonitor' && m.metadata.name === 'web') as unknown as ServiceMonitorLike;
 }
 
@@ -24,7 +26,10 @@ function pod(name: string, color: string, version: string): DiscoveredObjects['p
 function slice(service: string, pods: Array<[string, string]>): DiscoveredObjects['endpointSlices'][number] {
   return {
     metadata: { labels: { 'kubernetes.io/service-name': service } },
-    ports: [{ name: 'http', port: 8080 }, { name: 'metrics', port: 9090 }],
+    ports: [
+      { name: 'http', port: 8080 },
+      { name: 'metrics', port: 9090 },
+    ],
     endpoints: pods.map(([name, ip]) => ({ addresses: [ip], targetRef: { kind: 'Pod', name } })),
   };
 }
@@ -36,17 +41,42 @@ const OBJECTS: DiscoveredObjects = {
     { metadata: { name: 'web-preview', labels: { ...APP_LABELS, 'cutover.dev/role': 'preview' } } },
     { metadata: { name: 'web-blue', labels: { ...APP_LABELS, 'cutover.dev/role': 'color' } } },
   ],
-  endpointSlices: [slice('web', [['web-blue-a-1', '10.88.0.5']]), slice('web-preview', [['web-green-b-1', '10.88.0.6']]), slice('web-blue', [['web-blue-a-1', '10.88.0.5']])],
+  endpointSlices: [
+    slice('web', [['web-blue-a-1', '10.88.0.5']]),
+    slice('web-preview', [['web-green-b-1', '10.88.0.6']]),
+    slice('web-blue', [['web-blue-a-1', '10.88.0.5']]),
+  ],
   pods: [pod('web-blue-a-1', 'blue', '1.0.0'), pod('web-green-b-1', 'green', '1.1.0')],
 };
 
-describe('targetGroups (the local Prometheus\' targets, as Prometheus Operator would configure them from a ServiceMonitor)', () => {
+describe("targetGroups (the local Prometheus' targets, as Prometheus Operator would configure them from a ServiceMonitor)", () => {
   it('scrapes the metrics port of the pods behind the Services the selector selects, with the labels the gate queries', () => {
     expect(targetGroups(stagingMonitor(), 0, OBJECTS)).toEqual([
-      { targets: ['10.88.0.5:9090'], labels: { namespace: 'web-staging', service: 'web', pod: 'web-blue-a-1', container: 'app', job: 'web', endpoint: 'metrics', color: 'blue', version: '1.0.0' } },
+      {
+        targets: ['10.88.0.5:9090'],
+        labels: {
+          namespace: 'web-staging',
+          service: 'web',
+          pod: 'web-blue-a-1',
+          container: 'app',
+          job: 'web',
+          endpoint: 'metrics',
+          color: 'blue',
+          version: '1.0.0',
+        },
+      },
       {
         targets: ['10.88.0.6:9090'],
-        labels: { namespace: 'web-staging', service: 'web-preview', pod: 'web-green-b-1', container: 'app', job: 'web-preview', endpoint: 'metrics', color: 'green', version: '1.1.0' },
+        labels: {
+          namespace: 'web-staging',
+          service: 'web-preview',
+          pod: 'web-green-b-1',
+          container: 'app',
+          job: 'web-preview',
+          endpoint: 'metrics',
+          color: 'green',
+          version: '1.1.0',
+        },
       },
     ]);
   });
@@ -54,7 +84,10 @@ describe('targetGroups (the local Prometheus\' targets, as Prometheus Operator w
   it('finds nothing for a Service without the named port or endpoints without a pod', () => {
     const objects: DiscoveredObjects = {
       ...OBJECTS,
-      endpointSlices: [{ ...slice('web', [['web-blue-a-1', '10.88.0.5']]), ports: [{ name: 'http', port: 8080 }] }, { ...slice('web-preview', []), endpoints: [{ addresses: ['10.88.0.9'] }] }],
+      endpointSlices: [
+        { ...slice('web', [['web-blue-a-1', '10.88.0.5']]), ports: [{ name: 'http', port: 8080 }] },
+        { ...slice('web-preview', []), endpoints: [{ addresses: ['10.88.0.9'] }] },
+      ],
     };
     expect(targetGroups(stagingMonitor(), 0, objects)).toEqual([]);
   });
@@ -72,9 +105,18 @@ describe('targetGroups (the local Prometheus\' targets, as Prometheus Operator w
   it('refuses what it does not translate instead of scraping the wrong targets', () => {
     const monitor = stagingMonitor();
     const notIn = { ...monitor, spec: { ...monitor.spec, selector: { matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['b'] }] } } };
-    expect(() => targetGroups(notIn, 0, OBJECTS)).toThrow('ServiceMonitor web: selector operator NotIn is not translated; only In is used by the project');
-    expect(() => targetGroups({ ...monitor, metadata: { name: 'web' } }, 0, OBJECTS)).toThrow('ServiceMonitor web: has no namespace; render it in a namespaced chart');
-    const keep = { ...monitor, spec: { ...monitor.spec, endpoints: [{ ...monitor.spec.endpoints[0], relabelings: [{ action: 'keep', sourceLabels: ['x'] }] }] } };
-    expect(() => targetGroups(keep, 0, OBJECTS)).toThrow('ServiceMonitor web: relabeling action keep is not translated; only replace is used by the project');
+    expect(() => targetGroups(notIn, 0, OBJECTS)).toThrow(
+      'ServiceMonitor web: selector operator NotIn is not translated; only In is used by the project',
+    );
+    expect(() => targetGroups({ ...monitor, metadata: { name: 'web' } }, 0, OBJECTS)).toThrow(
+      'ServiceMonitor web: has no namespace; render it in a namespaced chart',
+    );
+    const keep = {
+      ...monitor,
+      spec: { ...monitor.spec, endpoints: [{ ...monitor.spec.endpoints[0], relabelings: [{ action: 'keep', sourceLabels: ['x'] }] }] },
+    };
+    expect(() => targetGroups(keep, 0, OBJECTS)).toThrow(
+      'ServiceMonitor web: relabeling action keep is not translated; only replace is used by the project',
+    );
   });
 });

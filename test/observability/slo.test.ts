@@ -56,7 +56,12 @@ describe('sloRules recording rules', () => {
   it('uses the configured metric names, status code label and error codes', () => {
     const { recordingRules } = sloRules({
       ...BASE,
-      metrics: { requestsTotal: 'api_requests_total', statusCodeLabel: 'status', errorStatusCodes: '5..|429', requestDurationSeconds: 'api_latency_seconds' },
+      metrics: {
+        requestsTotal: 'api_requests_total',
+        statusCodeLabel: 'status',
+        errorStatusCodes: '5..|429',
+        requestDurationSeconds: 'api_latency_seconds',
+      },
     });
     expect(recordingRules[0].expr).toBe(
       'sum(rate(api_requests_total{namespace="web-prod",service="web",status=~"5..|429"}[5m])) / sum(rate(api_requests_total{namespace="web-prod",service="web"}[5m]))',
@@ -119,7 +124,9 @@ describe('sloRules alerts', () => {
     expect(alerts.AvailabilityBudgetBurnFast.annotations.summary).toBe(
       'web-availability: the error budget of "99.95% of requests succeed" burns fast (1h/5m at 14.4× or 6h/30m at 6×).',
     );
-    expect(alerts.LatencyBudgetBurnSlow.annotations.summary).toBe('web-latency: the error budget of "99% of requests within 0.5 s" burns steadily (3d/6h at 1×).');
+    expect(alerts.LatencyBudgetBurnSlow.annotations.summary).toBe(
+      'web-latency: the error budget of "99% of requests within 0.5 s" burns steadily (3d/6h at 1×).',
+    );
   });
 
   it('links each alert to its section of the runbook', () => {
@@ -129,9 +136,10 @@ describe('sloRules alerts', () => {
       'docs/runbook.md#latencybudgetburnfast',
       'docs/runbook.md#latencybudgetburnslow',
     ]);
-    expect(alertsByName({ ...BASE, runbookBaseUrl: 'https://git.example.com/acme/cutover/blob/main/docs/runbook.md' }).AvailabilityBudgetBurnSlow.annotations.runbook_url).toBe(
-      'https://git.example.com/acme/cutover/blob/main/docs/runbook.md#availabilitybudgetburnslow',
-    );
+    expect(
+      alertsByName({ ...BASE, runbookBaseUrl: 'https://git.example.com/acme/cutover/blob/main/docs/runbook.md' }).AvailabilityBudgetBurnSlow
+        .annotations.runbook_url,
+    ).toBe('https://git.example.com/acme/cutover/blob/main/docs/runbook.md#availabilitybudgetburnslow');
   });
 
   it('is pure: the same options give the same rules and are left unchanged', () => {
@@ -150,7 +158,11 @@ describe('sloRules validation', () => {
     ['an objective of 1', { objective: 1 }, 'objective: must be a ratio between 0 and 1 (exclusive), got 1; write 99.9% as 0.999'],
     ['an objective in percent', { objective: 99.9 }, 'objective: must be a ratio between 0 and 1 (exclusive), got 99.9; write 99.9% as 0.999'],
     ['an objective of 0', { objective: 0 }, 'objective: must be a ratio between 0 and 1 (exclusive), got 0; write 99.9% as 0.999'],
-    ['an objective that is not a number', { objective: Number.NaN }, 'objective: must be a ratio between 0 and 1 (exclusive), got NaN; write 99.9% as 0.999'],
+    [
+      'an objective that is not a number',
+      { objective: Number.NaN },
+      'objective: must be a ratio between 0 and 1 (exclusive), got NaN; write 99.9% as 0.999',
+    ],
     [
       'an objective whose page can never fire',
       { objective: 0.9 },
@@ -166,13 +178,21 @@ describe('sloRules validation', () => {
       { latency: { thresholdSeconds: 0, objective: 0.99 } },
       'latency.thresholdSeconds: must be a positive number of seconds, got 0; use a bucket boundary of the duration histogram, e.g. 0.5',
     ],
-    ['a name that is not a DNS label', { name: 'Web' }, 'name: must be a lowercase DNS label of at most 50 characters starting with a letter, got "Web"; e.g. "web"'],
+    [
+      'a name that is not a DNS label',
+      { name: 'Web' },
+      'name: must be a lowercase DNS label of at most 50 characters starting with a letter, got "Web"; e.g. "web"',
+    ],
     [
       'a metric name with a dash',
       { metrics: { requestsTotal: 'http-requests-total' } },
       'metrics.requestsTotal: is not a Prometheus metric name, got "http-requests-total"; e.g. "http_requests_total"',
     ],
-    ['a reserved label name', { metrics: { statusCodeLabel: '__name__' } }, 'metrics.statusCodeLabel: is not a Prometheus label name, got "__name__"; e.g. "code" or "status"'],
+    [
+      'a reserved label name',
+      { metrics: { statusCodeLabel: '__name__' } },
+      'metrics.statusCodeLabel: is not a Prometheus label name, got "__name__"; e.g. "code" or "status"',
+    ],
     [
       'error codes that are not a code pattern',
       { metrics: { errorStatusCodes: '5xx' } },

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { FakeCluster } from '../fake-cluster';
-import type { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from '@pulumi/policy';
+import type {
+  PolicyResource,
+  ReportViolation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from '@pulumi/policy';
 import { Registration, recordRegistrations } from '../pulumi-mocks';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -42,7 +49,11 @@ function objectOf(manifest: Manifest | Props): PolicyObject & { props: Props } {
   const apiVersion = manifest.apiVersion as string;
   const type = `kubernetes:${apiVersion === 'v1' ? 'core/v1' : apiVersion}:${manifest.kind as string}`;
   const { name, namespace } = manifest.metadata as { name: string; namespace?: string };
-  return { type, props: structuredClone(manifest) as Props, urn: `urn:pulumi:test::cutover::${type}::${namespace !== undefined ? `${namespace}/` : ''}${name}` };
+  return {
+    type,
+    props: structuredClone(manifest),
+    urn: `urn:pulumi:test::cutover::${type}::${namespace !== undefined ? `${namespace}/` : ''}${name}`,
+  };
 }
 
 /** The rendered BlueGreenApp (namespace web-test), with the preview Service annotated as the bridge does. */
@@ -75,7 +86,13 @@ function stackObjects(stack: string, overrides: Record<string, string> = {}): (P
   return renderChart(buildPlatform(parseStackConfig({ ...readStackFile(ROOT, stack), ...overrides }, stack)).chart).map((r) => objectOf(r.manifest));
 }
 
-const OPTIONS = { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] };
+const OPTIONS = {
+  protect: false,
+  ignoreChanges: [],
+  aliases: [],
+  customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+  additionalSecretOutputs: [],
+};
 
 /** Runs a resource policy on one object the way the engine's Analyze call does; returns what it reported. */
 function check(policy: ResourceValidationPolicy, object: PolicyObject): string[] {
@@ -95,7 +112,8 @@ function check(policy: ResourceValidationPolicy, object: PolicyObject): string[]
       throw new Error(`not applicable: ${reason}`);
     },
   };
-  const validations = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+  const validations =
+    policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
   for (const validate of validations) {
     void validate(args, report);
   }
@@ -107,7 +125,7 @@ function checkStack(policy: StackValidationPolicy, objects: readonly PolicyObjec
   const reported: { message: string; urn?: string }[] = [];
   const resources: PolicyResource[] = objects.map((object) => ({
     type: object.type,
-    props: object.props as Props,
+    props: object.props,
     urn: object.urn ?? '',
     name: object.urn?.split('::').pop() ?? '',
     opts: OPTIONS,
@@ -136,9 +154,9 @@ describe('the policy pack', () => {
   it('has eight uniquely named policies, all mandatory except digest pinning', () => {
     const names = POLICIES.map((policy) => policy.name);
     expect(new Set(names).size).toBe(8);
-    expect(POLICIES.filter((policy) => policy.enforcementLevel !== 'mandatory').map((policy) => `${policy.name}: ${policy.enforcementLevel}`)).toEqual([
-      'images-pinned-by-digest: advisory',
-    ]);
+    expect(
+      POLICIES.filter((policy) => policy.enforcementLevel !== 'mandatory').map((policy) => `${policy.name}: ${policy.enforcementLevel}`),
+    ).toEqual(['images-pinned-by-digest: advisory']);
   });
 
   it('is a Node.js pack with the version @pulumi/policy reads from its package.json', () => {
@@ -166,13 +184,21 @@ describe('pod-security-restricted', () => {
   });
 
   const BREAKS: [string, (pod: Props) => void, string][] = [
-    ['runAsNonRoot unset', (pod) => (delete pod.securityContext.runAsNonRoot, delete pod.containers[0].securityContext.runAsNonRoot), 'Running as Non-root'],
+    [
+      'runAsNonRoot unset',
+      (pod) => (delete pod.securityContext.runAsNonRoot, delete pod.containers[0].securityContext.runAsNonRoot),
+      'Running as Non-root',
+    ],
     ['seccomp Unconfined', (pod) => (pod.securityContext.seccompProfile = { type: 'Unconfined' }), 'Seccomp'],
     ['capabilities not dropped', (pod) => (pod.containers[0].securityContext.capabilities = {}), 'Capabilities'],
     ['a privileged container', (pod) => (pod.containers[0].securityContext.privileged = true), 'Privileged Containers'],
     ['hostNetwork', (pod) => (pod.hostNetwork = true), 'Host Namespaces'],
     ['a hostPath volume', (pod) => pod.volumes.push({ name: 'host', hostPath: { path: '/' } }), 'HostPath Volumes'],
-    ['an init container without a security context', (pod) => (pod.initContainers = [{ name: 'migrate', image: 'registry.example.com/acme/migrate:1.0.0' }]), 'Privilege Escalation'],
+    [
+      'an init container without a security context',
+      (pod) => (pod.initContainers = [{ name: 'migrate', image: 'registry.example.com/acme/migrate:1.0.0' }]),
+      'Privilege Escalation',
+    ],
   ];
   for (const [what, breakIt, control] of BREAKS) {
     it(`reports ${what} (${control})`, () => {
@@ -189,14 +215,23 @@ describe('pod-security-restricted', () => {
       { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 's', namespace: 'n' }, spec: { template: pod } },
       { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'd', namespace: 'n' }, spec: { template: pod } },
       { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j', namespace: 'n' }, spec: { template: pod } },
-      { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'c', namespace: 'n' }, spec: { schedule: '@daily', jobTemplate: { spec: { template: pod } } } },
+      {
+        apiVersion: 'batch/v1',
+        kind: 'CronJob',
+        metadata: { name: 'c', namespace: 'n' },
+        spec: { schedule: '@daily', jobTemplate: { spec: { template: pod } } },
+      },
       { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'n' }, spec: pod.spec },
     ];
     expect(objects.map((manifest) => check(podSecurityRestricted, objectOf(manifest)).length)).toEqual([1, 1, 1, 1, 1]);
   });
 
   it('passes the data tier as both stacks render it, operator defaults included', () => {
-    for (const object of [...stackObjects('prod'), ...stackObjects('staging'), ...stackObjects('prod', { 'cutover:redis': JSON.stringify({ mode: 'cluster' }) })]) {
+    for (const object of [
+      ...stackObjects('prod'),
+      ...stackObjects('staging'),
+      ...stackObjects('prod', { 'cutover:redis': JSON.stringify({ mode: 'cluster' }) }),
+    ]) {
       expect(check(podSecurityRestricted, object), object.urn).toEqual([]);
     }
   });
@@ -204,7 +239,9 @@ describe('pod-security-restricted', () => {
   it('reports a CloudNativePG Cluster running postgres as root', () => {
     const cluster = byName(stackObjects('prod'), 'Cluster', 'web-db');
     cluster.props.spec.postgresUID = 0;
-    expect(check(podSecurityRestricted, cluster).join('\n')).toContain('Cluster web-prod/web-db spec: breaks Pod Security "restricted" (Running as Non-root user)');
+    expect(check(podSecurityRestricted, cluster).join('\n')).toContain(
+      'Cluster web-prod/web-db spec: breaks Pod Security "restricted" (Running as Non-root user)',
+    );
   });
 
   it('reports a Cluster whose container security context override allows privilege escalation', () => {
@@ -216,7 +253,9 @@ describe('pod-security-restricted', () => {
   it('reports a Pooler template container that allows privilege escalation', () => {
     const pooler = byName(stackObjects('prod'), 'Pooler', 'web-db-pooler-rw');
     pooler.props.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
-    expect(check(podSecurityRestricted, pooler).join('\n')).toContain('Pooler web-prod/web-db-pooler-rw spec.template: breaks Pod Security "restricted" (Privilege Escalation)');
+    expect(check(podSecurityRestricted, pooler).join('\n')).toContain(
+      'Pooler web-prod/web-db-pooler-rw spec.template: breaks Pod Security "restricted" (Privilege Escalation)',
+    );
   });
 
   it('reports Redis pods without the security contexts the operator does not add itself', () => {
@@ -314,7 +353,9 @@ describe('no-floating-images', () => {
     sentinel.props.spec.kubernetesConfig.image = 'quay.io/opstree/redis-sentinel:latest';
     const cluster = byName(objects, 'Cluster', 'web-db');
     cluster.props.spec.imageName = 'ghcr.io/clevyr/cloudnativepg-timescale';
-    expect(check(noFloatingImages, sentinel).join('\n')).toContain('RedisSentinel web-prod/web-cache spec containers "sentinel" image: floats on :latest');
+    expect(check(noFloatingImages, sentinel).join('\n')).toContain(
+      'RedisSentinel web-prod/web-cache spec containers "sentinel" image: floats on :latest',
+    );
     expect(check(noFloatingImages, cluster).join('\n')).toContain('Cluster web-prod/web-db spec containers "postgres" image: has no tag or digest');
   });
 });
@@ -354,7 +395,12 @@ describe('no-literal-secret-data', () => {
   });
 
   it('reports a Secret with data, naming the keys and never the values', () => {
-    const secret = objectOf({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'web-secrets', namespace: 'web-test' }, stringData: { API_TOKEN: 's3cr3t-value' } });
+    const secret = objectOf({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'web-secrets', namespace: 'web-test' },
+      stringData: { API_TOKEN: 's3cr3t-value' },
+    });
     const reported = check(noLiteralSecretData, secret);
     expect(reported).toEqual([
       'Secret web-test/web-secrets: carries secret values in the program, its state and every preview, got stringData.API_TOKEN; ' +
@@ -450,7 +496,9 @@ describe('disruption-budget-for-replicated-workloads', () => {
   it('uses the Deployment replicas without an HPA: 3 need a budget, 1 does not', () => {
     const three = deployment();
     three.props.spec.replicas = 3;
-    expect(checkStack(disruptionBudgets, [three]).map((v) => v.message)).toEqual([expect.stringContaining('runs 3 pods (spec.replicas) but no PodDisruptionBudget')]);
+    expect(checkStack(disruptionBudgets, [three]).map((v) => v.message)).toEqual([
+      expect.stringContaining('runs 3 pods (spec.replicas) but no PodDisruptionBudget'),
+    ]);
     const one = deployment();
     one.props.spec.replicas = 1;
     expect(checkStack(disruptionBudgets, [one])).toEqual([]);
@@ -467,7 +515,9 @@ describe('disruption-budget-for-replicated-workloads', () => {
   it('reports a budget that selects other pods, and one that lets every pod go', () => {
     const other = appObjects();
     byName(other, 'PodDisruptionBudget', 'web-blue').props.spec.selector = { matchLabels: { 'app.kubernetes.io/name': 'api' } };
-    expect(checkStack(disruptionBudgets, other).map((v) => v.urn)).toEqual(['urn:pulumi:test::cutover::kubernetes:apps/v1:Deployment::web-test/web-blue']);
+    expect(checkStack(disruptionBudgets, other).map((v) => v.urn)).toEqual([
+      'urn:pulumi:test::cutover::kubernetes:apps/v1:Deployment::web-test/web-blue',
+    ]);
     const loose = appObjects();
     byName(loose, 'PodDisruptionBudget', 'web-green').props.spec.maxUnavailable = '100%';
     expect(checkStack(disruptionBudgets, loose).map((v) => v.message)).toEqual([
@@ -480,15 +530,23 @@ describe('disruption-budget-for-replicated-workloads', () => {
     byName(objects, 'Cluster', 'web-db').props.spec.enablePDB = false;
     byName(objects, 'RedisSentinel', 'web-cache').props.spec.pdb.enabled = false;
     const messages = checkStack(disruptionBudgets, objects).map((v) => v.message);
-    expect(messages).toContain("Cluster web-prod/web-db spec: runs 3 pods (spec.instances) with the operator's PodDisruptionBudget turned off, got spec.enablePDB not true; set spec.enablePDB to true");
-    expect(messages).toContain("RedisSentinel web-prod/web-cache spec: runs 3 pods (spec.clusterSize) with the operator's PodDisruptionBudget turned off, got spec.pdb.enabled not true; set spec.pdb.enabled to true");
+    expect(messages).toContain(
+      "Cluster web-prod/web-db spec: runs 3 pods (spec.instances) with the operator's PodDisruptionBudget turned off, got spec.enablePDB not true; set spec.enablePDB to true",
+    );
+    expect(messages).toContain(
+      "RedisSentinel web-prod/web-cache spec: runs 3 pods (spec.clusterSize) with the operator's PodDisruptionBudget turned off, got spec.pdb.enabled not true; set spec.pdb.enabled to true",
+    );
   });
 
   it('asks a replicated Pooler for a budget of the stack, which a budget on its pooler label satisfies', () => {
     // The prod stack without the budget PostgresHA renders for its pooler: each case adds the one it is about.
-    const objects = stackObjects('prod').filter((object) => !(object.props.kind === 'PodDisruptionBudget' && object.props.metadata?.name === 'web-db-pooler-rw'));
+    const objects = stackObjects('prod').filter(
+      (object) => !(object.props.kind === 'PodDisruptionBudget' && object.props.metadata?.name === 'web-db-pooler-rw'),
+    );
     expect(objects.length).toBeLessThan(stackObjects('prod').length);
-    expect(checkStack(disruptionBudgets, objects).map((v) => v.message)).toEqual([expect.stringMatching(/^Pooler web-prod\/web-db-pooler-rw spec.template: runs 2 pods \(spec.instances\) but no PodDisruptionBudget/)]);
+    expect(checkStack(disruptionBudgets, objects).map((v) => v.message)).toEqual([
+      expect.stringMatching(/^Pooler web-prod\/web-db-pooler-rw spec.template: runs 2 pods \(spec.instances\) but no PodDisruptionBudget/),
+    ]);
     const budget = objectOf({
       apiVersion: 'policy/v1',
       kind: 'PodDisruptionBudget',
@@ -500,7 +558,13 @@ describe('disruption-budget-for-replicated-workloads', () => {
 });
 
 describe('pods-selected-by-network-policy', () => {
-  const policy = (name: string, namespace: string, podSelector: Props) => objectOf({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace }, spec: { podSelector, policyTypes: ['Ingress'] } });
+  const policy = (name: string, namespace: string, podSelector: Props) =>
+    objectOf({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name, namespace },
+      spec: { podSelector, policyTypes: ['Ingress'] },
+    });
   /** The prod stack's workloads without the stack's own NetworkPolicies: each case adds the ones it is about. */
   const unprotected = () => stackObjects('prod').filter((object) => object.props.kind !== 'NetworkPolicy');
 
@@ -545,7 +609,11 @@ describe('pods-selected-by-network-policy', () => {
 describe('no-skip-await-in-traffic-path', () => {
   const INGRESS = { routing: { router: 'ingress' as const } };
   it('puts the HTTPRoutes, the live Service they route to and both Deployments in the traffic path, not the preview Service', () => {
-    expect(trafficPath(appObjects()).map(({ object }) => describeObject(object)).sort()).toEqual([
+    expect(
+      trafficPath(appObjects())
+        .map(({ object }) => describeObject(object))
+        .sort(),
+    ).toEqual([
       'Deployment web-test/web-blue',
       'Deployment web-test/web-green',
       'HTTPRoute web-test/web',
@@ -555,17 +623,20 @@ describe('no-skip-await-in-traffic-path', () => {
   });
 
   it('puts the Ingress, the Service it routes to and both Deployments in the traffic path, not the preview Service', () => {
-    expect(trafficPath(appObjects(INGRESS)).map(({ object }) => describeObject(object)).sort()).toEqual([
-      'Deployment web-test/web-blue',
-      'Deployment web-test/web-green',
-      'Ingress web-test/web',
-      'Service web-test/web',
-    ]);
+    expect(
+      trafficPath(appObjects(INGRESS))
+        .map(({ object }) => describeObject(object))
+        .sort(),
+    ).toEqual(['Deployment web-test/web-blue', 'Deployment web-test/web-green', 'Ingress web-test/web', 'Service web-test/web']);
   });
 
   it('with Gateway API routing, puts the HTTPRoute and the color Services it routes to in the traffic path', () => {
     const objects = appObjects({ routing: { gateway: { name: 'public', namespace: 'gateways' } }, trafficWeight: 25 });
-    expect(trafficPath(objects).map(({ object }) => describeObject(object)).sort()).toEqual([
+    expect(
+      trafficPath(objects)
+        .map(({ object }) => describeObject(object))
+        .sort(),
+    ).toEqual([
       'Deployment web-test/web-blue',
       'Deployment web-test/web-green',
       'HTTPRoute web-test/web',
@@ -606,7 +677,10 @@ describe('no-skip-await-in-traffic-path', () => {
     const objects = appObjects(INGRESS);
     byName(objects, 'Deployment', 'web-green').props.metadata.annotations = { [SKIP_AWAIT]: 'true' };
     byName(objects, 'Ingress', 'web').props.metadata.annotations[SKIP_AWAIT] = 'TRUE';
-    expect(checkStack(noSkipAwaitInTrafficPath, objects).map((v) => v.message.split(':')[0])).toEqual(['Deployment web-test/web-green', 'Ingress web-test/web']);
+    expect(checkStack(noSkipAwaitInTrafficPath, objects).map((v) => v.message.split(':')[0])).toEqual([
+      'Deployment web-test/web-green',
+      'Ingress web-test/web',
+    ]);
   });
 
   it('counts a Service named as the Ingress default backend', () => {
@@ -644,7 +718,9 @@ function analyze(objects: readonly PolicyObject[]): { mandatory: string[]; advis
   const subject = (message: string) => message.split(' ').slice(0, 2).join(' ').replace(/:$/, '');
   for (const policy of POLICIES) {
     const messages =
-      'validateStack' in policy ? checkStack(policy, objects).map((v) => v.message) : objects.flatMap((object) => check(policy as ResourceValidationPolicy, object));
+      'validateStack' in policy
+        ? checkStack(policy, objects).map((v) => v.message)
+        : objects.flatMap((object) => check(policy, object));
     for (const message of messages) {
       found.push({ level: policy.enforcementLevel ?? 'mandatory', entry: `${policy.name}: ${subject(message)}` });
     }
@@ -657,7 +733,11 @@ describe('the shipped stacks under the pack', () => {
   for (const stack of ['prod', 'staging']) {
     it(`${stack}: no mandatory violation, digest pinning advised for every image`, async () => {
       const objects = await registeredBy(stack);
-      expect(objects.some((object) => object.type === 'kubernetes:core/v1:Service' && (object.props as Props).metadata.annotations?.[SKIP_AWAIT] === 'true')).toBe(true);
+      expect(
+        objects.some(
+          (object) => object.type === 'kubernetes:core/v1:Service' && (object.props as Props).metadata.annotations?.[SKIP_AWAIT] === 'true',
+        ),
+      ).toBe(true);
       const { mandatory, advisory } = analyze(objects);
       expect(mandatory).toEqual([]);
       expect(advisory).toEqual(

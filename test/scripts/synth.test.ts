@@ -35,6 +35,16 @@ describe('npm run synth', () => {
     expect(readFileSync(join(ROOT, 'Pulumi.prod.yaml'), 'utf8')).toContain('cutover:activeColor: blue');
   });
 
+  it('takes --config paths as `pulumi config set --path` does: a boolean field and a list item', () => {
+    const out = mkdtempSync(join(tmpdir(), 'synth-'));
+    expect(synth(['--stack', 'staging', '--out', out, '--config', 'gate.enabled=false', '--config', 'secretNames[0]=web-extra']).status).toBe(0);
+    type Rendered = { kind: string; metadata: { name: string }; spec?: { template?: { spec: { containers: { envFrom?: unknown[] }[] } } } };
+    const manifests = readdirSync(out).map((f) => parse(readFileSync(join(out, f), 'utf8')) as Rendered);
+    expect(manifests.filter((m) => m.kind === 'Job' && m.metadata.name.includes('-gate-'))).toEqual([]);
+    const deployment = manifests.find((m) => m.kind === 'Deployment' && m.metadata.name === 'web-blue');
+    expect(deployment?.spec?.template?.spec.containers[0].envFrom).toContainEqual({ secretRef: { name: 'web-extra' } });
+  });
+
   it('exits non-zero with the config message and writes nothing on bad config', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'synth-')), 'prod');
     const result = synth(['--stack', 'prod', '--out', out, '--config', 'activeColor=purple']);
@@ -57,7 +67,9 @@ describe('npm run synth', () => {
   });
 
   it('is what `npm run synth` runs', () => {
-    const scripts = JSON.parse(execFileSync('node', ['-e', 'process.stdout.write(JSON.stringify(require("./package.json").scripts))'], { cwd: ROOT, encoding: 'utf8' }));
+    const scripts = JSON.parse(
+      execFileSync('node', ['-e', 'process.stdout.write(JSON.stringify(require("./package.json").scripts))'], { cwd: ROOT, encoding: 'utf8' }),
+    );
     expect(scripts.synth).toBe('tsx scripts/synth.ts');
   });
 });

@@ -61,7 +61,9 @@ function checkWellFormed(xml: string): void {
 
 /** The attributes of every `<name>` element, in document order. */
 function elements(svg: string, name: string): Array<Record<string, string>> {
-  return [...svg.matchAll(new RegExp(`<${name}\\b([^>]*?)/?>`, 'g'))].map((m) => Object.fromEntries([...m[1].matchAll(/([\w:.-]+)="([^"]*)"/g)].map((a) => [a[1], a[2]])));
+  return [...svg.matchAll(new RegExp(`<${name}\\b([^>]*?)/?>`, 'g'))].map((m) =>
+    Object.fromEntries([...m[1].matchAll(/([\w:.-]+)="([^"]*)"/g)].map((a) => [a[1], a[2]])),
+  );
 }
 
 /** The text of every `<text class="…">` element of that class. */
@@ -69,7 +71,14 @@ function texts(svg: string, cls: string): string[] {
   return [...svg.matchAll(new RegExp(`<text class="${cls}"[^>]*>([^<]*)</text>`, 'g'))].map((m) => m[1]);
 }
 
-const bucket = (startMs: number, counts: Partial<Omit<TrafficBucket, 'startMs'>>): TrafficBucket => ({ startMs, blue: 0, green: 0, none: 0, failed: 0, ...counts });
+const bucket = (startMs: number, counts: Partial<Omit<TrafficBucket, 'startMs'>>): TrafficBucket => ({
+  startMs,
+  blue: 0,
+  green: 0,
+  none: 0,
+  failed: 0,
+  ...counts,
+});
 
 const PANEL: SwitchChartPanel = {
   title: 'web: blue → green',
@@ -144,9 +153,15 @@ describe('renderSwitchChart', () => {
 
   it('rejects an interval, size or marker it cannot draw, naming each', () => {
     expect(() => renderSwitchChart({ ...PANEL, intervalMs: 0, width: 100, markers: [{ atMs: -5, label: 'x' }] })).toThrow(
-      ['intervalMs: must be a positive number of ms, got 0', 'width: must be at least 240 px, got 100', 'markers[0].atMs: must be at least 0 ms after the first bucket, got -5'].join('\n'),
+      [
+        'intervalMs: must be a positive number of ms, got 0',
+        'width: must be at least 240 px, got 100',
+        'markers[0].atMs: must be at least 0 ms after the first bucket, got -5',
+      ].join('\n'),
     );
-    expect(() => renderSwitchChart({ ...PANEL, buckets: [bucket(0, { failed: -1 })] })).toThrow('buckets[0].failed: must be a count of at least 0, got -1');
+    expect(() => renderSwitchChart({ ...PANEL, buckets: [bucket(0, { failed: -1 })] })).toThrow(
+      'buckets[0].failed: must be a count of at least 0, got -1',
+    );
   });
 });
 

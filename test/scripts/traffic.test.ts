@@ -84,7 +84,12 @@ describe('LoadClient against local servers', () => {
     const samples = await run({ url: server.url, ratePerSecond: 50, maxDurationMs: 400 });
     expect(samples.length).toBeGreaterThanOrEqual(1);
     expect(samples.length).toBe(server.requests.length);
-    expect(summarize(samples)).toMatchObject({ sent: samples.length, ok: samples.length, failed: 0, byColor: { blue: samples.length, green: 0, none: 0 } });
+    expect(summarize(samples)).toMatchObject({
+      sent: samples.length,
+      ok: samples.length,
+      failed: 0,
+      byColor: { blue: samples.length, green: 0, none: 0 },
+    });
     expect(new Set(samples.map((s) => `${s.status} ${s.color} ${s.version}`))).toEqual(new Set(['200 blue 1.2.3']));
   });
 
@@ -221,15 +226,26 @@ describe('LoadClient props', () => {
   const url = 'http://127.0.0.1:9/';
 
   it('rejects a maxDurationMs over 15 minutes', () => {
-    expect(() => new LoadClient({ url, maxDurationMs: 15 * 60_000 + 1 })).toThrow('maxDurationMs: must be more than 0 and at most 900000 ms (15 minutes), got 900001');
+    expect(() => new LoadClient({ url, maxDurationMs: 15 * 60_000 + 1 })).toThrow(
+      'maxDurationMs: must be more than 0 and at most 900000 ms (15 minutes), got 900001',
+    );
   });
 
   it('requires maxDurationMs', () => {
     expect(() => new LoadClient({ url } as LoadClientProps)).toThrow('maxDurationMs: is required, got undefined; every run must stop by itself');
   });
 
-  it('sends only to this machine: loopback and the local cluster\'s private addresses', () => {
-    for (const ok of ['http://127.0.0.1:8080/', 'http://localhost/', 'http://10.96.0.12/', 'http://10.244.1.7:8080/healthz', 'http://172.18.0.2/', 'http://192.168.49.2/', 'http://[::1]/', 'http://[fd00:10:96::a]/']) {
+  it("sends only to this machine: loopback and the local cluster's private addresses", () => {
+    for (const ok of [
+      'http://127.0.0.1:8080/',
+      'http://localhost/',
+      'http://10.96.0.12/',
+      'http://10.244.1.7:8080/healthz',
+      'http://172.18.0.2/',
+      'http://192.168.49.2/',
+      'http://[::1]/',
+      'http://[fd00:10:96::a]/',
+    ]) {
       expect(() => new LoadClient({ url: ok, maxDurationMs: 1000 }), ok).not.toThrow();
     }
     expect(() => new LoadClient({ url: 'http://93.184.216.34/', maxDurationMs: 1000 })).toThrow(
@@ -240,24 +256,43 @@ describe('LoadClient props', () => {
     }
   });
 
-  it('connects to connectTo, sending the URL\'s host as Host, as a Gateway listener is reached by a route\'s host', async () => {
+  it("connects to connectTo, sending the URL's host as Host, as a Gateway listener is reached by a route's host", async () => {
     const hosts: Array<string | undefined> = [];
     const server = await serve((req, res) => {
       hosts.push(req.headers.host);
       answer(res, 'green');
     });
     const port = new URL(server.url).port;
-    const samples = await run({ url: `http://web.shop.example.com:${port}/`, connectTo: '127.0.0.1', ratePerSecond: 50, maxRequests: 4, maxDurationMs: 5000 });
+    const samples = await run({
+      url: `http://web.shop.example.com:${port}/`,
+      connectTo: '127.0.0.1',
+      ratePerSecond: 50,
+      maxRequests: 4,
+      maxDurationMs: 5000,
+    });
     expect(summarize(samples)).toMatchObject({ sent: 4, ok: 4, byColor: { green: 4 } });
     expect(new Set(hosts)).toEqual(new Set([`web.shop.example.com:${port}`]));
     // Only ever this machine: connectTo is held to the rule the URL's host is held to without it.
-    expect(() => new LoadClient({ url: 'https://web.example.com/', connectTo: '93.184.216.34', maxDurationMs: 1000 })).toThrow(/^connectTo: must point at this machine/);
+    expect(() => new LoadClient({ url: 'https://web.example.com/', connectTo: '93.184.216.34', maxDurationMs: 1000 })).toThrow(
+      /^connectTo: must point at this machine/,
+    );
     expect(() => new LoadClient({ url: 'https://web.example.com/', maxDurationMs: 1000 })).toThrow(/^url: must point at this machine/);
     expect(() => new LoadClient({ url: 'https://web.example.com:18443/', connectTo: '127.0.0.1', maxDurationMs: 1000 })).not.toThrow();
   });
 
   it('lists every problem at once', () => {
-    expect(() => new LoadClient({ url: 'ftp://127.0.0.1/', maxDurationMs: 0, ratePerSecond: 5000, keepAliveShare: 1.5, timeoutMs: -1, maxRequests: 2.5, maxInFlight: 0 })).toThrow(
+    expect(
+      () =>
+        new LoadClient({
+          url: 'ftp://127.0.0.1/',
+          maxDurationMs: 0,
+          ratePerSecond: 5000,
+          keepAliveShare: 1.5,
+          timeoutMs: -1,
+          maxRequests: 2.5,
+          maxInFlight: 0,
+        }),
+    ).toThrow(
       [
         'url: must use http: or https:, got "ftp://127.0.0.1/"',
         'maxDurationMs: must be more than 0 and at most 900000 ms (15 minutes), got 0',
@@ -272,7 +307,13 @@ describe('LoadClient props', () => {
 
   it('resolves defaults once into public fields', () => {
     const client = new LoadClient({ url, maxDurationMs: 1000 });
-    expect([client.ratePerSecond, client.keepAliveShare, client.timeoutMs, client.maxRequests, client.maxInFlight]).toEqual([100, 0.5, 2000, undefined, 200]);
+    expect([client.ratePerSecond, client.keepAliveShare, client.timeoutMs, client.maxRequests, client.maxInFlight]).toEqual([
+      100,
+      0.5,
+      2000,
+      undefined,
+      200,
+    ]);
   });
 });
 
@@ -288,7 +329,9 @@ describe('traffic CLI', () => {
   });
 
   it('names the flag the user wrote in a problem, and exits 1', async () => {
-    const failed = await promisify(execFile)(TSX, [SCRIPT, '--url', 'http://8.8.8.8/', '--seconds', '2000', '--rate', 'fast']).catch((error: { code: number; stderr: string }) => error);
+    const failed = await promisify(execFile)(TSX, [SCRIPT, '--url', 'http://8.8.8.8/', '--seconds', '2000', '--rate', 'fast']).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
     expect('code' in failed && failed.code).toBe(1);
     expect(failed.stderr.split('\n').slice(0, 3)).toEqual([
       '--url: must point at this machine (loopback, or a private address of the local cluster such as a ClusterIP), got host "8.8.8.8"; load is only ever sent to hosts this project runs',
@@ -304,7 +347,15 @@ function served(sentAt: number, color: 'blue' | 'green' | undefined, latencyMs =
 }
 
 function failure(sentAt: number, kind: FailureKind, color: 'blue' | 'green' | undefined = undefined): TrafficSample {
-  return { sentAt, latencyMs: 1, connection: 'new', status: kind === 'status' ? 503 : undefined, color, version: undefined, error: { kind, message: kind } };
+  return {
+    sentAt,
+    latencyMs: 1,
+    connection: 'new',
+    status: kind === 'status' ? 503 : undefined,
+    color,
+    version: undefined,
+    error: { kind, message: kind },
+  };
 }
 
 const RUN: readonly TrafficSample[] = [
@@ -333,7 +384,7 @@ describe('summarize', () => {
     });
   });
 
-  it('summarizes only the samples sent in [from, to), at the window\'s rate', () => {
+  it("summarizes only the samples sent in [from, to), at the window's rate", () => {
     expect(summarize(RUN, { from: 1100, to: 1500 })).toEqual({
       sent: 4,
       ok: 3,
@@ -378,16 +429,28 @@ describe('switchTimes', () => {
   });
 
   it('does not call a switch complete while the last request was not answered by the new color', () => {
-    expect(switchTimes([...SWITCH, served(1700, 'blue')], { commandStartedAt: 1000, from: 'blue', to: 'green' })).toEqual({ firstToMs: 100, lastFromMs: 700, allToMs: undefined });
+    expect(switchTimes([...SWITCH, served(1700, 'blue')], { commandStartedAt: 1000, from: 'blue', to: 'green' })).toEqual({
+      firstToMs: 100,
+      lastFromMs: 700,
+      allToMs: undefined,
+    });
   });
 
   it('reports an instant switch as 0 and no old-color response', () => {
-    expect(switchTimes(SWITCH.slice(7), { commandStartedAt: 1500, from: 'blue', to: 'green' })).toEqual({ firstToMs: 0, lastFromMs: undefined, allToMs: 0 });
+    expect(switchTimes(SWITCH.slice(7), { commandStartedAt: 1500, from: 'blue', to: 'green' })).toEqual({
+      firstToMs: 0,
+      lastFromMs: undefined,
+      allToMs: 0,
+    });
   });
 
   it('ignores samples from until on, for a run that switches back', () => {
     const back = [...SWITCH, served(2000, 'blue'), served(2100, 'blue')];
-    expect(switchTimes(back, { commandStartedAt: 1000, from: 'blue', to: 'green', until: 2000 })).toEqual({ firstToMs: 100, lastFromMs: 200, allToMs: 500 });
+    expect(switchTimes(back, { commandStartedAt: 1000, from: 'blue', to: 'green', until: 2000 })).toEqual({
+      firstToMs: 100,
+      lastFromMs: 200,
+      allToMs: 500,
+    });
     expect(switchTimes(back, { commandStartedAt: 2000, from: 'green', to: 'blue' })).toEqual({ firstToMs: 0, lastFromMs: undefined, allToMs: 0 });
   });
 });

@@ -39,7 +39,13 @@ describe('GitHub Actions workflows', () => {
     expect(preview.jobs.test.steps.map((s) => s.run).filter(Boolean)).toEqual(['npm test']);
     expect(preview.jobs.preview.strategy?.matrix.stack).toEqual(['staging', 'prod']);
     const [step] = pulumiSteps(preview.jobs.preview);
-    expect(step.with).toMatchObject({ command: 'preview', 'stack-name': '${{ matrix.stack }}', diff: true, policyPacks: 'policy', 'comment-on-pr': true });
+    expect(step.with).toMatchObject({
+      command: 'preview',
+      'stack-name': '${{ matrix.stack }}',
+      diff: true,
+      policyPacks: 'policy',
+      'comment-on-pr': true,
+    });
     expect(preview.jobs.preview.steps.some((s) => s.run?.includes('npm run --silent plan -- --stack'))).toBe(true);
     expect(preview.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
   });
@@ -47,8 +53,16 @@ describe('GitHub Actions workflows', () => {
   it('deploys staging on merge to main, then prod in the protected production environment, one update per stack at a time', () => {
     const deploy = workflow('deploy.yml');
     expect(deploy.on).toEqual({ push: { branches: ['main'] } });
-    expect(deploy.jobs.staging).toMatchObject({ needs: 'test', environment: 'staging', concurrency: { group: 'pulumi-staging', 'cancel-in-progress': false } });
-    expect(deploy.jobs.prod).toMatchObject({ needs: 'staging', environment: 'production', concurrency: { group: 'pulumi-prod', 'cancel-in-progress': false } });
+    expect(deploy.jobs.staging).toMatchObject({
+      needs: 'test',
+      environment: 'staging',
+      concurrency: { group: 'pulumi-staging', 'cancel-in-progress': false },
+    });
+    expect(deploy.jobs.prod).toMatchObject({
+      needs: 'staging',
+      environment: 'production',
+      concurrency: { group: 'pulumi-prod', 'cancel-in-progress': false },
+    });
     expect(pulumiSteps(deploy.jobs.staging)[0].with).toMatchObject({ command: 'up', 'stack-name': 'staging', policyPacks: 'policy' });
     expect(pulumiSteps(deploy.jobs.prod)[0].with).toMatchObject({ command: 'up', 'stack-name': 'prod', policyPacks: 'policy' });
     expect(deploy.permissions).toEqual({ contents: 'read' });
@@ -64,7 +78,11 @@ describe('GitHub Actions workflows', () => {
     const release = workflow('release.yml');
     expect(release.on).toMatchObject({ push: { branches: ['main'], paths: ['Pulumi.prod-*.yaml'] } });
     expect(Object.keys(release.on).sort()).toEqual(['push', 'workflow_dispatch']);
-    expect(release.jobs.release).toMatchObject({ needs: 'test', environment: 'production', concurrency: { group: 'pulumi-prod', 'cancel-in-progress': false } });
+    expect(release.jobs.release).toMatchObject({
+      needs: 'test',
+      environment: 'production',
+      concurrency: { group: 'pulumi-prod', 'cancel-in-progress': false },
+    });
     expect(release.jobs.test.steps.map((s) => s.run).filter(Boolean)).toEqual(['npm test']);
     // The CLI only: the release drives the stacks itself, through the Automation API.
     expect(pulumiSteps(release.jobs.release)[0].with?.command).toBeUndefined();
@@ -76,7 +94,10 @@ describe('GitHub Actions workflows', () => {
     expect(pinnedPulumi).toMatch(/^\d+\.\d+\.\d+$/);
     for (const name of ['preview.yml', 'deploy.yml', 'drift.yml', 'release.yml']) {
       const flow = workflow(name);
-      expect(flow.env).toEqual({ PULUMI_BACKEND_URL: '${{ vars.PULUMI_BACKEND_URL }}', PULUMI_CONFIG_PASSPHRASE: '${{ secrets.PULUMI_CONFIG_PASSPHRASE }}' });
+      expect(flow.env).toEqual({
+        PULUMI_BACKEND_URL: '${{ vars.PULUMI_BACKEND_URL }}',
+        PULUMI_CONFIG_PASSPHRASE: '${{ secrets.PULUMI_CONFIG_PASSPHRASE }}',
+      });
       for (const job of Object.values(flow.jobs)) {
         for (const step of pulumiSteps(job)) {
           expect(step.with?.['cloud-url'], name).toBe('${{ vars.PULUMI_BACKEND_URL }}');

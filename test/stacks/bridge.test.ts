@@ -30,7 +30,6 @@ const planned = (plan: RegistrationPlan, key: string): ResourcePlan => {
   return found;
 };
 
-
 /** The `-<templateId>` at the end of a template Service's name. */
 const TEMPLATE_ID = /-[0-9a-f]{6}$/;
 describe('Pulumi program under mocks', () => {
@@ -124,14 +123,17 @@ describe('Pulumi program under mocks', () => {
     }
   });
 
-  it('bounds every await with the configured timeout and skips it only on the app\'s ClusterIP Services', async () => {
+  it("bounds every await with the configured timeout and skips it only on the app's ClusterIP Services", async () => {
     const raw = { ...readStackFile(`${__dirname}/../..`, 'prod'), 'cutover:deployTimeoutSeconds': '90' };
     const { registered, plan } = await deploy(raw, 'prod');
     const registry = new Map<string, pulumi.Resource>(
       [...plan.components, ...plan.resources].map((entry) => [entry.key, new pulumi.ComponentResource('test:index:Stand-in', entry.key)]),
     );
     for (const entry of plan.resources) {
-      expect(resourceOptions(entry, registry, { timeouts: { create: '90s', update: '90s' } }).customTimeouts, entry.name).toEqual({ create: '90s', update: '90s' });
+      expect(resourceOptions(entry, registry, { timeouts: { create: '90s', update: '90s' } }).customTimeouts, entry.name).toEqual({
+        create: '90s',
+        update: '90s',
+      });
     }
     expect(plan.resources.map((entry) => entry.type)).toContain('kubernetes:apps/v1:Deployment');
     const skipped = registered.filter((r) => r.inputs.metadata?.annotations?.['pulumi.com/skipAwait'] === 'true').map((r) => r.name);
@@ -144,7 +146,12 @@ describe('Pulumi program under mocks', () => {
       'web-prod/web-preview',
     ]);
     // Everything else keeps the provider's await: Deployments (rollout), Jobs (completion).
-    expect(registered.filter((r) => r.type === 'kubernetes:core/v1:Service').map((r) => r.name).sort()).toEqual(skipped.sort());
+    expect(
+      registered
+        .filter((r) => r.type === 'kubernetes:core/v1:Service')
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(skipped.sort());
   });
 
   it('takes ownership of every declared field, so pulumi up --refresh can undo a hand edit', async () => {
@@ -184,7 +191,9 @@ describe('Pulumi program under mocks', () => {
 
   it('registers nothing when a construct refuses its props', async () => {
     const raw = { ...readStackFile(`${__dirname}/../..`, 'prod'), 'cutover:resources': '{"cpuRequest":"2","cpuLimit":"1"}' };
-    await expect(deploy(raw, 'prod')).rejects.toThrow('stack "prod" has a config error (nothing was applied):\n  - cutover:resources.cpuRequest: exceeds resources.cpuLimit 1000m, got 2000m');
+    await expect(deploy(raw, 'prod')).rejects.toThrow(
+      'stack "prod" has a config error (nothing was applied):\n  - cutover:resources.cpuRequest: exceeds resources.cpuLimit 1000m, got 2000m',
+    );
     expect(registrations).toEqual([]);
   });
 
@@ -229,7 +238,10 @@ describe('Pulumi program under mocks', () => {
     const first = new ApiObject(chart, 'first', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'first', namespace: 'ns' } });
     const second = new ApiObject(chart, 'second', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'second', namespace: 'ns' } });
     first.node.addDependency(second);
-    const objects = [{ object: first, manifest: first.toJson() as Manifest }, { object: second, manifest: second.toJson() as Manifest }];
+    const objects = [
+      { object: first, manifest: first.toJson() as Manifest },
+      { object: second, manifest: second.toJson() as Manifest },
+    ];
     expect(() => registrationPlan(objects, { platform: 'ns' })).toThrow(
       'bridge: v1/ConfigMap/ns/first must wait for ConfigMap "second", which is not rendered before it',
     );

@@ -217,6 +217,49 @@ describe('applyOverrides', () => {
     expect(raw['cutover:replicas']).toBe('5');
   });
 
+  it('sets a list item by index, as `pulumi config set --path secretNames[0]` does', () => {
+    const raw = applyOverrides(MINIMAL, ['secretNames[0]=web-secrets', 'secretNames[1]=web-extra']);
+    expect(JSON.parse(raw['cutover:secretNames'])).toEqual(['web-secrets', 'web-extra']);
+    expect(parseStackConfig(raw, 'test').secretNames).toEqual(['web-secrets', 'web-extra']);
+  });
+
+  it('paths into nested lists and quoted keys, storing whole numbers as numbers and other values as strings', () => {
+    const raw = applyOverrides(MINIMAL, [
+      'gate.checks[0].path=/version',
+      'gate.checks[0].expectStatus=200',
+      'network.gatewayPodLabels["app.kubernetes.io/name"]=envoy',
+    ]);
+    expect(JSON.parse(raw['cutover:gate'])).toEqual({ checks: [{ path: '/version', expectStatus: 200 }] });
+    expect(JSON.parse(raw['cutover:network'])).toEqual({ gatewayPodLabels: { 'app.kubernetes.io/name': 'envoy' } });
+    expect(JSON.parse(applyOverrides(MINIMAL, ['monitoring.runbookBaseUrl=https://runbooks.example.com/'])['cutover:monitoring'])).toEqual({
+      runbookBaseUrl: 'https://runbooks.example.com/',
+    });
+  });
+
+  it('keeps a plain key a string, as `pulumi config set` without --path does', () => {
+    expect(applyOverrides(MINIMAL, ['production=false'])['cutover:production']).toBe('false');
+  });
+
+  it('refuses an index past the end of a list, a field of a list and an index into an object', () => {
+    const raw = applyOverrides(MINIMAL, ['secretNames[0]=a']);
+    expect(() => applyOverrides(raw, ['secretNames[2]=b'])).toThrow(
+      '--config secretNames[2]=b: secretNames has 1 item(s), got index 2; set [1] to add one',
+    );
+    expect(() => applyOverrides(raw, ['secretNames.name=b'])).toThrow(
+      '--config secretNames.name=b: cutover:secretNames is a list, not an object with fields; index it, e.g. --config secretNames[0]=<value>',
+    );
+    expect(() => applyOverrides(MINIMAL, ['blue[0]=x'])).toThrow(
+      '--config blue[0]=x: cutover:blue is an object with fields, not a list; name a field, e.g. --config blue.<field>=<value>',
+    );
+  });
+
+  it('refuses a path that is not one', () => {
+    expect(() => applyOverrides(MINIMAL, ['gate..enabled=false'])).toThrow(
+      '--config gate..enabled=false: "gate..enabled" is not a config path at "..enabled"; ' +
+        'e.g. gate.enabled=false, secretNames[0]=web or \'labels["a.b/c"]=x\'',
+    );
+  });
+
   it('refuses an override without a value', () => {
     expect(() => applyOverrides(MINIMAL, ['activeColor'])).toThrow('--config: expected key=value, got "activeColor"; e.g. --config activeColor=green');
   });
@@ -291,6 +334,42 @@ describe('parseStackConfig monitoring', () => {
     expect(problems({ ...MINIMAL, 'cutover:monitoring': '{"errorRateThreshold":"5%","labels":["release"]}' })).toEqual([
       'monitoring.errorRateThreshold: must be a number, got "5%"; e.g. `pulumi config set --path monitoring.errorRateThreshold <value>`',
       'monitoring.labels: must be a map of names to strings, got ["release"]; e.g. `pulumi config set --path monitoring.labels <value>`',
+    ]);
+  });
+
+  it('refuses every label the constructs set themselves, under the key written, before any construct sees it', () => {
+    const monitoring = {
+      labels: { 'app.kubernetes.io/name': 'x', 'app.kubernetes.io/part-of': 'y' },
+      dashboardLabels: { 'app.kubernetes.io/component': 'z' },
+    };
+    expect(problems({ ...MINIMAL, 'cutover:monitoring': JSON.stringify(monitoring) })).toEqual([
+      'monitoring.labels["app.kubernetes.io/name"]: is a label cutover sets on every object itself, got "x"; ' +
+        'use a label of your own, e.g. `release` or `grafana_dashboard`',
+      'monitoring.labels["app.kubernetes.io/part-of"]: is a label cutover sets on every object itself, got "y"; ' +
+        'use a label of your own, e.g. `release` or `grafana_dashboard`',
+      'monitoring.dashboardLabels["app.kubernetes.io/component"]: is a label cutover sets on every object itself, got "z"; ' +
+        'use a label of your own, e.g. `release` or `grafana_dashboard`',
+    ]);
+  });
+
+  it('refuses empty dashboard labels and a runbook URL with "#" or spaces', () => {
+    expect(problems({ ...MINIMAL, 'cutover:monitoring': JSON.stringify({ dashboardLabels: {}, runbookBaseUrl: 'docs/run book.md#x' }) })).toEqual([
+      'monitoring.dashboardLabels: is empty: the Grafana sidecar finds dashboards by label, got {}; ' +
+        'set the label it watches, e.g. `pulumi config set --path monitoring.dashboardLabels.grafana_dashboard 1`, or remove the key',
+      'monitoring.runbookBaseUrl: must be a URL or repository path without "#" or spaces, got "docs/run book.md#x"; ' +
+        'e.g. `docs/runbook.md` or `https://git.example.com/acme/cutover/blob/main/docs/runbook.md`',
+    ]);
+  });
+
+  it('refuses a bad redis Secret name under redis.secretName, not the construct prop', () => {
+    expect(problems({ ...MINIMAL, 'cutover:redis': JSON.stringify({ secretName: 'Cache_Auth' }) })).toEqual([
+      'redis.secretName: is not a Secret name, got "Cache_Auth"; use lowercase letters, digits, "-" and "." (the name of an existing Secret)',
+    ]);
+  });
+
+  it('refuses a zero memory request under its key, before the namespace quota is sized', () => {
+    expect(problems({ ...MINIMAL, 'cutover:resources': JSON.stringify({ memoryRequest: '0Mi' }) })).toEqual([
+      'resources.memoryRequest: must be more than 0: the namespace quota and the scheduler need a real figure, got "0Mi"; use e.g. `256Mi` or `1Gi`',
     ]);
   });
 });

@@ -87,7 +87,9 @@ describe('verifiedManifest', () => {
 
   it('explains what to do when the download fails', async () => {
     const { fetcher } = serve({});
-    await expect(verifiedManifest(RELEASES.cnpg, fetcher, cacheDir())).rejects.toThrow(/could not download cloudnative-pg 1.0.0 .*HTTP 404.*"install": false/);
+    await expect(verifiedManifest(RELEASES.cnpg, fetcher, cacheDir())).rejects.toThrow(
+      /could not download cloudnative-pg 1.0.0 .*HTTP 404.*"install": false/,
+    );
   });
 });
 
@@ -134,11 +136,13 @@ describe('operators.install under Pulumi mocks', () => {
     const operatorGroups = /^kubernetes:(postgresql\.cnpg\.io|barmancloud\.cnpg\.io|redis\.redis\.opstreelabs\.in)\//;
     const dataTier = plan.resources.filter((r) => operatorGroups.test(r.type));
     expect(registered.filter((r) => operatorGroups.test(r.type))).toHaveLength(dataTier.length);
-    expect(dataTier.map((r) => r.type)).toEqual(expect.arrayContaining([
-      'kubernetes:postgresql.cnpg.io/v1:Cluster',
-      'kubernetes:barmancloud.cnpg.io/v1:ObjectStore',
-      'kubernetes:redis.redis.opstreelabs.in/v1beta2:RedisReplication',
-    ]));
+    expect(dataTier.map((r) => r.type)).toEqual(
+      expect.arrayContaining([
+        'kubernetes:postgresql.cnpg.io/v1:Cluster',
+        'kubernetes:barmancloud.cnpg.io/v1:ObjectStore',
+        'kubernetes:redis.redis.opstreelabs.in/v1beta2:RedisReplication',
+      ]),
+    );
     expect(plan.resources.filter((r) => r.waitsForOperators)).toEqual(dataTier);
     // What the flag means when the plan is registered: the operators are among the resource's dependencies.
     const registry = new Map<string, pulumi.Resource>(
@@ -153,7 +157,9 @@ describe('operators.install under Pulumi mocks', () => {
   });
 
   it('registers nothing when a manifest does not match its digest', async () => {
-    await expect(deploy(prod(), { [RELEASES.cnpg.url]: 'kind: Tampered\n', [RELEASES.barman.url]: BARMAN_YAML })).rejects.toThrow(/has SHA-256 .* nothing was applied/);
+    await expect(deploy(prod(), { [RELEASES.cnpg.url]: 'kind: Tampered\n', [RELEASES.barman.url]: BARMAN_YAML })).rejects.toThrow(
+      /has SHA-256 .* nothing was applied/,
+    );
     expect(registrations).toEqual([]);
   });
 

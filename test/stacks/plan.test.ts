@@ -13,7 +13,12 @@ function plan(args: string[]) {
 }
 
 const service = (name: string, color: string): Manifest =>
-  ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'ns' }, spec: { selector: { 'cutover.dev/color': color }, ports: [{ port: 80 }] } }) as Manifest;
+  ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'ns' },
+    spec: { selector: { 'cutover.dev/color': color }, ports: [{ port: 80 }] },
+  });
 
 describe('planStack', () => {
   it('shows the live color, both colors, the two Service selectors a prod flip changes and the gate it runs', () => {
@@ -27,8 +32,16 @@ describe('planStack', () => {
       changes: [
         // The gate is per target color: blue's goes, green's runs (through Service web-green) before the Services move.
         { object: 'Job web-prod/web-gate-blue', action: 'delete', fields: [] },
-        { object: 'Service web-prod/web-preview', action: 'update', fields: [{ path: 'spec.selector["cutover.dev/color"]', before: 'green', after: 'blue' }] },
-        { object: 'Service web-prod/web', action: 'update', fields: [{ path: 'spec.selector["cutover.dev/color"]', before: 'blue', after: 'green' }] },
+        {
+          object: 'Service web-prod/web-preview',
+          action: 'update',
+          fields: [{ path: 'spec.selector["cutover.dev/color"]', before: 'green', after: 'blue' }],
+        },
+        {
+          object: 'Service web-prod/web',
+          action: 'update',
+          fields: [{ path: 'spec.selector["cutover.dev/color"]', before: 'blue', after: 'green' }],
+        },
         { object: 'Job web-prod/web-gate-green', action: 'create', fields: [] },
       ],
     });
@@ -38,19 +51,25 @@ describe('planStack', () => {
     const result = planStack({ ...readStackFile(ROOT, 'prod'), 'cutover:idleReplicas': '0' }, 'prod');
     expect(result.colors.map((c) => `${c.color} ${c.replicas}`)).toEqual(['blue 3', 'green 0']);
     // Green is retired: a flip to it is refused until it is back at full size.
-    expect('refused' in result.flip ? result.flip.refused : result.flip.changes).toEqual([expect.stringMatching(/^activeColor: green runs 0 replica\(s\) since the last update \(idleReplicas\)/)]);
+    expect('refused' in result.flip ? result.flip.refused : result.flip.changes).toEqual([
+      expect.stringMatching(/^activeColor: green runs 0 replica\(s\) since the last update \(idleReplicas\)/),
+    ]);
   });
 
   it('says why a flip would be refused, instead of a diff', () => {
     const raw = applyOverrides(readStackFile(ROOT, 'staging'), ['green.replicas=0']);
     const result = planStack(raw, 'staging');
     expect(result.flip.to).toBe('green');
-    expect('refused' in result.flip && result.flip.refused).toEqual([expect.stringContaining('green.replicas: cannot make a color scaled to 0 live')]);
+    expect('refused' in result.flip && result.flip.refused).toEqual([
+      expect.stringContaining('green.replicas: cannot make a color scaled to 0 live'),
+    ]);
     expect(result.colors[1]).toMatchObject({ color: 'green', replicas: 0 });
   });
 
   it('throws the config error when the current config is bad', () => {
-    expect(() => planStack(applyOverrides(readStackFile(ROOT, 'prod'), ['activeColor=purple']), 'prod')).toThrow(/activeColor: must be blue or green/);
+    expect(() => planStack(applyOverrides(readStackFile(ROOT, 'prod'), ['activeColor=purple']), 'prod')).toThrow(
+      /activeColor: must be blue or green/,
+    );
   });
 });
 

@@ -1,15 +1,15 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Manifest, renderChart } from '../../lib';
-import { parseStackConfig } from '../../stacks/config';
 import { buildPlatform } from '../../stacks/platform';
 import { readStackFile } from '../../stacks/stack-file';
 import { find } from '../helpers';
+import { synthesize } from '../../stacks/synthesize';
 
 const ROOT = join(__dirname, '..', '..');
 
 function platformOf(stack: string, overrides: Record<string, string> = {}) {
-  return buildPlatform(parseStackConfig({ ...readStackFile(ROOT, stack), ...overrides }, stack));
+  return synthesize({ ...readStackFile(ROOT, stack), ...overrides }, stack).platform;
 }
 
 function manifestsOf(platform: ReturnType<typeof buildPlatform>): Manifest[] {

@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { renderChart } from '../../lib';
-import { parseStackConfig } from '../../stacks/config';
-import { buildPlatform } from '../../stacks/platform';
+import { problemOf } from '../../stacks/platform';
 import { platformProblems } from '../helpers';
 import { readStackFile } from '../../stacks/stack-file';
 import { CrdSchemaValidator } from '../crd-schema';
+import { synthesize } from '../../stacks/synthesize';
 
 const ROOT = `${__dirname}/../..`;
 
 function render(stack: string, overrides: Record<string, string> = {}) {
-  return renderChart(buildPlatform(parseStackConfig({ ...readStackFile(ROOT, stack), ...overrides }, stack)).chart).map((r) => r.manifest as Record<string, any>);
+  return synthesize({ ...readStackFile(ROOT, stack), ...overrides }, stack).objects.map((r) => r.manifest as Record<string, any>);
 }
 
 describe('environment composition', () => {
@@ -190,4 +189,21 @@ describe('rendered alert and recording rules', () => {
       }
     });
   }
+});
+
+describe('construct problems under the config key the user wrote', () => {
+  it('reports a prop several constructs get from one key under that key', () => {
+    expect(problemOf('postgres', 'monitoringLabels: "x" is set by the construct itself, got {}; choose another key')).toEqual({
+      key: 'monitoring.labels',
+      message: 'monitoring.labels: "x" is set by the construct itself, got {}; choose another key',
+    });
+    expect(problemOf('monitoring', 'sidecarLabels: the Grafana sidecar finds dashboards by label, got {}; set the label it watches').key).toBe(
+      'monitoring.dashboardLabels',
+    );
+    expect(problemOf('redis', 'redisSecret: must name a Secret and one of its keys, got {}; fix it').key).toBe('redis.secretName');
+  });
+
+  it('keeps a prop that is its config key', () => {
+    expect(problemOf('postgres', 'storageSize: bad, got "x"; fix')).toEqual({ key: 'postgres.storageSize', message: 'postgres.storageSize: bad, got "x"; fix' });
+  });
 });

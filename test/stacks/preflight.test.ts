@@ -17,16 +17,23 @@ const INGRESS = { 'cutover:routing': '{"router":"ingress"}' };
 
 function requirementsOf(stack: string, overrides: Record<string, string> = {}) {
   const { config, objects } = synthesize({ ...readStackFile(ROOT, stack), ...overrides }, stack);
-  return preflightRequirements(config, objects.map(({ manifest }) => manifest));
+  return preflightRequirements(
+    config,
+    objects.map(({ manifest }) => manifest),
+  );
 }
 
 async function problemsOf(stack: string, cluster: FakeCluster, overrides: Record<string, string> = {}): Promise<string[]> {
-  return preflightProblems(await runPreflight(requirementsOf(stack, overrides), cluster)).map((problem) => `${problem.check}: ${problem.subject}: ${problem.detail}; ${problem.fix}`);
+  return preflightProblems(await runPreflight(requirementsOf(stack, overrides), cluster)).map(
+    (problem) => `${problem.check}: ${problem.subject}: ${problem.detail}; ${problem.fix}`,
+  );
 }
 
 describe('what preflight asks of the cluster', () => {
   it('names every Secret, StorageClass, Gateway and peer namespace prod refers to, with why', () => {
-    const needed = requirementsOf('prod').objects.map((object) => `${object.check} ${object.kind} ${object.namespace ?? '-'}/${object.name} (${object.why})`);
+    const needed = requirementsOf('prod').objects.map(
+      (object) => `${object.check} ${object.kind} ${object.namespace ?? '-'}/${object.name} (${object.why})`,
+    );
     expect(needed).toEqual([
       'secrets Secret web-prod/web-secrets (named by secretNames)',
       'secrets Secret web-prod/web-cache-auth (named by redis.secretName)',
@@ -43,8 +50,10 @@ describe('what preflight asks of the cluster', () => {
     ]);
   });
 
-  it('with an Ingress, names its ClusterIssuer, IngressClass and the ingress controller\'s namespace instead of the Gateway', () => {
-    const needed = requirementsOf('prod', INGRESS).objects.map((object) => `${object.check} ${object.kind} ${object.namespace ?? '-'}/${object.name} (${object.why})`);
+  it("with an Ingress, names its ClusterIssuer, IngressClass and the ingress controller's namespace instead of the Gateway", () => {
+    const needed = requirementsOf('prod', INGRESS).objects.map(
+      (object) => `${object.check} ${object.kind} ${object.namespace ?? '-'}/${object.name} (${object.why})`,
+    );
     expect(needed.filter((line) => !line.startsWith('secrets') && !line.startsWith('storageClasses'))).toEqual([
       'namespaces Namespace -/kube-system (a peer of NetworkPolicy allow-dns)',
       'namespaces Namespace -/ingress-nginx (a peer of NetworkPolicy web)',
@@ -57,8 +66,13 @@ describe('what preflight asks of the cluster', () => {
   });
 
   it('with a Gateway the stack creates, names its GatewayClass and ClusterIssuer, not the Gateway', () => {
-    const owned = { 'cutover:routing': '{"gateway":{"create":{"className":"eg"}}}', 'cutover:network': '{"gatewayNamespace":"envoy-gateway-system"}' };
-    const needed = requirementsOf('prod', owned).objects.map((object) => `${object.check} ${object.kind} ${object.namespace ?? '-'}/${object.name} (${object.why})`);
+    const owned = {
+      'cutover:routing': '{"gateway":{"create":{"className":"eg"}}}',
+      'cutover:network': '{"gatewayNamespace":"envoy-gateway-system"}',
+    };
+    const needed = requirementsOf('prod', owned).objects.map(
+      (object) => `${object.check} ${object.kind} ${object.namespace ?? '-'}/${object.name} (${object.why})`,
+    );
     expect(needed.filter((line) => line.startsWith('routing') || line.startsWith('issuer') || line.includes('envoy'))).toEqual([
       'namespaces Namespace -/envoy-gateway-system (a peer of NetworkPolicy web)',
       'issuer ClusterIssuer -/letsencrypt-prod (named by clusterIssuer (the TLS certificate of Gateway web))',
@@ -67,7 +81,12 @@ describe('what preflight asks of the cluster', () => {
   });
 
   it('needs the operators of every custom resource group the stack renders', () => {
-    expect(requirementsOf('prod').operators.map((operator) => operator.name)).toEqual(['CloudNativePG', 'Barman Cloud plugin', 'redis-operator', 'Prometheus Operator']);
+    expect(requirementsOf('prod').operators.map((operator) => operator.name)).toEqual([
+      'CloudNativePG',
+      'Barman Cloud plugin',
+      'redis-operator',
+      'Prometheus Operator',
+    ]);
   });
 
   it('leaves out the operators, and their kinds, that `operators.install` installs in the same update', async () => {
@@ -115,7 +134,12 @@ describe('preflight against a cluster', () => {
   it('reports every missing piece at once, each with its fix', async () => {
     const cluster = new FakeCluster({
       served: EVERY_KIND.filter((kind) => kind.kind !== 'ClusterIssuer'),
-      missing: ['secrets/web-prod/web-secrets', 'storageclasses.storage.k8s.io//fast-ssd', 'namespaces//monitoring', 'ingressclasses.networking.k8s.io//nginx'],
+      missing: [
+        'secrets/web-prod/web-secrets',
+        'storageclasses.storage.k8s.io//fast-ssd',
+        'namespaces//monitoring',
+        'ingressclasses.networking.k8s.io//nginx',
+      ],
       noOperator: ['app.kubernetes.io/name=redis-operator'],
     });
     expect(await problemsOf('prod', cluster, INGRESS)).toEqual([
@@ -194,9 +218,13 @@ describe('preflight against a cluster', () => {
     const results = await runPreflight(requirementsOf('prod'), new FakeCluster({ missing: ['secrets/web-prod/web-secrets'] }));
     const table = formatPreflight(results).split('\n');
     expect(table[0]).toMatch(/^STATUS +CHECK +WHAT +DETAIL$/);
-    expect(table.filter((line) => /^MISSING +secrets +Secret web-prod\/web-secrets +not found; named by secretNames; create it/.test(line))).toHaveLength(1);
+    expect(
+      table.filter((line) => /^MISSING +secrets +Secret web-prod\/web-secrets +not found; named by secretNames; create it/.test(line)),
+    ).toHaveLength(1);
     expect(table.filter((line) => line.startsWith('ok '))).toHaveLength(results.length - 1);
-    expect(preflightFailure('prod', preflightProblems(results)).split('\n')[0]).toBe('stack "prod": preflight found 1 problem in the cluster; nothing was applied:');
+    expect(preflightFailure('prod', preflightProblems(results)).split('\n')[0]).toBe(
+      'stack "prod": preflight found 1 problem in the cluster; nothing was applied:',
+    );
   });
 });
 
@@ -241,10 +269,15 @@ describe('the kubectl probe', () => {
   });
 
   it("reads Secrets through the table view (metadata only, never their data), through the provider's kubeconfig and context", async () => {
-    const found = await kubectlProbe({ kubeconfig: '/etc/kube/config', context: 'prod' }).existing('secrets', 'web-prod', ['web-secrets', 'web-cache-auth']);
+    const found = await kubectlProbe({ kubeconfig: '/etc/kube/config', context: 'prod' }).existing('secrets', 'web-prod', [
+      'web-secrets',
+      'web-cache-auth',
+    ]);
     expect([...found]).toEqual(['web-secrets']);
     const call = readFileSync(log, 'utf8').trim().split('\n').at(-1);
-    expect(call).toBe('--kubeconfig /etc/kube/config --context prod get secrets web-secrets web-cache-auth -n web-prod --ignore-not-found --no-headers');
+    expect(call).toBe(
+      '--kubeconfig /etc/kube/config --context prod get secrets web-secrets web-cache-auth -n web-prod --ignore-not-found --no-headers',
+    );
     expect(call).not.toMatch(/ -o /);
   });
 
@@ -289,7 +322,10 @@ describe('the program runs preflight before registering anything', () => {
   it('asks nothing of the cluster with `preflight: false`', async () => {
     const { run } = await import('../../stacks/index');
     const probe = new FakeCluster({ failing: { resources: 'unreachable' } });
-    const { resources } = await run({ ...readStackFile(ROOT, 'prod'), 'cutover:preflight': 'false' }, 'prod', { probe, previousState: async () => ({ activeColor: 'blue' }) });
+    const { resources } = await run({ ...readStackFile(ROOT, 'prod'), 'cutover:preflight': 'false' }, 'prod', {
+      probe,
+      previousState: async () => ({ activeColor: 'blue' }),
+    });
     expect(resources.size).toBeGreaterThan(0);
     expect(probe.asked).toEqual([]);
   });

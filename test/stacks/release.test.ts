@@ -24,7 +24,15 @@ const REQUEST: ReleaseRequest = { to: 'green', stacks: ['prod-us-east', 'prod-eu
 const ID = releaseId(REQUEST);
 
 function snapshot(name: string, fields: Partial<StackSnapshot> = {}): StackSnapshot {
-  return { name, configColor: 'blue', deployedColor: 'blue', locked: false, pendingOperations: 0, targetImages: { web: 'registry.example.com/acme/web:1.5.0' }, ...fields };
+  return {
+    name,
+    configColor: 'blue',
+    deployedColor: 'blue',
+    locked: false,
+    pendingOperations: 0,
+    targetImages: { web: 'registry.example.com/acme/web:1.5.0' },
+    ...fields,
+  };
 }
 
 describe('release record (the stack tag)', () => {
@@ -58,14 +66,26 @@ describe('waves', () => {
     expect(() => planWaves({ to: 'green', stacks: ['a', 'b', 'a'], canary: ['c'] })).toThrow(
       '--stacks: names a more than once; name each stack once\n--canary: c is not one of --stacks (a, b, a); the canary wave is part of the release',
     );
-    expect(() => planWaves({ to: 'green', stacks: [], canary: [] })).toThrow('--stacks: needs at least one stack, got none; e.g. --stacks prod-us-east,prod-eu-west');
+    expect(() => planWaves({ to: 'green', stacks: [], canary: [] })).toThrow(
+      '--stacks: needs at least one stack, got none; e.g. --stacks prod-us-east,prod-eu-west',
+    );
   });
 });
 
 describe('the target color', () => {
   it('is what every stack file says when --to is not given, and refused when they disagree', () => {
-    expect(targetFromFiles([{ name: 'prod-us-east', configColor: 'green' }, { name: 'prod-eu-west', configColor: 'green' }])).toBe('green');
-    expect(() => targetFromFiles([{ name: 'prod-us-east', configColor: 'green' }, { name: 'prod-eu-west', configColor: 'blue' }])).toThrow(
+    expect(
+      targetFromFiles([
+        { name: 'prod-us-east', configColor: 'green' },
+        { name: 'prod-eu-west', configColor: 'green' },
+      ]),
+    ).toBe('green');
+    expect(() =>
+      targetFromFiles([
+        { name: 'prod-us-east', configColor: 'green' },
+        { name: 'prod-eu-west', configColor: 'blue' },
+      ]),
+    ).toThrow(
       '--to: not given, and the stack files disagree on activeColor (prod-us-east: green, prod-eu-west: blue); give --to, or set the same activeColor in every stack file of the release',
     );
   });
@@ -75,7 +95,13 @@ describe('before anything changes', () => {
   const clean = new Map(REQUEST.stacks.map((name) => [name, { outside: [] }]));
 
   it('a release of stacks that agree, unlocked, whose previews change only routing objects, may start', () => {
-    expect(releaseRefusals(REQUEST, REQUEST.stacks.map((name) => snapshot(name)), clean)).toEqual([]);
+    expect(
+      releaseRefusals(
+        REQUEST,
+        REQUEST.stacks.map((name) => snapshot(name)),
+        clean,
+      ),
+    ).toEqual([]);
   });
 
   it('refuses with every reason at once, each naming its stack', () => {
@@ -102,16 +128,31 @@ describe('before anything changes', () => {
 
   it("does not hold a stack's finished or rolled-back release against the next one", () => {
     const record = { id: 'blue-0123456789', to: 'blue' as const, state: 'done' as const, at: '2026-11-30T10:00:00.000Z' };
-    expect(releaseRefusals(REQUEST, REQUEST.stacks.map((name) => snapshot(name, { record })), clean)).toEqual([]);
+    expect(
+      releaseRefusals(
+        REQUEST,
+        REQUEST.stacks.map((name) => snapshot(name, { record })),
+        clean,
+      ),
+    ).toEqual([]);
   });
 });
 
 describe('what a switch may change', () => {
   const raw = readStackFile(ROOT, 'prod');
-  const allowed = switchObjects(synthesize(raw, 'prod').platform, synthesize({ ...raw, 'cutover:activeColor': 'green' }, 'prod', { activeColor: 'blue' }).platform);
+  const allowed = switchObjects(
+    synthesize(raw, 'prod').platform,
+    synthesize({ ...raw, 'cutover:activeColor': 'green' }, 'prod', { activeColor: 'blue' }).platform,
+  );
 
   it("is every app's routing objects and both colors' gate Jobs, never a workload", () => {
-    expect([...allowed].sort()).toEqual(['HTTPRoute web-prod/web', 'Job web-prod/web-gate-blue', 'Job web-prod/web-gate-green', 'Service web-prod/web', 'Service web-prod/web-preview']);
+    expect([...allowed].sort()).toEqual([
+      'HTTPRoute web-prod/web',
+      'Job web-prod/web-gate-blue',
+      'Job web-prod/web-gate-green',
+      'Service web-prod/web',
+      'Service web-prod/web-preview',
+    ]);
   });
 
   it("finds the preview steps outside it, ignoring reads, unchanged resources and the stack's outputs", () => {
@@ -141,14 +182,27 @@ describe('a re-run of the same release', () => {
       snapshot('prod-eu-west', { configColor: 'green', record: { id: ID, to: 'green', state: 'switching', at } }),
       snapshot('prod-ap-south'),
     ];
-    expect(Object.fromEntries(stackActions(REQUEST, snapshots))).toEqual({ 'prod-us-east': 'skip', 'prod-eu-west': 'switch', 'prod-ap-south': 'switch' });
-    expect(Object.fromEntries(stackActions(REQUEST, [snapshot('prod-ap-south', { configColor: 'green', deployedColor: 'green' })]))).toEqual({ 'prod-ap-south': 'skip' });
+    expect(Object.fromEntries(stackActions(REQUEST, snapshots))).toEqual({
+      'prod-us-east': 'skip',
+      'prod-eu-west': 'switch',
+      'prod-ap-south': 'switch',
+    });
+    expect(Object.fromEntries(stackActions(REQUEST, [snapshot('prod-ap-south', { configColor: 'green', deployedColor: 'green' })]))).toEqual({
+      'prod-ap-south': 'skip',
+    });
     // A stack the release rolled back is switched again when the release is run again.
-    expect(Object.fromEntries(stackActions(REQUEST, [snapshot('prod-us-east', { record: { id: ID, to: 'green', state: 'rolled-back', at } })]))).toEqual({ 'prod-us-east': 'switch' });
+    expect(
+      Object.fromEntries(stackActions(REQUEST, [snapshot('prod-us-east', { record: { id: ID, to: 'green', state: 'rolled-back', at } })])),
+    ).toEqual({ 'prod-us-east': 'switch' });
   });
 
   it('--rollback takes back what this release switched, was switching or failed on, never what it found on the target color', () => {
-    const record = (state: 'switched' | 'switching' | 'failed' | 'unchanged' | 'rolled-back' | 'done') => ({ id: ID, to: 'green' as const, state, at });
+    const record = (state: 'switched' | 'switching' | 'failed' | 'unchanged' | 'rolled-back' | 'done') => ({
+      id: ID,
+      to: 'green' as const,
+      state,
+      at,
+    });
     const snapshots = [
       snapshot('prod-us-east', { record: record('done') }),
       snapshot('prod-eu-west', { record: record('switching') }),
@@ -166,11 +220,21 @@ describe('a re-run of the same release', () => {
 
   it('says when the stacks serve different colors, and what to do', () => {
     const record = { id: ID, to: 'green' as const, state: 'switched' as const, at };
-    expect(servingSummary([{ name: 'prod-us-east', serving: 'green', record }, { name: 'prod-eu-west', serving: 'blue' }])).toEqual([
+    expect(
+      servingSummary([
+        { name: 'prod-us-east', serving: 'green', record },
+        { name: 'prod-eu-west', serving: 'blue' },
+      ]),
+    ).toEqual([
       `prod-us-east: serving green (release ${ID}: switched at ${at})`,
       'prod-eu-west: serving blue',
       'the stacks serve different colors: prod-us-east=green prod-eu-west=blue; re-run the release to finish it, or run it with --rollback',
     ]);
-    expect(servingSummary([{ name: 'prod-us-east', serving: 'green' }, { name: 'prod-eu-west', serving: 'green' }])).toHaveLength(2);
+    expect(
+      servingSummary([
+        { name: 'prod-us-east', serving: 'green' },
+        { name: 'prod-eu-west', serving: 'green' },
+      ]),
+    ).toHaveLength(2);
   });
 });

@@ -24,33 +24,57 @@ function facts(app: Partial<AppFacts> = {}, overrides: Partial<RollbackFacts> = 
 describe('judgeRollback', () => {
   it('moves to the idle color of the last completed update when its Deployment is unchanged and every replica is a ready endpoint', () => {
     expect(judgeRollback(facts())).toEqual({ from: 'blue', to: 'green', problems: [] });
-    expect(judgeRollback(facts({ liveColor: 'green' }, { previous: { activeColor: 'green' }, configuredColor: 'green' }))).toMatchObject({ from: 'green', to: 'blue', problems: [] });
+    expect(judgeRollback(facts({ liveColor: 'green' }, { previous: { activeColor: 'green' }, configuredColor: 'green' }))).toMatchObject({
+      from: 'green',
+      to: 'blue',
+      problems: [],
+    });
   });
 
   it('refuses a color whose pods stopped being ready, naming the Service and the count', () => {
-    expect(judgeRollback(facts({ readyEndpoints: 0, deployment: { revision: '2', generation: 4, observedGeneration: 4, replicas: 3, readyReplicas: 0, updatedReplicas: 3 } })).problems).toEqual([
+    expect(
+      judgeRollback(
+        facts({
+          readyEndpoints: 0,
+          deployment: { revision: '2', generation: 4, observedGeneration: 4, replicas: 3, readyReplicas: 0, updatedReplicas: 3 },
+        }),
+      ).problems,
+    ).toEqual([
       'web: Deployment web-green is not rolled out and ready (0 of 3 ready, 3 updated, generation 4 of 4 observed)',
-      'web: Service web-green has 0 ready endpoint(s), needs 3 (the Deployment\'s replicas); traffic stays on blue',
+      "web: Service web-green has 0 ready endpoint(s), needs 3 (the Deployment's replicas); traffic stays on blue",
     ]);
     // One replica short is short: the gate-free path needs the whole color.
-    expect(judgeRollback(facts({ readyEndpoints: 2 })).problems).toEqual(["web: Service web-green has 2 ready endpoint(s), needs 3 (the Deployment's replicas); traffic stays on blue"]);
+    expect(judgeRollback(facts({ readyEndpoints: 2 })).problems).toEqual([
+      "web: Service web-green has 2 ready endpoint(s), needs 3 (the Deployment's replicas); traffic stays on blue",
+    ]);
   });
 
   it('refuses a Deployment with a pod template rolled out since the last update, or one the state does not know', () => {
-    expect(judgeRollback(facts({ deployment: { revision: '3', generation: 5, observedGeneration: 5, replicas: 3, readyReplicas: 3, updatedReplicas: 3 } })).problems).toEqual([
-      'web: Deployment web-green changed since the stack\'s last update (revision 3, recorded 2); use the gated path: `pulumi config set activeColor green && pulumi up`',
+    expect(
+      judgeRollback(facts({ deployment: { revision: '3', generation: 5, observedGeneration: 5, replicas: 3, readyReplicas: 3, updatedReplicas: 3 } }))
+        .problems,
+    ).toEqual([
+      "web: Deployment web-green changed since the stack's last update (revision 3, recorded 2); use the gated path: `pulumi config set activeColor green && pulumi up`",
     ]);
     expect(judgeRollback(facts({ recordedRevision: undefined })).problems[0]).toContain('(revision 2, recorded none)');
   });
 
   it('accepts a Deployment the HPA scaled since (a new generation, the same revision)', () => {
-    expect(judgeRollback(facts({ readyEndpoints: 5, deployment: { revision: '2', generation: 9, observedGeneration: 9, replicas: 5, readyReplicas: 5, updatedReplicas: 5 } })).problems).toEqual([]);
+    expect(
+      judgeRollback(
+        facts({
+          readyEndpoints: 5,
+          deployment: { revision: '2', generation: 9, observedGeneration: 9, replicas: 5, readyReplicas: 5, updatedReplicas: 5 },
+        }),
+      ).problems,
+    ).toEqual([]);
   });
 
   it('refuses a rollout in progress', () => {
-    expect(judgeRollback(facts({ deployment: { revision: '2', generation: 4, observedGeneration: 3, replicas: 3, readyReplicas: 3, updatedReplicas: 1 } })).problems).toEqual([
-      'web: Deployment web-green is not rolled out and ready (3 of 3 ready, 1 updated, generation 3 of 4 observed)',
-    ]);
+    expect(
+      judgeRollback(facts({ deployment: { revision: '2', generation: 4, observedGeneration: 3, replicas: 3, readyReplicas: 3, updatedReplicas: 1 } }))
+        .problems,
+    ).toEqual(['web: Deployment web-green is not rolled out and ready (3 of 3 ready, 1 updated, generation 3 of 4 observed)']);
   });
 
   it('refuses when the stack file and the last update disagree, or the cluster drifted', () => {
@@ -66,7 +90,9 @@ describe('judgeRollback', () => {
     expect(judgeRollback(facts({}, { previous: { activeColor: 'blue', idle: { color: 'green', replicas: 0 } } })).problems).toEqual([
       'green runs 0 replica(s) since the last update (idleReplicas): it is retired, not a rollback target; scale it back up with `pulumi up` first',
     ]);
-    expect(judgeRollback(facts({ deployment: undefined })).problems).toEqual(['web: Deployment web-green does not exist; a rollback needs the idle color deployed']);
+    expect(judgeRollback(facts({ deployment: undefined })).problems).toEqual([
+      'web: Deployment web-green does not exist; a rollback needs the idle color deployed',
+    ]);
     expect(judgeRollback(facts({}, { previous: {} }))).toEqual({
       problems: ['the stack has no completed update that recorded its live color (cutoverState output); run `pulumi up` first'],
     });

@@ -1,9 +1,10 @@
 import { ApiObject } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { configProblems } from '../helpers';
-import { renderChart, waitsFor } from '../../lib';
+import { renderChart } from '../../lib';
+import { waitsFor } from '../../lib/gates/gate-job';
 import { parseStackConfig } from '../../stacks/config';
-import { buildPlatform } from '../../stacks/platform';
+import { synthesize } from '../../stacks/synthesize';
 import { readStackFile } from '../../stacks/stack-file';
 
 // Several apps in one stack (`services`): one `activeColor` switches them all, each is gated, and every app's traffic
@@ -73,7 +74,7 @@ describe('services config', () => {
 });
 
 describe('several apps, one switch', () => {
-  const platform = (overrides: Record<string, unknown> = {}) => buildPlatform(parseStackConfig(raw(overrides), 'prod'));
+  const platform = (overrides: Record<string, unknown> = {}) => synthesize(raw(overrides), 'prod').platform;
 
   it('renders each app with its own gate, monitoring and policies, and a quota for all of them', () => {
     const built = platform();
@@ -94,9 +95,10 @@ describe('several apps, one switch', () => {
 
   it('runs a service\'s smoke test and metric gate in its own gate image, the main app\'s in the stack\'s', () => {
     const metrics = { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090' };
-    const built = buildPlatform(
-      parseStackConfig(raw({ gate: { image: 'registry.example.com/acme/gate:1.0.0', metrics }, services: { api: { ...API, gate: { image: 'registry.example.com/acme/api-gate:2.0.0' } } } }), 'prod'),
-    );
+    const built = synthesize(
+      raw({ gate: { image: 'registry.example.com/acme/gate:1.0.0', metrics }, services: { api: { ...API, gate: { image: 'registry.example.com/acme/api-gate:2.0.0' } } } }),
+      'prod',
+    ).platform;
     const images = Object.fromEntries(
       renderChart(built.chart)
         .map((r) => r.manifest as Record<string, any>)

@@ -41,8 +41,12 @@ describe('synthesize: one pipeline from raw config to objects', () => {
   });
 
   it('refuses a contract migration in the update that switches, given the previous update', () => {
-    expect(problems(() => synthesize({ ...raw, 'cutover:migrations': CONTRACT, 'cutover:activeColor': 'green' }, 'prod', { activeColor: 'blue' }))).toEqual([
-      expect.stringMatching(/^migrations\.contract: runs only in an update of its own, got it in the update that switches traffic from blue to green; /),
+    expect(
+      problems(() => synthesize({ ...raw, 'cutover:migrations': CONTRACT, 'cutover:activeColor': 'green' }, 'prod', { activeColor: 'blue' })),
+    ).toEqual([
+      expect.stringMatching(
+        /^migrations\.contract: runs only in an update of its own, got it in the update that switches traffic from blue to green; /,
+      ),
     ]);
   });
 
@@ -50,22 +54,37 @@ describe('synthesize: one pipeline from raw config to objects', () => {
     // rateLimitRps is the Ingress router's (the gateway router refuses it for that reason alone).
     const INGRESS = { 'cutover:routing': '{"router":"ingress"}' };
     const postgres = { ...JSON.parse(raw['cutover:postgres']), storageClass: 'Fast SSD' };
-    expect(problems(() => synthesize({ ...raw, ...INGRESS, 'cutover:rateLimitRps': '0', 'cutover:postgres': JSON.stringify(postgres) }, 'prod'))).toEqual([
+    expect(
+      problems(() => synthesize({ ...raw, ...INGRESS, 'cutover:rateLimitRps': '0', 'cutover:postgres': JSON.stringify(postgres) }, 'prod')),
+    ).toEqual([
       'rateLimitRps: must be a whole number from 1 to ∞, got "0"; e.g. `pulumi config set rateLimitRps 20`',
       'postgres.storageClass: must be a lowercase DNS label of at most 63 characters starting with a letter, got "Fast SSD"; e.g. "fast-ssd"',
     ]);
     // And the transition's, judged on the same run.
-    const conflict = { ...raw, ...INGRESS, 'cutover:rateLimitRps': '0', 'cutover:idleReplicas': '0', 'cutover:green': JSON.stringify({ image: 'registry.example.com/acme/web:1.5.0', replicas: 3 }) };
+    const conflict = {
+      ...raw,
+      ...INGRESS,
+      'cutover:rateLimitRps': '0',
+      'cutover:idleReplicas': '0',
+      'cutover:green': JSON.stringify({ image: 'registry.example.com/acme/web:1.5.0', replicas: 3 }),
+    };
     expect(problems(() => synthesize(conflict, 'prod'))).toEqual([
       expect.stringMatching(/^rateLimitRps: /),
       expect.stringMatching(/^green\.replicas: sizes the idle color while idleReplicas \(0\) does too, got 3; /),
     ]);
     // The config refuses the host; the Ingress's own check of the same host is not repeated.
-    expect(problems(() => synthesize({ ...raw, 'cutover:host': 'a b' }, 'prod'))).toEqual([expect.stringMatching(/^host: is not a DNS name, got "a b"; /)]);
+    expect(problems(() => synthesize({ ...raw, 'cutover:host': 'a b' }, 'prod'))).toEqual([
+      expect.stringMatching(/^host: is not a DNS name, got "a b"; /),
+    ]);
   });
 
   it("reports the transition's problems and the constructs' in one error", () => {
-    const bad = { ...raw, 'cutover:idleReplicas': '0', 'cutover:green': JSON.stringify({ image: 'registry.example.com/acme/web:1.5.0', replicas: 3 }), 'cutover:postgres': '{"instances":1}' };
+    const bad = {
+      ...raw,
+      'cutover:idleReplicas': '0',
+      'cutover:green': JSON.stringify({ image: 'registry.example.com/acme/web:1.5.0', replicas: 3 }),
+      'cutover:postgres': '{"instances":1}',
+    };
     expect(problems(() => synthesize(bad, 'prod'))).toEqual([
       expect.stringMatching(/^green\.replicas: sizes the idle color while idleReplicas \(0\) does too, got 3; /),
       expect.stringMatching(/^postgres\.instances: production needs a primary and at least 2 replicas, got 1; /),

@@ -47,7 +47,11 @@ function stackRouting(stack: string): StackRouting {
     configs: manifests.filter((m): m is AlertmanagerConfigManifest => m.kind === 'AlertmanagerConfig'),
     alerts: manifests
       .filter((m): m is Manifest & { spec: { groups: PrometheusRuleGroup[] } } => m.kind === 'PrometheusRule')
-      .flatMap((m) => m.spec.groups.flatMap((group) => group.rules.filter((rule): rule is AlertRule => 'alert' in rule).map((rule) => ({ ruleFile: m.metadata.name, rule })))),
+      .flatMap((m) =>
+        m.spec.groups.flatMap((group) =>
+          group.rules.filter((rule): rule is AlertRule => 'alert' in rule).map((rule) => ({ ruleFile: m.metadata.name, rule })),
+        ),
+      ),
   };
 }
 
@@ -59,7 +63,13 @@ function write(name: string, config: AlertmanagerFile): string {
 
 /** The receivers amtool routes an alert with these labels to, in routing-tree order. */
 function routesTo(file: string, labels: Readonly<Record<string, string>>): string[] {
-  const result = runTool('amtool', ['config', 'routes', 'test', `--config.file=${file}`, ...Object.entries(labels).map(([name, value]) => `${name}=${value}`)]);
+  const result = runTool('amtool', [
+    'config',
+    'routes',
+    'test',
+    `--config.file=${file}`,
+    ...Object.entries(labels).map(([name, value]) => `${name}=${value}`),
+  ]);
   // amtool 0.25 warns that a configuration file is read instead of a running Alertmanager, though none is given.
   expect(result.stderr.replace('Warning: --config.file flag overrides the --alertmanager.url.\n', '')).toBe('');
   expect(result.status).toBe(0);
@@ -73,7 +83,10 @@ const stagingFile = write('staging.yml', operatorConfig(staging.configs, { secre
 
 describe('amtool check-config', () => {
   it('finds one AlertmanagerConfig per stack', () => {
-    expect([prod, staging].map((each) => each.configs.map((m) => `${m.metadata.namespace}/${m.metadata.name}`))).toEqual([['web-prod/web-alert-routing'], ['web-staging/web-alert-routing']]);
+    expect([prod, staging].map((each) => each.configs.map((m) => `${m.metadata.namespace}/${m.metadata.name}`))).toEqual([
+      ['web-prod/web-alert-routing'],
+      ['web-staging/web-alert-routing'],
+    ]);
   });
 
   // Receivers: the base configuration's "null", then the AlertmanagerConfig's (pager, chat, null; staging has no pager).
@@ -98,7 +111,12 @@ describe('amtool check-config', () => {
 });
 
 describe('amtool config routes test', () => {
-  const alert = (namespace: string, severity: string): Record<string, string> => ({ alertname: 'AppHighErrorRate', namespace, service: 'web', severity });
+  const alert = (namespace: string, severity: string): Record<string, string> => ({
+    alertname: 'AppHighErrorRate',
+    namespace,
+    service: 'web',
+    severity,
+  });
 
   it.each([
     ['critical', 'pager'],
@@ -135,7 +153,9 @@ describe('amtool config routes test', () => {
       ...rule.labels,
     });
     const reached = prod.alerts.map((alert) => [alert.rule.alert, routesTo(prodFile, labelsOf(alert))]);
-    expect(reached).toEqual(prod.alerts.map(({ rule }) => [rule.alert, [`web-prod/web-alert-routing/${rule.labels.severity === 'critical' ? 'pager' : 'chat'}`]]));
+    expect(reached).toEqual(
+      prod.alerts.map(({ rule }) => [rule.alert, [`web-prod/web-alert-routing/${rule.labels.severity === 'critical' ? 'pager' : 'chat'}`]]),
+    );
   });
 });
 
@@ -189,7 +209,12 @@ describe('inhibition in a live Alertmanager on loopback', () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     // An empty cluster address: a single instance that gossips with no one and opens no other port.
-    const args = [`--config.file=${file}`, `--storage.path=${join(WORK, 'alertmanager-data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='];
+    const args = [
+      `--config.file=${file}`,
+      `--storage.path=${join(WORK, 'alertmanager-data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+    ];
     alertmanager = spawn('prometheus-alertmanager', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     alertmanager.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
     const spawned = await new Promise<Error | undefined>((resolve) => {
@@ -211,7 +236,7 @@ describe('inhibition in a live Alertmanager on loopback', () => {
       const all = (await (await fetch(`${url}/api/v2/alerts`)).json()) as AlertStatus[];
       return all.length === alerts.length && all.some((a) => a.status.inhibitedBy.length > 0) ? all : undefined;
     });
-  }, 90_000);
+  });
 
   afterAll(async () => {
     // On SIGTERM it writes its state to its storage path: wait for it to exit before the directory is removed.

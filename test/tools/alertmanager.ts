@@ -73,7 +73,9 @@ export function operatorConfig(configs: readonly AlertmanagerConfigManifest[], o
     }
     const top = routeFile(spec.route, prefix, 'spec.route');
     routes.push({ ...top, matchers: [...(top.matchers ?? []), namespaceMatcher], continue: true });
-    receivers.push(...spec.receivers.map((receiver, index) => receiverFile(receiver, prefix, namespace, options.secrets, `spec.receivers[${index}]`)));
+    receivers.push(
+      ...spec.receivers.map((receiver, index) => receiverFile(receiver, prefix, namespace, options.secrets, `spec.receivers[${index}]`)),
+    );
   }
   return {
     ...base,
@@ -91,7 +93,9 @@ function keyOf(config: AlertmanagerConfigManifest): string {
 function namespaceOf(config: AlertmanagerConfigManifest): string {
   const namespace = config.metadata.namespace;
   if (namespace === undefined) {
-    throw new Error(`AlertmanagerConfig ${config.metadata.name}: has no namespace, and the operator confines it to its own; render it in a namespaced chart`);
+    throw new Error(
+      `AlertmanagerConfig ${config.metadata.name}: has no namespace, and the operator confines it to its own; render it in a namespaced chart`,
+    );
   }
   return namespace;
 }
@@ -114,12 +118,20 @@ function routeFile(route: AlertmanagerRoute, prefix: string, where: string): Rou
   });
 }
 
-function receiverFile(receiver: AlertmanagerReceiver, prefix: string, namespace: string, secrets: Readonly<Record<string, string>>, where: string): Record<string, unknown> {
+function receiverFile(
+  receiver: AlertmanagerReceiver,
+  prefix: string,
+  namespace: string,
+  secrets: Readonly<Record<string, string>>,
+  where: string,
+): Record<string, unknown> {
   requireOnly(where, receiver, ['name', 'pagerdutyConfigs', 'slackConfigs']);
   const secret = (selector: SecretKeySelector, field: string): string => {
     const value = secrets[`${namespace}/${selector.name}/${selector.key}`];
     if (value === undefined) {
-      throw new Error(`${where}.${field}: no value for Secret ${namespace}/${selector.name} key ${selector.key}; the operator would refuse the AlertmanagerConfig`);
+      throw new Error(
+        `${where}.${field}: no value for Secret ${namespace}/${selector.name} key ${selector.key}; the operator would refuse the AlertmanagerConfig`,
+      );
     }
     return value;
   };
@@ -131,7 +143,11 @@ function receiverFile(receiver: AlertmanagerReceiver, prefix: string, namespace:
     }),
     slack_configs: receiver.slackConfigs?.map((config, index) => {
       requireOnly(`${where}.slackConfigs[${index}]`, config, ['apiURL', 'channel', 'sendResolved']);
-      return omitUndefined({ api_url: secret(config.apiURL, `slackConfigs[${index}].apiURL`), channel: config.channel, send_resolved: config.sendResolved });
+      return omitUndefined({
+        api_url: secret(config.apiURL, `slackConfigs[${index}].apiURL`),
+        channel: config.channel,
+        send_resolved: config.sendResolved,
+      });
     }),
   });
 }

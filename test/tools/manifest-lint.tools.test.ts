@@ -94,7 +94,7 @@ function parseLintConfig(text: string, file = CONFIG_FILE): LintConfig {
       if (typeof decision.reason !== 'string' || decision.reason.trim() === '') {
         problem(`${key}.reason`, 'missing', decision.reason, 'say why the check is on or off for these manifests');
       }
-      checks[id] = { enabled: decision.enabled === true, reason: String(decision.reason ?? '') };
+      checks[id] = { enabled: decision.enabled === true, reason: typeof decision.reason === 'string' ? decision.reason : '' };
     }
   }
   const exceptions: LintException[] = [];
@@ -111,7 +111,12 @@ function parseLintConfig(text: string, file = CONFIG_FILE): LintConfig {
       for (const field of Object.keys(entry).filter((field) => !['check', 'kind', 'name', 'reason'].includes(field))) {
         problem(`${key}.${field}`, 'unknown key', entry[field], 'use check, kind, name and reason');
       }
-      const fields = { check: 'the kube-score check ID', kind: 'the object kind, e.g. NetworkPolicy', name: 'the object name', reason: 'say why this object may fail the check' };
+      const fields = {
+        check: 'the kube-score check ID',
+        kind: 'the object kind, e.g. NetworkPolicy',
+        name: 'the object name',
+        reason: 'say why this object may fail the check',
+      };
       for (const [field, fix] of Object.entries(fields)) {
         const value = entry[field];
         if (typeof value !== 'string' || value.trim() === '') {
@@ -318,7 +323,9 @@ describe('lint/kube-score.yaml', () => {
   });
 
   it('rejects a decision or an exception without a reason', () => {
-    const text = configWith('checks:\n  deployment-replicas: {enabled: false}\nexceptions:\n  - {check: pod-probes, kind: Deployment, name: web-blue}\n');
+    const text = configWith(
+      'checks:\n  deployment-replicas: {enabled: false}\nexceptions:\n  - {check: pod-probes, kind: Deployment, name: web-blue}\n',
+    );
     expect(() => parseLintConfig(text, 'k.yaml')).toThrow(
       [
         'k.yaml: checks.deployment-replicas.reason: missing, got nothing; say why the check is on or off for these manifests',
@@ -330,7 +337,8 @@ describe('lint/kube-score.yaml', () => {
   it('rejects an exception without the object it covers', () => {
     const text = configWith('exceptions:\n  - {check: pod-probes, reason: probes are fine}\n');
     expect(() => parseLintConfig(text, 'k.yaml')).toThrow(
-      'k.yaml: exceptions[0].kind: missing, got nothing; the object kind, e.g. NetworkPolicy\n' + 'k.yaml: exceptions[0].name: missing, got nothing; the object name',
+      'k.yaml: exceptions[0].kind: missing, got nothing; the object kind, e.g. NetworkPolicy\n' +
+        'k.yaml: exceptions[0].name: missing, got nothing; the object name',
     );
   });
 
@@ -376,7 +384,14 @@ describe('lint/kube-score.yaml', () => {
       { check: 'networkpolicy-targets-pod', kind: 'NetworkPolicy', name: 'web-db', reason: 'operator pods' },
       { check: 'networkpolicy-targets-pod', kind: 'NetworkPolicy', name: 'gone', reason: 'removed long ago' },
     ];
-    const finding: Finding = { check: 'networkpolicy-targets-pod', grade: 'critical', kind: 'NetworkPolicy', namespace: 'web-prod', name: 'web-db', summary: '' };
+    const finding: Finding = {
+      check: 'networkpolicy-targets-pod',
+      grade: 'critical',
+      kind: 'NetworkPolicy',
+      namespace: 'web-prod',
+      name: 'web-db',
+      summary: '',
+    };
     const { failing, covered } = applyExceptions([finding], exceptions);
     expect(failing).toEqual([]);
     expect(unusedExceptions(exceptions, covered, 'k.yaml')).toEqual([
@@ -414,11 +429,12 @@ describe('kube-score on the rendered stacks', () => {
   it('the decision to keep IfNotPresent is what keeps container-image-pull-policy quiet', () => {
     const { 'container-image-pull-policy': _decision, ...others } = config.checks;
     const without = kubeScore('prod-pull-policy', renderStack('prod'), { ...config, checks: others });
-    expect(without.filter((f) => f.check === 'container-image-pull-policy').map((f) => `${f.kind}/${f.name}`).sort()).toEqual([
-      'Deployment/web-blue',
-      'Deployment/web-green',
-      'Job/web-gate-blue',
-    ]);
+    expect(
+      without
+        .filter((f) => f.check === 'container-image-pull-policy')
+        .map((f) => `${f.kind}/${f.name}`)
+        .sort(),
+    ).toEqual(['Deployment/web-blue', 'Deployment/web-green', 'Job/web-gate-blue']);
   });
 });
 
@@ -432,8 +448,7 @@ type Mutable = Record<string, unknown> & { metadata: Record<string, unknown> };
 function brokenStaging(): Manifest[] {
   const manifests = renderStack('staging').map((manifest) => JSON.parse(JSON.stringify(manifest)) as Mutable);
   const deployment = manifests.find((m) => m.kind === 'Deployment' && m.metadata.name === 'web-blue') as
-    | (Mutable & { spec: { template: { spec: { securityContext: Record<string, unknown>; containers: Record<string, unknown>[] } } } })
-    | undefined;
+    (Mutable & { spec: { template: { spec: { securityContext: Record<string, unknown>; containers: Record<string, unknown>[] } } } }) | undefined;
   if (deployment === undefined) {
     throw new Error('no Deployment/web-blue in the staging stack');
   }
@@ -463,13 +478,22 @@ describe('kube-score on a deliberately broken copy of staging', () => {
     intact = applyExceptions(kubeScore('staging-intact', renderStack('staging'), config), config.exceptions).failing;
   });
 
-  const on = (kind: string, name: string, check: string) => failing.filter((f) => f.kind === kind && f.name === name && f.check === check).map((f) => `${f.grade}: ${f.summary}`);
+  const on = (kind: string, name: string, check: string) =>
+    failing.filter((f) => f.kind === kind && f.name === name && f.check === check).map((f) => `${f.grade}: ${f.summary}`);
 
   it.each([
     ['an image tagged :latest', 'container-image-tag', ['critical: (app) Image with latest tag']],
-    ['a container without requests and limits', 'container-resources', ['critical: (app) CPU limit is not set; (app) Memory limit is not set; (app) CPU request is not set; (app) Memory request is not set']],
+    [
+      'a container without requests and limits',
+      'container-resources',
+      ['critical: (app) CPU limit is not set; (app) Memory limit is not set; (app) CPU request is not set; (app) Memory request is not set'],
+    ],
     ['a privileged container', 'container-security-context-privileged', ['critical: (app) The container is privileged']],
-    ['a pod without a seccomp profile (optional check, on in the config)', 'container-seccomp-profile', ['warning: (app) The container has not configured Seccomp']],
+    [
+      'a pod without a seccomp profile (optional check, on in the config)',
+      'container-seccomp-profile',
+      ['warning: (app) The container has not configured Seccomp'],
+    ],
     ['a duplicate port name (optional check, on in the config)', 'container-ports-check', ['critical: (app) Container Port Check']],
   ])('reports %s as %s', (_defect, check, expected) => {
     expect(on('Deployment', 'web-blue', check)).toEqual(expected);

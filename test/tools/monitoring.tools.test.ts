@@ -107,10 +107,16 @@ describe('promtool check rules', () => {
  * labels under test are exactly the rendered ones.
  */
 function appRuleFile(): string {
-  const [rules] = appRuleFiles({ errorRateThreshold: 0.05, availabilityObjective: 0.999, latencyObjective: { thresholdSeconds: 0.5, objective: 0.99 } });
+  const [rules] = appRuleFiles({
+    errorRateThreshold: 0.05,
+    availabilityObjective: 0.999,
+    latencyObjective: { thresholdSeconds: 0.5, objective: 0.99 },
+  });
   const groups = rules.groups.map((group) => ({
     name: group.name,
-    rules: group.rules.map((rule): Omit<AlertRule, 'annotations'> | RecordingRule => ('alert' in rule ? { alert: rule.alert, expr: rule.expr, for: rule.for, labels: rule.labels } : rule)),
+    rules: group.rules.map((rule): Omit<AlertRule, 'annotations'> | RecordingRule =>
+      'alert' in rule ? { alert: rule.alert, expr: rule.expr, for: rule.for, labels: rule.labels } : rule,
+    ),
   }));
   return write('web-alerts.yaml', { groups });
 }
@@ -132,7 +138,11 @@ interface AlertExpectation {
 let testFiles = 0;
 
 /** Runs one `promtool test rules` case against the rendered rules; input samples are 1 minute apart. */
-function promtoolTest(input: readonly SeriesInput[], alerts: readonly AlertExpectation[], evaluationInterval = '1m'): { status: number; output: string } {
+function promtoolTest(
+  input: readonly SeriesInput[],
+  alerts: readonly AlertExpectation[],
+  evaluationInterval = '1m',
+): { status: number; output: string } {
   testFiles += 1;
   const file = write(`test-${testFiles}.yaml`, {
     rule_files: [RULE_FILE],
@@ -164,7 +174,7 @@ const fires = (eval_time: string, alertname: string, ...labels: Record<string, s
 const silent = (eval_time: string, alertname: string): AlertExpectation => ({ eval_time, alertname, exp_alerts: [] });
 
 describe('promtool test rules: app error rate', () => {
-  it('pages when 6% of the live color\'s requests fail for 5 minutes', () => {
+  it("pages when 6% of the live color's requests fail for 5 minutes", () => {
     expectPass(requests(LIVE, 'blue', 94, 6, 20), [
       silent('4m', 'AppHighErrorRate'),
       fires('15m', 'AppHighErrorRate', { severity: 'critical', namespace: 'web-prod', service: 'web', color: 'blue' }),
@@ -177,14 +187,19 @@ describe('promtool test rules: app error rate', () => {
   });
 
   it('only warns when the failing color is the idle one behind the preview Service', () => {
-    expectPass([...requests(LIVE, 'blue', 100, 0, 20), ...requests(PREVIEW, 'green', 5, 5, 20)], [
-      silent('15m', 'AppHighErrorRate'),
-      fires('15m', 'AppPreviewHighErrorRate', { severity: 'warning', namespace: 'web-prod', service: 'web-preview', color: 'green' }),
-    ]);
+    expectPass(
+      [...requests(LIVE, 'blue', 100, 0, 20), ...requests(PREVIEW, 'green', 5, 5, 20)],
+      [
+        silent('15m', 'AppHighErrorRate'),
+        fires('15m', 'AppPreviewHighErrorRate', { severity: 'warning', namespace: 'web-prod', service: 'web-preview', color: 'green' }),
+      ],
+    );
   });
 
   it('fails a case that expects an alert the rules do not fire, or silence where they fire, so the cases above can fail', () => {
-    const result = promtoolTest(requests(LIVE, 'blue', 96, 4, 20), [fires('15m', 'AppHighErrorRate', { severity: 'critical', namespace: 'web-prod', service: 'web', color: 'blue' })]);
+    const result = promtoolTest(requests(LIVE, 'blue', 96, 4, 20), [
+      fires('15m', 'AppHighErrorRate', { severity: 'critical', namespace: 'web-prod', service: 'web', color: 'blue' }),
+    ]);
     expect(result.status).toBe(1);
     expect(result.output).toContain('alertname: AppHighErrorRate');
     const unexpected = promtoolTest(requests(LIVE, 'blue', 94, 6, 20), [silent('15m', 'AppHighErrorRate')]);
@@ -197,17 +212,24 @@ describe('promtool test rules: API unresponsive', () => {
   const up = (values: string): SeriesInput => ({ series: `up{${LIVE},color="blue",pod="web-blue-7d9f8c6b5-abcde"}`, values });
 
   it('pages when no live pod has answered for 2 minutes', () => {
-    expectPass([up('1 1 1 0 0 0 0 0 0 0')], [silent('3m', 'AppUnresponsive'), fires('8m', 'AppUnresponsive', { severity: 'critical', namespace: 'web-prod', service: 'web' })]);
+    expectPass(
+      [up('1 1 1 0 0 0 0 0 0 0')],
+      [silent('3m', 'AppUnresponsive'), fires('8m', 'AppUnresponsive', { severity: 'critical', namespace: 'web-prod', service: 'web' })],
+    );
   });
 
   it('pages when the live Service has no target at all', () => {
-    expectPass([{ series: `up{${PREVIEW},color="green",pod="web-green-5c8d7f9b4-fghij"}`, values: '1x10' }], [
-      fires('5m', 'AppUnresponsive', { severity: 'critical', namespace: 'web-prod', service: 'web' }),
-    ]);
+    expectPass(
+      [{ series: `up{${PREVIEW},color="green",pod="web-green-5c8d7f9b4-fghij"}`, values: '1x10' }],
+      [fires('5m', 'AppUnresponsive', { severity: 'critical', namespace: 'web-prod', service: 'web' })],
+    );
   });
 
   it('stays silent while one live pod answers', () => {
-    expectPass([up('1x10'), { series: `up{${LIVE},color="blue",pod="web-blue-7d9f8c6b5-klmno"}`, values: '0x10' }], [silent('8m', 'AppUnresponsive')]);
+    expectPass(
+      [up('1x10'), { series: `up{${LIVE},color="blue",pod="web-blue-7d9f8c6b5-klmno"}`, values: '0x10' }],
+      [silent('8m', 'AppUnresponsive')],
+    );
   });
 });
 
@@ -219,20 +241,21 @@ describe('promtool test rules: pod restarts', () => {
   const POD = 'web-blue-7d9f8c6b5-abcde';
 
   it('alerts when a pod restarts 4 times within 5 minutes, naming its color', () => {
-    expectPass([restarts(POD, '0 0 0 1 2 3 4 4 4 4 4 4 4 4')], [
-      silent('5m', 'AppPodRestarting'),
-      fires('6m', 'AppPodRestarting', { severity: 'warning', namespace: 'web-prod', pod: POD, color: 'blue' }),
-      silent('12m', 'AppPodRestarting'),
-    ]);
+    expectPass(
+      [restarts(POD, '0 0 0 1 2 3 4 4 4 4 4 4 4 4')],
+      [
+        silent('5m', 'AppPodRestarting'),
+        fires('6m', 'AppPodRestarting', { severity: 'warning', namespace: 'web-prod', pod: POD, color: 'blue' }),
+        silent('12m', 'AppPodRestarting'),
+      ],
+    );
   });
 
   it('stays silent at 3 restarts in 5 minutes, and at 4 restarts spread over 8 minutes', () => {
-    expectPass([restarts(POD, '0 0 1 2 3 3 3 3 3 3'), restarts('web-green-5c8d7f9b4-fghij', '0 0 1 1 2 2 3 3 4 4 4 4')], [
-      silent('4m', 'AppPodRestarting'),
-      silent('6m', 'AppPodRestarting'),
-      silent('8m', 'AppPodRestarting'),
-      silent('10m', 'AppPodRestarting'),
-    ]);
+    expectPass(
+      [restarts(POD, '0 0 1 2 3 3 3 3 3 3'), restarts('web-green-5c8d7f9b4-fghij', '0 0 1 1 2 2 3 3 4 4 4 4')],
+      [silent('4m', 'AppPodRestarting'), silent('6m', 'AppPodRestarting'), silent('8m', 'AppPodRestarting'), silent('10m', 'AppPodRestarting')],
+    );
   });
 
   it('stays silent at exactly 3 restarts when the window falls between scrapes, where increase() would extrapolate to 3.75', () => {
@@ -275,11 +298,11 @@ describe('promtool test rules: availability SLO (99.9%)', () => {
     );
   });
 
-  it('does not count the preview Service\'s errors against the budget', () => {
-    expectPass([...requests(LIVE, 'blue', 1000, 0, 60), ...requests(PREVIEW, 'green', 10, 10, 60)], [
-      silent('30m', 'AvailabilityBudgetBurnFast'),
-      silent('30m', 'AvailabilityBudgetBurnSlow'),
-    ]);
+  it("does not count the preview Service's errors against the budget", () => {
+    expectPass(
+      [...requests(LIVE, 'blue', 1000, 0, 60), ...requests(PREVIEW, 'green', 10, 10, 60)],
+      [silent('30m', 'AvailabilityBudgetBurnFast'), silent('30m', 'AvailabilityBudgetBurnSlow')],
+    );
   });
 });
 

@@ -48,7 +48,12 @@ function renderProd(activeColor: Color, withPolicies = true): Manifest[] {
     backup: { destinationPath: 's3://acme-backups/web-prod', credentials: BackupCredentials.fromSecret('web-db-backup-s3') },
     pooler: {},
   });
-  const redis = new RedisCluster(chart, 'redis', { name: 'web-cache', mode: 'sentinel', redisSecret: { name: 'web-cache-auth', key: 'password' }, partOf: 'web' });
+  const redis = new RedisCluster(chart, 'redis', {
+    name: 'web-cache',
+    mode: 'sentinel',
+    redisSecret: { name: 'web-cache-auth', key: 'password' },
+    partOf: 'web',
+  });
   const app = new BlueGreenApp(chart, 'app', {
     name: 'web',
     activeColor,
@@ -88,13 +93,21 @@ function renderProd(activeColor: Color, withPolicies = true): Manifest[] {
 type Labels = Record<string, string>;
 
 function workload(kind: 'Deployment' | 'StatefulSet' | 'Job', namespace: string, name: string, labels: Labels): object {
-  const template = { metadata: { labels }, spec: { containers: [{ name: 'main', image: 'example.com/stand-in:1' }], ...(kind === 'Job' ? { restartPolicy: 'Never' } : {}) } };
+  const template = {
+    metadata: { labels },
+    spec: { containers: [{ name: 'main', image: 'example.com/stand-in:1' }], ...(kind === 'Job' ? { restartPolicy: 'Never' } : {}) },
+  };
   const apiVersion = kind === 'Job' ? 'batch/v1' : 'apps/v1';
   return { apiVersion, kind, metadata: { name, namespace }, spec: { ...(kind === 'Job' ? {} : { selector: { matchLabels: labels } }), template } };
 }
 
 function pod(namespace: string, name: string, labels: Labels): object {
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels }, spec: { containers: [{ name: 'main', image: 'example.com/stand-in:1' }] } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels },
+    spec: { containers: [{ name: 'main', image: 'example.com/stand-in:1' }] },
+  };
 }
 
 function labelsOf(manifests: Manifest[], kind: string, name: string): Labels {
@@ -121,7 +134,8 @@ function standIns(chart: Manifest[]): object[] {
     'app.kubernetes.io/component': 'database',
     'app.kubernetes.io/managed-by': 'cloudnative-pg',
   });
-  const pooler = chart.find((manifest) => manifest.kind === 'Pooler' && manifest.metadata.name === 'web-db-pooler-rw') as { spec: { template: { metadata: { labels: Labels } } } } | undefined;
+  const pooler = chart.find((manifest) => manifest.kind === 'Pooler' && manifest.metadata.name === 'web-db-pooler-rw') as
+    { spec: { template: { metadata: { labels: Labels } } } } | undefined;
   if (pooler === undefined) {
     throw new Error('no Pooler/web-db-pooler-rw in the rendered chart');
   }
@@ -173,7 +187,10 @@ function standIns(chart: Manifest[]): object[] {
       'app.kubernetes.io/instance': 'ingress-nginx',
       'app.kubernetes.io/component': 'controller',
     }),
-    workload('Job', 'ingress-nginx', 'ingress-nginx-admission-create', { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/component': 'admission-webhook' }),
+    workload('Job', 'ingress-nginx', 'ingress-nginx-admission-create', {
+      'app.kubernetes.io/name': 'ingress-nginx',
+      'app.kubernetes.io/component': 'admission-webhook',
+    }),
     workload('StatefulSet', 'monitoring', 'prometheus-k8s', { 'app.kubernetes.io/name': 'prometheus', prometheus: 'k8s' }),
     workload('Deployment', 'monitoring', 'grafana', { 'app.kubernetes.io/name': 'grafana' }),
     workload('Deployment', 'kube-system', 'coredns', { 'k8s-app': 'kube-dns' }),
@@ -198,7 +215,12 @@ function analyze(chart: Manifest[]): Connection[] {
   const dir = mkdtempSync(join(tmpdir(), 'netpol-'));
   dirs.push(dir);
   writeFileSync(join(dir, 'chart.yaml'), chart.map((manifest) => stringify(manifest)).join('---\n'));
-  writeFileSync(join(dir, 'stand-ins.yaml'), standIns(chart).map((manifest) => stringify(manifest)).join('---\n'));
+  writeFileSync(
+    join(dir, 'stand-ins.yaml'),
+    standIns(chart)
+      .map((manifest) => stringify(manifest))
+      .join('---\n'),
+  );
   const result = runTool('netpolicy', ['list', '--dirpath', dir, '--output', 'json', '--quiet']);
   if (result.status !== 0) {
     throw new Error(`netpolicy list failed with status ${result.status}: ${result.stderr}`);

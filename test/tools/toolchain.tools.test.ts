@@ -95,7 +95,9 @@ describe('kube-score', () => {
   it('reports the pinned version, stamped by scripts/toolchain', () => {
     const result = runTool('kube-score', ['version']);
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(new RegExp(`^kube-score version: v${pinnedVersion('KUBE_SCORE_VERSION').replaceAll('.', '\\.')}, commit: N/A, built: \\d{4}-\\d\\d-\\d\\dT`));
+    expect(result.stdout).toMatch(
+      new RegExp(`^kube-score version: v${pinnedVersion('KUBE_SCORE_VERSION').replaceAll('.', '\\.')}, commit: N/A, built: \\d{4}-\\d\\d-\\d\\dT`),
+    );
   });
 });
 
@@ -103,7 +105,9 @@ describe('promtool', () => {
   it('reports the version scripts/system-packages installs', () => {
     const result = runTool('promtool', ['--version']);
     expect(result.status).toBe(0);
-    expect(`${result.stdout}${result.stderr}`.split('\n')[0]).toMatch(new RegExp(`^promtool, version ${pinnedVersion('PROMTOOL_VERSION').replaceAll('.', '\\.')}\\b`));
+    expect(`${result.stdout}${result.stderr}`.split('\n')[0]).toMatch(
+      new RegExp(`^promtool, version ${pinnedVersion('PROMTOOL_VERSION').replaceAll('.', '\\.')}\\b`),
+    );
   });
 
   it('accepts a valid rule file and rejects an unparsable expression', () => {

@@ -71,7 +71,9 @@ export class ExampleApp {
     this.config = config;
     this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.requests = this.registry.register(new Counter(METRIC_NAMES.requestsTotal, 'Requests answered, by status code and method.', ['code', 'method']));
+    this.requests = this.registry.register(
+      new Counter(METRIC_NAMES.requestsTotal, 'Requests answered, by status code and method.', ['code', 'method']),
+    );
     this.duration = this.registry.register(new Histogram(METRIC_NAMES.requestDurationSeconds, 'Time to answer a request, in seconds.'));
     this.inFlight = this.registry.register(new Gauge(METRIC_NAMES.requestsInFlight, 'Requests being served.'));
     this.readyGauge = this.registry.register(new Gauge(METRIC_NAMES.ready, 'Whether the app reports ready (1) or not (0).'));
@@ -138,7 +140,17 @@ export class ExampleApp {
     ]);
     clearTimeout(deadline);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    this.log(JSON.stringify({ time: new Date().toISOString(), msg: 'stopped', reason, forced, seconds: Number(seconds.toFixed(3)), color: this.config.color, pod: this.config.pod }));
+    this.log(
+      JSON.stringify({
+        time: new Date().toISOString(),
+        msg: 'stopped',
+        reason,
+        forced,
+        seconds: Number(seconds.toFixed(3)),
+        color: this.config.color,
+        pod: this.config.pod,
+      }),
+    );
     return { forced, seconds };
   }
 
@@ -229,7 +241,14 @@ export class ExampleApp {
       }
       this.held = path === '/admin/unready';
       this.readyGauge.set(this.ready ? 1 : 0);
-      this.log(JSON.stringify({ time: new Date().toISOString(), msg: this.held ? 'taken out of service' : 'back in service', color: this.config.color, pod: this.config.pod }));
+      this.log(
+        JSON.stringify({
+          time: new Date().toISOString(),
+          msg: this.held ? 'taken out of service' : 'back in service',
+          color: this.config.color,
+          pod: this.config.pod,
+        }),
+      );
       this.sendText(res, 200, this.readiness());
       return;
     }

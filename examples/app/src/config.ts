@@ -101,7 +101,9 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>,
   const drainSeconds = seconds('DRAIN_SECONDS', 1);
   const shutdownSeconds = seconds('SHUTDOWN_SECONDS', 5);
   if (drainSeconds >= shutdownSeconds) {
-    problems.push(`DRAIN_SECONDS: must be below SHUTDOWN_SECONDS (${shutdownSeconds}), got ${drainSeconds}; the drain happens within the shutdown deadline`);
+    problems.push(
+      `DRAIN_SECONDS: must be below SHUTDOWN_SECONDS (${shutdownSeconds}), got ${drainSeconds}; the drain happens within the shutdown deadline`,
+    );
   }
   const maxConnectionAgeSeconds = seconds('MAX_CONNECTION_AGE_SECONDS', 0);
   const config: AppConfig = {

@@ -43,9 +43,7 @@ export class Counter implements Metric {
   }
 
   public render(): string[] {
-    const samples = [...this.series.values()]
-      .map(({ labels, value }) => sample(this.name, labels, value))
-      .sort();
+    const samples = [...this.series.values()].map(({ labels, value }) => sample(this.name, labels, value)).sort();
     return [...header(this.name, this.help, 'counter'), ...samples];
   }
 }

@@ -1,7 +1,12 @@
-import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Problems, isDnsName, isDnsSubdomain } from '../../core/validation';
-import { GATEWAY_API_GROUP, GATEWAY_API_VERSION, requireGatewayName } from './gateway-router';
+import {
+  Gateway,
+  GatewaySpecListenersAllowedRoutes,
+  GatewaySpecListenersAllowedRoutesNamespacesFrom,
+  GatewaySpecListenersTlsMode,
+} from '../../imports/gateway.networking.k8s.io';
+import { GATEWAY_API_GROUP, requireGatewayName } from './gateway-router';
 
 /** One host the Gateway terminates TLS for: an HTTPS listener `https-<app>`. */
 export interface EdgeGatewayHost {
@@ -48,7 +53,7 @@ const MAX_HOSTS = 63;
  */
 export class EdgeGateway extends Construct {
   public readonly name: string;
-  public readonly gateway: ApiObject;
+  public readonly gateway: Gateway;
 
   public constructor(scope: Construct, id: string, props: EdgeGatewayProps) {
     super(scope, id);
@@ -73,10 +78,11 @@ export class EdgeGateway extends Construct {
     );
     problems.throwIfAny();
     this.name = props.name;
-    const allowedRoutes = { namespaces: { from: 'Same' }, kinds: [{ group: GATEWAY_API_GROUP, kind: 'HTTPRoute' }] };
-    this.gateway = new ApiObject(this, 'gateway', {
-      apiVersion: GATEWAY_API_VERSION,
-      kind: 'Gateway',
+    const allowedRoutes: GatewaySpecListenersAllowedRoutes = {
+      namespaces: { from: GatewaySpecListenersAllowedRoutesNamespacesFrom.SAME },
+      kinds: [{ group: GATEWAY_API_GROUP, kind: 'HTTPRoute' }],
+    };
+    this.gateway = new Gateway(this, 'gateway', {
       metadata: {
         name: props.name,
         labels: { ...(props.labels ?? {}) },
@@ -91,7 +97,7 @@ export class EdgeGateway extends Construct {
             protocol: 'HTTPS',
             port: 443,
             hostname: host,
-            tls: { mode: 'Terminate', certificateRefs: [{ group: '', kind: 'Secret', name: tlsSecretName ?? `${app}-tls` }] },
+            tls: { mode: GatewaySpecListenersTlsMode.TERMINATE, certificateRefs: [{ group: '', kind: 'Secret', name: tlsSecretName ?? `${app}-tls` }] },
             allowedRoutes,
           })),
         ],

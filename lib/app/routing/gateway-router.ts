@@ -2,10 +2,20 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { appLabels } from '../../core/labels';
 import { Problems, isDnsLabel, requireInteger } from '../../core/validation';
+import {
+  HttpRoute,
+  HttpRouteSpec,
+  HttpRouteSpecParentRefs,
+  HttpRouteSpecRulesBackendRefs,
+  HttpRouteSpecRulesFiltersRequestRedirectScheme,
+  HttpRouteSpecRulesFiltersRequestRedirectStatusCode,
+  HttpRouteSpecRulesFiltersType,
+  HttpRouteSpecRulesMatchesPathType,
+} from '../../imports/gateway.networking.k8s.io';
 import { ITrafficRouter, RoutedApp, RouterLabels, SECURITY_HEADERS, afterBackends, trafficSplit } from './router';
 
 /** The Gateway API group and version of the objects this module renders. */
-export const GATEWAY_API_VERSION = 'gateway.networking.k8s.io/v1';
+export const GATEWAY_API_VERSION = HttpRoute.GVK.apiVersion;
 /** The Gateway API group. */
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
 
@@ -49,73 +59,6 @@ export interface AppGatewayOptions {
   readonly httpsRedirect?: boolean;
 }
 
-/**
- * A reference from an HTTPRoute to the Gateway listener it attaches to (Gateway API v1 `ParentReference`).
- * @see https://gateway-api.sigs.k8s.io/reference/spec/#parentreference
- */
-export interface HttpRouteParentRef {
-  /** @default 'gateway.networking.k8s.io' */
-  readonly group?: string;
-  /** @default 'Gateway' */
-  readonly kind?: string;
-  readonly name: string;
-  /** @default - the route's namespace */
-  readonly namespace?: string;
-  /** @default - every listener of the Gateway */
-  readonly sectionName?: string;
-}
-
-/** A path match of an HTTPRoute rule. */
-export interface HttpPathMatch {
-  readonly type: 'Exact' | 'PathPrefix' | 'RegularExpression';
-  readonly value: string;
-}
-
-/** One header set by a `ResponseHeaderModifier` filter. */
-export interface HttpHeader {
-  readonly name: string;
-  readonly value: string;
-}
-
-/** The filters of an HTTPRoute rule this module emits. */
-export type HttpRouteFilter =
-  | {
-      readonly type: 'ResponseHeaderModifier';
-      readonly responseHeaderModifier: { readonly set?: readonly HttpHeader[]; readonly add?: readonly HttpHeader[]; readonly remove?: readonly string[] };
-    }
-  | { readonly type: 'RequestRedirect'; readonly requestRedirect: { readonly scheme: 'https'; readonly statusCode: 301 | 302 } };
-
-/**
- * A backend of an HTTPRoute rule: a Service port and its share of the requests (Gateway API v1 `HTTPBackendRef`).
- * @see https://gateway-api.sigs.k8s.io/reference/spec/#httpbackendref
- */
-export interface HttpBackendRef {
-  /** `''` is the core API group. @default '' */
-  readonly group?: string;
-  /** @default 'Service' */
-  readonly kind?: string;
-  readonly name: string;
-  readonly port: number;
-  /** Proportion of the rule's requests, relative to the other backends' weights. @default 1 */
-  readonly weight?: number;
-}
-
-/** One rule of an HTTPRoute. */
-export interface HttpRouteRule {
-  readonly matches?: readonly { readonly path?: HttpPathMatch }[];
-  readonly filters?: readonly HttpRouteFilter[];
-  readonly backendRefs?: readonly HttpBackendRef[];
-  /** @see https://gateway-api.sigs.k8s.io/reference/spec/#httproutetimeouts */
-  readonly timeouts?: { readonly request?: string };
-}
-
-/** `spec` of an HTTPRoute, as far as this module fills it. */
-export interface HttpRouteSpec {
-  readonly parentRefs: readonly HttpRouteParentRef[];
-  readonly hostnames: readonly string[];
-  readonly rules: readonly HttpRouteRule[];
-}
-
 /** Props of {@link GatewayRouter}. */
 export interface GatewayRouterProps {
   readonly app: RoutedApp;
@@ -141,9 +84,9 @@ export interface GatewayRouterProps {
  */
 export class GatewayRouter extends Construct implements ITrafficRouter {
   public readonly router = 'gateway' as const;
-  public readonly route: ApiObject;
+  public readonly route: HttpRoute;
   /** Absent with `httpsRedirect: false`. */
-  public readonly redirectRoute?: ApiObject;
+  public readonly redirectRoute?: HttpRoute;
 
   public constructor(scope: Construct, id: string, props: GatewayRouterProps) {
     super(scope, id);
@@ -174,7 +117,7 @@ export class GatewayRouter extends Construct implements ITrafficRouter {
     );
     problems.throwIfAny();
 
-    const parent = (listener: string): HttpRouteParentRef => ({
+    const parent = (listener: string): HttpRouteSpecParentRefs => ({
       group: GATEWAY_API_GROUP,
       kind: 'Gateway',
       name: gateway.name,
@@ -182,7 +125,7 @@ export class GatewayRouter extends Construct implements ITrafficRouter {
       sectionName: listener,
     });
     const split = trafficSplit(app.activeColor, app.trafficWeight);
-    const backendRefs: HttpBackendRef[] =
+    const backendRefs: HttpRouteSpecRulesBackendRefs[] =
       app.trafficWeight === 0
         ? [{ group: '', kind: 'Service', name: app.liveService.name, port: 80 }]
         : split.map(({ color, weight }) => ({ group: '', kind: 'Service', name: `${app.name}-${color}`, port: 80, weight }));
@@ -191,10 +134,10 @@ export class GatewayRouter extends Construct implements ITrafficRouter {
       hostnames: [host],
       rules: [
         {
-          matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+          matches: [{ path: { type: HttpRouteSpecRulesMatchesPathType.PATH_PREFIX, value: '/' } }],
           filters: [
             {
-              type: 'ResponseHeaderModifier',
+              type: HttpRouteSpecRulesFiltersType.RESPONSE_HEADER_MODIFIER,
               responseHeaderModifier: { set: [...Object.entries(SECURITY_HEADERS).map(([name, value]) => ({ name, value })), { ...HSTS_HEADER }] },
             },
           ],
@@ -203,9 +146,7 @@ export class GatewayRouter extends Construct implements ITrafficRouter {
         },
       ],
     };
-    this.route = new ApiObject(this, 'route', {
-      apiVersion: GATEWAY_API_VERSION,
-      kind: 'HTTPRoute',
+    this.route = new HttpRoute(this, 'route', {
       metadata: { name: app.name, labels: appLabels(labels) },
       spec,
     });
@@ -223,11 +164,18 @@ export class GatewayRouter extends Construct implements ITrafficRouter {
       const redirect: HttpRouteSpec = {
         parentRefs: [parent(httpSectionName)],
         hostnames: [host],
-        rules: [{ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] }],
+        rules: [
+          {
+            filters: [
+              {
+                type: HttpRouteSpecRulesFiltersType.REQUEST_REDIRECT,
+                requestRedirect: { scheme: HttpRouteSpecRulesFiltersRequestRedirectScheme.HTTPS, statusCode: HttpRouteSpecRulesFiltersRequestRedirectStatusCode.VALUE_301 },
+              },
+            ],
+          },
+        ],
       };
-      this.redirectRoute = new ApiObject(this, 'redirect-route', {
-        apiVersion: GATEWAY_API_VERSION,
-        kind: 'HTTPRoute',
+      this.redirectRoute = new HttpRoute(this, 'redirect-route', {
         metadata: { name: `${app.name}-https-redirect`, labels: appLabels(labels) },
         spec: redirect,
       });

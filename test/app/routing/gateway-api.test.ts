@@ -1,10 +1,9 @@
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GATEWAY_API_VERSION, Manifest, renderChart } from '../../../lib';
-import { parseStackConfig } from '../../../stacks/config';
-import { buildPlatform } from '../../../stacks/platform';
+import { GATEWAY_API_VERSION, Manifest } from '../../../lib';
 import { readStackFile } from '../../../stacks/stack-file';
 import { CrdSchemaValidator } from '../../crd-schema';
+import { synthesize } from '../../../stacks/synthesize';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const GATEWAY = { name: 'public', namespace: 'gateway-system' };
@@ -12,7 +11,7 @@ const GATEWAY = { name: 'public', namespace: 'gateway-system' };
 /** Every object the prod stack renders with `routing.gateway` set and `overrides` on top (raw config values). */
 function renderProd(overrides: Readonly<Record<string, string>> = {}): Manifest[] {
   const raw = { ...readStackFile(ROOT, 'prod'), 'cutover:routing': JSON.stringify({ gateway: GATEWAY }), ...overrides };
-  return renderChart(buildPlatform(parseStackConfig(raw, 'prod')).chart).map(({ manifest }) => manifest);
+  return synthesize(raw, 'prod').objects.map(({ manifest }) => manifest);
 }
 
 const httpRoutes = (manifests: readonly Manifest[]): Array<Manifest & Record<string, any>> => manifests.filter((m) => m.kind === 'HTTPRoute');

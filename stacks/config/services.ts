@@ -1,0 +1,346 @@
+import { isIP } from 'node:net';
+import { Color, ColorSpec, ImageRef, httpPathProblem, isDnsName, isDnsSubdomain, otherColor } from '../../lib';
+import { ConfigProblem, Fail, hintFor } from './errors';
+import { CONFIG_SHAPES, checkShape, stringMap } from './shape';
+import { GateCheckConfig, ServiceEntryConfig, colorSchema } from './schema';
+
+/** The keys a ConfigMap may have (the API server's rule). */
+export const CONFIGMAP_KEY = /^[-._a-zA-Z0-9]+$/;
+
+const COLOR_KEYS = Object.keys(colorSchema.shape);
+
+/**
+ * One app of the stack as the platform composes it: the main app (top-level keys) or one of `services`. Every app
+ * of a stack switches with the same `activeColor` and shifts with the same `trafficWeight`.
+ */
+export interface AppConfig {
+  readonly name: string;
+  readonly host: string;
+  readonly blue: ColorSpec;
+  readonly green: ColorSpec;
+  readonly replicas: number;
+  readonly maxReplicas: number;
+  readonly port: number;
+  readonly metricsPort: number;
+  readonly readinessPath: string;
+  readonly livenessPath: string;
+  readonly settings: Readonly<Record<string, string>>;
+  readonly secretNames: readonly string[];
+  readonly tlsSecretName: string;
+  /** The app's smoke test: the stack's `gate.image` and `gate.checks` unless the service sets its own. */
+  readonly gate: { readonly image?: string; readonly checks?: readonly GateCheckConfig[] };
+  /** Whether the app gets the stack's PostgreSQL and Redis (DATABASE_URL, REDIS_URL, network access). */
+  readonly backends: boolean;
+}
+
+/** A host of an Ingress rule or HTTPRoute: a DNS name, never an IP address (the API server refuses one). */
+export function checkHost(key: string, host: string, example: string, fail: Fail): void {
+  if (isIP(host) !== 0 || /^[0-9.]+$/.test(host)) {
+    fail(
+      key,
+      'is an IP address; Ingress and HTTPRoute hosts must be DNS names',
+      host,
+      `use the DNS name clients call, such as \`${example}\`, pointed at the load balancer`,
+    );
+  } else if (!isDnsName(host)) {
+    fail(key, 'is not a DNS name', host, `use a lowercase fully qualified name such as \`${example}\``);
+  }
+}
+
+/** The keys of an app's settings, which become the keys of its ConfigMap. */
+export function checkSettingsKeys(key: string, settings: Readonly<Record<string, string>>, fail: Fail): void {
+  for (const name of Object.keys(settings)) {
+    if (!CONFIGMAP_KEY.test(name) || name.length > 253) {
+      fail(
+        `${key}.${name}`,
+        'is not a ConfigMap key (letters, digits, "-", "_" and "." only)',
+        name,
+        'name it like an environment variable, e.g. `LOG_LEVEL`',
+      );
+    }
+  }
+}
+
+/** What the colors of an app are checked against: the stack's switch and sizes. */
+export interface ColorRules {
+  readonly activeColor: Color;
+  /** Whether `activeColor` was given and valid (otherwise that problem is already reported). */
+  readonly activeValid: boolean;
+  readonly production: boolean;
+  readonly replicas: number;
+  readonly maxReplicas: number;
+  readonly maxUnavailable: number;
+}
+
+/**
+ * The `blue` and `green` objects of an app (`prefix` is `''` for the stack's main app, `services.<name>.` for the
+ * others): fields, image references, sizes, and what the live color needs.
+ */
+export function parseColors(
+  prefix: string,
+  raw: Readonly<Record<Color, unknown>>,
+  rules: ColorRules,
+  fail: Fail,
+  problems: ConfigProblem[],
+): Record<Color, ColorSpec> {
+  const { activeColor, production, replicas, maxReplicas, maxUnavailable } = rules;
+  const colors: Record<Color, ColorSpec> = { blue: {}, green: {} };
+  for (const color of ['blue', 'green'] as const) {
+    const value = raw[color];
+    const key = `${prefix}${color}`;
+    if (value === undefined) {
+      continue;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      fail(
+        key,
+        'must be an object with image, replicas and env',
+        value,
+        `e.g. \`pulumi config set --path ${key}.image registry.example.com/acme/web:1.4.2\``,
+      );
+      continue;
+    }
+    const fields = value as Record<string, unknown>;
+    for (const field of Object.keys(fields)) {
+      if (!COLOR_KEYS.includes(field)) {
+        fail(`${key}.${field}`, 'is not a color field', fields[field], `use one of ${COLOR_KEYS.join(', ')}${hintFor(field, COLOR_KEYS)}`);
+      }
+    }
+    const spec: { image?: string; replicas?: number; env?: Record<string, string> } = {};
+    if (fields.image !== undefined) {
+      if (typeof fields.image !== 'string') {
+        fail(`${key}.image`, 'must be a string', fields.image, 'quote the image reference');
+      } else {
+        spec.image = fields.image;
+      }
+    }
+    if (fields.replicas !== undefined) {
+      const n = typeof fields.replicas === 'string' && /^\d+$/.test(fields.replicas) ? Number(fields.replicas) : fields.replicas;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+        fail(
+          `${key}.replicas`,
+          'must be a whole number of at least 0',
+          fields.replicas,
+          `e.g. \`pulumi config set --path ${key}.replicas ${replicas}\``,
+        );
+      } else {
+        spec.replicas = n;
+      }
+    }
+    if (fields.env !== undefined) {
+      const env = stringMap(fields.env);
+      if (env === undefined) {
+        fail(`${key}.env`, 'must map names to string values', fields.env, `e.g. \`pulumi config set --path ${key}.env.FEATURE_X on\``);
+      } else {
+        spec.env = env;
+      }
+    }
+    colors[color] = spec;
+  }
+
+  const live = colors[activeColor];
+  const liveKey = `${prefix}${activeColor}`;
+  if (rules.activeValid) {
+    if (live.image === undefined) {
+      fail(
+        `${liveKey}.image`,
+        'the live color has no image',
+        undefined,
+        `set \`pulumi config set --path ${liveKey}.image <image:tag>\` before making ${activeColor} live`,
+      );
+    }
+    if (live.replicas === 0) {
+      fail(
+        `${liveKey}.replicas`,
+        `cannot make a color scaled to 0 live (activeColor is ${activeColor})`,
+        0,
+        `scale it up first: \`pulumi config rm --path ${liveKey}.replicas\`, \`pulumi up\`, then cut over`,
+      );
+    }
+    if (production && live.replicas !== undefined && live.replicas > 0 && live.replicas < 3) {
+      fail(
+        `${liveKey}.replicas`,
+        'production runs at least 3 replicas of the live color',
+        live.replicas,
+        `remove it or set it to 3 or more; a non-production stack sets \`production: false\``,
+      );
+    }
+  }
+  for (const color of ['blue', 'green'] as const) {
+    const spec = colors[color];
+    const key = `${prefix}${color}`;
+    if (spec.image !== undefined) {
+      try {
+        const image = ImageRef.parse(spec.image, `${key}.image`);
+        if (production && image.isLatest) {
+          fail(`${key}.image`, 'production does not run `:latest`', spec.image, 'pin a release tag or a digest, e.g. `:1.4.2` or `@sha256:…`');
+        }
+      } catch (error) {
+        problems.push({ key: `${key}.image`, message: (error as Error).message });
+      }
+    }
+    const size = spec.replicas ?? replicas;
+    if (spec.image !== undefined && size > 0 && size <= maxUnavailable) {
+      fail(
+        `${key}.replicas`,
+        `the PodDisruptionBudget allows ${maxUnavailable} pod(s) down at once and would leave none running`,
+        size,
+        `run at least ${maxUnavailable + 1} replicas${spec.replicas === undefined ? ' (replicas)' : ''} or lower maxUnavailable`,
+      );
+    }
+    if (size > maxReplicas) {
+      fail(`${key}.replicas`, `exceeds maxReplicas (${maxReplicas})`, size, 'lower it or raise maxReplicas');
+    }
+  }
+  return colors;
+}
+
+/** What a `services` entry inherits from, and is checked against. */
+export interface ServiceContext {
+  readonly main: AppConfig;
+  readonly production: boolean;
+  readonly activeColor: Color;
+  readonly activeValid: boolean;
+  readonly maxUnavailable: number;
+  readonly trafficWeight: number;
+}
+
+/** One `services.<name>` entry: an app beside the main one, with the main app's values as defaults. */
+export function parseService(name: string, entry: unknown, context: ServiceContext, fail: Fail, problems: ConfigProblem[]): AppConfig | undefined {
+  const key = `services.${name}`;
+  const { main, production } = context;
+  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 50) {
+    fail(key, 'needs a name that is a lowercase DNS label of at most 50 characters starting with a letter', name, 'e.g. `services.api`');
+    return undefined;
+  }
+  if (name === main.name) {
+    fail(key, `has the name of the main app (app: ${main.name})`, name, 'give the service another name, or rename the main app with `app`');
+    return undefined;
+  }
+  if (name.startsWith(`${main.name}-`)) {
+    // `<app>-gate-blue`, `<app>-db`, `<app>-preview`, ... are names the main app's objects use.
+    fail(
+      key,
+      `starts with the main app's name and "-" (app: ${main.name}), so its objects could take the names of the main app's`,
+      name,
+      'choose a name that does not start with it, e.g. `api`',
+    );
+    return undefined;
+  }
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+    fail(key, 'must be an object', entry, `e.g. \`pulumi config set --path ${key}.host ${name}.example.com\``);
+    return undefined;
+  }
+  const { blue, green, ...rest } = entry as Record<string, unknown>;
+  if (!checkShape(key, rest, CONFIG_SHAPES.service, fail)) {
+    return undefined;
+  }
+  const fields = rest as Omit<ServiceEntryConfig, 'blue' | 'green'>;
+  if (fields.host === undefined) {
+    fail(
+      `${key}.host`,
+      'is required',
+      undefined,
+      `the DNS name the service answers on: \`pulumi config set --path ${key}.host ${name}.example.com\``,
+    );
+  } else {
+    checkHost(`${key}.host`, fields.host, `${name}.example.com`, fail);
+  }
+  if (fields.settings !== undefined) {
+    checkSettingsKeys(`${key}.settings`, fields.settings, fail);
+  }
+  const replicas = fields.replicas ?? main.replicas;
+  const maxReplicas = fields.maxReplicas ?? main.maxReplicas;
+  if (replicas < 1) {
+    fail(`${key}.replicas`, 'must be at least 1', replicas, `e.g. \`pulumi config set --path ${key}.replicas 3\``);
+  } else if (production && replicas < 3) {
+    fail(
+      `${key}.replicas`,
+      'production runs at least 3 replicas per color',
+      replicas,
+      'set it to 3 or more; a non-production stack sets `production: false`',
+    );
+  }
+  if (maxReplicas < replicas) {
+    fail(`${key}.maxReplicas`, `must be at least replicas (${replicas})`, maxReplicas, 'raise maxReplicas or lower replicas');
+  }
+  const port = fields.port ?? main.port;
+  const metricsPort = fields.metricsPort ?? main.metricsPort;
+  for (const [field, value] of [
+    ['port', port],
+    ['metricsPort', metricsPort],
+  ] as const) {
+    if (value < 1024 || value > 65535) {
+      fail(`${key}.${field}`, 'must be a whole number from 1024 to 65535', value, `e.g. \`pulumi config set --path ${key}.${field} ${main[field]}\``);
+    }
+  }
+  if (port === metricsPort) {
+    fail(`${key}.metricsPort`, 'must differ from port', metricsPort, 'serve metrics on a port of their own, e.g. 9090');
+  }
+  const readinessPath = fields.readinessPath ?? main.readinessPath;
+  const livenessPath = fields.livenessPath ?? main.livenessPath;
+  for (const [field, path] of [
+    ['readinessPath', readinessPath],
+    ['livenessPath', livenessPath],
+  ] as const) {
+    const wrong = httpPathProblem(path);
+    if (wrong !== undefined) {
+      fail(`${key}.${field}`, wrong.problem, path, wrong.fix);
+    }
+  }
+  const secretNames = fields.secretNames ?? [];
+  for (const secret of secretNames) {
+    if (!isDnsSubdomain(secret)) {
+      fail(
+        `${key}.secretNames`,
+        'must be a list of Secret names',
+        secretNames,
+        `e.g. \`pulumi config set --path '${key}.secretNames[0]' ${name}-secrets\``,
+      );
+      break;
+    }
+  }
+  const tlsSecretName = fields.tlsSecretName ?? `${name}-tls`;
+  if (!isDnsSubdomain(tlsSecretName)) {
+    fail(`${key}.tlsSecretName`, 'is not a Secret name', tlsSecretName, 'use lowercase letters, digits, "-" and "."');
+  }
+  (fields.gate?.checks ?? []).forEach((check, index) =>
+    checkShape(`${key}.gate.checks[${index}]`, check, CONFIG_SHAPES.listItems['gate.checks'], fail),
+  );
+  const colors = parseColors(
+    `${key}.`,
+    { blue, green },
+    { activeColor: context.activeColor, activeValid: context.activeValid, production, replicas, maxReplicas, maxUnavailable: context.maxUnavailable },
+    fail,
+    problems,
+  );
+  const idleColor = otherColor(context.activeColor);
+  const idle = colors[idleColor];
+  if (context.trafficWeight > 0 && (idle.image === undefined || idle.replicas === 0)) {
+    fail(
+      'trafficWeight',
+      `sends ${context.trafficWeight}% of ${name}'s requests to ${idleColor}, which is ` +
+        `${idle.image === undefined ? 'not deployed (no image)' : 'scaled to 0'}`,
+      context.trafficWeight,
+      `deploy ${idleColor} of ${name} first (\`pulumi config set --path ${key}.${idleColor}.image <image:tag>\`, full ` +
+        `size), \`pulumi up\`, then shift`,
+    );
+  }
+  return {
+    name,
+    host: fields.host ?? '',
+    blue: colors.blue,
+    green: colors.green,
+    replicas,
+    maxReplicas,
+    port,
+    metricsPort,
+    readinessPath,
+    livenessPath,
+    settings: fields.settings ?? main.settings,
+    secretNames,
+    tlsSecretName,
+    gate: { image: fields.gate?.image ?? main.gate.image, checks: fields.gate?.checks ?? main.gate.checks },
+    backends: fields.backends ?? true,
+  };
+}
