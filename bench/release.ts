@@ -118,9 +118,8 @@ async function main(): Promise<void> {
         `${median(splits.map((each) => each.checks)).toFixed(2)} | ${(median(splits.map((each) => each.checks)) / sum).toFixed(2)} |`,
       ...STACKS.map((stack, index) => {
         const wave = median(splits.map((each) => each.waves[index]));
-        return (
-          `| – of which: wave ${index + 1} (${stack}: record, stack file, pulumi up, record) | ${wave.toFixed(2)} | ` + `${(wave / sum).toFixed(2)} |`
-        );
+        const share = (wave / sum).toFixed(2);
+        return `| – of which: wave ${index + 1} (${stack}: record, stack file, pulumi up, record) | ${wave.toFixed(2)} | ${share} |`;
       }),
       `| – of which: the final records and the summary | ${median(splits.map((each) => each.after)).toFixed(2)} | ` +
         `${(median(splits.map((each) => each.after)) / sum).toFixed(2)} |`,

@@ -63,12 +63,14 @@ const prod = measure(renderProd);
 const bare = measure(() => renderBare(objects));
 console.log(`runs per figure: ${RUNS} (median)`);
 console.log(
-  `prod stack: ${objects} objects in ${prod.toFixed(2)} ms; bare cdk8s-plus chart with ${objects} Deployments: ${bare.toFixed(2)} ms; ratio ${(prod / bare).toFixed(2)}x`,
+  `prod stack: ${objects} objects in ${prod.toFixed(2)} ms; bare cdk8s-plus chart with ${objects} Deployments: ${bare.toFixed(2)} ms; ratio ` +
+    `${(prod / bare).toFixed(2)}x`,
 );
 const one = measure(() => renderServices(1));
 for (const count of [1, 10, 50]) {
   const time = count === 1 ? one : measure(() => renderServices(count));
   console.log(
-    `${String(count).padStart(2)} services: ${time.toFixed(2)} ms (${(time / one).toFixed(1)}x one service, ${(time / one / count).toFixed(2)}x per service)`,
+    `${String(count).padStart(2)} services: ${time.toFixed(2)} ms (${(time / one).toFixed(1)}x one service, ${(time / one / count).toFixed(2)}x ` +
+      `per service)`,
   );
 }

@@ -103,7 +103,7 @@ export function registrationPlan(objects: readonly RenderedObject[], options: Pl
     if (namespace !== undefined && namespaces.has(namespace)) {
       dependsOn.push(objectKey({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }));
     }
-    for (const before of object.node.dependencies.flatMap((dependency) => dependency.node.findAll().filter(ApiObject.isApiObject))) {
+    for (const before of object.node.dependencies.flatMap((dependency) => dependency.node.findAll().filter((c) => ApiObject.isApiObject(c)))) {
       const found = keyOf.get(before);
       if (found === undefined) {
         throw new Error(`bridge: ${key} must wait for ${before.kind} "${before.name}", which is not rendered before it`);
@@ -215,9 +215,7 @@ export function register(plan: RegistrationPlan, options: RegisterOptions = {}):
     const opts = resourceOptions(entry, registered, options);
     const Typed = TYPED_KINDS[entry.type];
     const resource =
-      Typed !== undefined
-        ? new Typed(entry.name, entry.args as never, opts)
-        : new k8s.apiextensions.CustomResource(entry.name, entry.args, opts);
+      Typed !== undefined ? new Typed(entry.name, entry.args as never, opts) : new k8s.apiextensions.CustomResource(entry.name, entry.args, opts);
     registered.set(entry.key, resource);
     resources.set(entry.key, resource);
   }

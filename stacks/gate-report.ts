@@ -97,11 +97,11 @@ export function gateReport(jobs: readonly GateJob[], read: JobOutputReader): pul
         text = (await read(namespace, name)).trim();
       } catch (error) {
         const hint = `kubectl -n ${namespace} logs job/${name}`;
-        pulumi.log.warn(`${name} passed; its output could not be read (${(error as Error).message}); see \`${hint}\``, resource);
+        void pulumi.log.warn(`${name} passed; its output could not be read (${(error as Error).message}); see \`${hint}\``, resource);
         return [name, `passed (output: ${hint})`];
       }
       const report = text === '' ? 'passed (no output)' : text;
-      pulumi.log.info(`${name}: ${report}`, resource);
+      void pulumi.log.info(`${name}: ${report}`, resource);
       return [name, report];
     }),
   );

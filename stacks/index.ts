@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { objectKey } from '../lib';
+import { Manifest, objectKey } from '../lib';
 import { RegistrationPlan, register, registrationPlan } from './bridge';
 import { ConfigError, StackConfig, parseStackConfig } from './config';
 import { Fetcher, InstallOperatorsOptions, installOperators } from './operators';
@@ -85,7 +85,7 @@ export async function run(
     return fail(error);
   }
   for (const note of transition.notes) {
-    pulumi.log.info(note);
+    void pulumi.log.info(note);
   }
   if (config.preflight.enabled) {
     // Everything the stack refers to and does not create, asked of the cluster before anything is registered.
@@ -103,7 +103,7 @@ export async function run(
       throw new pulumi.RunError(preflightFailure(stack, problems));
     }
   } else {
-    pulumi.log.warn('preflight: off (`preflight: false`): nothing checked the cluster before this update');
+    void pulumi.log.warn('preflight: off (`preflight: false`): nothing checked the cluster before this update');
   }
   const { web } = platform;
   let operators: pulumi.Resource[] = [];
@@ -144,21 +144,19 @@ export async function run(
   const gateJobs: GateJob[] = [...platform.gates.map((gate) => gate.job), ...platform.metricGates.map((gate) => gate.job)].map((job) => ({
     namespace: config.namespace,
     name: job.name,
-    resource: resources.get(objectKey(job.toJson())) as GateJob['resource'],
+    resource: resources.get(objectKey(job.toJson() as Manifest)) as GateJob['resource'],
   }));
   const resourceOf = (construct: IConstruct): pulumi.CustomResource =>
-    resources.get(objectKey(ApiObject.of(construct).toJson())) as pulumi.CustomResource;
+    resources.get(objectKey(ApiObject.of(construct).toJson() as Manifest)) as pulumi.CustomResource;
   const recordedAfter = [
     ...platform.apps.flatMap((each) => each.routingObjects),
     ...(platform.contract !== undefined ? [platform.contract.job] : []),
   ].map(resourceOf);
-  const cutoverState = pulumi
-    .all(recordedAfter.map((resource) => resource.urn))
-    .apply((): CutoverState => ({
-      activeColor: config.activeColor,
-      idle: transition.idle ?? null,
-      contractMigration: platform.contract?.name ?? null,
-    }));
+  const cutoverState = pulumi.all(recordedAfter.map((resource) => resource.urn)).apply((): CutoverState => ({
+    activeColor: config.activeColor,
+    idle: transition.idle ?? null,
+    contractMigration: platform.contract?.name ?? null,
+  }));
   const outputs: StackOutputs = {
     activeColor: config.activeColor,
     idleColor: config.idleColor,

@@ -173,13 +173,15 @@ export async function verifiedManifest(release: ManifestRelease, fetcher: Fetche
     throw new Error(
       `operators: could not download ${release.name} ${release.version} from ${release.url}: ${(error as Error).message}; ` +
         'install the operators beforehand and set `cutover:operators` `{"install": false}`, or retry with network access',
+      { cause: error },
     );
   }
   const digest = sha256(body);
   if (digest !== release.sha256) {
     throw new Error(
       `operators: ${release.name} ${release.version} from ${release.url} has SHA-256 ${digest}, expected ${release.sha256}; ` +
-        'nothing was applied. The file changed upstream or the download was altered: check the release before changing the pin in stacks/operators.ts',
+        'nothing was applied. The file changed upstream or the download was altered: check the release before changing the pin in ' +
+        'stacks/operators.ts',
     );
   }
   await mkdir(cacheDir, { recursive: true });

@@ -155,7 +155,11 @@ export function preflightRequirements(config: StackConfig, rendered: readonly Ma
       name,
       namespace,
       why,
-      fix: `create it: \`kubectl -n ${namespace} create secret generic ${name} --from-literal=<key>=<value>\`${creates('Namespace', namespace) ? ` (if the namespace does not exist yet, create it first: \`kubectl create namespace ${namespace}\`; the stack adopts it)` : ''}`,
+      fix:
+        `create it: \`kubectl -n ${namespace} create secret generic ${name} --from-literal=<key>=<value>\`` +
+        (creates('Namespace', namespace)
+          ? ` (if the namespace does not exist yet, create it first: \`kubectl create namespace ${namespace}\`; the stack adopts it)`
+          : ''),
     });
   for (const app of config.apps) {
     const key = app.name === config.app ? 'secretNames' : `services.${app.name}.secretNames`;
@@ -207,7 +211,9 @@ export function preflightRequirements(config: StackConfig, rendered: readonly Ma
             kind: 'StorageClass',
             name,
             why: `the storage of ${manifest.kind} ${manifest.metadata.name}`,
-            fix: `create the StorageClass "${name}", or set \`postgres.storageClass\` / \`redis.storageClass\` to one the cluster has (\`kubectl get storageclass\`)`,
+            fix:
+              `create the StorageClass "${name}", or set \`postgres.storageClass\` / \`redis.storageClass\` to one the cluster has (\`kubectl ` +
+              `get storageclass\`)`,
           });
         }
       }
@@ -232,7 +238,9 @@ export function preflightRequirements(config: StackConfig, rendered: readonly Ma
         kind: 'IngressClass',
         name: spec.ingressClassName,
         why: `named by ingressClassName (Ingress ${manifest.metadata.name})`,
-        fix: `install the Ingress controller of class "${spec.ingressClassName}", or set \`ingressClassName\` to one the cluster has (\`kubectl get ingressclass\`)`,
+        fix:
+          `install the Ingress controller of class "${spec.ingressClassName}", or set \`ingressClassName\` to one the cluster has (\`kubectl ` +
+          `get ingressclass\`)`,
       });
     }
     if (manifest.kind === 'HTTPRoute' && Array.isArray(spec.parentRefs)) {
@@ -247,7 +255,9 @@ export function preflightRequirements(config: StackConfig, rendered: readonly Ma
             name,
             namespace: ns,
             why: `named by routing.gateway (HTTPRoute ${manifest.metadata.name})`,
-            fix: `create the Gateway ${ns}/${name}, or set \`routing.gateway.name\` / \`routing.gateway.namespace\` to one the cluster has (\`kubectl get gateways -A\`)`,
+            fix:
+              `create the Gateway ${ns}/${name}, or set \`routing.gateway.name\` / \`routing.gateway.namespace\` to one the cluster has ` +
+              `(\`kubectl get gateways -A\`)`,
           });
         }
       }
@@ -273,7 +283,9 @@ export function preflightRequirements(config: StackConfig, rendered: readonly Ma
             kind: 'Namespace',
             name,
             why: `a peer of NetworkPolicy ${manifest.metadata.name}`,
-            fix: 'install what runs there, or point the `network` key that names it (`ingressNamespace`, `gatewayNamespace`, `monitoringNamespace`, `cnpgNamespace`, `redisOperatorNamespace`) at the namespace it runs in',
+            fix:
+              'install what runs there, or point the `network` key that names it (`ingressNamespace`, `gatewayNamespace`, ' +
+              '`monitoringNamespace`, `cnpgNamespace`, `redisOperatorNamespace`) at the namespace it runs in',
           });
         }
       }
@@ -388,7 +400,8 @@ export async function runPreflight(requirements: Requirements, probe: ClusterPro
         subject: 'Kubernetes version',
         status: old ? 'missing' : 'ok',
         detail: old
-          ? `${gitVersion} is older than ${MIN_KUBERNETES.major}.${MIN_KUBERNETES.minor}, the oldest that runs the rendered pods (their preStop hook sleeps)`
+          ? `${gitVersion} is older than ${MIN_KUBERNETES.major}.${MIN_KUBERNETES.minor}, the oldest that runs the rendered pods (their preStop ` +
+            `hook sleeps)`
           : gitVersion,
         fix: old ? `upgrade the cluster to Kubernetes ${MIN_KUBERNETES.major}.${MIN_KUBERNETES.minor} or later` : '',
       });
@@ -405,7 +418,9 @@ export async function runPreflight(requirements: Requirements, probe: ClusterPro
       subject: 'the cluster',
       status: 'unknown',
       detail: `could not be asked: ${discoveryFailed}`,
-      fix: "check that kubectl is on the PATH and reaches the cluster with the stack's `kubernetes:kubeconfig` / `kubernetes:context` (or KUBECONFIG), or set `preflight` to false",
+      fix:
+        "check that kubectl is on the PATH and reaches the cluster with the stack's `kubernetes:kubeconfig` / `kubernetes:context` (or " +
+        'KUBECONFIG), or set `preflight` to false',
     });
     return results;
   }
@@ -520,7 +535,8 @@ export async function runPreflight(requirements: Requirements, probe: ClusterPro
         fix:
           denied.length === 0
             ? ''
-            : `grant ${denied.join(', ')} on ${resource.group === '' ? resource.name : `${resource.name}.${resource.group}`}${kind.namespace !== undefined ? ` in ${kind.namespace}` : ''} to the deployer (a Role or ClusterRole and its binding)`,
+            : `grant ${denied.join(', ')} on ${resource.group === '' ? resource.name : `${resource.name}.${resource.group}`}` +
+              `${kind.namespace !== undefined ? ` in ${kind.namespace}` : ''} to the deployer (a Role or ClusterRole and its binding)`,
       });
     }
     return results;
@@ -550,7 +566,8 @@ export function preflightFailure(stack: string, problems: readonly PreflightResu
   return [
     `stack "${stack}": preflight found ${problems.length} problem${problems.length === 1 ? '' : 's'} in the cluster; nothing was applied:`,
     ...lines,
-    `Run \`npm run preflight -- --stack ${stack}\` to check again; a check the deployer cannot make can be skipped (\`preflight.skip\`, docs/preflight.md).`,
+    `Run \`npm run preflight -- --stack ${stack}\` to check again; a check the deployer cannot make can be skipped (\`preflight.skip\`, ` +
+      `docs/preflight.md).`,
   ].join('\n');
 }
 

@@ -148,18 +148,21 @@ export function releaseRefusals(
   for (const stack of snapshots) {
     if (stack.locked) {
       problems.push(
-        `${stack.name}: is locked by a running update; wait for it, or, if it died, remove its lock (\`pulumi cancel\`, or the lock file of a file:// backend)`,
+        `${stack.name}: is locked by a running update; wait for it, or, if it died, remove its lock (\`pulumi cancel\`, or the lock file of a ` +
+          `file:// backend)`,
       );
     }
     if (stack.pendingOperations > 0) {
       problems.push(
-        `${stack.name}: has ${stack.pendingOperations} pending operation(s) from an interrupted update; run \`pulumi refresh --stack ${stack.name}\` and resolve them first (README: recovering an interrupted update)`,
+        `${stack.name}: has ${stack.pendingOperations} pending operation(s) from an interrupted update; run \`pulumi refresh --stack ` +
+          `${stack.name}\` and resolve them first (README: recovering an interrupted update)`,
       );
     }
     const record = stack.record;
     if (record !== undefined && record.id !== id && ['switching', 'switched', 'failed', 'rolling-back'].includes(record.state)) {
       problems.push(
-        `${stack.name}: is in release ${record.id} (to ${record.to}, ${record.state} at ${record.at}); finish or roll back that release first (\`npm run release -- status\`)`,
+        `${stack.name}: is in release ${record.id} (to ${record.to}, ${record.state} at ${record.at}); finish or roll back that release first ` +
+          `(\`npm run release -- status\`)`,
       );
     }
     const preview = previews.get(stack.name);
@@ -168,7 +171,8 @@ export function releaseRefusals(
     } else if (preview !== undefined && preview.outside.length > 0) {
       const changes = preview.outside.map((step) => `${step.type.split(':').at(-1)} ${step.name} (${step.op})`).join(', ');
       problems.push(
-        `${stack.name}: the switch to ${request.to} would change more than routing objects: ${changes}; deploy those changes with \`pulumi up\` on that stack first`,
+        `${stack.name}: the switch to ${request.to} would change more than routing objects: ${changes}; deploy those changes with \`pulumi up\` on ` +
+          `that stack first`,
       );
     }
   }
@@ -254,12 +258,14 @@ export function servingSummary(
 ): string[] {
   const lines = stacks.map(
     (stack) =>
-      `${stack.name}: serving ${stack.serving ?? 'nothing yet'}${stack.record !== undefined ? ` (release ${stack.record.id}: ${stack.record.state} at ${stack.record.at})` : ''}`,
+      `${stack.name}: serving ${stack.serving ?? 'nothing yet'}` +
+      (stack.record !== undefined ? ` (release ${stack.record.id}: ${stack.record.state} at ${stack.record.at})` : ''),
   );
   const colors = new Set(stacks.map((stack) => stack.serving));
   if (colors.size > 1) {
     lines.push(
-      `the stacks serve different colors: ${stacks.map((stack) => `${stack.name}=${stack.serving ?? 'none'}`).join(' ')}; re-run the release to finish it, or run it with --rollback`,
+      `the stacks serve different colors: ${stacks.map((stack) => `${stack.name}=${stack.serving ?? 'none'}`).join(' ')}; re-run the release to ` +
+        `finish it, or run it with --rollback`,
     );
   }
   return lines;

@@ -68,19 +68,22 @@ export function judgeRollback(facts: RollbackFacts): RollbackDecision {
   }
   if (facts.trafficWeight > 0) {
     problems.push(
-      `trafficWeight: a weighted shift is in progress (${facts.trafficWeight}% to ${to}); finish or abort it with \`pulumi up\` first (docs: the runbook's weighted shift)`,
+      `trafficWeight: a weighted shift is in progress (${facts.trafficWeight}% to ${to}); finish or abort it with \`pulumi up\` first (docs: the ` +
+        `runbook's weighted shift)`,
     );
   }
   if (facts.previous.idle !== undefined && facts.previous.idle.color === to) {
     problems.push(
-      `${to} runs ${facts.previous.idle.replicas} replica(s) since the last update (idleReplicas): it is retired, not a rollback target; scale it back up with \`pulumi up\` first`,
+      `${to} runs ${facts.previous.idle.replicas} replica(s) since the last update (idleReplicas): it is retired, not a rollback target; scale it ` +
+        `back up with \`pulumi up\` first`,
     );
   }
   for (const app of facts.apps) {
     const name = `${app.app}: `;
     if (app.liveColor !== from) {
       problems.push(
-        `${name}the live Service selects ${app.liveColor ?? 'no color'}, but the last completed update routed it to ${from}; run \`pulumi up --refresh\` to reconcile first`,
+        `${name}the live Service selects ${app.liveColor ?? 'no color'}, but the last completed update routed it to ${from}; run \`pulumi up ` +
+          `--refresh\` to reconcile first`,
       );
     }
     const deployment = app.deployment;
@@ -90,7 +93,8 @@ export function judgeRollback(facts: RollbackFacts): RollbackDecision {
     }
     if (app.recordedRevision === undefined || deployment.revision !== app.recordedRevision) {
       problems.push(
-        `${name}Deployment ${app.app}-${to} changed since the stack's last update (revision ${deployment.revision ?? 'none'}, recorded ${app.recordedRevision ?? 'none'}); ` +
+        `${name}Deployment ${app.app}-${to} changed since the stack's last update (revision ${deployment.revision ?? 'none'}, recorded ` +
+          `${app.recordedRevision ?? 'none'}); ` +
           `use the gated path: \`pulumi config set activeColor ${to} && pulumi up\``,
       );
     }
@@ -106,7 +110,8 @@ export function judgeRollback(facts: RollbackFacts): RollbackDecision {
     }
     if (deployment.replicas < 1 || app.readyEndpoints < deployment.replicas) {
       problems.push(
-        `${name}Service ${app.app}-${to} has ${app.readyEndpoints} ready endpoint(s), needs ${Math.max(1, deployment.replicas)} (the Deployment's replicas); traffic stays on ${from}`,
+        `${name}Service ${app.app}-${to} has ${app.readyEndpoints} ready endpoint(s), needs ${Math.max(1, deployment.replicas)} (the Deployment's ` +
+          `replicas); traffic stays on ${from}`,
       );
     }
   }

@@ -70,8 +70,10 @@ export function planTransition(config: StackConfig, previous: PreviousState): Tr
   if (switching && previous.idle !== undefined && previous.idle.color === config.activeColor) {
     fail(
       'activeColor',
-      `${config.activeColor} runs ${previous.idle.replicas} replica(s) since the last update (idleReplicas), got activeColor=${config.activeColor}; ` +
-        `scale it back up in an update of its own first (\`pulumi config set activeColor ${previous.activeColor}\`, \`pulumi config rm idleReplicas\`, \`pulumi up\`), then switch`,
+      `${config.activeColor} runs ${previous.idle.replicas} replica(s) since the last update (idleReplicas), got ` +
+        `activeColor=${config.activeColor}; ` +
+        `scale it back up in an update of its own first (\`pulumi config set activeColor ${previous.activeColor}\`, \`pulumi config rm ` +
+        `idleReplicas\`, \`pulumi up\`), then switch`,
     );
   }
 
@@ -85,13 +87,15 @@ export function planTransition(config: StackConfig, previous: PreviousState): Tr
         const key = `${index === 0 ? '' : `services.${app.name}.`}${idleColor}.replicas`;
         fail(
           key,
-          `sizes the idle color while idleReplicas (${replicas}) does too, got ${explicit}; keep one: \`pulumi config rm --path ${key}\` or \`pulumi config rm idleReplicas\``,
+          `sizes the idle color while idleReplicas (${replicas}) does too, got ${explicit}; keep one: \`pulumi config rm --path ${key}\` or ` +
+            `\`pulumi config rm idleReplicas\``,
         );
       }
     });
     if (switching) {
       notes.push(
-        `idleReplicas (${replicas}) applies to ${idleColor} from the next update: this one switches traffic to ${config.activeColor} and leaves ${idleColor} at full size, so a rollback stays instant`,
+        `idleReplicas (${replicas}) applies to ${idleColor} from the next update: this one switches traffic to ${config.activeColor} and leaves ` +
+          `${idleColor} at full size, so a rollback stays instant`,
       );
     } else {
       apps = config.apps.map((app): AppConfig =>
@@ -127,7 +131,8 @@ export function checkContract(transition: Transition, previous: PreviousState, n
     problems.push({
       key,
       message:
-        `${key}: runs only in an update of its own, got it in the update that switches traffic from ${previous.activeColor} to ${config.activeColor}; ` +
+        `${key}: runs only in an update of its own, got it in the update that switches traffic from ${previous.activeColor} to ` +
+        `${config.activeColor}; ` +
         'switch first, retire the old color (`pulumi config set idleReplicas 0`, `pulumi up`), then add the contract step',
     });
     return problems;
@@ -140,7 +145,8 @@ export function checkContract(transition: Transition, previous: PreviousState, n
       key,
       message:
         `${key}: runs only once the old color is retired, got ${config.idleColor} still running (${running.join(', ')}); ` +
-        `retire it first: \`pulumi config set idleReplicas 0\` (it may go in the same update as the contract step, which then waits for the scale-down)`,
+        `retire it first: \`pulumi config set idleReplicas 0\` (it may go in the same update as the contract step, which then waits for the ` +
+        `scale-down)`,
     });
   }
   return problems;

@@ -109,7 +109,11 @@ const HAND_CHECKED: Readonly<Record<string, ConfigShape>> = {
 };
 
 /** A second app, so that `services.api.*` can be tried field by field. */
-const API = { blue: { image: 'registry.example.com/acme/api:1.0.0' }, green: { image: 'registry.example.com/acme/api:1.0.0' }, host: 'api.example.com' };
+const API = {
+  blue: { image: 'registry.example.com/acme/api:1.0.0' },
+  green: { image: 'registry.example.com/acme/api:1.0.0' },
+  host: 'api.example.com',
+};
 
 /** Every field path (`postgres.backup.secretName`) with its type, each key of CONFIG_KEYS included. */
 export function configFields(): { path: string[]; type: Leaf }[] {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { PREFLIGHT_CHECKS, PreflightCheck, PreflightConfig } from '../preflight';
 import {
   Color,
@@ -29,9 +30,14 @@ import {
   RedisConfig,
   ResourcesConfig,
   RoutingConfig,
+  gateSchema,
+  metricGateSchema,
+  replicaBoundsRule,
   resourcesSchema,
+  stackConfigSchema,
+  weightedShiftRule,
 } from './schema';
-import { CONFIG_SHAPES, checkShape, stringMap } from './shape';
+import { CONFIG_SCHEMAS, checkRules, checkShape, checkValue, stringMap, unwrap } from './shape';
 import { AppConfig, ColorRules, checkHost, checkSettingsKeys, parseColors, parseService } from './services';
 
 /**
@@ -99,9 +105,6 @@ export interface StackConfig {
 /** Namespaces the cluster owns; a stack never takes one over. */
 const SYSTEM_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
-/** The largest replica count the API server accepts (an int32 field). */
-const MAX_INT32 = 2_147_483_647;
-
 /** Labels the constructs set on their objects from the app (lib/core/labels.ts `appLabels`): not the stack's to set. */
 const CONSTRUCT_LABELS: readonly string[] = [
   'app.kubernetes.io/name',
@@ -127,7 +130,7 @@ function parsePreflight(value: unknown, fail: Fail): PreflightConfig {
   if (typeof value === 'boolean') {
     return { enabled: value, skip: [] };
   }
-  if (!checkShape('preflight', value, CONFIG_SHAPES.keys.preflight, fail)) {
+  if (!checkShape('preflight', value, CONFIG_SCHEMAS.keys.preflight, fail)) {
     return on;
   }
   const { enabled, skip = [] } = value as { enabled?: boolean; skip?: string[] };
@@ -144,6 +147,11 @@ function parsePreflight(value: unknown, fail: Fail): PreflightConfig {
   return { enabled: enabled ?? true, skip: skip.filter((check): check is PreflightCheck => (PREFLIGHT_CHECKS as readonly string[]).includes(check)) };
 }
 const RESOURCE_KEYS = Object.keys(resourcesSchema.shape);
+
+/** The top-level keys that hold a whole number. */
+type IntKey = {
+  [K in keyof typeof stackConfigSchema.shape]: z.output<(typeof stackConfigSchema.shape)[K]> extends number | undefined ? K : never;
+}[keyof typeof stackConfigSchema.shape];
 
 /**
  * Turns a stack's raw config (`cutover:key` → string, as Pulumi hands it to a program; objects as JSON)
@@ -195,22 +203,26 @@ export function parseStackConfigWithProblems(
   }
 
   const str = (key: string, fallback: string | undefined): string | undefined => values.get(key) ?? fallback;
-  const int = (key: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+  /** A whole-number key, in the range its schema declares (and at most `max`, a bound that comes from another key). */
+  const int = (key: IntKey, fallback: number, max = Number.MAX_SAFE_INTEGER): number => {
     const value = values.get(key);
     if (value === undefined) {
       return fallback;
     }
-    const number = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || number < min || number > max) {
+    const schema = unwrap(stackConfigSchema.shape[key]) as z.ZodNumber;
+    const [min, limit] = [schema.minValue ?? -Number.MAX_SAFE_INTEGER, Math.min(max, schema.maxValue ?? Number.MAX_SAFE_INTEGER)];
+    // Pulumi hands the program strings: the number must be written as one before the schema judges its range.
+    const number = /^-?\d+$/.test(value.trim()) ? schema.max(limit).safeParse(Number(value)) : undefined;
+    if (number?.success !== true) {
       fail(
         key,
-        `must be a whole number from ${min} to ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}`,
+        `must be a whole number from ${min} to ${limit === Number.MAX_SAFE_INTEGER ? '∞' : limit}`,
         value,
         `e.g. \`pulumi config set ${key} ${fallback}\``,
       );
       return fallback;
     }
-    return number;
+    return number.data;
   };
   const bool = (key: string, fallback: boolean): boolean => {
     const value = values.get(key);
@@ -244,9 +256,7 @@ export function parseStackConfigWithProblems(
 
   const production = bool('production', CONFIG_DEFAULTS.production);
   const app = str('app', CONFIG_DEFAULTS.app) as string;
-  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(app) || app.length > 50) {
-    fail('app', 'must be a lowercase DNS label of at most 50 characters starting with a letter', app, 'e.g. `pulumi config set app web`');
-  }
+  checkValue('app', app, stackConfigSchema.shape.app, fail);
   const namespace = str('namespace', `${app}-${stack}`) as string;
   if (!isDnsLabel(namespace)) {
     fail(
@@ -281,12 +291,10 @@ export function parseStackConfigWithProblems(
     checkHost('host', host, 'app.example.com', fail);
   }
 
-  const replicas = int('replicas', CONFIG_DEFAULTS.replicas, 1, MAX_INT32);
-  const maxReplicas = int('maxReplicas', CONFIG_DEFAULTS.maxReplicas, 1, MAX_INT32);
-  const maxUnavailable = int('maxUnavailable', CONFIG_DEFAULTS.maxUnavailable, 1, MAX_INT32);
-  if (maxReplicas < replicas) {
-    fail('maxReplicas', `must be at least replicas (${replicas})`, maxReplicas, `raise maxReplicas or lower replicas`);
-  }
+  const replicas = int('replicas', CONFIG_DEFAULTS.replicas);
+  const maxReplicas = int('maxReplicas', CONFIG_DEFAULTS.maxReplicas);
+  const maxUnavailable = int('maxUnavailable', CONFIG_DEFAULTS.maxUnavailable);
+  checkRules({ replicas, maxReplicas }, replicaBoundsRule, fail);
 
   const colorRules: ColorRules = {
     activeColor,
@@ -383,8 +391,8 @@ export function parseStackConfigWithProblems(
     }
   }
 
-  const port = int('port', CONFIG_DEFAULTS.port, 1024, 65535);
-  const metricsPort = int('metricsPort', CONFIG_DEFAULTS.metricsPort, 1024, 65535);
+  const port = int('port', CONFIG_DEFAULTS.port);
+  const metricsPort = int('metricsPort', CONFIG_DEFAULTS.metricsPort);
   if (port === metricsPort) {
     fail('metricsPort', 'must differ from port', metricsPort, 'serve metrics on a port of their own, e.g. 9090');
   }
@@ -400,9 +408,7 @@ export function parseStackConfigWithProblems(
     }
   }
   const podSecurityVersion = str('podSecurityVersion', CONFIG_DEFAULTS.podSecurityVersion) as string;
-  if (!/^v1\.\d+$/.test(podSecurityVersion)) {
-    fail('podSecurityVersion', 'must be a Kubernetes minor version', podSecurityVersion, 'e.g. `v1.30`');
-  }
+  checkValue('podSecurityVersion', podSecurityVersion, stackConfigSchema.shape.podSecurityVersion, fail);
   const tlsSecretName = str('tlsSecretName', `${app}-tls`) as string;
   if (!isDnsSubdomain(tlsSecretName)) {
     fail('tlsSecretName', 'is not a Secret name', tlsSecretName, 'use lowercase letters, digits, "-" and "."');
@@ -410,7 +416,7 @@ export function parseStackConfigWithProblems(
 
   const postgresValue = json('postgres');
   const postgres =
-    postgresValue !== undefined && checkShape('postgres', postgresValue, CONFIG_SHAPES.keys.postgres, fail)
+    postgresValue !== undefined && checkShape('postgres', postgresValue, CONFIG_SCHEMAS.keys.postgres, fail)
       ? (postgresValue as PostgresConfig)
       : undefined;
   if (postgres?.recovery !== undefined && (postgres.recovery.sourceClusterName === undefined || postgres.recovery.targetTime === undefined)) {
@@ -442,7 +448,8 @@ export function parseStackConfigWithProblems(
     }
   }
   const redisValue = json('redis');
-  const redis = redisValue !== undefined && checkShape('redis', redisValue, CONFIG_SHAPES.keys.redis, fail) ? (redisValue as RedisConfig) : undefined;
+  const redis =
+    redisValue !== undefined && checkShape('redis', redisValue, CONFIG_SCHEMAS.keys.redis, fail) ? (redisValue as RedisConfig) : undefined;
   secretName('redis.secretName', redis?.secretName);
   if (redis?.mode !== undefined && redis.mode !== 'sentinel' && redis.mode !== 'cluster') {
     fail('redis.mode', 'must be sentinel or cluster', redis.mode, '`sentinel` (1 master + replicas with failover) or `cluster` (sharded)');
@@ -450,7 +457,7 @@ export function parseStackConfigWithProblems(
 
   const operatorsValue = json('operators');
   const operators: OperatorsConfig =
-    operatorsValue !== undefined && checkShape('operators', operatorsValue, CONFIG_SHAPES.keys.operators, fail)
+    operatorsValue !== undefined && checkShape('operators', operatorsValue, CONFIG_SCHEMAS.keys.operators, fail)
       ? { install: (operatorsValue as Partial<OperatorsConfig>).install ?? false }
       : { install: false };
   if (operators.install && postgres === undefined && redis === undefined) {
@@ -466,7 +473,7 @@ export function parseStackConfigWithProblems(
 
   const monitoringValue = json('monitoring');
   const monitoring =
-    monitoringValue !== undefined && checkShape('monitoring', monitoringValue, CONFIG_SHAPES.keys.monitoring, fail)
+    monitoringValue !== undefined && checkShape('monitoring', monitoringValue, CONFIG_SCHEMAS.keys.monitoring, fail)
       ? (monitoringValue as MonitoringConfig)
       : {};
 
@@ -522,9 +529,9 @@ export function parseStackConfigWithProblems(
   const alerting = parseAlerting(monitoring.alerting, production, fail);
 
   const gateValue = json('gate');
-  const gate = gateValue !== undefined && checkShape('gate', gateValue, CONFIG_SHAPES.keys.gate, fail) ? (gateValue as GateConfig) : {};
-  (gate.checks ?? []).forEach((check, index) => checkShape(`gate.checks[${index}]`, check, CONFIG_SHAPES.listItems['gate.checks'], fail));
-  const deployTimeoutSeconds = int('deployTimeoutSeconds', CONFIG_DEFAULTS.deployTimeoutSeconds, 30, 3600);
+  const gate = gateValue !== undefined && checkShape('gate', gateValue, CONFIG_SCHEMAS.keys.gate, fail) ? (gateValue as GateConfig) : {};
+  (gate.checks ?? []).forEach((check, index) => checkShape(`gate.checks[${index}]`, check, CONFIG_SCHEMAS.listItems['gate.checks'], fail));
+  const deployTimeoutSeconds = int('deployTimeoutSeconds', CONFIG_DEFAULTS.deployTimeoutSeconds);
   if (gate.timeoutSeconds !== undefined && Number.isInteger(gate.timeoutSeconds) && gate.timeoutSeconds >= deployTimeoutSeconds) {
     fail(
       'gate.timeoutSeconds',
@@ -534,13 +541,9 @@ export function parseStackConfigWithProblems(
     );
   }
   // Each Job gives one request this long (the constructs' requestTimeoutSeconds): its deadline must leave room for it.
-  for (const [key, value, request] of [
-    ['gate.timeoutSeconds', gate.timeoutSeconds, 5],
-    ['gate.metrics.timeoutSeconds', gate.metrics?.timeoutSeconds, 10],
-  ] as const) {
-    if (Number.isInteger(value) && (value as number) <= request) {
-      fail(key, `must be more than ${request} s, the time one of the Job's requests may take`, value, `e.g. 60`);
-    }
+  checkValue('gate.timeoutSeconds', gate.timeoutSeconds, gateSchema.shape.timeoutSeconds, fail);
+  if (gate.metrics !== undefined) {
+    checkValue('gate.metrics.timeoutSeconds', gate.metrics.timeoutSeconds, metricGateSchema.shape.timeoutSeconds, fail);
   }
   const metrics = gate.metrics;
   if (metrics !== undefined) {
@@ -561,16 +564,14 @@ export function parseStackConfigWithProblems(
         'lower it, or raise deployTimeoutSeconds',
       );
     }
-    if (metrics.prometheusPort !== undefined && (metrics.prometheusPort < 1 || metrics.prometheusPort > 65535)) {
-      fail('gate.metrics.prometheusPort', 'must be a port from 1 to 65535', metrics.prometheusPort, "the Prometheus pods' port, e.g. 9090");
-    }
+    checkValue('gate.metrics.prometheusPort', metrics.prometheusPort, metricGateSchema.shape.prometheusPort, fail);
     if (gate.enabled === false) {
       fail('gate.metrics', 'is set while gate.enabled is false', metrics, 'remove gate.metrics, or enable the gate');
     }
   }
   const migrationsValue = json('migrations');
   const migrations =
-    migrationsValue !== undefined && checkShape('migrations', migrationsValue, CONFIG_SHAPES.keys.migrations, fail)
+    migrationsValue !== undefined && checkShape('migrations', migrationsValue, CONFIG_SCHEMAS.keys.migrations, fail)
       ? (migrationsValue as MigrationsConfig)
       : {};
   for (const phase of ['expand', 'contract'] as const) {
@@ -589,8 +590,8 @@ export function parseStackConfigWithProblems(
     }
   }
   const routing = parseRouting(json('routing'), { app, namespace, values }, fail);
-  const trafficWeight = int('trafficWeight', CONFIG_DEFAULTS.trafficWeight, 0, 100);
-  const idleReplicas = values.has('idleReplicas') ? int('idleReplicas', 0, 0, maxReplicas) : undefined;
+  const trafficWeight = int('trafficWeight', CONFIG_DEFAULTS.trafficWeight);
+  const idleReplicas = values.has('idleReplicas') ? int('idleReplicas', 0, maxReplicas) : undefined;
   if (idleReplicas !== undefined && idleReplicas > 0 && idleReplicas <= maxUnavailable) {
     fail(
       'idleReplicas',
@@ -607,17 +608,7 @@ export function parseStackConfigWithProblems(
       'finish or abort the weighted shift (trafficWeight 0) before shrinking the idle color',
     );
   }
-  const idle = colors[otherColor(activeColor)];
-  if (trafficWeight > 0 && (idle.image === undefined || idle.replicas === 0)) {
-    fail(
-      'trafficWeight',
-      `sends ${trafficWeight}% of requests to ${otherColor(activeColor)}, which is ` +
-        `${idle.image === undefined ? 'not deployed (no image)' : 'scaled to 0'}`,
-      trafficWeight,
-      `deploy ${otherColor(activeColor)} first (\`pulumi config set --path ${otherColor(activeColor)}.image ` +
-        `<image:tag>\`, full size), \`pulumi up\`, then shift`,
-    );
-  }
+  checkRules({ trafficWeight, idleColor: otherColor(activeColor), idle: colors[otherColor(activeColor)] }, weightedShiftRule, fail);
 
   const main: AppConfig = {
     name: app,
@@ -702,11 +693,11 @@ export function parseStackConfigWithProblems(
 
   const schedulingValue = json('scheduling');
   let scheduling: PodScheduling = {};
-  if (schedulingValue !== undefined && checkShape('scheduling', schedulingValue, CONFIG_SHAPES.keys.scheduling, fail)) {
+  if (schedulingValue !== undefined && checkShape('scheduling', schedulingValue, CONFIG_SCHEMAS.keys.scheduling, fail)) {
     const tolerations = (schedulingValue as { tolerations?: unknown[] }).tolerations ?? [];
     if (
       tolerations.every((toleration, index) =>
-        checkShape(`scheduling.tolerations[${index}]`, toleration, CONFIG_SHAPES.listItems['scheduling.tolerations'], fail),
+        checkShape(`scheduling.tolerations[${index}]`, toleration, CONFIG_SCHEMAS.listItems['scheduling.tolerations'], fail),
       )
     ) {
       scheduling = schedulingValue as PodScheduling;
@@ -718,7 +709,7 @@ export function parseStackConfigWithProblems(
 
   const networkValue = json('network');
   const network =
-    networkValue !== undefined && checkShape('network', networkValue, CONFIG_SHAPES.keys.network, fail) ? (networkValue as NetworkConfig) : {};
+    networkValue !== undefined && checkShape('network', networkValue, CONFIG_SCHEMAS.keys.network, fail) ? (networkValue as NetworkConfig) : {};
   const networkFields = typeof networkValue === 'object' && networkValue !== null ? (networkValue as Record<string, unknown>) : {};
   for (const field of ['ingressNamespace', 'gatewayNamespace', 'monitoringNamespace', 'cnpgNamespace', 'redisOperatorNamespace'] as const) {
     const value = networkFields[field];
@@ -754,8 +745,8 @@ export function parseStackConfigWithProblems(
     replicas,
     maxReplicas,
     maxUnavailable,
-    targetCpuUtilization: int('targetCpuUtilization', CONFIG_DEFAULTS.targetCpuUtilization, 1, 100),
-    targetMemoryUtilization: int('targetMemoryUtilization', CONFIG_DEFAULTS.targetMemoryUtilization, 1, 100),
+    targetCpuUtilization: int('targetCpuUtilization', CONFIG_DEFAULTS.targetCpuUtilization),
+    targetMemoryUtilization: int('targetMemoryUtilization', CONFIG_DEFAULTS.targetMemoryUtilization),
     port,
     metricsPort,
     readinessPath,
@@ -766,9 +757,9 @@ export function parseStackConfigWithProblems(
     tlsSecretName,
     clusterIssuer: objectName('clusterIssuer', CONFIG_DEFAULTS.clusterIssuer, 'a cert-manager ClusterIssuer', 'letsencrypt-prod'),
     ingressClassName: objectName('ingressClassName', CONFIG_DEFAULTS.ingressClassName, 'an IngressClass', 'nginx'),
-    rateLimitRps: int('rateLimitRps', CONFIG_DEFAULTS.rateLimitRps, 1),
-    drainSeconds: int('drainSeconds', CONFIG_DEFAULTS.drainSeconds, 0, 300),
-    shutdownSeconds: int('shutdownSeconds', CONFIG_DEFAULTS.shutdownSeconds, 1, 600),
+    rateLimitRps: int('rateLimitRps', CONFIG_DEFAULTS.rateLimitRps),
+    drainSeconds: int('drainSeconds', CONFIG_DEFAULTS.drainSeconds),
+    shutdownSeconds: int('shutdownSeconds', CONFIG_DEFAULTS.shutdownSeconds),
     deployTimeoutSeconds,
     podSecurityVersion,
     ...(postgres !== undefined ? { postgres } : {}),

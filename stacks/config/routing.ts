@@ -1,7 +1,7 @@
 import { ROUTERS, Router } from '../../lib';
 import { Fail } from './errors';
-import { CONFIG_SHAPES, checkShape } from './shape';
-import { GatewayConfig, NetworkConfig, RoutingConfig } from './schema';
+import { CONFIG_SCHEMAS, checkShape, checkValue } from './shape';
+import { GatewayConfig, NetworkConfig, RoutingConfig, routingSchema } from './schema';
 
 /**
  * Where the Gateway's proxies run, which the app's NetworkPolicy admits: `network.gatewayNamespace`, else the
@@ -36,7 +36,7 @@ export function parseRouting(
     );
     return { router: 'gateway' };
   }
-  if (!checkShape('routing', value, CONFIG_SHAPES.keys.routing, fail)) {
+  if (!checkShape('routing', value, CONFIG_SCHEMAS.keys.routing, fail)) {
     return { router: 'gateway' };
   }
   const raw = value as { router?: string; gateway?: Partial<GatewayConfig>; keepIngress?: boolean; requestTimeoutSeconds?: number };
@@ -46,9 +46,7 @@ export function parseRouting(
     return { router: 'gateway' };
   }
   const timeout = raw.requestTimeoutSeconds;
-  if (timeout !== undefined && (timeout < 1 || timeout > 3600)) {
-    fail('routing.requestTimeoutSeconds', 'must be from 1 to 3600', timeout, "e.g. 60 (ingress-nginx's default read timeout)");
-  }
+  checkValue('routing.requestTimeoutSeconds', timeout, routingSchema.shape.requestTimeoutSeconds, fail);
   const rest = {
     ...(raw.keepIngress !== undefined ? { keepIngress: raw.keepIngress } : {}),
     ...(timeout !== undefined ? { requestTimeoutSeconds: timeout } : {}),

@@ -7,6 +7,9 @@ import { ROUTERS } from '../../lib';
 // Pulumi.yaml's scalar schema and docs/config-reference.md from it. The value rules that need more than one key or
 // a Kubernetes grammar live in ./parse.ts, ./services.ts, ./routing.ts and ./alerting.ts, under the key the user wrote.
 
+/** The largest replica count the API server accepts (an int32 field). */
+export const MAX_INT32 = 2_147_483_647;
+
 /** The project's config namespace: every key is `cutover:<name>` in `Pulumi.<stack>.yaml`. */
 export const CONFIG_NAMESPACE = 'cutover';
 
@@ -28,6 +31,25 @@ function field<T extends z.ZodType>(schema: T, description: string, defaultText?
 function constructDefault<T extends z.ZodType>(schema: T, description: string, value: string | number): T {
   return schema.meta({ description, constructDefault: value });
 }
+
+/**
+ * A value rule's message as parse reports it (`<key>: <problem>, got <value>; <fix>`, under the key the user wrote,
+ * which the schema does not know): zod carries it as `<problem>; <fix>`, and ./shape.ts `checkValue` splits it.
+ */
+export function rule(problem: string, fix: string): { error: string } {
+  return { error: ruleMessage(problem, fix) };
+}
+
+function ruleMessage(problem: string, fix: string): string {
+  if (problem.includes('; ')) {
+    throw new Error(`config schema: a rule's problem cannot hold "; ", got "${problem}"`);
+  }
+  return `${problem}; ${fix}`;
+}
+
+/** The rule of a gate Job's deadline: each of its requests may take `request` seconds. */
+const jobDeadline = (request: number) =>
+  z.int().gt(request, rule(`must be more than ${request} s, the time one of the Job's requests may take`, 'e.g. 60'));
 
 const str = (description: string, defaultText?: string) => field(z.string(), description, defaultText);
 const int = (description: string, defaultText?: string) => field(z.int(), description, defaultText);
@@ -200,14 +222,24 @@ export const gateCheckSchema = field(
   'One HTTP check.',
 );
 
+const prometheusPort = rule('must be a port from 1 to 65535', "the Prometheus pods' port, e.g. 9090");
+
 export const metricGateSchema = z.object({
   prometheusUrl: str('Prometheus’ HTTP API inside the cluster, e.g. `http://prometheus-operated.monitoring.svc:9090`.'),
   maxErrorRatio: num('The highest ratio of 5xx responses the target color may have.', 'the MetricGate default').optional(),
   maxP95LatencySeconds: num('The highest p95 latency the target color may have.', 'the MetricGate default').optional(),
   window: str('The window the ratios are computed over.', 'the MetricGate default').optional(),
   minRequests: int('Requests the window must hold for a verdict.', 'the MetricGate default').optional(),
-  timeoutSeconds: int('The Job’s deadline; shorter than deployTimeoutSeconds and more than 10.', 'min(120, deployTimeoutSeconds - 10)').optional(),
-  prometheusPort: int('The Prometheus pods’ port, for the NetworkPolicy.', '9090').optional(),
+  timeoutSeconds: field(
+    jobDeadline(10),
+    'The Job’s deadline; shorter than deployTimeoutSeconds and more than 10.',
+    'min(120, deployTimeoutSeconds - 10)',
+  ).optional(),
+  prometheusPort: field(
+    z.int().min(1, prometheusPort).max(65535, prometheusPort),
+    'The Prometheus pods’ port, for the NetworkPolicy.',
+    '9090',
+  ).optional(),
 });
 
 export const gateSchema = z.object({
@@ -217,7 +249,8 @@ export const gateSchema = z.object({
     'the CutoverGate default',
   ).optional(),
   checks: field(z.array(gateCheckSchema), 'HTTP checks besides the readiness and liveness paths.', '[]').optional(),
-  timeoutSeconds: int(
+  timeoutSeconds: field(
+    jobDeadline(5),
     'The smoke test Job’s deadline; shorter than deployTimeoutSeconds and more than 5.',
     'min(120, deployTimeoutSeconds - 10)',
   ).optional(),
@@ -250,11 +283,17 @@ export const gatewaySchema = z.object({
   ).optional(),
 });
 
+const requestTimeout = rule('must be from 1 to 3600', "e.g. 60 (ingress-nginx's default read timeout)");
+
 export const routingSchema = z.object({
   router: field(z.enum(ROUTERS), '`gateway` (an HTTPRoute on a Gateway) or `ingress` (an Ingress).', 'gateway'),
   gateway: field(gatewaySchema, 'The Gateway the HTTPRoutes attach to; required with the gateway router.').optional(),
   keepIngress: bool('With the gateway router, keep the Ingress beside the HTTPRoute while DNS moves.', 'false').optional(),
-  requestTimeoutSeconds: int('The HTTPRoute’s request timeout (1 to 3600).', '60').optional(),
+  requestTimeoutSeconds: field(
+    z.int().min(1, requestTimeout).max(3600, requestTimeout),
+    'The HTTPRoute’s request timeout (1 to 3600).',
+    '60',
+  ).optional(),
 });
 
 export const tolerationSchema = field(
@@ -303,6 +342,8 @@ export const serviceSchema = field(
  * Every top-level key. Scalars carry Pulumi's type; a literal `.default()` is the program's default (and Pulumi.yaml's,
  * but for {@link UNDECLARED_DEFAULT_KEYS}).
  */
+const appName = rule('must be a lowercase DNS label of at most 50 characters starting with a letter', 'e.g. `pulumi config set app web`');
+
 export const stackConfigSchema = z.object({
   activeColor: field(z.enum(['blue', 'green']), 'Color that receives traffic: blue or green. Changing it is the cutover.'),
   host: field(z.string(), 'DNS name the service answers on (the HTTPRoute or Ingress host), e.g. app.example.com.'),
@@ -321,20 +362,34 @@ export const stackConfigSchema = z.object({
   routing: field(routingSchema, 'How outside traffic reaches the Services (required, docs/routing.md).'),
   services: field(z.record(z.string(), serviceSchema), 'Apps beside the main one, by name; each inherits the main app’s values.', '{}').optional(),
   idleReplicas: field(
-    z.int(),
+    // At most maxReplicas: a bound from another key, checked by ./parse.ts.
+    z.int().min(0),
     'Replicas of every app’s idle color once traffic has settled (0 retires it); never applied in the update that switches colors.',
     'the idle color stays at full size',
   ).optional(),
   scheduling: field(schedulingSchema, 'Where every app’s pods and Jobs run (node pool, tolerations, anti-affinity).', '{}').optional(),
   production: field(z.boolean().default(true), 'Production rules (at least 3 replicas, no `:latest`). Non-production stacks set it to false.'),
-  app: field(z.string().default('web'), 'Service name; prefixes every object name.'),
-  replicas: field(z.int().default(3), 'Minimum replicas of each color (HPA minReplicas); blue.replicas / green.replicas override it.'),
-  maxReplicas: field(z.int().default(10), 'Maximum replicas of each color (HPA maxReplicas).'),
-  maxUnavailable: field(z.int().default(1), 'Pods of one color a voluntary disruption may take down at once (PodDisruptionBudget).'),
-  targetCpuUtilization: field(z.int().default(70), 'HPA target average CPU utilization, percent of the request.'),
-  targetMemoryUtilization: field(z.int().default(80), 'HPA target average memory utilization, percent of the request.'),
-  port: field(z.int().default(8080), 'Container port that serves HTTP (named http).'),
-  metricsPort: field(z.int().default(9090), 'Container port that serves Prometheus metrics (named metrics).'),
+  app: field(
+    z
+      .string()
+      .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, appName)
+      .max(50, appName)
+      .default('web'),
+    'Service name; prefixes every object name.',
+  ),
+  replicas: field(
+    z.int().min(1).max(MAX_INT32).default(3),
+    'Minimum replicas of each color (HPA minReplicas); blue.replicas / green.replicas override it.',
+  ),
+  maxReplicas: field(z.int().min(1).max(MAX_INT32).default(10), 'Maximum replicas of each color (HPA maxReplicas).'),
+  maxUnavailable: field(
+    z.int().min(1).max(MAX_INT32).default(1),
+    'Pods of one color a voluntary disruption may take down at once (PodDisruptionBudget).',
+  ),
+  targetCpuUtilization: field(z.int().min(1).max(100).default(70), 'HPA target average CPU utilization, percent of the request.'),
+  targetMemoryUtilization: field(z.int().min(1).max(100).default(80), 'HPA target average memory utilization, percent of the request.'),
+  port: field(z.int().min(1024).max(65535).default(8080), 'Container port that serves HTTP (named http).'),
+  metricsPort: field(z.int().min(1024).max(65535).default(9090), 'Container port that serves Prometheus metrics (named metrics).'),
   readinessPath: field(z.string().default('/ready'), 'HTTP path of the readiness probe.'),
   livenessPath: field(z.string().default('/health'), 'HTTP path of the liveness probe.'),
   resources: field(resourcesSchema, 'Requests and limits of each app container.').optional(),
@@ -348,15 +403,27 @@ export const stackConfigSchema = z.object({
     'cert-manager ClusterIssuer for the Ingress certificate, or the listeners of a Gateway the stack creates.',
   ),
   ingressClassName: field(z.string().default('nginx'), 'The IngressClass (ingress router, or routing.keepIngress).'),
-  rateLimitRps: field(z.int().default(20), 'ingress-nginx’s requests per second per client (ingress router, or routing.keepIngress).'),
-  drainSeconds: field(z.int().default(10), 'preStop sleep, so endpoint removal reaches every proxy before the pod gets SIGTERM.'),
-  shutdownSeconds: field(z.int().default(20), 'Seconds after SIGTERM for in-flight requests; grace period = drainSeconds + shutdownSeconds.'),
+  rateLimitRps: field(z.int().min(1).default(20), 'ingress-nginx’s requests per second per client (ingress router, or routing.keepIngress).'),
+  drainSeconds: field(z.int().min(0).max(300).default(10), 'preStop sleep, so endpoint removal reaches every proxy before the pod gets SIGTERM.'),
+  shutdownSeconds: field(
+    z.int().min(1).max(600).default(20),
+    'Seconds after SIGTERM for in-flight requests; grace period = drainSeconds + shutdownSeconds.',
+  ),
   deployTimeoutSeconds: field(
-    z.int().default(600),
+    z.int().min(30).max(3600).default(600),
     'How long `pulumi up` waits for an object (a Deployment rollout) to become ready before failing.',
   ),
-  trafficWeight: field(z.int().default(0), 'Weighted shift: percent of requests sent to the idle color (0-100). 0 sends everything to activeColor.'),
-  podSecurityVersion: field(z.string().default('v1.30'), "Pod Security Standards version pinned on the namespace's enforce/audit/warn labels."),
+  trafficWeight: field(
+    z.int().min(0).max(100).default(0),
+    'Weighted shift: percent of requests sent to the idle color (0-100). 0 sends everything to activeColor.',
+  ),
+  podSecurityVersion: field(
+    z
+      .string()
+      .regex(/^v1\.\d+$/, rule('must be a Kubernetes minor version', 'e.g. `v1.30`'))
+      .default('v1.30'),
+    "Pod Security Standards version pinned on the namespace's enforce/audit/warn labels.",
+  ),
 });
 
 type Output<T extends z.ZodType> = z.output<T>;
@@ -445,3 +512,47 @@ export const ALERTING_DEFAULTS = {
   pager: { secret: { name: 'alertmanager-pagerduty', key: 'routingKey' } },
   chat: { secret: { name: 'alertmanager-slack', key: 'webhookURL' } },
 } as const;
+
+// Rules that span keys, each on the object of the values it relates (already of the right types, as ./parse.ts and
+// ./services.ts hold them), checked with ./shape.ts `checkRules` where the parse has those values.
+
+/** An app's replica bounds: the HPA's minReplicas cannot exceed its maxReplicas. */
+export const replicaBoundsRule = z.object({ replicas: z.number(), maxReplicas: z.number() }).superRefine(({ replicas, maxReplicas }, ctx) => {
+  if (maxReplicas < replicas) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maxReplicas'],
+      message: ruleMessage(`must be at least replicas (${replicas})`, 'raise maxReplicas or lower replicas'),
+    });
+  }
+});
+
+/**
+ * A weighted shift sends requests to the idle color, which must be deployed and running. `service` is the
+ * `services.<name>` entry the colors are of (absent for the main app).
+ */
+export const weightedShiftRule = z
+  .object({
+    trafficWeight: z.number(),
+    idleColor: z.string(),
+    idle: z.object({ image: z.string().optional(), replicas: z.number().optional() }),
+    service: z.object({ name: z.string(), key: z.string() }).optional(),
+  })
+  .superRefine(({ trafficWeight, idleColor, idle, service }, ctx) => {
+    if (trafficWeight <= 0 || (idle.image !== undefined && idle.replicas !== 0)) {
+      return;
+    }
+    const state = idle.image === undefined ? 'not deployed (no image)' : 'scaled to 0';
+    const message =
+      service === undefined
+        ? ruleMessage(
+            `sends ${trafficWeight}% of requests to ${idleColor}, which is ${state}`,
+            `deploy ${idleColor} first (\`pulumi config set --path ${idleColor}.image <image:tag>\`, full size), \`pulumi up\`, then shift`,
+          )
+        : ruleMessage(
+            `sends ${trafficWeight}% of ${service.name}'s requests to ${idleColor}, which is ${state}`,
+            `deploy ${idleColor} of ${service.name} first (\`pulumi config set --path ${service.key}.${idleColor}.image <image:tag>\`, full ` +
+              'size), `pulumi up`, then shift',
+          );
+    ctx.addIssue({ code: 'custom', path: ['trafficWeight'], message });
+  });

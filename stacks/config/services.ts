@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import { Color, ColorSpec, ImageRef, httpPathProblem, isDnsName, isDnsSubdomain, otherColor } from '../../lib';
 import { ConfigProblem, Fail, hintFor } from './errors';
-import { CONFIG_SHAPES, checkShape, stringMap } from './shape';
-import { GateCheckConfig, ServiceEntryConfig, colorSchema } from './schema';
+import { CONFIG_SCHEMAS, checkRules, checkShape, stringMap } from './shape';
+import { GateCheckConfig, ServiceEntryConfig, colorSchema, replicaBoundsRule, weightedShiftRule } from './schema';
 
 /** The keys a ConfigMap may have (the API server's rule). */
 export const CONFIGMAP_KEY = /^[-._a-zA-Z0-9]+$/;
@@ -232,7 +232,7 @@ export function parseService(name: string, entry: unknown, context: ServiceConte
     return undefined;
   }
   const { blue, green, ...rest } = entry as Record<string, unknown>;
-  if (!checkShape(key, rest, CONFIG_SHAPES.service, fail)) {
+  if (!checkShape(key, rest, CONFIG_SCHEMAS.service, fail)) {
     return undefined;
   }
   const fields = rest as Omit<ServiceEntryConfig, 'blue' | 'green'>;
@@ -261,9 +261,7 @@ export function parseService(name: string, entry: unknown, context: ServiceConte
       'set it to 3 or more; a non-production stack sets `production: false`',
     );
   }
-  if (maxReplicas < replicas) {
-    fail(`${key}.maxReplicas`, `must be at least replicas (${replicas})`, maxReplicas, 'raise maxReplicas or lower replicas');
-  }
+  checkRules({ replicas, maxReplicas }, replicaBoundsRule, fail, (path) => `${key}.${path.join('.')}`);
   const port = fields.port ?? main.port;
   const metricsPort = fields.metricsPort ?? main.metricsPort;
   for (const [field, value] of [
@@ -305,7 +303,7 @@ export function parseService(name: string, entry: unknown, context: ServiceConte
     fail(`${key}.tlsSecretName`, 'is not a Secret name', tlsSecretName, 'use lowercase letters, digits, "-" and "."');
   }
   (fields.gate?.checks ?? []).forEach((check, index) =>
-    checkShape(`${key}.gate.checks[${index}]`, check, CONFIG_SHAPES.listItems['gate.checks'], fail),
+    checkShape(`${key}.gate.checks[${index}]`, check, CONFIG_SCHEMAS.listItems['gate.checks'], fail),
   );
   const colors = parseColors(
     `${key}.`,
@@ -315,17 +313,7 @@ export function parseService(name: string, entry: unknown, context: ServiceConte
     problems,
   );
   const idleColor = otherColor(context.activeColor);
-  const idle = colors[idleColor];
-  if (context.trafficWeight > 0 && (idle.image === undefined || idle.replicas === 0)) {
-    fail(
-      'trafficWeight',
-      `sends ${context.trafficWeight}% of ${name}'s requests to ${idleColor}, which is ` +
-        `${idle.image === undefined ? 'not deployed (no image)' : 'scaled to 0'}`,
-      context.trafficWeight,
-      `deploy ${idleColor} of ${name} first (\`pulumi config set --path ${key}.${idleColor}.image <image:tag>\`, full ` +
-        `size), \`pulumi up\`, then shift`,
-    );
-  }
+  checkRules({ trafficWeight: context.trafficWeight, idleColor, idle: colors[idleColor], service: { name, key } }, weightedShiftRule, fail);
   return {
     name,
     host: fields.host ?? '',

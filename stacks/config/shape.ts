@@ -22,7 +22,7 @@ export type ConfigShape = { readonly [field: string]: 'string' | 'integer' | 'nu
 type Leaf = Exclude<ConfigShape[string], ConfigShape>;
 
 /** A schema without its optional and default wrappers. */
-function unwrap(schema: z.ZodType): z.ZodType {
+export function unwrap(schema: z.ZodType): z.ZodType {
   const def = schema.def as { type: string; innerType?: z.ZodType };
   return (def.type === 'optional' || def.type === 'default') && def.innerType !== undefined ? unwrap(def.innerType) : schema;
 }
@@ -56,65 +56,200 @@ export function shapeOf(schema: z.ZodObject): ConfigShape {
 }
 
 /**
- * The fields of every structured key as parse checks them, and of the items of its lists: what a config generator
- * walks (test/config-cases.ts) to try every field. A `services.<name>` entry is without `blue` and `green` (checked
- * like the main app's).
+ * The object schemas of the structured keys and of the items of their lists, as parse checks them. A
+ * `services.<name>` entry is without `blue` and `green` (checked like the main app's).
  */
-export const CONFIG_SHAPES = {
+export const CONFIG_SCHEMAS = {
   keys: {
-    postgres: shapeOf(postgresSchema),
-    redis: shapeOf(redisSchema),
-    operators: shapeOf(operatorsSchema),
-    preflight: shapeOf(preflightSchema),
-    monitoring: shapeOf(monitoringSchema),
-    gate: shapeOf(gateSchema),
-    migrations: shapeOf(migrationsSchema),
-    routing: shapeOf(routingSchema),
-    scheduling: shapeOf(schedulingSchema),
-    network: shapeOf(networkSchema),
+    postgres: postgresSchema,
+    redis: redisSchema,
+    operators: operatorsSchema,
+    preflight: preflightSchema,
+    monitoring: monitoringSchema,
+    gate: gateSchema,
+    migrations: migrationsSchema,
+    routing: routingSchema,
+    scheduling: schedulingSchema,
+    network: networkSchema,
   },
-  service: shapeOf(serviceSchema.omit({ blue: true, green: true })),
-  listItems: { 'gate.checks': shapeOf(gateCheckSchema), 'scheduling.tolerations': shapeOf(tolerationSchema) },
+  service: serviceSchema.omit({ blue: true, green: true }),
+  listItems: { 'gate.checks': gateCheckSchema, 'scheduling.tolerations': tolerationSchema },
 } as const;
 
-/** Checks `value` against `shape`, reporting unknown fields (with a suggestion) and wrong types. */
-export function checkShape(key: string, value: unknown, shape: ConfigShape, fail: Fail): boolean {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    fail(
-      key,
-      'must be an object',
-      value,
-      `set its fields with \`pulumi config set --path ${key}.<field> <value>\`; fields: ${Object.keys(shape).join(', ')}`,
-    );
-    return false;
+type Shapes<T> = { readonly [K in keyof T]: T[K] extends z.ZodObject ? ConfigShape : Shapes<T[K]> };
+
+function shapesOf<T extends object>(schemas: T): Shapes<T> {
+  return Object.fromEntries(
+    Object.entries(schemas).map(([name, schema]) => [name, schema instanceof z.ZodObject ? shapeOf(schema) : shapesOf(schema as object)]),
+  ) as Shapes<T>;
+}
+
+/**
+ * The fields of every structured key as parse checks them, and of the items of its lists: what a config generator
+ * walks (test/config-cases.ts) to try every field.
+ */
+export const CONFIG_SHAPES = shapesOf(CONFIG_SCHEMAS);
+
+/**
+ * How a config file can get each kind of field wrong. Maps take numbers and booleans (Pulumi stores them so, and the
+ * constructs read them as strings); lists of objects are lists here, their items checked on their own by parse, which
+ * reports an item's problems only once the object holding the list is right.
+ */
+const LEAF_SCHEMAS: Readonly<Record<Leaf, z.ZodType>> = {
+  string: z.string(),
+  // Any whole number, like JSON's: the ranges are the parse's, under the key the user wrote.
+  integer: z.number().refine(Number.isInteger),
+  number: z.number(),
+  boolean: z.boolean(),
+  'string[]': z.array(z.string()),
+  map: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  list: z.array(z.unknown()),
+};
+
+/** The schema parse checks a structured value's structure with: strict objects (an unknown field is a typo), nothing required. */
+function structureOf(shape: ConfigShape): z.ZodObject {
+  return z.strictObject(
+    Object.fromEntries(
+      Object.entries(shape).map(([name, leaf]) => [name, (typeof leaf === 'object' ? structureOf(leaf) : LEAF_SCHEMAS[leaf]).optional()]),
+    ),
+  );
+}
+
+const STRUCTURES = new WeakMap<z.ZodObject, { shape: ConfigShape; structure: z.ZodObject }>();
+
+function structure(schema: z.ZodObject): { shape: ConfigShape; structure: z.ZodObject } {
+  let found = STRUCTURES.get(schema);
+  if (found === undefined) {
+    const shape = shapeOf(schema);
+    found = { shape, structure: structureOf(shape) };
+    STRUCTURES.set(schema, found);
   }
-  let ok = true;
-  for (const [field, fieldValue] of Object.entries(value as Record<string, unknown>)) {
-    const type = shape[field];
-    const path = `${key}.${field}`;
-    if (type === undefined) {
-      fail(path, `is not a ${key} field`, fieldValue, `use one of ${Object.keys(shape).join(', ')}${hintFor(field, Object.keys(shape))}`);
-      ok = false;
-    } else if (typeof type === 'object') {
-      ok = checkShape(path, fieldValue, type, fail) && ok;
-    } else if (
-      (type === 'string' && typeof fieldValue !== 'string') ||
-      (type === 'boolean' && typeof fieldValue !== 'boolean') ||
-      (type === 'integer' && !Number.isInteger(fieldValue)) ||
-      (type === 'number' && (typeof fieldValue !== 'number' || !Number.isFinite(fieldValue))) ||
-      (type === 'string[]' && !(Array.isArray(fieldValue) && fieldValue.every((item) => typeof item === 'string'))) ||
-      (type === 'map' && stringMap(fieldValue) === undefined) ||
-      (type === 'list' && !Array.isArray(fieldValue))
-    ) {
-      const expected =
-        { integer: 'a whole number', 'string[]': 'a list of strings', map: 'a map of names to strings', list: 'a list' }[type as string] ??
-        `a ${type}`;
-      const example = type === 'string[]' ? `\`pulumi config set --path '${path}[0]' <value>\`` : `\`pulumi config set --path ${path} <value>\``;
-      fail(path, `must be ${expected}`, fieldValue, `e.g. ${example}`);
-      ok = false;
+  return found;
+}
+
+/** One structural problem: where (field names below the key), and whether the field is unknown or of the wrong type. */
+interface Misfit {
+  readonly path: readonly string[];
+  readonly unknownIn?: ConfigShape;
+  readonly expected?: Leaf | ConfigShape;
+}
+
+/** The field a zod issue is about: its path cut at the first field that is not an object (a list's item, a map's entry). */
+function misfitsOf(issue: z.core.$ZodIssue, shape: ConfigShape): Misfit[] {
+  let fields: ConfigShape = shape;
+  const path: string[] = [];
+  for (const segment of issue.path) {
+    const leaf = fields[String(segment)];
+    path.push(String(segment));
+    if (typeof leaf !== 'object') {
+      return [{ path, expected: leaf }];
+    }
+    fields = leaf;
+  }
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((name) => ({ path: [...path, name], unknownIn: fields }));
+  }
+  return [{ path, expected: fields }];
+}
+
+/** The value at `path` below `value`, and where each step of it comes in its object (the order the file has them in). */
+function locate(value: unknown, path: readonly string[]): { found: unknown; order: number[] } {
+  let found = value;
+  const order: number[] = [];
+  for (const segment of path) {
+    const fields = found as Record<string, unknown>;
+    order.push(Object.keys(fields).indexOf(segment));
+    found = fields[segment];
+  }
+  return { found, order };
+}
+
+function compareOrder(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) {
+      return a[i] - b[i];
     }
   }
-  return ok;
+  return a.length - b.length;
+}
+
+/**
+ * Checks `value` against the structure of `schema` (zod's strict parse), reporting unknown fields (with a suggestion)
+ * and wrong types, one problem per field, in the order the value has its fields.
+ */
+export function checkShape(key: string, value: unknown, schema: z.ZodObject, fail: Fail): boolean {
+  const { shape, structure: checker } = structure(schema);
+  const result = checker.safeParse(value);
+  if (result.success) {
+    return true;
+  }
+  const seen = new Set<string>();
+  const misfits = result.error.issues
+    .flatMap((issue) => misfitsOf(issue, shape))
+    .filter((misfit) => {
+      const at = misfit.path.join('.');
+      return !seen.has(at) && seen.add(at) !== undefined;
+    })
+    .map((misfit) => ({ ...misfit, ...locate(value, misfit.path) }))
+    .sort((a, b) => compareOrder(a.order, b.order));
+  for (const { path, unknownIn, expected, found } of misfits) {
+    const at = [key, ...path].join('.');
+    if (unknownIn !== undefined) {
+      const field = path[path.length - 1];
+      const parent = [key, ...path.slice(0, -1)].join('.');
+      fail(at, `is not a ${parent} field`, found, `use one of ${Object.keys(unknownIn).join(', ')}${hintFor(field, Object.keys(unknownIn))}`);
+    } else if (typeof expected === 'object') {
+      fail(
+        at,
+        'must be an object',
+        found,
+        `set its fields with \`pulumi config set --path ${at}.<field> <value>\`; fields: ${Object.keys(expected).join(', ')}`,
+      );
+    } else if (expected !== undefined) {
+      const type =
+        { integer: 'a whole number', 'string[]': 'a list of strings', map: 'a map of names to strings', list: 'a list' }[expected as string] ??
+        `a ${expected}`;
+      const example = expected === 'string[]' ? `\`pulumi config set --path '${at}[0]' <value>\`` : `\`pulumi config set --path ${at} <value>\``;
+      fail(at, `must be ${type}`, found, `e.g. ${example}`);
+    }
+  }
+  return false;
+}
+
+/**
+ * Checks a value of the right type against its field's schema (ranges, patterns), reporting the first rule it breaks
+ * under `key` with the message the schema's `rule` gives it (./schema.ts).
+ */
+export function checkValue(key: string, value: unknown, schema: z.ZodType, fail: Fail): boolean {
+  const result = schema.safeParse(value);
+  // Only the schema's rules speak here: a wrong type is checkShape's to report, under the same key.
+  const broken = result.success ? undefined : result.error.issues.find((issue) => issue.message.includes('; '));
+  if (broken === undefined) {
+    return true;
+  }
+  const [problem, ...fix] = broken.message.split('; ');
+  fail(key, problem, value, fix.join('; '));
+  return false;
+}
+
+/**
+ * Checks values of the right types against a schema's rules that span them (./schema.ts), reporting each broken one
+ * under `keyOf` its path, with the value there.
+ */
+export function checkRules<T extends object>(
+  values: T,
+  schema: z.ZodType<unknown, T>,
+  fail: Fail,
+  keyOf: (path: readonly PropertyKey[]) => string = (path) => path.join('.'),
+): boolean {
+  const result = schema.safeParse(values);
+  const broken = result.success ? [] : result.error.issues.filter((issue) => issue.message.includes('; '));
+  for (const issue of broken) {
+    const [problem, ...fix] = issue.message.split('; ');
+    const value = issue.path.reduce<unknown>((at, segment) => (at as Record<PropertyKey, unknown>)[segment], values);
+    fail(keyOf(issue.path), problem, value, fix.join('; '));
+  }
+  return broken.length === 0;
 }
 
 /** A map of names to strings, as Pulumi stores one (numbers and booleans become strings); undefined for anything else. */

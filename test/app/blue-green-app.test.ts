@@ -1,6 +1,18 @@
 import { App, ApiObject, Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { BlueGreenApp, BlueGreenAppProps, LABEL_COLOR, LABEL_SERVICE_ROLE, LABEL_TEMPLATE, Manifest, MonitoringStack, renderChart, restrictedViolations, trafficSplit, ValidationError } from '../../lib';
+import {
+  BlueGreenApp,
+  BlueGreenAppProps,
+  LABEL_COLOR,
+  LABEL_SERVICE_ROLE,
+  LABEL_TEMPLATE,
+  Manifest,
+  MonitoringStack,
+  renderChart,
+  restrictedViolations,
+  trafficSplit,
+  ValidationError,
+} from '../../lib';
 import { BASE_PROPS, find, names, renderApp } from '../helpers';
 
 const ROUTING_KINDS = new Set(['Service', 'Ingress']);
@@ -133,10 +145,12 @@ describe('BlueGreenApp names and defaults', () => {
     expect(() => renderApp({ resources: { ephemeralStorageRequest: '2Gi' } })).toThrow(
       'resources.ephemeralStorageRequest: exceeds resources.ephemeralStorageLimit 1Gi, got 2Gi; lower the request or raise the limit',
     );
-    expect(() => renderApp({ writablePaths: ['/tmp', '/cache'], resources: { ephemeralStorageRequest: '128Mi', ephemeralStorageLimit: '512Mi' } })).toThrow(
-      'resources.ephemeralStorageLimit: must exceed the 2 writable volume(s) of 256Mi each (512Mi), got 512Mi; raise it, e.g. to 1024Mi',
+    expect(() =>
+      renderApp({ writablePaths: ['/tmp', '/cache'], resources: { ephemeralStorageRequest: '128Mi', ephemeralStorageLimit: '512Mi' } }),
+    ).toThrow('resources.ephemeralStorageLimit: must exceed the 2 writable volume(s) of 256Mi each (512Mi), got 512Mi; raise it, e.g. to 1024Mi');
+    expect(() => renderApp({ resources: { ephemeralStorageLimit: '1TB' } })).toThrow(
+      'resources.ephemeralStorageLimit: is not a memory quantity in Mi or Gi, got "1TB"',
     );
-    expect(() => renderApp({ resources: { ephemeralStorageLimit: '1TB' } })).toThrow('resources.ephemeralStorageLimit: is not a memory quantity in Mi or Gi, got "1TB"');
   });
 
   it('probes /ready and /health on the named http port, and names the metrics port', () => {
@@ -150,7 +164,8 @@ describe('BlueGreenApp names and defaults', () => {
   });
 
   it('takes configurable probe paths', () => {
-    const container = find(renderApp({ readinessPath: '/readyz', livenessPath: '/livez' }).manifests, 'Deployment', 'web-blue').spec.template.spec.containers[0];
+    const container = find(renderApp({ readinessPath: '/readyz', livenessPath: '/livez' }).manifests, 'Deployment', 'web-blue').spec.template.spec
+      .containers[0];
     expect(container.readinessProbe.httpGet.path).toBe('/readyz');
     expect(container.livenessProbe.httpGet.path).toBe('/livez');
   });
@@ -274,9 +289,14 @@ describe('BlueGreenApp cutover', () => {
   it('changes only the flipped color when a new image is deployed', () => {
     const before = renderApp().manifests;
     const after = renderApp({ green: { image: 'registry.example.com/acme/web:1.2.0' } }).manifests;
-    const changed = before.filter((m) => JSON.stringify(m) !== JSON.stringify(after.find((a) => a.kind === m.kind && a.metadata.name === m.metadata.name)));
+    const changed = before.filter(
+      (m) => JSON.stringify(m) !== JSON.stringify(after.find((a) => a.kind === m.kind && a.metadata.name === m.metadata.name)),
+    );
     const added = after.filter((m) => !before.some((b) => b.kind === m.kind && b.metadata.name === m.metadata.name));
-    const [was, now] = [renderApp().app.colors.green?.templateId, renderApp({ green: { image: 'registry.example.com/acme/web:1.2.0' } }).app.colors.green?.templateId];
+    const [was, now] = [
+      renderApp().app.colors.green?.templateId,
+      renderApp({ green: { image: 'registry.example.com/acme/web:1.2.0' } }).app.colors.green?.templateId,
+    ];
     // Green's Deployment, and green's template Service, which is replaced by one for the new template.
     expect(changed.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual(['Deployment/web-green', `Service/web-green-${was}`]);
     expect(added.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual([`Service/web-green-${now}`]);
@@ -301,27 +321,65 @@ describe('BlueGreenApp validation', () => {
   });
 
   const cases: Array<[string, Partial<BlueGreenAppProps>, string]> = [
-    ['a live color without image', { blue: {} }, 'blue.image: the live color has no image, got none; set blue.image to a tagged image before making blue live'],
-    ['an untagged image', { green: { image: 'acme/web' } }, 'green.image: has no tag or digest, got "acme/web"; pin the build, e.g. "acme/web:1.4.2" or "acme/web@sha256:<digest>"'],
+    [
+      'a live color without image',
+      { blue: {} },
+      'blue.image: the live color has no image, got none; set blue.image to a tagged image before making blue live',
+    ],
+    [
+      'an untagged image',
+      { green: { image: 'acme/web' } },
+      'green.image: has no tag or digest, got "acme/web"; pin the build, e.g. "acme/web:1.4.2" or "acme/web@sha256:<digest>"',
+    ],
     [
       'a live color scaled to 0',
       { blue: { image: 'acme/web:1', replicas: 0 } },
-      'blue.replicas: cannot make a color scaled to 0 live, got activeColor=blue with blue.replicas=0; scale blue up first (remove blue.replicas or set it to at least 3), run pulumi up, then cut over',
+      'blue.replicas: cannot make a color scaled to 0 live, got activeColor=blue with blue.replicas=0; scale blue up first (remove blue.replicas ' +
+        'or set it to at least 3), run pulumi up, then cut over',
     ],
     [
       'replicas the PDB would drain to zero',
       { replicas: 1 },
-      'blue.replicas: the PodDisruptionBudget allows 1 pod(s) down at once, which would leave none running, got 1; run at least 2 replicas or lower maxUnavailable',
+      'blue.replicas: the PodDisruptionBudget allows 1 pod(s) down at once, which would leave none running, got 1; run at least 2 replicas or ' +
+        'lower maxUnavailable',
     ],
-    ['replicas above maxReplicas', { green: { image: 'acme/web:1', replicas: 12 } }, 'green.replicas: exceeds maxReplicas 10, got 12; lower green.replicas or raise maxReplicas'],
-    ['a bad name', { name: 'Web_App' }, 'name: must be a lowercase DNS label of at most 50 characters starting with a letter, got "Web_App"; e.g. "web" or "checkout-api"'],
-    ['a host that is not a DNS name', { ingress: { host: 'https://web.example.com' } }, 'ingress.host: is not a DNS name, got "https://web.example.com"; use a lowercase fully qualified name such as "app.example.com"'],
+    [
+      'replicas above maxReplicas',
+      { green: { image: 'acme/web:1', replicas: 12 } },
+      'green.replicas: exceeds maxReplicas 10, got 12; lower green.replicas or raise maxReplicas',
+    ],
+    [
+      'a bad name',
+      { name: 'Web_App' },
+      'name: must be a lowercase DNS label of at most 50 characters starting with a letter, got "Web_App"; e.g. "web" or "checkout-api"',
+    ],
+    [
+      'a host that is not a DNS name',
+      { ingress: { host: 'https://web.example.com' } },
+      'ingress.host: is not a DNS name, got "https://web.example.com"; use a lowercase fully qualified name such as "app.example.com"',
+    ],
     ['a privileged port', { port: 80 }, 'port: must be a port from 1024 to 65535 (non-root containers cannot bind below 1024), got 80; e.g. 8080'],
-    ['metrics on the app port', { metricsPort: 8080 }, 'metricsPort: must differ from port, got 8080 for both; serve metrics on a port of their own, e.g. 9090'],
+    [
+      'metrics on the app port',
+      { metricsPort: 8080 },
+      'metricsPort: must differ from port, got 8080 for both; serve metrics on a port of their own, e.g. 9090',
+    ],
     ['a utilization above 100%', { targetCpuUtilization: 120 }, 'targetCpuUtilization: must be a percentage from 1 to 100, got 120; e.g. 70'],
-    ['a CPU request above its limit', { resources: { cpuRequest: '1', cpuLimit: '500m' } }, 'resources.cpuRequest: exceeds resources.cpuLimit 500m, got 1000m; lower the request or raise the limit'],
-    ['a malformed memory quantity', { resources: { memoryLimit: '1GB' } }, 'resources.memoryLimit: is not a memory quantity in Mi or Gi, got "1GB"; use e.g. "256Mi" or "1Gi"'],
-    ['a bad env name', { blue: { image: 'acme/web:1', env: { 'FEATURE-X': '1' } } }, 'blue.env: is not an environment variable name, got "FEATURE-X"; use letters, digits and underscores, e.g. FEATURE_FLAG'],
+    [
+      'a CPU request above its limit',
+      { resources: { cpuRequest: '1', cpuLimit: '500m' } },
+      'resources.cpuRequest: exceeds resources.cpuLimit 500m, got 1000m; lower the request or raise the limit',
+    ],
+    [
+      'a malformed memory quantity',
+      { resources: { memoryLimit: '1GB' } },
+      'resources.memoryLimit: is not a memory quantity in Mi or Gi, got "1GB"; use e.g. "256Mi" or "1Gi"',
+    ],
+    [
+      'a bad env name',
+      { blue: { image: 'acme/web:1', env: { 'FEATURE-X': '1' } } },
+      'blue.env: is not an environment variable name, got "FEATURE-X"; use letters, digits and underscores, e.g. FEATURE_FLAG',
+    ],
     ['root as the user', { runAsUser: 0 }, 'runAsUser: must be a whole number of at least 1, got 0; set runAsUser to 1 or more'],
   ];
   for (const [what, overrides, message] of cases) {
@@ -463,7 +521,10 @@ describe('BlueGreenApp weighted shift with ingress-nginx', () => {
       expect(canary.spec.ingressClassName).toBe('nginx');
       expect(canary.spec.tls).toEqual([{ hosts: ['web.example.com'], secretName: 'web-tls' }]);
       expect(canary.spec.rules).toEqual([
-        { host: 'web.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web-green', port: { number: 80 } } } }] } },
+        {
+          host: 'web.example.com',
+          http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web-green', port: { number: 80 } } } }] },
+        },
       ]);
       expect(find(manifests, 'Ingress', 'web').spec.rules[0].http.paths[0].backend).toEqual({ service: { name: 'web', port: { number: 80 } } });
     });
@@ -506,7 +567,9 @@ describe('BlueGreenApp weighted shift with a Gateway API HTTPRoute', () => {
     expect(names(manifests).filter((n) => n.startsWith('Ingress/') || n === 'ConfigMap/web-security-headers')).toEqual([]);
     const route = find(manifests, 'HTTPRoute', 'web');
     expect(route.apiVersion).toBe('gateway.networking.k8s.io/v1');
-    expect(route.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'gateway-system', sectionName: 'https' }]);
+    expect(route.spec.parentRefs).toEqual([
+      { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'gateway-system', sectionName: 'https' },
+    ]);
     expect(route.spec.hostnames).toEqual(['web.example.com']);
     expect(route.spec.rules).toHaveLength(1);
     expect(route.spec.rules[0].matches).toEqual([{ path: { type: 'PathPrefix', value: '/' } }]);
@@ -538,7 +601,9 @@ describe('BlueGreenApp weighted shift with a Gateway API HTTPRoute', () => {
       rules: [{ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] }],
     });
     expect(app.routingObjects).not.toContain(app.redirectRoute);
-    const named = renderApp({ routing: { gateway: { name: 'edge', sectionName: 'tls', httpSectionName: 'plain' }, requestTimeoutSeconds: 5 } }).manifests;
+    const named = renderApp({
+      routing: { gateway: { name: 'edge', sectionName: 'tls', httpSectionName: 'plain' }, requestTimeoutSeconds: 5 },
+    }).manifests;
     expect(find(named, 'HTTPRoute', 'web').spec.parentRefs[0].sectionName).toBe('tls');
     expect(find(named, 'HTTPRoute', 'web').spec.rules[0].timeouts).toEqual({ request: '5s' });
     expect(find(named, 'HTTPRoute', 'web-https-redirect').spec.parentRefs[0].sectionName).toBe('plain');
@@ -554,9 +619,27 @@ describe('BlueGreenApp weighted shift with a Gateway API HTTPRoute', () => {
 
   const expected: Array<[number, Array<[string, number | undefined]>]> = [
     [0, [['web', undefined]]],
-    [5, [['web-blue', 95], ['web-green', 5]]],
-    [25, [['web-blue', 75], ['web-green', 25]]],
-    [50, [['web-blue', 50], ['web-green', 50]]],
+    [
+      5,
+      [
+        ['web-blue', 95],
+        ['web-green', 5],
+      ],
+    ],
+    [
+      25,
+      [
+        ['web-blue', 75],
+        ['web-green', 25],
+      ],
+    ],
+    [
+      50,
+      [
+        ['web-blue', 50],
+        ['web-green', 50],
+      ],
+    ],
     [100, [['web-green', 100]]],
   ];
   for (const [weight, backends] of expected) {
@@ -627,29 +710,49 @@ describe('BlueGreenApp weighted shift with a Gateway API HTTPRoute', () => {
 
 describe('BlueGreenApp weighted shift validation', () => {
   const cases: Array<[string, Partial<BlueGreenAppProps>, string]> = [
-    ['a weight above 100', { trafficWeight: 101 }, 'trafficWeight: must be a whole percentage from 0 to 100, got 101; shift in steps such as 5, 25, 50, 100'],
-    ['a negative weight', { trafficWeight: -5 }, 'trafficWeight: must be a whole percentage from 0 to 100, got -5; shift in steps such as 5, 25, 50, 100'],
-    ['a fractional weight', { trafficWeight: 2.5 }, 'trafficWeight: must be a whole percentage from 0 to 100, got 2.5; shift in steps such as 5, 25, 50, 100'],
+    [
+      'a weight above 100',
+      { trafficWeight: 101 },
+      'trafficWeight: must be a whole percentage from 0 to 100, got 101; shift in steps such as 5, 25, 50, 100',
+    ],
+    [
+      'a negative weight',
+      { trafficWeight: -5 },
+      'trafficWeight: must be a whole percentage from 0 to 100, got -5; shift in steps such as 5, 25, 50, 100',
+    ],
+    [
+      'a fractional weight',
+      { trafficWeight: 2.5 },
+      'trafficWeight: must be a whole percentage from 0 to 100, got 2.5; shift in steps such as 5, 25, 50, 100',
+    ],
     [
       'a shift to a color with no image',
       { green: {}, trafficWeight: 5 },
-      'trafficWeight: sends 5% of requests to green, which is not deployed, got no green.image; set green.image and run pulumi up first, then shift traffic',
+      'trafficWeight: sends 5% of requests to green, which is not deployed, got no green.image; set green.image and run pulumi up first, then ' +
+        'shift traffic',
     ],
     [
       'a shift to a color scaled to 0',
       { green: { image: 'acme/web:1.1.0', replicas: 0 }, trafficWeight: 25, ...GATEWAY },
-      'trafficWeight: sends 25% of requests to green, which is scaled to 0, got green.replicas=0; scale green up first (remove green.replicas), run pulumi up, then shift traffic',
+      'trafficWeight: sends 25% of requests to green, which is scaled to 0, got green.replicas=0; scale green up first (remove green.replicas), ' +
+        'run pulumi up, then shift traffic',
     ],
     [
       'a shift without an entry point',
       { ingress: undefined, routing: undefined, trafficWeight: 5 },
-      'trafficWeight: there is no public entry point to split, got trafficWeight=5 without ingress; set ingress (the HTTPRoute\'s host, or the Ingress\'s), or set trafficWeight to 0',
+      "trafficWeight: there is no public entry point to split, got trafficWeight=5 without ingress; set ingress (the HTTPRoute's host, or the " +
+        "Ingress's), or set trafficWeight to 0",
     ],
-    ['a Gateway name that is not a DNS label', { routing: { gateway: { name: 'Public_GW' } } }, 'routing.gateway.name: must be a lowercase DNS label (the name of a Gateway), got "Public_GW"; e.g. "public"'],
+    [
+      'a Gateway name that is not a DNS label',
+      { routing: { gateway: { name: 'Public_GW' } } },
+      'routing.gateway.name: must be a lowercase DNS label (the name of a Gateway), got "Public_GW"; e.g. "public"',
+    ],
     [
       'a Gateway namespace that is not a DNS label',
       { routing: { gateway: { name: 'public', namespace: 'gateway.system' } } },
-      'routing.gateway.namespace: must be a lowercase DNS label (a namespace), got "gateway.system"; e.g. "gateway-system", or leave it out for the app\'s namespace',
+      'routing.gateway.namespace: must be a lowercase DNS label (a namespace), got "gateway.system"; e.g. "gateway-system", or leave it out for ' +
+        "the app's namespace",
     ],
     [
       'a listener name that is not a DNS label',
@@ -666,17 +769,38 @@ describe('BlueGreenApp weighted shift validation', () => {
       { routing: { gateway: { name: 'public', sectionName: 'web', httpSectionName: 'web' } } },
       'routing.gateway.httpSectionName: is the HTTPS listener too, got "web" for both;',
     ],
-    ['a request timeout of 0', { routing: { gateway: { name: 'public' }, requestTimeoutSeconds: 0 } }, 'routing.requestTimeoutSeconds: must be a whole number of at least 1, got 0'],
+    [
+      'a request timeout of 0',
+      { routing: { gateway: { name: 'public' }, requestTimeoutSeconds: 0 } },
+      'routing.requestTimeoutSeconds: must be a whole number of at least 1, got 0',
+    ],
     [
       'the default router without a Gateway',
       { routing: undefined },
-      'routing.gateway: the gateway router (the default) needs the Gateway the HTTPRoute attaches to, got none; set routing.gateway.name (e.g. "public"), or routing.router to "ingress" for an Ingress',
+      'routing.gateway: the gateway router (the default) needs the Gateway the HTTPRoute attaches to, got none; set routing.gateway.name (e.g. ' +
+        '"public"), or routing.router to "ingress" for an Ingress',
     ],
     ['an unknown router', { routing: { router: 'nginx' as never } }, 'routing.router: must be one of gateway, ingress, got "nginx";'],
-    ['a Gateway with the Ingress router', { routing: { router: 'ingress', gateway: { name: 'public' } } }, 'routing.gateway: is only read by the gateway router, got it with routing.router "ingress";'],
-    ['keepIngress with the Ingress router', { routing: { router: 'ingress', keepIngress: true } }, 'routing.keepIngress: keeps an Ingress beside the HTTPRoute while migrating to Gateway API, got it with routing.router "ingress";'],
-    ['a Gateway without a host', { ingress: undefined, ...GATEWAY }, 'routing.gateway: the HTTPRoute needs a hostname, got no ingress; set ingress.host, e.g. "app.example.com"'],
-    ['a Gateway host that is not a DNS name', { ingress: { host: 'web' }, ...GATEWAY }, 'ingress.host: is not a DNS name, got "web"; use a lowercase fully qualified name such as "app.example.com"'],
+    [
+      'a Gateway with the Ingress router',
+      { routing: { router: 'ingress', gateway: { name: 'public' } } },
+      'routing.gateway: is only read by the gateway router, got it with routing.router "ingress";',
+    ],
+    [
+      'keepIngress with the Ingress router',
+      { routing: { router: 'ingress', keepIngress: true } },
+      'routing.keepIngress: keeps an Ingress beside the HTTPRoute while migrating to Gateway API, got it with routing.router "ingress";',
+    ],
+    [
+      'a Gateway without a host',
+      { ingress: undefined, ...GATEWAY },
+      'routing.gateway: the HTTPRoute needs a hostname, got no ingress; set ingress.host, e.g. "app.example.com"',
+    ],
+    [
+      'a Gateway host that is not a DNS name',
+      { ingress: { host: 'web' }, ...GATEWAY },
+      'ingress.host: is not a DNS name, got "web"; use a lowercase fully qualified name such as "app.example.com"',
+    ],
   ];
   for (const [what, overrides, message] of cases) {
     it(`refuses ${what}`, () => {

@@ -35,11 +35,16 @@ function renderVariants(): Array<[string, Manifest]> {
     ],
     [
       'postgres staging without backups',
-      (chart) => new PostgresHA(chart, 'db', { name: 'orders-db', instances: 1, production: false, backup: { enabled: false }, pooler: { instances: 1 } }),
+      (chart) =>
+        new PostgresHA(chart, 'db', { name: 'orders-db', instances: 1, production: false, backup: { enabled: false }, pooler: { instances: 1 } }),
     ],
     [
       'postgres IAM credentials',
-      (chart) => new PostgresHA(chart, 'db', { name: 'orders-db', backup: { destinationPath: 's3://acme-backups/orders-db', credentials: BackupCredentials.fromIamRole() } }),
+      (chart) =>
+        new PostgresHA(chart, 'db', {
+          name: 'orders-db',
+          backup: { destinationPath: 's3://acme-backups/orders-db', credentials: BackupCredentials.fromIamRole() },
+        }),
     ],
     ['redis sentinel defaults', (chart) => new RedisCluster(chart, 'redis', { name: 'cache' })],
     [

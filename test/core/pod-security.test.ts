@@ -72,6 +72,8 @@ describe('restrictedViolations', () => {
   it('checks init containers too', () => {
     const pod = compliant();
     pod.initContainers = [{ name: 'migrate', securityContext: {} }];
-    expect(restrictedViolations(pod as PodSpecLike).map((v) => v.detail)).toContain('initContainers "migrate": allowPrivilegeEscalation must be false');
+    expect(restrictedViolations(pod as PodSpecLike).map((v) => v.detail)).toContain(
+      'initContainers "migrate": allowPrivilegeEscalation must be false',
+    );
   });
 });

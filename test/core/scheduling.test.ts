@@ -5,7 +5,10 @@ import { configProblems, find, renderApp } from '../helpers';
 import { synthesize } from '../../stacks/synthesize';
 
 const ROOT = `${__dirname}/../..`;
-const POOL = { nodeSelector: { 'cutover.dev/node-pool': 'real' }, tolerations: [{ key: 'cutover.dev/real-node', operator: 'Exists' as const, effect: 'NoSchedule' as const }] };
+const POOL = {
+  nodeSelector: { 'cutover.dev/node-pool': 'real' },
+  tolerations: [{ key: 'cutover.dev/real-node', operator: 'Exists' as const, effect: 'NoSchedule' as const }],
+};
 
 function renderStack(scheduling: unknown): Array<Record<string, any>> {
   const raw = { ...readStackFile(ROOT, 'staging'), 'cutover:scheduling': JSON.stringify(scheduling) };
@@ -38,7 +41,13 @@ describe('scheduling', () => {
     const spec = find(renderApp({ scheduling: { podAntiAffinity: 'preferred' } }).manifests, 'Deployment', 'web-green').spec.template.spec;
     expect(spec.affinity.podAntiAffinity).toEqual({
       preferredDuringSchedulingIgnoredDuringExecution: [
-        { weight: 100, podAffinityTerm: { labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'web', 'cutover.dev/color': 'green' } }, topologyKey: 'kubernetes.io/hostname' } },
+        {
+          weight: 100,
+          podAffinityTerm: {
+            labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'web', 'cutover.dev/color': 'green' } },
+            topologyKey: 'kubernetes.io/hostname',
+          },
+        },
       ],
     });
   });
@@ -57,12 +66,18 @@ describe('scheduling', () => {
 
   it('reports every bad field under the config key, with the fix', () => {
     expect(
-      schedulingConfigProblems({ nodeSelector: { 'bad key!': 'x', pool: 'no spaces' }, tolerations: [{ operator: 'Equal' }, { key: 'k', operator: 'Exists', value: 'v', effect: 'Sometimes' }], podAntiAffinity: 'never' }),
+      schedulingConfigProblems({
+        nodeSelector: { 'bad key!': 'x', pool: 'no spaces' },
+        tolerations: [{ operator: 'Equal' }, { key: 'k', operator: 'Exists', value: 'v', effect: 'Sometimes' }],
+        podAntiAffinity: 'never',
+      }),
     ).toEqual([
       'scheduling.nodeSelector: "bad key!" is not a label key, got "bad key!"; use e.g. cutover.dev/node-pool',
       'scheduling.nodeSelector.pool: is not a label value, got "no spaces"; use at most 63 letters, digits, "-", "_" or "."',
-      'scheduling.tolerations[0].key: is required with operator Equal, got none; give the taint\'s key, or use operator Exists to tolerate every taint',
-      'scheduling.tolerations[1].effect: must be one of NoSchedule, PreferNoSchedule, NoExecute, got "Sometimes"; leave it out to tolerate every effect',
+      "scheduling.tolerations[0].key: is required with operator Equal, got none; give the taint's key, or use operator Exists to tolerate every " +
+        'taint',
+      'scheduling.tolerations[1].effect: must be one of NoSchedule, PreferNoSchedule, NoExecute, got "Sometimes"; leave it out to tolerate every ' +
+        'effect',
       'scheduling.tolerations[1].value: must be empty with operator Exists, got "v"; remove it, or use operator Equal',
       'scheduling.podAntiAffinity: must be required or preferred, got "never"; use preferred only where there are fewer nodes than replicas',
     ]);
@@ -70,7 +85,8 @@ describe('scheduling', () => {
 
   it('reports unknown fields with a suggestion', () => {
     expect(schedulingConfigProblems({ nodeSelecter: {} })).toEqual([
-      'scheduling.nodeSelecter: is not a scheduling field, got {}; use one of nodeSelector, tolerations, podAntiAffinity; did you mean "nodeSelector"?',
+      'scheduling.nodeSelecter: is not a scheduling field, got {}; use one of nodeSelector, tolerations, podAntiAffinity; did you mean ' +
+        '"nodeSelector"?',
     ]);
   });
 

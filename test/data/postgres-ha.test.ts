@@ -337,10 +337,12 @@ describe('PostgresHA monitoring', () => {
     expect(expr.PostgresDiskAlmostFull).toBe(`kubelet_volume_stats_available_bytes${pvc} / kubelet_volume_stats_capacity_bytes${pvc} < 0.15`);
     expect(expr.PostgresDiskFillingUp).toBe(`predict_linear(kubelet_volume_stats_available_bytes${pvc}[6h], 24 * 3600) < 0`);
     expect(expr.PostgresConnectionsNearLimit).toBe(
-      `sum by (pod) (cnpg_backends_total${sel}) / max by (pod) (cnpg_pg_settings_setting{namespace="shop",cnpg_io_cluster="orders-db",name="max_connections"}) > 0.8`,
+      `sum by (pod) (cnpg_backends_total${sel}) / max by (pod) ` +
+        `(cnpg_pg_settings_setting{namespace="shop",cnpg_io_cluster="orders-db",name="max_connections"}) > 0.8`,
     );
     expect(expr.PostgresBackupFailed).toBe(
-      `max(barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp${sel}) > max(barman_cloud_cloudnative_pg_io_last_available_backup_timestamp${sel})`,
+      `max(barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp${sel}) > ` +
+        `max(barman_cloud_cloudnative_pg_io_last_available_backup_timestamp${sel})`,
     );
     expect(expr.PostgresBackupTooOld).toBe(`time() - max(barman_cloud_cloudnative_pg_io_last_available_backup_timestamp${sel}) > 26 * 3600`);
     expect(expr.PostgresWALArchivingFailing).toBe(
@@ -394,13 +396,15 @@ describe('PostgresHA monitoring', () => {
       'monitoringLabels: "release!" is not a label key, got {"release!":"x"}; use e.g. { release: "kube-prometheus-stack" }',
     );
     expect(() => renderPostgres({ monitoringLabels: { 'app.kubernetes.io/name': 'other' } })).toThrow(
-      'monitoringLabels: "app.kubernetes.io/name" is set by the construct itself, got {"app.kubernetes.io/name":"other"}; choose another key, e.g. { release: "kube-prometheus-stack" }',
+      'monitoringLabels: "app.kubernetes.io/name" is set by the construct itself, got {"app.kubernetes.io/name":"other"}; choose another key, e.g. ' +
+        '{ release: "kube-prometheus-stack" }',
     );
   });
 
   it('rejects a runbook URL that already has an anchor', () => {
     expect(() => renderPostgres({ runbookBaseUrl: 'docs/runbook.md#postgres' })).toThrow(
-      'runbookBaseUrl: must be a URL or repository path without "#" or spaces, got "docs/runbook.md#postgres"; e.g. "docs/runbook.md" or "https://git.example.com/acme/cutover/blob/main/docs/runbook.md"',
+      'runbookBaseUrl: must be a URL or repository path without "#" or spaces, got "docs/runbook.md#postgres"; e.g. "docs/runbook.md" or ' +
+        '"https://git.example.com/acme/cutover/blob/main/docs/runbook.md"',
     );
   });
 });
@@ -442,12 +446,14 @@ describe('PostgresHA validation', () => {
     [
       'fewer than 3 instances in production',
       { instances: 2 },
-      'instances: production needs a primary and at least 2 replicas, got 2; set instances to 3 or more, or set production to false outside production',
+      'instances: production needs a primary and at least 2 replicas, got 2; set instances to 3 or more, or set production to false outside ' +
+        'production',
     ],
     [
       'an untagged image',
       { imageName: 'ghcr.io/acme/timescale' },
-      'imageName: has no tag or digest, got "ghcr.io/acme/timescale"; pin the build, e.g. "ghcr.io/acme/timescale:1.4.2" or "ghcr.io/acme/timescale@sha256:<digest>"',
+      'imageName: has no tag or digest, got "ghcr.io/acme/timescale"; pin the build, e.g. "ghcr.io/acme/timescale:1.4.2" or ' +
+        '"ghcr.io/acme/timescale@sha256:<digest>"',
     ],
     [
       'a storage size that is not a quantity',
@@ -477,12 +483,14 @@ describe('PostgresHA validation', () => {
     [
       'backups on without a destination',
       { backup: {} },
-      'backup.destinationPath: is required while backups are on, got none; set it to a bucket path, e.g. "s3://acme-backups/orders-db", or set backup.enabled to false',
+      'backup.destinationPath: is required while backups are on, got none; set it to a bucket path, e.g. "s3://acme-backups/orders-db", or set ' +
+        'backup.enabled to false',
     ],
     [
       'no backup options at all',
       { backup: undefined },
-      'backup.destinationPath: is required while backups are on, got none; set it to a bucket path, e.g. "s3://acme-backups/orders-db", or set backup.enabled to false',
+      'backup.destinationPath: is required while backups are on, got none; set it to a bucket path, e.g. "s3://acme-backups/orders-db", or set ' +
+        'backup.enabled to false',
     ],
     [
       'a destination that is not an S3 path',
@@ -502,17 +510,20 @@ describe('PostgresHA validation', () => {
     [
       'a five-field cron schedule',
       { backup: { destinationPath: 's3://acme-backups/orders-db', dailySchedule: '0 2 * * *' } },
-      'backup.dailySchedule: must be a cron expression of six fields (seconds first), got "0 2 * * *" (5 fields); e.g. "0 0 2 * * *" is 02:00:00 every day',
+      'backup.dailySchedule: must be a cron expression of six fields (seconds first), got "0 2 * * *" (5 fields); e.g. "0 0 2 * * *" is 02:00:00 ' +
+        'every day',
     ],
     [
       'a malformed weekly schedule',
       { backup: { destinationPath: 's3://acme-backups/orders-db', weeklySchedule: '0 0 1 * * Sun!' } },
-      'backup.weeklySchedule: must be a cron expression of six fields (seconds first), got "0 0 1 * * Sun!" (6 fields); e.g. "0 0 1 * * 0" is 01:00:00 every Sunday',
+      'backup.weeklySchedule: must be a cron expression of six fields (seconds first), got "0 0 1 * * Sun!" (6 fields); e.g. "0 0 1 * * 0" is ' +
+        '01:00:00 every Sunday',
     ],
     [
       'a recovery without a destination',
       { backup: { enabled: false }, recovery: { sourceClusterName: 'orders-db-old', targetTime: '2024-05-01T13:45:00Z' } },
-      'backup.destinationPath: is required to recover from the object store, got none; set it to the bucket path the source cluster archived to, e.g. "s3://acme-backups/orders-db"',
+      'backup.destinationPath: is required to recover from the object store, got none; set it to the bucket path the source cluster archived to, ' +
+        'e.g. "s3://acme-backups/orders-db"',
     ],
     [
       'a target time without a time zone',
@@ -527,7 +538,8 @@ describe('PostgresHA validation', () => {
     [
       'recovering onto the source cluster name',
       { recovery: { sourceClusterName: 'orders-db', targetTime: '2024-05-01T13:45:00Z' } },
-      'recovery.sourceClusterName: must differ from name, got "orders-db" for both; a recovered cluster is a new cluster that archives under its own name, e.g. name "orders-db-restored"',
+      'recovery.sourceClusterName: must differ from name, got "orders-db" for both; a recovered cluster is a new cluster that archives under its ' +
+        'own name, e.g. name "orders-db-restored"',
     ],
     [
       'a pooler without pods',
@@ -537,7 +549,8 @@ describe('PostgresHA validation', () => {
     [
       'a single PgBouncer in production',
       { pooler: { instances: 1 } },
-      'pooler.instances: production needs at least 2 PgBouncer pods so one can restart without an outage, got 1; set pooler.instances to 2 or more, or set production to false outside production',
+      'pooler.instances: production needs at least 2 PgBouncer pods so one can restart without an outage, got 1; set pooler.instances to 2 or ' +
+        'more, or set production to false outside production',
     ],
     [
       'a bad env prefix',

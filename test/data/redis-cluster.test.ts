@@ -145,7 +145,9 @@ describe('RedisCluster sentinel mode (default)', () => {
       {
         name: 'REDIS_SENTINELS',
         value:
-          'cache-sentinel-0.cache-sentinel-headless.shop:26379,cache-sentinel-1.cache-sentinel-headless.shop:26379,cache-sentinel-2.cache-sentinel-headless.shop:26379',
+          'cache-sentinel-0.cache-sentinel-headless.shop:26379,' +
+          'cache-sentinel-1.cache-sentinel-headless.shop:26379,' +
+          'cache-sentinel-2.cache-sentinel-headless.shop:26379',
       },
       { name: 'REDIS_SENTINEL_MASTER', value: 'mymaster' },
     ]);
@@ -330,7 +332,8 @@ describe('RedisCluster options', () => {
 
   it('rejects a monitoring label value that is not a label value', () => {
     expect(() => renderRedis({ monitoringLabels: { release: 'kube prometheus' } })).toThrow(
-      'monitoringLabels: the value of "release" is not a label value, got "kube prometheus"; use at most 63 letters, digits, "-", "_" or ".", e.g. { release: "kube-prometheus-stack" }',
+      'monitoringLabels: the value of "release" is not a label value, got "kube prometheus"; use at most 63 letters, digits, "-", "_" or ".", e.g. ' +
+        '{ release: "kube-prometheus-stack" }',
     );
   });
 });
@@ -391,7 +394,8 @@ describe('RedisCluster validation', () => {
     [
       'an untagged exporter image',
       { exporterImage: 'oliver006/redis_exporter' },
-      'exporterImage: has no tag or digest, got "oliver006/redis_exporter"; pin the build, e.g. "oliver006/redis_exporter:1.4.2" or "oliver006/redis_exporter@sha256:<digest>"',
+      'exporterImage: has no tag or digest, got "oliver006/redis_exporter"; pin the build, e.g. "oliver006/redis_exporter:1.4.2" or ' +
+        '"oliver006/redis_exporter@sha256:<digest>"',
     ],
   ];
   for (const [what, overrides, message] of cases) {

@@ -6,7 +6,6 @@
 import { execFileSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderChart } from '../../lib';
 import { EXAMPLE_IMAGE, KubeClient, LocalStack, parseUrn, podColor, realStackConfig, runCommand, serviceUrl } from '../../scripts/local';
 import { TrafficSample, summarize, switchTimes } from '../../scripts/traffic';
 import {
@@ -20,9 +19,8 @@ import {
   underLoad,
   waitFor,
 } from './helpers';
-import { parseStackConfig } from '../../stacks/config';
-import { buildPlatform } from '../../stacks/platform';
 import { toRawConfig } from '../../stacks/stack-file';
+import { synthesize } from '../../stacks/synthesize';
 
 const APP = 'web';
 const NAMESPACE = 'web-e2e';
@@ -459,7 +457,7 @@ describe('blue-green with real pods and real requests', () => {
     const raw = toRawConfig(
       Object.fromEntries(Object.entries(JSON.parse(config.stdout) as Record<string, { value: unknown }>).map(([key, entry]) => [key, entry.value])),
     );
-    const rendered = renderChart(buildPlatform(parseStackConfig(raw, 'e2e')).chart).length;
+    const rendered = synthesize(raw, 'e2e').objects.length;
     expect(rendered).toBeGreaterThan(15);
     expect(resources.deployment.resources.filter((r) => parseUrn(r.urn).type.startsWith('kubernetes:'))).toHaveLength(rendered);
     // What blue serves now is the recovered release (once the proxies and keep-alive clients followed the switch).

@@ -2,14 +2,12 @@
 // real pods on the local cluster's real node, configured from the stack's own ServiceMonitor. Test traffic goes
 // through the preview Service to the idle color, the way a team warms up a release before switching to it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderChart } from '../../lib';
 import { startPrometheus, LocalPrometheus, ServiceMonitorLike } from '../../scripts/prometheus';
 import { EXAMPLE_IMAGE, GATE_IMAGE, KubeClient, LocalStack, realStackConfig, serviceUrl } from '../../scripts/local';
 import { LoadClient, summarize } from '../../scripts/traffic';
-import { parseStackConfig } from '../../stacks/config';
-import { buildPlatform } from '../../stacks/platform';
 import { toRawConfig } from '../../stacks/stack-file';
 import { deleteNamespace, describeFailures, expectSucceeded, namespaceDiagnostics, readyCluster, waitFor } from './helpers';
+import { synthesize } from '../../stacks/synthesize';
 
 const APP = 'web';
 const NAMESPACE = 'web-metrics';
@@ -40,8 +38,8 @@ const METRIC_GATE = {
 
 /** The stack's rendered ServiceMonitors, as Prometheus Operator would read them. */
 function serviceMonitors(): ServiceMonitorLike[] {
-  return renderChart(buildPlatform(parseStackConfig(toRawConfig(BASE), 'metrics')).chart)
-    .map((r) => r.manifest as unknown as ServiceMonitorLike & { kind: string })
+  return synthesize(toRawConfig(BASE), 'metrics')
+    .objects.map((r) => r.manifest as unknown as ServiceMonitorLike & { kind: string })
     .filter((m) => m.kind === 'ServiceMonitor' && m.metadata.name === APP);
 }
 

@@ -7,12 +7,11 @@
 // spare pods, and refuse the pod after those. The pods never run (they select no node): a quota counts pending pods.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContainerLike, Manifest, NamespacePeak, bytes, millicores, namespacePeak, renderChart } from '../../lib';
+import { ContainerLike, Manifest, NamespacePeak, bytes, millicores, namespacePeak } from '../../lib';
 import { KubeClient } from '../../scripts/local';
-import { parseStackConfig } from '../../stacks/config';
-import { buildPlatform } from '../../stacks/platform';
 import { readStackFile } from '../../stacks/stack-file';
 import { deleteNamespace, readyCluster, waitFor } from './helpers';
+import { synthesize } from '../../stacks/synthesize';
 
 const ROOT = `${__dirname}/../..`;
 const STACKS = ['staging', 'prod'] as const;
@@ -57,8 +56,7 @@ function podFor(
 }
 
 function rendered(stack: string): { manifests: Manifest[]; peak: NamespacePeak } {
-  const platform = buildPlatform(parseStackConfig(readStackFile(ROOT, stack), stack));
-  const manifests = renderChart(platform.chart).map((r) => r.manifest);
+  const manifests = synthesize(readStackFile(ROOT, stack), stack).objects.map((r) => r.manifest);
   return { manifests, peak: namespacePeak(manifests) };
 }
 

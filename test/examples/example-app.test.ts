@@ -505,7 +505,8 @@ describe('example app entry point', () => {
     expect(main(proc)).toBeUndefined();
     expect(await proc.exited).toBe(2);
     expect(proc.stderrText).toBe(
-      'example-app: invalid environment:\n  ERROR_RATIO: must be a share from 0 to 1, got "2"; e.g. 0.5 for every second request to / answering 500\n',
+      'example-app: invalid environment:\n  ERROR_RATIO: must be a share from 0 to 1, got "2"; e.g. 0.5 for every second request to / answering ' +
+        '500\n',
     );
   });
 });

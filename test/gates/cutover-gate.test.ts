@@ -26,7 +26,7 @@ interface Fixture {
   readonly chart: Chart;
   readonly app: BlueGreenApp;
   readonly gate: CutoverGate;
-  render(): Manifest[];
+  readonly render: () => Manifest[];
 }
 
 /** An app (blue live unless told) with a gate, in namespace `web-test`. */
@@ -50,7 +50,7 @@ function envOf(job: Record<string, any>): Record<string, string> {
 }
 
 function dependencyNames(object: ApiObject): string[] {
-  return object.node.dependencies.flatMap((d) => d.node.findAll().filter(ApiObject.isApiObject)).map((o) => `${o.kind}/${o.name}`);
+  return object.node.dependencies.flatMap((d) => d.node.findAll().filter((c) => ApiObject.isApiObject(c))).map((o) => `${o.kind}/${o.name}`);
 }
 
 describe('CutoverGate objects', () => {
@@ -89,7 +89,11 @@ describe('CutoverGate objects', () => {
   it('Job labels name the gate, its component and the color', () => {
     const job = gateJob(fixture().render());
     for (const labels of [job.metadata.labels, job.spec.template.metadata.labels]) {
-      expect(labels).toMatchObject({ 'app.kubernetes.io/name': 'web-gate', 'app.kubernetes.io/component': 'cutover-gate', 'cutover.dev/color': 'blue' });
+      expect(labels).toMatchObject({
+        'app.kubernetes.io/name': 'web-gate',
+        'app.kubernetes.io/component': 'cutover-gate',
+        'cutover.dev/color': 'blue',
+      });
     }
   });
 
@@ -108,7 +112,15 @@ describe('CutoverGate objects', () => {
   });
 
   it('checks the readiness path, the liveness path, then the configured checks', () => {
-    const { gate } = fixture({ checks: [{ path: '/api/status', expectStatus: 204 }, { path: '/', contains: 'Welcome' }] }, { readinessPath: '/r', livenessPath: '/l' });
+    const { gate } = fixture(
+      {
+        checks: [
+          { path: '/api/status', expectStatus: 204 },
+          { path: '/', contains: 'Welcome' },
+        ],
+      },
+      { readinessPath: '/r', livenessPath: '/l' },
+    );
     expect(gate.checks).toEqual([
       { path: '/r', expectStatus: 200 },
       { path: '/l', expectStatus: 200 },
@@ -127,7 +139,9 @@ describe('CutoverGate objects', () => {
   it('a copy without the container security context is rejected by the restricted check', () => {
     const spec = gateJob(fixture().render()).spec.template.spec;
     const broken = { ...spec, securityContext: {}, containers: [{ ...spec.containers[0], securityContext: undefined }] };
-    expect(restrictedViolations(broken).map((v) => v.control)).toEqual(expect.arrayContaining(['Privilege Escalation', 'Running as Non-root', 'Seccomp', 'Capabilities']));
+    expect(restrictedViolations(broken).map((v) => v.control)).toEqual(
+      expect.arrayContaining(['Privilege Escalation', 'Running as Non-root', 'Seccomp', 'Capabilities']),
+    );
   });
 
   it('sets requests and limits, ephemeral storage included', () => {
@@ -175,7 +189,9 @@ describe('CutoverGate ordering', () => {
   });
 
   it('renders Deployment before its color Service, the template Service and the Deployment before the gate Job, then the traffic objects', () => {
-    const order = fixture().render().map((m) => `${m.kind}/${m.metadata.name}`);
+    const order = fixture()
+      .render()
+      .map((m) => `${m.kind}/${m.metadata.name}`);
     const at = (key: string): number => {
       expect(order).toContain(key);
       return order.indexOf(key);
@@ -198,7 +214,8 @@ describe('CutoverGate ordering', () => {
   it('guard refuses the Deployment the gate checks (a cycle)', () => {
     const { app, gate } = fixture();
     expect(() => gate.guard(app.colors.blue!.deployment)).toThrow(
-      'guard: the gate itself waits for test/app/blue-deployment, got it as an object to guard; that is a dependency cycle: guard only what moves traffic (Services, Ingresses, HTTPRoutes)',
+      'guard: the gate itself waits for test/app/blue-deployment, got it as an object to guard; that is a dependency cycle: guard only what moves ' +
+        'traffic (Services, Ingresses, HTTPRoutes)',
     );
   });
 
@@ -208,7 +225,12 @@ describe('CutoverGate ordering', () => {
 
   it('after(expand migration): the gate Job waits for it, and so does the traffic (through the gate)', () => {
     const { chart, app, gate, render } = fixture();
-    const migration = new MigrationJob(chart, 'expand', { app, phase: 'expand', image: 'registry.example.com/acme/web:1.1.0', command: ['bin/migrate'] });
+    const migration = new MigrationJob(chart, 'expand', {
+      app,
+      phase: 'expand',
+      image: 'registry.example.com/acme/web:1.1.0',
+      command: ['bin/migrate'],
+    });
     gate.after(migration);
     expect(gate.job.node.dependencies).toContain(migration);
     const order = render().map((m) => `${m.kind}/${m.metadata.name}`);
@@ -218,15 +240,23 @@ describe('CutoverGate ordering', () => {
 
   it('after refuses a contract migration', () => {
     const { chart, app, gate } = fixture();
-    const contract = new MigrationJob(chart, 'contract', { app, phase: 'contract', image: 'registry.example.com/acme/web:1.1.0', command: ['bin/migrate'] });
+    const contract = new MigrationJob(chart, 'contract', {
+      app,
+      phase: 'contract',
+      image: 'registry.example.com/acme/web:1.1.0',
+      command: ['bin/migrate'],
+    });
     expect(() => gate.after(contract)).toThrow(
-      'after: test/contract is a contract migration, got it as a prerequisite of the switch; contract only once the old color is retired, in an update of its own, and gate the switch with expand migrations only',
+      'after: test/contract is a contract migration, got it as a prerequisite of the switch; contract only once the old color is retired, in an ' +
+        'update of its own, and gate the switch with expand migrations only',
     );
   });
 
   it('after refuses what already waits for the gate (a cycle)', () => {
     const { app, gate } = fixture();
-    expect(() => gate.after(app.liveService)).toThrow('after: test/app/live-service already waits for the gate, got it as a prerequisite; that is a dependency cycle');
+    expect(() => gate.after(app.liveService)).toThrow(
+      'after: test/app/live-service already waits for the gate, got it as a prerequisite; that is a dependency cycle',
+    );
   });
 
   it('after refuses a call without prerequisites', () => {
@@ -249,12 +279,21 @@ describe('CutoverGate network peer', () => {
     expect(gatePolicy.spec.podSelector).toEqual(gatePods);
     expect(gatePolicy.spec.egress).toEqual([
       {
-        to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'web' }, matchExpressions: [{ key: 'cutover.dev/color', operator: 'In', values: ['blue', 'green'] }] } }],
+        to: [
+          {
+            podSelector: {
+              matchLabels: { 'app.kubernetes.io/name': 'web' },
+              matchExpressions: [{ key: 'cutover.dev/color', operator: 'In', values: ['blue', 'green'] }],
+            },
+          },
+        ],
         ports: [{ protocol: 'TCP', port: 8080 }],
       },
     ]);
     expect(gatePolicy.spec.ingress).toBeUndefined();
-    expect(find(manifests, 'NetworkPolicy', 'web').spec.ingress).toEqual([{ from: [{ podSelector: gatePods }], ports: [{ protocol: 'TCP', port: 8080 }] }]);
+    expect(find(manifests, 'NetworkPolicy', 'web').spec.ingress).toEqual([
+      { from: [{ podSelector: gatePods }], ports: [{ protocol: 'TCP', port: 8080 }] },
+    ]);
   });
 
   it('the policies do not change with the live color', () => {
@@ -272,25 +311,96 @@ describe('CutoverGate network peer', () => {
 
 describe('CutoverGate validation', () => {
   it.each<[string, CutoverGateOptions, string]>([
-    ['a path without a leading slash', { checks: [{ path: 'status' }] }, 'checks[0].path: must start with "/" and hold only printable ASCII without spaces or "#", got "status"; percent-encode the rest, e.g. "/search?q=a%20b"'],
-    ['a path with a space', { checks: [{ path: '/a b' }] }, 'checks[0].path: must start with "/" and hold only printable ASCII without spaces or "#", got "/a b"; percent-encode the rest, e.g. "/search?q=a%20b"'],
-    ['a path with a fragment', { checks: [{ path: '/ok' }, { path: '/a#b' }] }, 'checks[1].path: must start with "/" and hold only printable ASCII without spaces or "#", got "/a#b"; percent-encode the rest, e.g. "/search?q=a%20b"'],
-    ['a check without a path', { checks: [{} as never] }, 'checks[0].path: is required: the path the check requests, got nothing; e.g. "/api/status"'],
-    ['a status below 100', { checks: [{ path: '/', expectStatus: 99 }] }, 'checks[0].expectStatus: must be an HTTP status from 100 to 599, got 99; e.g. 200'],
-    ['a status above 599', { checks: [{ path: '/', expectStatus: 600 }] }, 'checks[0].expectStatus: must be an HTTP status from 100 to 599, got 600; e.g. 200'],
-    ['a fractional status', { checks: [{ path: '/', expectStatus: 200.5 }] }, 'checks[0].expectStatus: must be an HTTP status from 100 to 599, got 200.5; e.g. 200'],
-    ['empty contains', { checks: [{ path: '/', contains: '' }] }, 'checks[0].contains: must be non-empty text on one line, without control characters, got ""; e.g. "\\"status\\":\\"ok\\""'],
-    ['contains with a newline', { checks: [{ path: '/', contains: 'a\nb' }] }, 'checks[0].contains: must be non-empty text on one line, without control characters, got "a\\nb"; e.g. "\\"status\\":\\"ok\\""'],
-    ['an image without tag', { image: 'curlimages/curl' }, 'image: has no tag or digest, got "curlimages/curl"; pin the build, e.g. "curlimages/curl:1.4.2" or "curlimages/curl@sha256:<digest>"'],
-    ['a latest image', { image: 'curlimages/curl:latest' }, 'image: must be pinned to one build, got "curlimages/curl:latest"; use a version tag or a digest, e.g. "curlimages/curl:1.4.2"'],
-    ['a zero deadline', { activeDeadlineSeconds: 0 }, 'activeDeadlineSeconds: must be a whole number of at least 1, got 0; set activeDeadlineSeconds to 1 or more'],
-    ['a fractional deadline', { activeDeadlineSeconds: 1.5 }, 'activeDeadlineSeconds: must be a whole number of at least 1, got 1.5; set activeDeadlineSeconds to 1 or more'],
-    ['a zero request timeout', { requestTimeoutSeconds: 0 }, 'requestTimeoutSeconds: must be a whole number of at least 1, got 0; set requestTimeoutSeconds to 1 or more'],
-    ['a request timeout not below the deadline', { activeDeadlineSeconds: 10, requestTimeoutSeconds: 10 }, 'requestTimeoutSeconds: must be below activeDeadlineSeconds 10, got 10; lower it or raise activeDeadlineSeconds'],
+    [
+      'a path without a leading slash',
+      { checks: [{ path: 'status' }] },
+      'checks[0].path: must start with "/" and hold only printable ASCII without spaces or "#", got "status"; percent-encode the rest, e.g. ' +
+        '"/search?q=a%20b"',
+    ],
+    [
+      'a path with a space',
+      { checks: [{ path: '/a b' }] },
+      'checks[0].path: must start with "/" and hold only printable ASCII without spaces or "#", got "/a b"; percent-encode the rest, e.g. ' +
+        '"/search?q=a%20b"',
+    ],
+    [
+      'a path with a fragment',
+      { checks: [{ path: '/ok' }, { path: '/a#b' }] },
+      'checks[1].path: must start with "/" and hold only printable ASCII without spaces or "#", got "/a#b"; percent-encode the rest, e.g. ' +
+        '"/search?q=a%20b"',
+    ],
+    [
+      'a check without a path',
+      { checks: [{} as never] },
+      'checks[0].path: is required: the path the check requests, got nothing; e.g. "/api/status"',
+    ],
+    [
+      'a status below 100',
+      { checks: [{ path: '/', expectStatus: 99 }] },
+      'checks[0].expectStatus: must be an HTTP status from 100 to 599, got 99; e.g. 200',
+    ],
+    [
+      'a status above 599',
+      { checks: [{ path: '/', expectStatus: 600 }] },
+      'checks[0].expectStatus: must be an HTTP status from 100 to 599, got 600; e.g. 200',
+    ],
+    [
+      'a fractional status',
+      { checks: [{ path: '/', expectStatus: 200.5 }] },
+      'checks[0].expectStatus: must be an HTTP status from 100 to 599, got 200.5; e.g. 200',
+    ],
+    [
+      'empty contains',
+      { checks: [{ path: '/', contains: '' }] },
+      'checks[0].contains: must be non-empty text on one line, without control characters, got ""; e.g. "\\"status\\":\\"ok\\""',
+    ],
+    [
+      'contains with a newline',
+      { checks: [{ path: '/', contains: 'a\nb' }] },
+      'checks[0].contains: must be non-empty text on one line, without control characters, got "a\\nb"; e.g. "\\"status\\":\\"ok\\""',
+    ],
+    [
+      'an image without tag',
+      { image: 'curlimages/curl' },
+      'image: has no tag or digest, got "curlimages/curl"; pin the build, e.g. "curlimages/curl:1.4.2" or "curlimages/curl@sha256:<digest>"',
+    ],
+    [
+      'a latest image',
+      { image: 'curlimages/curl:latest' },
+      'image: must be pinned to one build, got "curlimages/curl:latest"; use a version tag or a digest, e.g. "curlimages/curl:1.4.2"',
+    ],
+    [
+      'a zero deadline',
+      { activeDeadlineSeconds: 0 },
+      'activeDeadlineSeconds: must be a whole number of at least 1, got 0; set activeDeadlineSeconds to 1 or more',
+    ],
+    [
+      'a fractional deadline',
+      { activeDeadlineSeconds: 1.5 },
+      'activeDeadlineSeconds: must be a whole number of at least 1, got 1.5; set activeDeadlineSeconds to 1 or more',
+    ],
+    [
+      'a zero request timeout',
+      { requestTimeoutSeconds: 0 },
+      'requestTimeoutSeconds: must be a whole number of at least 1, got 0; set requestTimeoutSeconds to 1 or more',
+    ],
+    [
+      'a request timeout not below the deadline',
+      { activeDeadlineSeconds: 10, requestTimeoutSeconds: 10 },
+      'requestTimeoutSeconds: must be below activeDeadlineSeconds 10, got 10; lower it or raise activeDeadlineSeconds',
+    ],
     ['negative retries', { retries: -1 }, 'retries: must be a whole number of at least 0, got -1; set retries to 0 or more'],
     ['a root user', { runAsUser: 0 }, 'runAsUser: must be a whole number of at least 1, got 0; set runAsUser to 1 or more'],
-    ['a CPU request above its limit', { resources: { cpuRequest: '300m' } }, 'resources.cpuRequest: exceeds resources.cpuLimit 200m, got 300m; lower the request or raise the limit'],
-    ['an ephemeral request above its limit', { resources: { ephemeralStorageRequest: '128Mi' } }, 'resources.ephemeralStorageRequest: exceeds resources.ephemeralStorageLimit 64Mi, got 128Mi; lower the request or raise the limit'],
+    [
+      'a CPU request above its limit',
+      { resources: { cpuRequest: '300m' } },
+      'resources.cpuRequest: exceeds resources.cpuLimit 200m, got 300m; lower the request or raise the limit',
+    ],
+    [
+      'an ephemeral request above its limit',
+      { resources: { ephemeralStorageRequest: '128Mi' } },
+      'resources.ephemeralStorageRequest: exceeds resources.ephemeralStorageLimit 64Mi, got 128Mi; lower the request or raise the limit',
+    ],
   ])('rejects %s', (_, options, message) => {
     expect(() => fixture(options)).toThrow(message);
   });
@@ -314,7 +424,13 @@ describe('gateScript', () => {
   });
 
   it('is valid POSIX sh syntax (sh -n)', () => {
-    const script = gateScript([{ path: "/it's", contains: "it's $(x) `y`" }, { path: '/a?b=[1]', expectStatus: 404 }], { requestTimeoutSeconds: 5, retries: 2 });
+    const script = gateScript(
+      [
+        { path: "/it's", contains: "it's $(x) `y`" },
+        { path: '/a?b=[1]', expectStatus: 404 },
+      ],
+      { requestTimeoutSeconds: 5, retries: 2 },
+    );
     expect(() => execFileSync('sh', ['-n', '-c', script])).not.toThrow();
   });
 
@@ -366,7 +482,12 @@ describe('gateScript against a local HTTP server', () => {
   }
 
   it('passes when every check gets its status and text, one line per check', async () => {
-    const result = await run(gateScript([{ path: '/ready' }, { path: "/it's", contains: 'ok' }, { path: '/teapot', expectStatus: 418, contains: 'stout' }], { requestTimeoutSeconds: 2, retries: 0 }));
+    const result = await run(
+      gateScript([{ path: '/ready' }, { path: "/it's", contains: 'ok' }, { path: '/teapot', expectStatus: 418, contains: 'stout' }], {
+        requestTimeoutSeconds: 2,
+        retries: 0,
+      }),
+    );
     expect(result).toEqual({
       code: 0,
       stdout: `ok   GET /ready -> 200\nok   GET /it's -> 200\nok   GET /teapot -> 418\ngate passed: 3 checks against ${url}\n`,
@@ -390,7 +511,9 @@ describe('gateScript against a local HTTP server', () => {
       const result = await run(reportingScript(script), url, { CUTOVER_TERMINATION_LOG: log });
       expect(result).toEqual({ code: 1, stdout: 'ok   GET /ready -> 200\nFAIL GET /broken: expected status 200, got 503: unavailable\n' });
       expect(readFileSync(log, 'utf8')).toBe(result.stdout);
-      const passed = await run(reportingScript(gateScript([{ path: '/ready' }], { requestTimeoutSeconds: 2, retries: 0 })), url, { CUTOVER_TERMINATION_LOG: log });
+      const passed = await run(reportingScript(gateScript([{ path: '/ready' }], { requestTimeoutSeconds: 2, retries: 0 })), url, {
+        CUTOVER_TERMINATION_LOG: log,
+      });
       expect(passed.code).toBe(0);
       expect(readFileSync(log, 'utf8')).toBe(`ok   GET /ready -> 200\ngate passed: 1 checks against ${url}\n`);
     } finally {

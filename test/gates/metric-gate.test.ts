@@ -34,11 +34,15 @@ interface Fixture {
   readonly app: BlueGreenApp;
   readonly monitoring: MonitoringStack;
   readonly gate: MetricGate;
-  render(): Manifest[];
+  readonly render: () => Manifest[];
 }
 
 /** An app (blue live unless told), its monitoring and a metric gate, in namespace `web-test`. */
-function fixture(options: Partial<MetricGateOptions> & { prometheusUrl?: string } = {}, app: Partial<BlueGreenAppProps> = {}, monitoring: Partial<MonitoringStackProps> = {}): Fixture {
+function fixture(
+  options: Partial<MetricGateOptions> & { prometheusUrl?: string } = {},
+  app: Partial<BlueGreenAppProps> = {},
+  monitoring: Partial<MonitoringStackProps> = {},
+): Fixture {
   const chart = new Chart(new App(), 'test', { namespace: 'web-test' });
   const bga = new BlueGreenApp(chart, 'app', { ...BASE_PROPS, ...app });
   const stack = new MonitoringStack(chart, 'monitoring', { app: bga, ...monitoring });
@@ -59,7 +63,7 @@ function envOf(job: Record<string, any>): Record<string, string> {
 }
 
 function dependencyNames(object: ApiObject): string[] {
-  return object.node.dependencies.flatMap((d) => d.node.findAll().filter(ApiObject.isApiObject)).map((o) => `${o.kind}/${o.name}`);
+  return object.node.dependencies.flatMap((d) => d.node.findAll().filter((c) => ApiObject.isApiObject(c))).map((o) => `${o.kind}/${o.name}`);
 }
 
 describe('MetricGate defaults', () => {
@@ -72,7 +76,14 @@ describe('MetricGate defaults', () => {
       minRequests: gate.minRequests,
       image: gate.image.toString(),
       activeDeadlineSeconds: gate.activeDeadlineSeconds,
-    }).toEqual({ maxErrorRatio: 0.01, maxP95LatencySeconds: 0.5, window: '5m', minRequests: 1, image: DEFAULT_GATE_IMAGE, activeDeadlineSeconds: 120 });
+    }).toEqual({
+      maxErrorRatio: 0.01,
+      maxP95LatencySeconds: 0.5,
+      window: '5m',
+      minRequests: 1,
+      image: DEFAULT_GATE_IMAGE,
+      activeDeadlineSeconds: 120,
+    });
   });
 
   it('keeps an explicit 0 for maxErrorRatio and minRequests', () => {
@@ -125,7 +136,11 @@ describe('MetricGate objects', () => {
     expect(container(job).image).toBe(DEFAULT_GATE_IMAGE);
     expect(container(job).command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
     expect(container(job).command[2]).toContain("query 'p95 latency of blue over 5m'");
-    expect(envOf(job)).toMatchObject({ CUTOVER_PROMETHEUS_URL: PROMETHEUS_URL, CUTOVER_TARGET_COLOR: 'blue', CUTOVER_TARGET_IMAGE: BASE_PROPS.blue.image });
+    expect(envOf(job)).toMatchObject({
+      CUTOVER_PROMETHEUS_URL: PROMETHEUS_URL,
+      CUTOVER_TARGET_COLOR: 'blue',
+      CUTOVER_TARGET_IMAGE: BASE_PROPS.blue.image,
+    });
   });
 
   it('the Job pod passes Pod Security restricted', () => {
@@ -138,7 +153,9 @@ describe('MetricGate objects', () => {
   it('a copy without the security contexts is rejected by the restricted check', () => {
     const spec = gateJob(fixture().render()).spec.template.spec;
     const broken = { ...spec, securityContext: {}, containers: [{ ...spec.containers[0], securityContext: undefined }] };
-    expect(restrictedViolations(broken).map((v) => v.control)).toEqual(expect.arrayContaining(['Privilege Escalation', 'Running as Non-root', 'Seccomp', 'Capabilities']));
+    expect(restrictedViolations(broken).map((v) => v.control)).toEqual(
+      expect.arrayContaining(['Privilege Escalation', 'Running as Non-root', 'Seccomp', 'Capabilities']),
+    );
   });
 
   it('sets requests and limits, ephemeral storage included', () => {
@@ -154,13 +171,21 @@ describe('MetricGate queries', () => {
     const { gate } = fixture(
       { window: '10m' },
       { activeColor: 'green' },
-      { metrics: { requestsTotal: 'api_requests_total', statusCodeLabel: 'status', errorStatusCodes: '5..|429', requestDurationSeconds: 'api_latency_seconds' } },
+      {
+        metrics: {
+          requestsTotal: 'api_requests_total',
+          statusCodeLabel: 'status',
+          errorStatusCodes: '5..|429',
+          requestDurationSeconds: 'api_latency_seconds',
+        },
+      },
     );
     const matchers = 'namespace="web-test",service=~"web|web-preview",color="green"';
     expect(gate.queries).toEqual({
       requests: `sum by (color) (increase(api_requests_total{${matchers}}[10m]))`,
       errorRatio:
-        `(sum by (color) (rate(api_requests_total{${matchers},status=~"5..|429"}[10m])) or sum by (color) (rate(api_requests_total{${matchers}}[10m])) * 0)` +
+        `(sum by (color) (rate(api_requests_total{${matchers},status=~"5..|429"}[10m])) ` +
+        `or sum by (color) (rate(api_requests_total{${matchers}}[10m])) * 0)` +
         ` / sum by (color) (rate(api_requests_total{${matchers}}[10m]))`,
       p95Latency: `histogram_quantile(0.95, sum by (color, le) (rate(api_latency_seconds_bucket{${matchers}}[10m])))`,
     });
@@ -168,9 +193,15 @@ describe('MetricGate queries', () => {
 
   it('the monitoring query builders reject a bad window, quantile or color', () => {
     const { monitoring } = fixture();
-    expect(() => monitoring.errorRatioQuery('blue', '5 minutes')).toThrow('window: must be a PromQL duration of whole seconds, minutes, hours or days, got "5 minutes"; e.g. "5m"');
-    expect(() => monitoring.latencyQuantileQuery('blue', 95, '5m')).toThrow('quantile: must be between 0 and 1 (exclusive), got 95; e.g. 0.95 for p95');
-    expect(() => monitoring.requestCountQuery('red' as 'blue', '5m')).toThrow('color: must be "blue" or "green", got "red"; pass app.activeColor or app.idleColor');
+    expect(() => monitoring.errorRatioQuery('blue', '5 minutes')).toThrow(
+      'window: must be a PromQL duration of whole seconds, minutes, hours or days, got "5 minutes"; e.g. "5m"',
+    );
+    expect(() => monitoring.latencyQuantileQuery('blue', 95, '5m')).toThrow(
+      'quantile: must be between 0 and 1 (exclusive), got 95; e.g. 0.95 for p95',
+    );
+    expect(() => monitoring.requestCountQuery('red' as 'blue', '5m')).toThrow(
+      'color: must be "blue" or "green", got "red"; pass app.activeColor or app.idleColor',
+    );
   });
 
   it('adding the gate changes no rendered monitoring object', () => {
@@ -178,8 +209,11 @@ describe('MetricGate queries', () => {
     const app = new BlueGreenApp(chart, 'app', BASE_PROPS);
     new MonitoringStack(chart, 'monitoring', { app });
     const without = renderChart(chart).map((r) => r.manifest);
-    const withGate = fixture().render().filter((m) => !m.metadata.name.startsWith('web-metric-gate'));
-    const byName = (manifests: Manifest[]): Manifest[] => [...manifests].sort((a, b) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`));
+    const withGate = fixture()
+      .render()
+      .filter((m) => !m.metadata.name.startsWith('web-metric-gate'));
+    const byName = (manifests: Manifest[]): Manifest[] =>
+      [...manifests].sort((a, b) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`));
     expect(byName(withGate)).toEqual(byName(without));
   });
 });
@@ -225,7 +259,9 @@ describe('MetricGate ordering', () => {
   });
 
   it('renders the Deployment, then the Job, then the traffic objects', () => {
-    const order = fixture().render().map((m) => `${m.kind}/${m.metadata.name}`);
+    const order = fixture()
+      .render()
+      .map((m) => `${m.kind}/${m.metadata.name}`);
     const at = (key: string): number => {
       expect(order).toContain(key);
       return order.indexOf(key);
@@ -246,7 +282,8 @@ describe('MetricGate ordering', () => {
   it('guard refuses the Deployment the metric gate measures (a cycle)', () => {
     const { app, gate } = fixture();
     expect(() => gate.guard(app.colors.blue!.deployment)).toThrow(
-      'guard: the metric gate itself waits for test/app/blue-deployment, got it as an object to guard; that is a dependency cycle: guard only what moves traffic (Services, Ingresses, HTTPRoutes)',
+      'guard: the metric gate itself waits for test/app/blue-deployment, got it as an object to guard; that is a dependency cycle: guard only what ' +
+        'moves traffic (Services, Ingresses, HTTPRoutes)',
     );
   });
 
@@ -257,7 +294,12 @@ describe('MetricGate ordering', () => {
   it('after(smoke-test gate, expand migration): the metric gate runs after both, the traffic after it', () => {
     const { chart, app, gate, render } = fixture();
     const smoke = new CutoverGate(chart, 'gate', { app });
-    const migration = new MigrationJob(chart, 'expand', { app, phase: 'expand', image: 'registry.example.com/acme/web:1.1.0', command: ['bin/migrate'] });
+    const migration = new MigrationJob(chart, 'expand', {
+      app,
+      phase: 'expand',
+      image: 'registry.example.com/acme/web:1.1.0',
+      command: ['bin/migrate'],
+    });
     smoke.after(migration);
     gate.after(smoke, migration);
     expect(gate.job.node.dependencies).toEqual(expect.arrayContaining([smoke, migration]));
@@ -269,15 +311,23 @@ describe('MetricGate ordering', () => {
 
   it('after refuses a contract migration', () => {
     const { chart, app, gate } = fixture();
-    const contract = new MigrationJob(chart, 'contract', { app, phase: 'contract', image: 'registry.example.com/acme/web:1.1.0', command: ['bin/migrate'] });
+    const contract = new MigrationJob(chart, 'contract', {
+      app,
+      phase: 'contract',
+      image: 'registry.example.com/acme/web:1.1.0',
+      command: ['bin/migrate'],
+    });
     expect(() => gate.after(contract)).toThrow(
-      'after: test/contract is a contract migration, got it as a prerequisite of the switch; contract only once the old color is retired, in an update of its own, and gate the switch with expand migrations only',
+      'after: test/contract is a contract migration, got it as a prerequisite of the switch; contract only once the old color is retired, in an ' +
+        'update of its own, and gate the switch with expand migrations only',
     );
   });
 
   it('after refuses what already waits for the metric gate (a cycle)', () => {
     const { app, gate } = fixture();
-    expect(() => gate.after(app.liveService)).toThrow('after: test/app/live-service already waits for the metric gate, got it as a prerequisite; that is a dependency cycle');
+    expect(() => gate.after(app.liveService)).toThrow(
+      'after: test/app/live-service already waits for the metric gate, got it as a prerequisite; that is a dependency cycle',
+    );
   });
 
   it('after refuses a call without prerequisites', () => {
@@ -296,7 +346,12 @@ describe('MetricGate network peer', () => {
   it('selects the metric gate pods by labels without a color', () => {
     const { gate } = fixture({}, { activeColor: 'green' });
     expect(gate.networkPeer).toEqual({
-      workloads: [{ name: 'web-metric-gate', selector: { matchLabels: { 'app.kubernetes.io/name': 'web-metric-gate', 'app.kubernetes.io/component': 'metric-gate' } } }],
+      workloads: [
+        {
+          name: 'web-metric-gate',
+          selector: { matchLabels: { 'app.kubernetes.io/name': 'web-metric-gate', 'app.kubernetes.io/component': 'metric-gate' } },
+        },
+      ],
     });
     expect(JSON.stringify(gate.networkPeer)).not.toMatch(/blue|green|color/);
   });
@@ -312,11 +367,18 @@ describe('MetricGate network peer', () => {
 
   it('allowPrometheusQuery: egress from the metric gate pods to the Prometheus pods of the monitoring namespace on 9090 only', () => {
     const policy = find(policies('blue'), 'NetworkPolicy', 'web-metric-gate');
-    expect(policy.spec.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/name': 'web-metric-gate', 'app.kubernetes.io/component': 'metric-gate' } });
+    expect(policy.spec.podSelector).toEqual({
+      matchLabels: { 'app.kubernetes.io/name': 'web-metric-gate', 'app.kubernetes.io/component': 'metric-gate' },
+    });
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(policy.spec.egress).toEqual([
       {
-        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'observability' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }],
+        to: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'observability' } },
+            podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+          },
+        ],
         ports: [{ protocol: 'TCP', port: 9090 }],
       },
     ]);
@@ -336,38 +398,87 @@ describe('MetricGate network peer', () => {
 describe('MetricGate validation', () => {
   const deadline = 'activeDeadlineSeconds: must be a whole number of at least 1, got 0; set activeDeadlineSeconds to 1 or more';
   it.each<[string, Partial<MetricGateOptions> & { prometheusUrl?: string }, string]>([
-    ['a URL without a scheme', { prometheusUrl: 'prometheus:9090' }, 'prometheusUrl: must be an http or https URL of the Prometheus server, got "prometheus:9090"; e.g. "http://prometheus-operated.monitoring.svc:9090"'],
-    ['a URL of another scheme', { prometheusUrl: 'ftp://prometheus' }, 'prometheusUrl: must be an http or https URL of the Prometheus server, got "ftp://prometheus"; e.g. "http://prometheus-operated.monitoring.svc:9090"'],
-    ['a URL with a space', { prometheusUrl: 'http://prometheus 9090' }, 'prometheusUrl: must be an http or https URL of the Prometheus server, got "http://prometheus 9090"; e.g. "http://prometheus-operated.monitoring.svc:9090"'],
-    ['an empty URL', { prometheusUrl: '' }, 'prometheusUrl: must be an http or https URL of the Prometheus server, got ""; e.g. "http://prometheus-operated.monitoring.svc:9090"'],
+    [
+      'a URL without a scheme',
+      { prometheusUrl: 'prometheus:9090' },
+      'prometheusUrl: must be an http or https URL of the Prometheus server, got "prometheus:9090"; e.g. ' +
+        '"http://prometheus-operated.monitoring.svc:9090"',
+    ],
+    [
+      'a URL of another scheme',
+      { prometheusUrl: 'ftp://prometheus' },
+      'prometheusUrl: must be an http or https URL of the Prometheus server, got "ftp://prometheus"; e.g. ' +
+        '"http://prometheus-operated.monitoring.svc:9090"',
+    ],
+    [
+      'a URL with a space',
+      { prometheusUrl: 'http://prometheus 9090' },
+      'prometheusUrl: must be an http or https URL of the Prometheus server, got "http://prometheus 9090"; e.g. ' +
+        '"http://prometheus-operated.monitoring.svc:9090"',
+    ],
+    [
+      'an empty URL',
+      { prometheusUrl: '' },
+      'prometheusUrl: must be an http or https URL of the Prometheus server, got ""; e.g. "http://prometheus-operated.monitoring.svc:9090"',
+    ],
     [
       'a URL with credentials',
       { prometheusUrl: 'http://admin:secret@prometheus:9090' },
-      'prometheusUrl: must not hold credentials, got a URL with a user name or password; they would be stored in the manifests: use "http://prometheus-operated.monitoring.svc:9090" inside the cluster',
+      'prometheusUrl: must not hold credentials, got a URL with a user name or password; they would be stored in the manifests: use ' +
+        '"http://prometheus-operated.monitoring.svc:9090" inside the cluster',
     ],
     [
       'a URL with a query',
       { prometheusUrl: 'http://prometheus:9090/api/v1/query?query=up' },
-      'prometheusUrl: must be the base URL, without a query or fragment, got "http://prometheus:9090/api/v1/query?query=up"; the gate appends /api/v1/query, e.g. "http://prometheus-operated.monitoring.svc:9090"',
+      'prometheusUrl: must be the base URL, without a query or fragment, got "http://prometheus:9090/api/v1/query?query=up"; the gate appends ' +
+        '/api/v1/query, e.g. "http://prometheus-operated.monitoring.svc:9090"',
     ],
     ['a negative error ratio', { maxErrorRatio: -0.01 }, 'maxErrorRatio: must be a ratio from 0 to 1, got -0.01; e.g. 0.01 for 1%'],
     ['an error ratio in percent', { maxErrorRatio: 5 }, 'maxErrorRatio: must be a ratio from 0 to 1, got 5; e.g. 0.01 for 1%'],
     ['a NaN error ratio', { maxErrorRatio: NaN }, 'maxErrorRatio: must be a ratio from 0 to 1, got NaN; e.g. 0.01 for 1%'],
     ['a zero latency', { maxP95LatencySeconds: 0 }, 'maxP95LatencySeconds: must be a positive number of seconds, got 0; e.g. 0.5'],
     ['an infinite latency', { maxP95LatencySeconds: Infinity }, 'maxP95LatencySeconds: must be a positive number of seconds, got Infinity; e.g. 0.5'],
-    ['a window in words', { window: '5 minutes' }, 'window: must be a PromQL duration of whole seconds, minutes, hours or days, got "5 minutes"; e.g. "5m"'],
+    [
+      'a window in words',
+      { window: '5 minutes' },
+      'window: must be a PromQL duration of whole seconds, minutes, hours or days, got "5 minutes"; e.g. "5m"',
+    ],
     ['a zero window', { window: '0m' }, 'window: must be a PromQL duration of whole seconds, minutes, hours or days, got "0m"; e.g. "5m"'],
-    ['a window of one scrape', { window: '30s' }, 'window: must span at least two scrapes (2 × scrapeInterval 30s), got "30s"; rate() needs two samples in the window: e.g. "5m"'],
+    [
+      'a window of one scrape',
+      { window: '30s' },
+      'window: must span at least two scrapes (2 × scrapeInterval 30s), got "30s"; rate() needs two samples in the window: e.g. "5m"',
+    ],
     ['negative minRequests', { minRequests: -1 }, 'minRequests: must be a whole number of at least 0, got -1; set minRequests to 0 or more'],
     ['fractional minRequests', { minRequests: 0.5 }, 'minRequests: must be a whole number of at least 0, got 0.5; set minRequests to 0 or more'],
-    ['an image without tag', { image: 'curlimages/curl' }, 'image: has no tag or digest, got "curlimages/curl"; pin the build, e.g. "curlimages/curl:1.4.2" or "curlimages/curl@sha256:<digest>"'],
-    ['a latest image', { image: 'curlimages/curl:latest' }, 'image: must be pinned to one build, got "curlimages/curl:latest"; use a version tag or a digest, e.g. "curlimages/curl:1.4.2"'],
+    [
+      'an image without tag',
+      { image: 'curlimages/curl' },
+      'image: has no tag or digest, got "curlimages/curl"; pin the build, e.g. "curlimages/curl:1.4.2" or "curlimages/curl@sha256:<digest>"',
+    ],
+    [
+      'a latest image',
+      { image: 'curlimages/curl:latest' },
+      'image: must be pinned to one build, got "curlimages/curl:latest"; use a version tag or a digest, e.g. "curlimages/curl:1.4.2"',
+    ],
     ['a zero deadline', { activeDeadlineSeconds: 0 }, deadline],
-    ['a zero request timeout', { requestTimeoutSeconds: 0 }, 'requestTimeoutSeconds: must be a whole number of at least 1, got 0; set requestTimeoutSeconds to 1 or more'],
-    ['a request timeout not below the deadline', { activeDeadlineSeconds: 10, requestTimeoutSeconds: 10 }, 'requestTimeoutSeconds: must be below activeDeadlineSeconds 10, got 10; lower it or raise activeDeadlineSeconds'],
+    [
+      'a zero request timeout',
+      { requestTimeoutSeconds: 0 },
+      'requestTimeoutSeconds: must be a whole number of at least 1, got 0; set requestTimeoutSeconds to 1 or more',
+    ],
+    [
+      'a request timeout not below the deadline',
+      { activeDeadlineSeconds: 10, requestTimeoutSeconds: 10 },
+      'requestTimeoutSeconds: must be below activeDeadlineSeconds 10, got 10; lower it or raise activeDeadlineSeconds',
+    ],
     ['negative retries', { retries: -1 }, 'retries: must be a whole number of at least 0, got -1; set retries to 0 or more'],
     ['a root user', { runAsUser: 0 }, 'runAsUser: must be a whole number of at least 1, got 0; set runAsUser to 1 or more'],
-    ['a CPU request above its limit', { resources: { cpuRequest: '300m' } }, 'resources.cpuRequest: exceeds resources.cpuLimit 200m, got 300m; lower the request or raise the limit'],
+    [
+      'a CPU request above its limit',
+      { resources: { cpuRequest: '300m' } },
+      'resources.cpuRequest: exceeds resources.cpuLimit 200m, got 300m; lower the request or raise the limit',
+    ],
   ])('rejects %s', (_, options, message) => {
     expect(() => fixture(options)).toThrow(message);
   });
@@ -385,7 +496,8 @@ describe('MetricGate validation', () => {
   it('rejects an app name too long for the Job name of either color, while blue is live', () => {
     const name = `a${'b'.repeat(45)}`;
     expect(() => fixture({}, { name }, { dashboard: { uid: 'web' } })).toThrow(
-      `app.name: is too long for the metric gate's Job name "${name}-metric-gate-green" (64 characters, at most 63), got "${name}"; shorten the app name to 45 characters or fewer`,
+      `app.name: is too long for the metric gate's Job name "${name}-metric-gate-green" (64 characters, at most 63), got "${name}"; shorten the ` +
+        `app name to 45 characters or fewer`,
     );
     expect(fixture({}, { name: name.slice(1) }, { dashboard: { uid: 'web' } }).gate.name).toBe(`${name.slice(1)}-metric-gate-blue`);
   });
@@ -507,7 +619,11 @@ describe('metricGateScript against a fake Prometheus', () => {
       const wrapped = await run(reportingScript(metricGateScript(scriptOptions())), url, { CUTOVER_TERMINATION_LOG: log });
       expect(wrapped).toEqual(bare);
       expect(wrapped.code).toBe(1);
-      expect(readFileSync(log, 'utf8').split('\n').filter((line) => line !== '')).toEqual(bare.lines);
+      expect(
+        readFileSync(log, 'utf8')
+          .split('\n')
+          .filter((line) => line !== ''),
+      ).toEqual(bare.lines);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -531,7 +647,10 @@ describe('metricGateScript against a fake Prometheus', () => {
     answers = { ...healthy(), [QUERIES.errorRatio]: { value: '1.2e-05' }, [QUERIES.p95Latency]: { value: '0.5' } };
     const result = await run(metricGateScript(scriptOptions()));
     expect(result.code).toBe(0);
-    expect(result.lines.slice(1, 3)).toEqual(['ok   error ratio of green over 5m: 0.0012% (limit 1%)', 'ok   p95 latency of green over 5m: 0.5 s (limit 0.5 s)']);
+    expect(result.lines.slice(1, 3)).toEqual([
+      'ok   error ratio of green over 5m: 0.0012% (limit 1%)',
+      'ok   p95 latency of green over 5m: 0.5 s (limit 0.5 s)',
+    ]);
   });
 
   it('reads pretty-printed answers too', async () => {
@@ -556,7 +675,10 @@ describe('metricGateScript against a fake Prometheus', () => {
     answers = { ...healthy(), [QUERIES.p95Latency]: { value: '0.812' } };
     const result = await run(metricGateScript(scriptOptions()));
     expect(result.code).toBe(1);
-    expect(result.lines.slice(2)).toEqual(['FAIL p95 latency of green over 5m: 0.812 s (limit 0.5 s)', 'metric gate failed for green: p95 latency of green over 5m: 0.812 s (limit 0.5 s)']);
+    expect(result.lines.slice(2)).toEqual([
+      'FAIL p95 latency of green over 5m: 0.812 s (limit 0.5 s)',
+      'metric gate failed for green: p95 latency of green over 5m: 0.812 s (limit 0.5 s)',
+    ]);
   });
 
   it('names every failed measurement in the verdict', async () => {
@@ -564,7 +686,8 @@ describe('metricGateScript against a fake Prometheus', () => {
     const result = await run(metricGateScript(scriptOptions()));
     expect(result.code).toBe(1);
     expect(result.lines.at(-1)).toBe(
-      'metric gate failed for green: error ratio of green over 5m: 50% (limit 1%); p95 latency of green over 5m: above the largest histogram bucket (limit 0.5 s)',
+      'metric gate failed for green: error ratio of green over 5m: 50% (limit 1%); p95 latency of green over 5m: above the largest histogram ' +
+        'bucket (limit 0.5 s)',
     );
   });
 
@@ -573,8 +696,10 @@ describe('metricGateScript against a fake Prometheus', () => {
     const result = await run(metricGateScript(scriptOptions()));
     expect(result.code).toBe(1);
     expect(result.lines).toEqual([
-      'FAIL not enough traffic to judge green: 0 requests over 5m, minRequests is 1; send test traffic through the preview Service or set minRequests: 0',
-      'metric gate failed for green: not enough traffic to judge green: 0 requests over 5m, minRequests is 1; send test traffic through the preview Service or set minRequests: 0',
+      'FAIL not enough traffic to judge green: 0 requests over 5m, minRequests is 1; send test traffic through the preview Service or set ' +
+        'minRequests: 0',
+      'metric gate failed for green: not enough traffic to judge green: 0 requests over 5m, minRequests is 1; send test traffic through the ' +
+        'preview Service or set minRequests: 0',
     ]);
     expect(asked).toEqual([QUERIES.requests]);
   });
@@ -583,7 +708,10 @@ describe('metricGateScript against a fake Prometheus', () => {
     answers = { ...healthy(), [QUERIES.requests]: { value: '9.6' } };
     const result = await run(metricGateScript(scriptOptions({ minRequests: 10 })));
     expect(result.code).toBe(1);
-    expect(result.lines[0]).toBe('FAIL not enough traffic to judge green: 10 requests over 5m, minRequests is 10; send test traffic through the preview Service or set minRequests: 0');
+    expect(result.lines[0]).toBe(
+      'FAIL not enough traffic to judge green: 10 requests over 5m, minRequests is 10; send test traffic through the preview Service or set ' +
+        'minRequests: 0',
+    );
   });
 
   it('with minRequests 0, passes a color without traffic, its measurements without data', async () => {
@@ -604,7 +732,8 @@ describe('metricGateScript against a fake Prometheus', () => {
     const result = await run(metricGateScript(scriptOptions({ minRequests: 0 })));
     expect(result.code).toBe(1);
     expect(result.lines.at(-2)).toBe(
-      "FAIL p95 latency of green over 5m: no data; Prometheus has no histogram http_request_duration_seconds_bucket of green over 5m: check the monitoring's metric names",
+      'FAIL p95 latency of green over 5m: no data; Prometheus has no histogram http_request_duration_seconds_bucket of green over 5m: check the ' +
+        "monitoring's metric names",
     );
   });
 
@@ -614,17 +743,20 @@ describe('metricGateScript against a fake Prometheus', () => {
     const down = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const result = await run(metricGateScript(scriptOptions()), down);
-    const reason = `requests to green over 5m: cannot query Prometheus at ${down} (curl exit code 7); check prometheusUrl and that a NetworkPolicy lets the gate reach Prometheus`;
+    const reason =
+      `requests to green over 5m: cannot query Prometheus at ${down} (curl exit code 7); ` +
+      'check prometheusUrl and that a NetworkPolicy lets the gate reach Prometheus';
     expect(result).toEqual({ code: 1, lines: [`FAIL ${reason}`, `metric gate failed for green: ${reason}`] });
   });
 
-  it('fails at once with Prometheus\'s error message when the query is refused', async () => {
+  it("fails at once with Prometheus's error message when the query is refused", async () => {
     const body = JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:5: parse error: unexpected "}"' });
     answers = { [QUERIES.requests]: { status: 400, body } };
     const result = await run(metricGateScript(scriptOptions()));
     expect(result.code).toBe(1);
     expect(result.lines.at(-1)).toBe(
-      `metric gate failed for green: requests to green over 5m: Prometheus at ${url} answered HTTP 400: invalid parameter \\"query\\": 1:5: parse error: unexpected \\"}\\"`,
+      `metric gate failed for green: requests to green over 5m: Prometheus at ${url} answered HTTP 400: invalid parameter \\"query\\": 1:5: parse ` +
+        `error: unexpected \\"}\\"`,
     );
     expect(asked).toEqual([QUERIES.requests]);
   });
@@ -632,7 +764,9 @@ describe('metricGateScript against a fake Prometheus', () => {
   it('fails when the URL answers something that is not the Prometheus API', async () => {
     const result = await run(metricGateScript(scriptOptions()), `${url}/graph`);
     expect(result.code).toBe(1);
-    expect(result.lines.at(-1)).toBe(`metric gate failed for green: requests to green over 5m: unexpected answer from Prometheus at ${url}/graph (HTTP 404); check prometheusUrl`);
+    expect(result.lines.at(-1)).toBe(
+      `metric gate failed for green: requests to green over 5m: unexpected answer from Prometheus at ${url}/graph (HTTP 404); check prometheusUrl`,
+    );
   });
 
   it('the rendered Job command queries the PromQL of the monitoring and passes on healthy answers', async () => {

@@ -1,6 +1,16 @@
 import { ApiObject, App, Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { BlueGreenApp, BlueGreenAppProps, Manifest, MigrationJob, MigrationJobProps, NetworkPolicySet, PostgresHA, renderChart, restrictedViolations } from '../../lib';
+import {
+  BlueGreenApp,
+  BlueGreenAppProps,
+  Manifest,
+  MigrationJob,
+  MigrationJobProps,
+  NetworkPolicySet,
+  PostgresHA,
+  renderChart,
+  restrictedViolations,
+} from '../../lib';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,7 +85,11 @@ describe('MigrationJob objects', () => {
     expect(manifest.spec.ttlSecondsAfterFinished).toBeUndefined();
     expect(manifest.spec.template.spec.restartPolicy).toBe('Never');
     expect(manifest.metadata.annotations).toEqual({ 'pulumi.com/replaceUnready': 'true' });
-    expect(container(manifest)).toMatchObject({ image: MIGRATION.image, command: MIGRATION.command, terminationMessagePolicy: 'FallbackToLogsOnError' });
+    expect(container(manifest)).toMatchObject({
+      image: MIGRATION.image,
+      command: MIGRATION.command,
+      terminationMessagePolicy: 'FallbackToLogsOnError',
+    });
   });
 
   it('uses the app ServiceAccount without a token', () => {
@@ -111,7 +125,10 @@ describe('MigrationJob objects', () => {
 
   it('a copy that allows privilege escalation is rejected by the restricted check', () => {
     const spec = job(fixture()).spec.template.spec;
-    const broken = { ...spec, containers: [{ ...spec.containers[0], securityContext: { ...spec.containers[0].securityContext, allowPrivilegeEscalation: true } }] };
+    const broken = {
+      ...spec,
+      containers: [{ ...spec.containers[0], securityContext: { ...spec.containers[0].securityContext, allowPrivilegeEscalation: true } }],
+    };
     expect(restrictedViolations(broken).map((v) => v.control)).toEqual(['Privilege Escalation']);
   });
 
@@ -133,7 +150,10 @@ describe('MigrationJob with a database', () => {
   }
 
   it('gets DATABASE_URL from the database Secret', () => {
-    expect(container(job(withDatabase(false))).env[0]).toEqual({ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'web-db-app', key: 'uri' } } });
+    expect(container(job(withDatabase(false))).env[0]).toEqual({
+      name: 'DATABASE_URL',
+      valueFrom: { secretKeyRef: { name: 'web-db-app', key: 'uri' } },
+    });
   });
 
   it('waits for the database objects and renders after them', () => {
@@ -152,8 +172,13 @@ describe('MigrationJob with a database', () => {
     const migrationPods = { matchLabels: { 'app.kubernetes.io/name': 'web-migrate-expand', 'app.kubernetes.io/component': 'migration' } };
     const policy = find(manifests, 'NetworkPolicy', 'web-migrate-expand');
     expect(policy.spec.podSelector).toEqual(migrationPods);
-    expect(policy.spec.egress).toEqual([{ to: [{ podSelector: expect.objectContaining({ matchLabels: { 'cnpg.io/cluster': 'web-db' } }) }], ports: [{ protocol: 'TCP', port: 5432 }] }]);
-    expect(find(manifests, 'NetworkPolicy', 'web-db').spec.ingress).toContainEqual({ from: [{ podSelector: migrationPods }], ports: [{ protocol: 'TCP', port: 5432 }] });
+    expect(policy.spec.egress).toEqual([
+      { to: [{ podSelector: expect.objectContaining({ matchLabels: { 'cnpg.io/cluster': 'web-db' } }) }], ports: [{ protocol: 'TCP', port: 5432 }] },
+    ]);
+    expect(find(manifests, 'NetworkPolicy', 'web-db').spec.ingress).toContainEqual({
+      from: [{ podSelector: migrationPods }],
+      ports: [{ protocol: 'TCP', port: 5432 }],
+    });
   });
 
   it('expand and contract migrations get policies of their own in one set', () => {
@@ -162,7 +187,10 @@ describe('MigrationJob with a database', () => {
     const set = new NetworkPolicySet(f.chart, 'network');
     set.allow(f.migration).to(f.db);
     set.allow(contract).to(f.db);
-    const names = f.render().filter((m) => m.kind === 'NetworkPolicy').map((m) => m.metadata.name);
+    const names = f
+      .render()
+      .filter((m) => m.kind === 'NetworkPolicy')
+      .map((m) => m.metadata.name);
     expect(names).toEqual(expect.arrayContaining(['web-migrate-expand', 'web-migrate-contract']));
   });
 });
@@ -180,27 +208,65 @@ describe('MigrationJob guard', () => {
   it('refuses what the migration itself waits for (a cycle)', () => {
     const f = fixture();
     expect(() => f.migration.guard(f.app.serviceAccount)).toThrow(
-      'guard: the migration itself waits for test/app/service-account, got it as an object to guard; that is a dependency cycle: guard only what moves traffic (Services, Ingresses, HTTPRoutes)',
+      'guard: the migration itself waits for test/app/service-account, got it as an object to guard; that is a dependency cycle: guard only what ' +
+        'moves traffic (Services, Ingresses, HTTPRoutes)',
     );
   });
 });
 
 describe('MigrationJob validation', () => {
   it.each<[string, Options, string]>([
-    ['an unknown phase', { phase: 'cleanup' as 'expand' }, 'phase: must be "expand" or "contract", got "cleanup"; expand runs before a switch, contract after the old color is retired'],
+    [
+      'an unknown phase',
+      { phase: 'cleanup' as 'expand' },
+      'phase: must be "expand" or "contract", got "cleanup"; expand runs before a switch, contract after the old color is retired',
+    ],
     ['an empty image', { image: '' }, 'image: must not be empty, got ""; give an image with a tag, e.g. "registry.example.com/acme/web:1.4.2"'],
     ['an image without tag', { image: 'registry.example.com/acme/web' }, 'image: has no tag or digest, got "registry.example.com/acme/web"'],
-    ['a latest image', { image: 'registry.example.com/acme/web:latest' }, 'image: must be pinned to one build, got "registry.example.com/acme/web:latest"; use a version tag or a digest, e.g. "registry.example.com/acme/web:1.4.2"'],
+    [
+      'a latest image',
+      { image: 'registry.example.com/acme/web:latest' },
+      'image: must be pinned to one build, got "registry.example.com/acme/web:latest"; use a version tag or a digest, e.g. ' +
+        '"registry.example.com/acme/web:1.4.2"',
+    ],
     ['an empty command', { command: [] }, 'command: must be a non-empty list of strings, got []; e.g. ["bin/migrate", "up"]'],
     ['a blank executable', { command: [' ', 'up'] }, 'command: the executable must not be blank, got [" ","up"]; e.g. ["bin/migrate", "up"]'],
-    ['a bad env name', { env: { 'MIGRATION-TARGET': '1' } }, 'env: is not an environment variable name, got "MIGRATION-TARGET"; use letters, digits and underscores, e.g. MIGRATION_TARGET'],
-    ['a bad Secret name', { secretNames: ['Web_Secrets'] }, 'secretNames[0]: is not a Secret name (a lowercase DNS subdomain), got "Web_Secrets"; e.g. "web-migrations"'],
-    ['a zero deadline', { activeDeadlineSeconds: 0 }, 'activeDeadlineSeconds: must be a whole number of at least 1, got 0; set activeDeadlineSeconds to 1 or more'],
-    ['a fractional deadline', { activeDeadlineSeconds: 2.5 }, 'activeDeadlineSeconds: must be a whole number of at least 1, got 2.5; set activeDeadlineSeconds to 1 or more'],
+    [
+      'a bad env name',
+      { env: { 'MIGRATION-TARGET': '1' } },
+      'env: is not an environment variable name, got "MIGRATION-TARGET"; use letters, digits and underscores, e.g. MIGRATION_TARGET',
+    ],
+    [
+      'a bad Secret name',
+      { secretNames: ['Web_Secrets'] },
+      'secretNames[0]: is not a Secret name (a lowercase DNS subdomain), got "Web_Secrets"; e.g. "web-migrations"',
+    ],
+    [
+      'a zero deadline',
+      { activeDeadlineSeconds: 0 },
+      'activeDeadlineSeconds: must be a whole number of at least 1, got 0; set activeDeadlineSeconds to 1 or more',
+    ],
+    [
+      'a fractional deadline',
+      { activeDeadlineSeconds: 2.5 },
+      'activeDeadlineSeconds: must be a whole number of at least 1, got 2.5; set activeDeadlineSeconds to 1 or more',
+    ],
     ['a root user', { runAsUser: 0 }, 'runAsUser: must be a whole number of at least 1, got 0; set runAsUser to 1 or more'],
-    ['a prefix that is not a DNS label', { namePrefix: 'Web_Migrate' }, 'namePrefix: must be a lowercase DNS label of at most 54 characters starting with a letter, got "Web_Migrate"'],
-    ['a memory request above its limit', { resources: { memoryRequest: '512Mi' } }, 'resources.memoryRequest: exceeds resources.memoryLimit 256Mi, got 512Mi; lower the request or raise the limit'],
-    ['an ephemeral limit that cannot hold /tmp', { resources: { ephemeralStorageRequest: '32Mi', ephemeralStorageLimit: '64Mi' } }, 'resources.ephemeralStorageLimit: must exceed the writable /tmp of 64Mi, got 64Mi; raise it, e.g. to 256Mi'],
+    [
+      'a prefix that is not a DNS label',
+      { namePrefix: 'Web_Migrate' },
+      'namePrefix: must be a lowercase DNS label of at most 54 characters starting with a letter, got "Web_Migrate"',
+    ],
+    [
+      'a memory request above its limit',
+      { resources: { memoryRequest: '512Mi' } },
+      'resources.memoryRequest: exceeds resources.memoryLimit 256Mi, got 512Mi; lower the request or raise the limit',
+    ],
+    [
+      'an ephemeral limit that cannot hold /tmp',
+      { resources: { ephemeralStorageRequest: '32Mi', ephemeralStorageLimit: '64Mi' } },
+      'resources.ephemeralStorageLimit: must exceed the writable /tmp of 64Mi, got 64Mi; raise it, e.g. to 256Mi',
+    ],
   ])('rejects %s', (_, options, message) => {
     expect(() => fixture(options)).toThrow(message);
   });
@@ -219,7 +285,8 @@ describe('MigrationJob validation', () => {
   it('rejects a default name longer than a label value allows, with a fix', () => {
     const name = `a${'b'.repeat(49)}`;
     expect(() => fixture({ phase: 'contract' }, { name })).toThrow(
-      `namePrefix: must be a lowercase DNS label of at most 54 characters starting with a letter, got "${name}-migrate-contract"; e.g. "${name.slice(0, 30)}-migrate-contract" (shorten the app name or set namePrefix)`,
+      `namePrefix: must be a lowercase DNS label of at most 54 characters starting with a letter, got "${name}-migrate-contract"; e.g. ` +
+        `"${name.slice(0, 30)}-migrate-contract" (shorten the app name or set namePrefix)`,
     );
   });
 
@@ -239,21 +306,24 @@ describe('reportingScript', () => {
     return { status: result.status, stdout: result.stdout, message };
   };
 
-  it('keeps a failing script\'s exit status and copies what it printed, stderr too, to the termination message', () => {
+  it("keeps a failing script's exit status and copies what it printed, stderr too, to the termination message", () => {
     const result = run("printf 'ok   GET /ready -> 200\\n'; printf 'FAIL GET /x: expected status 200, got 503\\n' >&2; exit 3");
     expect(result.status).toBe(3);
     expect(result.stdout).toBe('ok   GET /ready -> 200\nFAIL GET /x: expected status 200, got 503\n');
     expect(result.message).toBe(result.stdout);
   });
 
-  it('copies a passing script\'s output too, and exits 0', () => {
+  it("copies a passing script's output too, and exits 0", () => {
     const result = run("printf 'gate passed: 2 checks\\n'");
     expect(result).toEqual({ status: 0, stdout: 'gate passed: 2 checks\n', message: 'gate passed: 2 checks\n' });
   });
 
   it('wraps what the smoke-test and metric gate Jobs run', () => {
-    const raw = { ...readStackFile(join(__dirname, '..', '..'), 'prod'), 'cutover:gate': JSON.stringify({ metrics: { prometheusUrl: 'http://prometheus:9090' } }) };
-    const jobs = synthesize(raw, 'prod').objects.filter((r) => r.manifest.kind === 'Job' && /-gate-/.test(r.manifest.metadata.name as string));
+    const raw = {
+      ...readStackFile(join(__dirname, '..', '..'), 'prod'),
+      'cutover:gate': JSON.stringify({ metrics: { prometheusUrl: 'http://prometheus:9090' } }),
+    };
+    const jobs = synthesize(raw, 'prod').objects.filter((r) => r.manifest.kind === 'Job' && /-gate-/.test(r.manifest.metadata.name));
     expect(jobs.map((r) => r.manifest.metadata.name)).toEqual(['web-gate-blue', 'web-metric-gate-blue']);
     for (const job of jobs) {
       const command = (job.manifest as any).spec.template.spec.containers[0].command as string[];

@@ -108,7 +108,8 @@ describe('EnvironmentNamespace', () => {
       const { namespace } = withWorkload(8, { pods: 12, cpuRequests: '1', cpuLimits: '16', memoryRequests: '8Gi', memoryLimits: '16Gi' });
       // 8 + 2 surge = 10 pods, + 5 spare = 15 pods; CPU requests 15 × 100m = 1500m.
       expect(() => namespace.fitQuota()).toThrow(
-        'quota: does not hold the namespace at its peak (10 pods: 10 of Deployment/app, plus 5 spare pods), got pods 12 < 15, requests.cpu 1000m < 1500m; ' +
+        'quota: does not hold the namespace at its peak (10 pods: 10 of Deployment/app, plus 5 spare pods), got pods 12 < 15, requests.cpu 1000m < ' +
+          '1500m; ' +
           "raise quota.pods to at least 15, quota.cpuRequests to at least 1500m, or lower maxReplicas or the pods' resources",
       );
     });

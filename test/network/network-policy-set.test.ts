@@ -28,7 +28,7 @@ interface Fixture {
   readonly postgres: PostgresHA;
   readonly redis: RedisCluster;
   readonly policies: NetworkPolicySet;
-  render(): Manifest[];
+  readonly render: () => Manifest[];
 }
 
 /** An app, PostgreSQL and Redis in namespace `shop`, and a NetworkPolicySet; the test states the relationships. */
@@ -395,12 +395,14 @@ describe('NetworkPolicySet validation', () => {
     [
       'external destinations inside the pod range',
       { externalCidrs: ['10.244.8.0/24'] },
-      'externalCidrs[0]: lies inside the cluster range 10.244.0.0/16 (podCidrs), got "10.244.8.0/24"; it is inside the cluster, not outside it: relate pods with allow(...).to(...), or correct podCidrs',
+      'externalCidrs[0]: lies inside the cluster range 10.244.0.0/16 (podCidrs), got "10.244.8.0/24"; it is inside the cluster, not outside it: ' +
+        'relate pods with allow(...).to(...), or correct podCidrs',
     ],
     [
       'the kubernetes Service address as the API server',
       { apiServer: { cidrs: ['10.96.0.1/32'] } },
-      'apiServer.cidrs[0]: lies inside the cluster range 10.96.0.0/12 (serviceCidrs), got "10.96.0.1/32"; policies see the API server endpoints, not the kubernetes Service: use the addresses of `kubectl get endpointslices -l kubernetes.io/service-name=kubernetes`',
+      'apiServer.cidrs[0]: lies inside the cluster range 10.96.0.0/12 (serviceCidrs), got "10.96.0.1/32"; policies see the API server endpoints, ' +
+        'not the kubernetes Service: use the addresses of `kubectl get endpointslices -l kubernetes.io/service-name=kubernetes`',
     ],
     ['no API server port', { apiServer: { ports: [] } }, 'apiServer.ports: must not be empty, got []; e.g. [NetworkPort.tcp(6443)]'],
     [
@@ -436,7 +438,8 @@ describe('NetworkPolicySet validation', () => {
   it('refuses internet egress into the cluster, or without ports', () => {
     const { policies, app } = fixture();
     expect(() => policies.allowInternetEgress(app, { cidrs: ['10.96.0.0/16'] })).toThrow(
-      'allowInternetEgress cidrs[0]: lies inside the cluster range 10.96.0.0/12 (serviceCidrs), got "10.96.0.0/16"; it is inside the cluster, not outside it: relate pods with allow(...).to(...), or correct serviceCidrs',
+      'allowInternetEgress cidrs[0]: lies inside the cluster range 10.96.0.0/12 (serviceCidrs), got "10.96.0.0/16"; it is inside the cluster, not ' +
+        'outside it: relate pods with allow(...).to(...), or correct serviceCidrs',
     );
     expect(() => policies.allowInternetEgress(app, { ports: [] })).toThrow(
       'allowInternetEgress ports: must not be empty, got []; e.g. [NetworkPort.tcp(443)]',
@@ -466,7 +469,8 @@ describe('NetworkPolicySet validation', () => {
     const other = new Chart(new App(), 'other', { namespace: 'billing' });
     const foreign = new PostgresHA(other, 'postgres', DB);
     expect(() => policies.allow(app).to(foreign)).toThrow(
-      'other/postgres: is in namespace billing, got it in a NetworkPolicySet of namespace shop; a set selects only pods of its own namespace, so give each namespace its own NetworkPolicySet',
+      'other/postgres: is in namespace billing, got it in a NetworkPolicySet of namespace shop; a set selects only pods of its own namespace, so ' +
+        'give each namespace its own NetworkPolicySet',
     );
   });
 
@@ -475,7 +479,8 @@ describe('NetworkPolicySet validation', () => {
     const clash = new PostgresHA(chart, 'clash', { ...DB, name: 'web' });
     policies.add(app);
     expect(() => policies.add(clash)).toThrow(
-      'test/clash: workload name is already used by test/app, got "web"; each workload\'s policy is named after it, so give the constructs different names',
+      'test/clash: workload name is already used by test/app, got "web"; each workload\'s policy is named after it, so give the constructs ' +
+        'different names',
     );
     const reserved = new BlueGreenApp(chart, 'reserved', { ...BASE_PROPS, name: 'allow-dns', ingress: undefined, routing: undefined });
     expect(() => policies.add(reserved)).toThrow(
@@ -507,7 +512,8 @@ describe('NetworkPolicySet validation', () => {
     expect(() =>
       fixture({ postgres: { backup: { destinationPath: 's3://acme-backups/web', endpointURL: 'https://minio.example.com:99999' } } }),
     ).toThrow(
-      'backup.endpointURL: has no valid port, got "https://minio.example.com:99999"; use a port from 1 to 65535 or none, e.g. "https://minio.example.com:9000"',
+      'backup.endpointURL: has no valid port, got "https://minio.example.com:99999"; use a port from 1 to 65535 or none, e.g. ' +
+        '"https://minio.example.com:9000"',
     );
   });
 });

@@ -2,10 +2,9 @@ import { App, Chart } from 'cdk8s';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ALERTMANAGER_CONFIG_API_VERSION, AlertReceiver, AlertRouting, AlertmanagerRoute, Manifest, renderChart } from '../../lib';
-import { parseStackConfig } from '../../stacks/config';
-import { buildPlatform } from '../../stacks/platform';
 import { readStackFile } from '../../stacks/stack-file';
 import { CrdSchemaValidator, OpenApiSchema, VENDORED_CRD_DIRECTORY, loadCrdVersions } from '../crd-schema';
+import { synthesize } from '../../stacks/synthesize';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CRD_FILE = 'prometheus-operator/monitoring.coreos.com_alertmanagerconfigs.yaml';
@@ -17,7 +16,7 @@ function alertmanagerConfigs(manifests: readonly Manifest[]): AlertmanagerConfig
 }
 
 function renderStack(stack: string): AlertmanagerConfigManifest[] {
-  return alertmanagerConfigs(renderChart(buildPlatform(parseStackConfig(readStackFile(ROOT, stack), stack)).chart).map(({ manifest }) => manifest));
+  return alertmanagerConfigs(synthesize(readStackFile(ROOT, stack), stack).objects.map(({ manifest }) => manifest));
 }
 
 /** An AlertRouting with every option set. */

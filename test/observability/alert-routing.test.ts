@@ -204,7 +204,8 @@ describe('AlertRouting errors', () => {
     [
       'no receiver at all',
       {},
-      'pager: is absent and so is chat, so no alert would notify anyone, got nothing; set pager (AlertReceiver.pagerDuty) or chat (AlertReceiver.slack), or render no AlertRouting',
+      'pager: is absent and so is chat, so no alert would notify anyone, got nothing; set pager (AlertReceiver.pagerDuty) or chat ' +
+        '(AlertReceiver.slack), or render no AlertRouting',
     ],
     [
       'a name that is no object name',
@@ -214,12 +215,14 @@ describe('AlertRouting errors', () => {
     [
       'a pager routing key without its Secret key',
       { pager: AlertReceiver.pagerDuty({ routingKey: { name: 'alertmanager-pagerduty', key: '' } }) },
-      'pager.routingKey: must name a Secret and one of its keys, got {"name":"alertmanager-pagerduty","key":""}; e.g. { name: "alertmanager-pagerduty", key: "routingKey" } (the credential itself stays in the Secret)',
+      'pager.routingKey: must name a Secret and one of its keys, got {"name":"alertmanager-pagerduty","key":""}; e.g. { name: ' +
+        '"alertmanager-pagerduty", key: "routingKey" } (the credential itself stays in the Secret)',
     ],
     [
       'a chat webhook without a Secret name',
       { chat: AlertReceiver.slack({ apiUrl: { name: '', key: 'webhookURL' } }) },
-      'chat.apiUrl: must name a Secret and one of its keys, got {"name":"","key":"webhookURL"}; e.g. { name: "alertmanager-slack", key: "webhookURL" } (the credential itself stays in the Secret)',
+      'chat.apiUrl: must name a Secret and one of its keys, got {"name":"","key":"webhookURL"}; e.g. { name: "alertmanager-slack", key: ' +
+        '"webhookURL" } (the credential itself stays in the Secret)',
     ],
     [
       'a Slack channel with a space',
@@ -249,12 +252,14 @@ describe('AlertRouting errors', () => {
     [
       'a repeated groupBy label',
       { ...BOTH, groupBy: ['alertname', 'alertname'] },
-      'groupBy: must be distinct label names, or ["..."] alone for no grouping, got ["alertname","alertname"]; e.g. ["alertname", "namespace", "service"]',
+      'groupBy: must be distinct label names, or ["..."] alone for no grouping, got ["alertname","alertname"]; e.g. ["alertname", "namespace", ' +
+        '"service"]',
     ],
     [
       'monitoring labels that replace its own',
       { ...BOTH, monitoringLabels: { 'app.kubernetes.io/name': 'other' } },
-      'monitoringLabels: "app.kubernetes.io/name" is set by the construct itself, got {"app.kubernetes.io/name":"other"}; choose another key, e.g. { release: "kube-prometheus-stack" }',
+      'monitoringLabels: "app.kubernetes.io/name" is set by the construct itself, got {"app.kubernetes.io/name":"other"}; choose another key, e.g. ' +
+        '{ release: "kube-prometheus-stack" }',
     ],
   ])('refuses %s', (_, props, message) => {
     const chart = new Chart(new App(), 'test', { namespace: 'web-prod' });

@@ -163,7 +163,8 @@ describe('GrafanaDashboard validation', () => {
     [
       'a sidecar label replacing one of its labels',
       { sidecarLabels: { 'app.kubernetes.io/name': '1' } },
-      'sidecarLabels: "app.kubernetes.io/name" is set by the construct itself, got {"app.kubernetes.io/name":"1"}; choose another key, e.g. { grafana_dashboard: "1" }',
+      'sidecarLabels: "app.kubernetes.io/name" is set by the construct itself, got {"app.kubernetes.io/name":"1"}; choose another key, e.g. { ' +
+        'grafana_dashboard: "1" }',
     ],
     ['a refresh that is not a duration', { refresh: 'often' }, 'refresh: must be a duration, got "often"; e.g. "30s" or "1m"'],
     ['a time range without now-', { timeFrom: '6h' }, 'timeFrom: must be "now-" and a duration, got "6h"; e.g. "now-6h"'],

@@ -13,11 +13,10 @@ import {
   RedisCluster,
   renderChart,
 } from '../../lib';
-import { parseStackConfig } from '../../stacks/config';
-import { buildPlatform } from '../../stacks/platform';
 import { readStackFile } from '../../stacks/stack-file';
 import { CrdSchemaValidator } from '../crd-schema';
 import { BASE_PROPS, find, names } from '../helpers';
+import { synthesize } from '../../stacks/synthesize';
 
 const ROOT = join(__dirname, '..', '..');
 const MONITORING_OBJECTS = ['ConfigMap/web-dashboard', 'PrometheusRule/web-alerts', 'ServiceMonitor/web'];
@@ -97,7 +96,7 @@ function brokenRunbookLinks(urls: readonly string[], markdown: string): string[]
 function everyAlert(): Rule[] {
   const manifests: Manifest[] = [];
   for (const stack of ['prod', 'staging']) {
-    const platform = buildPlatform(parseStackConfig(readStackFile(ROOT, stack), stack));
+    const platform = synthesize(readStackFile(ROOT, stack), stack).platform;
     if (!platform.chart.node.findAll().some((construct) => construct instanceof MonitoringStack)) {
       new MonitoringStack(platform.chart, 'monitoring', { app: platform.web });
     }
@@ -244,7 +243,8 @@ describe('MonitoringStack alerts', () => {
 
   it('alerts on the p95 latency of the live Service above the threshold', () => {
     expect(appAlerts(renderMonitoring({ p95LatencySeconds: 0.3 }).manifests).AppHighLatency.expr).toBe(
-      'histogram_quantile(0.95, sum by (namespace, service, color, le) (rate(http_request_duration_seconds_bucket{namespace="web-prod",service="web"}[5m]))) > 0.3',
+      'histogram_quantile(0.95, sum by (namespace, service, color, le) ' +
+        '(rate(http_request_duration_seconds_bucket{namespace="web-prod",service="web"}[5m]))) > 0.3',
     );
   });
 
@@ -253,7 +253,8 @@ describe('MonitoringStack alerts', () => {
     const pods = '{namespace="web-prod",pod=~"web-(blue|green)-[a-z0-9]+-[a-z0-9]+",container="app"';
     expect(alerts.AppCpuNearLimit.expr).toBe(
       `label_replace(sum by (namespace, pod) (rate(container_cpu_usage_seconds_total${pods}}[5m])) / ` +
-        `sum by (namespace, pod) (kube_pod_container_resource_limits${pods},resource="cpu"}), "color", "$1", "pod", "web-(blue|green)-[a-z0-9]+-[a-z0-9]+") > 0.9`,
+        `sum by (namespace, pod) (kube_pod_container_resource_limits${pods},resource="cpu"}), "color", "$1", "pod", ` +
+        `"web-(blue|green)-[a-z0-9]+-[a-z0-9]+") > 0.9`,
     );
     expect(alerts.AppMemoryNearLimit.expr).toContain(`container_memory_working_set_bytes${pods}}`);
     expect(alerts.AppMemoryNearLimit.expr).toContain(`kube_pod_container_resource_limits${pods},resource="memory"}`);
@@ -262,7 +263,8 @@ describe('MonitoringStack alerts', () => {
   it('counts restarts exactly, without extrapolation, and alerts above 3 in 5 minutes', () => {
     const restarts = 'kube_pod_container_status_restarts_total{namespace="web-prod",pod=~"web-(blue|green)-[a-z0-9]+-[a-z0-9]+",container="app"}';
     expect(appAlerts(renderMonitoring().manifests).AppPodRestarting.expr).toBe(
-      `label_replace(sum by (namespace, pod) (max_over_time(${restarts}[5m]) - min_over_time(${restarts}[5m])), "color", "$1", "pod", "web-(blue|green)-[a-z0-9]+-[a-z0-9]+") > 3`,
+      `label_replace(sum by (namespace, pod) (max_over_time(${restarts}[5m]) - min_over_time(${restarts}[5m])), "color", "$1", "pod", ` +
+        `"web-(blue|green)-[a-z0-9]+-[a-z0-9]+") > 3`,
     );
   });
 
@@ -452,12 +454,14 @@ describe('MonitoringStack validation', () => {
     [
       'monitoring labels that replace its own',
       { monitoringLabels: { 'app.kubernetes.io/managed-by': 'helm' } },
-      'monitoringLabels: "app.kubernetes.io/managed-by" is set by the construct itself, got {"app.kubernetes.io/managed-by":"helm"}; choose another key, e.g. { release: "kube-prometheus-stack" }',
+      'monitoringLabels: "app.kubernetes.io/managed-by" is set by the construct itself, got {"app.kubernetes.io/managed-by":"helm"}; choose ' +
+        'another key, e.g. { release: "kube-prometheus-stack" }',
     ],
     [
       'a runbook URL with spaces',
       { runbookBaseUrl: 'docs/run book.md' },
-      'runbookBaseUrl: must be a URL or repository path without "#" or spaces, got "docs/run book.md"; e.g. "docs/runbook.md" or "https://git.example.com/acme/cutover/blob/main/docs/runbook.md"',
+      'runbookBaseUrl: must be a URL or repository path without "#" or spaces, got "docs/run book.md"; e.g. "docs/runbook.md" or ' +
+        '"https://git.example.com/acme/cutover/blob/main/docs/runbook.md"',
     ],
     [
       'an availability objective in percent',
@@ -467,7 +471,8 @@ describe('MonitoringStack validation', () => {
     [
       'a latency objective whose page could never fire',
       { latencyObjective: { thresholdSeconds: 0.5, objective: 0.9 } },
-      'latencyObjective.objective: the 14.4× burn-rate page could never fire with an error budget of 10%, got 0.9; use an objective above 0.9306, e.g. 0.99',
+      'latencyObjective.objective: the 14.4× burn-rate page could never fire with an error budget of 10%, got 0.9; use an objective above 0.9306, ' +
+        'e.g. 0.99',
     ],
     [
       'a negative latency threshold',
@@ -500,7 +505,8 @@ describe('MonitoringStack validation', () => {
   it('asks for a dashboard uid when the default would be longer than Grafana allows', () => {
     const namespace = 'a-very-long-namespace-name-for-the-web-service';
     expect(() => renderMonitoring({}, {}, namespace)).toThrow(
-      `dashboard.uid: the default "<namespace>-<app>" exceeds the 40 characters Grafana allows, got "${namespace}-web"; set dashboard.uid, e.g. "web-prod"`,
+      `dashboard.uid: the default "<namespace>-<app>" exceeds the 40 characters Grafana allows, got "${namespace}-web"; set dashboard.uid, e.g. ` +
+        `"web-prod"`,
     );
     expect(() => renderMonitoring({ dashboard: { uid: 'long-ns-web' } }, {}, namespace)).not.toThrow();
   });

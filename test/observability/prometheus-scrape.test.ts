@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { renderChart } from '../../lib';
 import { DiscoveredObjects, ServiceMonitorLike, scrapeConfig, targetGroups } from '../../scripts/prometheus';
-import { parseStackConfig } from '../../stacks/config';
-import { buildPlatform } from '../../stacks/platform';
 import { readStackFile } from '../../stacks/stack-file';
+import { synthesize } from '../../stacks/synthesize';
 
 const ROOT = `${__dirname}/../..`;
 
 function stagingMonitor(): ServiceMonitorLike {
-  const manifests = renderChart(buildPlatform(parseStackConfig(readStackFile(ROOT, 'staging'), 'staging')).chart).map(
-    (r) => r.manifest as Record<string, any>,
-  );
+  const manifests = synthesize(readStackFile(ROOT, 'staging'), 'staging').objects.map((r) => r.manifest as Record<string, any>);
   return manifests.find((m) => m.kind === 'ServiceMonitor' && m.metadata.name === 'web') as unknown as ServiceMonitorLike;
 }
 

@@ -64,7 +64,8 @@ describe('sloRules recording rules', () => {
       },
     });
     expect(recordingRules[0].expr).toBe(
-      'sum(rate(api_requests_total{namespace="web-prod",service="web",status=~"5..|429"}[5m])) / sum(rate(api_requests_total{namespace="web-prod",service="web"}[5m]))',
+      'sum(rate(api_requests_total{namespace="web-prod",service="web",status=~"5..|429"}[5m])) / ' +
+        'sum(rate(api_requests_total{namespace="web-prod",service="web"}[5m]))',
     );
     expect(recordingRules[5].expr).toContain('api_latency_seconds_bucket{');
     expect(recordingRules[5].expr).toContain('api_latency_seconds_count{');
@@ -201,17 +202,20 @@ describe('sloRules validation', () => {
     [
       'a label that would replace the slo label',
       { labels: { slo: 'other' } },
-      'labels: "slo" cannot label the recorded series, got {"slo":"other"}; use Prometheus label names other than "slo", e.g. { namespace: "web-prod" }',
+      'labels: "slo" cannot label the recorded series, got {"slo":"other"}; use Prometheus label names other than "slo", e.g. { namespace: ' +
+        '"web-prod" }',
     ],
     [
       'a label name with a dot',
       { labels: { 'cutover.dev/env': 'prod' } },
-      'labels: "cutover.dev/env" cannot label the recorded series, got {"cutover.dev/env":"prod"}; use Prometheus label names other than "slo", e.g. { namespace: "web-prod" }',
+      'labels: "cutover.dev/env" cannot label the recorded series, got {"cutover.dev/env":"prod"}; use Prometheus label names other than "slo", ' +
+        'e.g. { namespace: "web-prod" }',
     ],
     [
       'a runbook URL with an anchor',
       { runbookBaseUrl: 'docs/runbook.md#slo' },
-      'runbookBaseUrl: must be a URL or repository path without "#" or spaces, got "docs/runbook.md#slo"; e.g. "docs/runbook.md" or "https://git.example.com/acme/cutover/blob/main/docs/runbook.md"',
+      'runbookBaseUrl: must be a URL or repository path without "#" or spaces, got "docs/runbook.md#slo"; e.g. "docs/runbook.md" or ' +
+        '"https://git.example.com/acme/cutover/blob/main/docs/runbook.md"',
     ],
   ];
 

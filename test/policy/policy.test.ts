@@ -11,7 +11,7 @@ import type {
 import { Registration, recordRegistrations } from '../pulumi-mocks';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Manifest, renderChart } from '../../lib';
+import { Manifest } from '../../lib';
 import { effectiveReplicas } from '../../policy/disruption-budgets';
 import { floatingImageViolations, unpinnedDigestViolations } from '../../policy/images';
 import { PolicyObject, describeObject } from '../../policy/kubernetes';
@@ -31,10 +31,9 @@ import { looksSecret } from '../../policy/secrets';
 import { selects } from '../../policy/selectors';
 import { SKIP_AWAIT, trafficPath } from '../../policy/traffic-path';
 import { workloadsOf } from '../../policy/workloads';
-import { parseStackConfig } from '../../stacks/config';
-import { buildPlatform } from '../../stacks/platform';
 import { readStackFile } from '../../stacks/stack-file';
 import { find, renderApp } from '../helpers';
+import { synthesize } from '../../stacks/synthesize';
 
 const ROOT = `${__dirname}/../..`;
 
@@ -83,7 +82,7 @@ function deployment(): PolicyObject & { props: Props } {
 
 /** The objects a stack renders (no Pulumi), e.g. for the data tier's custom resources. */
 function stackObjects(stack: string, overrides: Record<string, string> = {}): (PolicyObject & { props: Props })[] {
-  return renderChart(buildPlatform(parseStackConfig({ ...readStackFile(ROOT, stack), ...overrides }, stack)).chart).map((r) => objectOf(r.manifest));
+  return synthesize({ ...readStackFile(ROOT, stack), ...overrides }, stack).objects.map((r) => objectOf(r.manifest));
 }
 
 const OPTIONS = {
@@ -178,7 +177,8 @@ describe('pod-security-restricted', () => {
     const object = deployment();
     object.props.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
     expect(check(podSecurityRestricted, object)).toEqual([
-      'Deployment web-test/web-blue spec.template: breaks Pod Security "restricted" (Privilege Escalation), got containers "app": allowPrivilegeEscalation must be false; ' +
+      'Deployment web-test/web-blue spec.template: breaks Pod Security "restricted" (Privilege Escalation), got containers "app": ' +
+        'allowPrivilegeEscalation must be false; ' +
         'set securityContext.allowPrivilegeEscalation: false on every container',
     ]);
   });
@@ -279,7 +279,8 @@ describe('resource-requests-and-limits', () => {
     const object = deployment();
     delete object.props.spec.template.spec.containers[0].resources.limits.memory;
     expect(check(requestsAndLimits, object)).toEqual([
-      'Deployment web-test/web-blue spec.template containers "app": must state CPU and memory requests and limits, got no limits.memory; set resources.requests and resources.limits for cpu and memory',
+      'Deployment web-test/web-blue spec.template containers "app": must state CPU and memory requests and limits, got no limits.memory; set ' +
+        'resources.requests and resources.limits for cpu and memory',
     ]);
   });
 
@@ -287,7 +288,8 @@ describe('resource-requests-and-limits', () => {
     const object = deployment();
     object.props.spec.template.spec.initContainers = [{ name: 'migrate', image: 'registry.example.com/acme/migrate:1.0.0' }];
     expect(check(requestsAndLimits, object)).toEqual([
-      'Deployment web-test/web-blue spec.template initContainers "migrate": must state CPU and memory requests and limits, got no requests.cpu, requests.memory, limits.cpu, limits.memory; set resources.requests and resources.limits for cpu and memory',
+      'Deployment web-test/web-blue spec.template initContainers "migrate": must state CPU and memory requests and limits, got no requests.cpu, ' +
+        'requests.memory, limits.cpu, limits.memory; set resources.requests and resources.limits for cpu and memory',
     ]);
   });
 
@@ -299,7 +301,8 @@ describe('resource-requests-and-limits', () => {
     delete pooler.props.spec.template.spec.containers;
     expect(check(requestsAndLimits, cluster)).toHaveLength(1);
     expect(check(requestsAndLimits, pooler)).toEqual([
-      'Pooler web-prod/web-db-pooler-rw spec.template containers "pgbouncer": must state CPU and memory requests and limits, got no requests.cpu, requests.memory, limits.cpu, limits.memory; set resources.requests and resources.limits for cpu and memory',
+      'Pooler web-prod/web-db-pooler-rw spec.template containers "pgbouncer": must state CPU and memory requests and limits, got no requests.cpu, ' +
+        'requests.memory, limits.cpu, limits.memory; set resources.requests and resources.limits for cpu and memory',
     ]);
   });
 
@@ -307,7 +310,8 @@ describe('resource-requests-and-limits', () => {
     const replication = byName(stackObjects('prod'), 'RedisReplication', 'web-cache');
     delete replication.props.spec.redisExporter.resources.limits;
     expect(check(requestsAndLimits, replication)).toEqual([
-      'RedisReplication web-prod/web-cache spec containers "redis-exporter": must state CPU and memory requests and limits, got no limits.cpu, limits.memory; set resources.requests and resources.limits for cpu and memory',
+      'RedisReplication web-prod/web-cache spec containers "redis-exporter": must state CPU and memory requests and limits, got no limits.cpu, ' +
+        'limits.memory; set resources.requests and resources.limits for cpu and memory',
     ]);
   });
 });
@@ -370,7 +374,8 @@ describe('images-pinned-by-digest (advisory)', () => {
   it('reports an image pinned by tag only', () => {
     expect(check(imagesPinnedByDigest, deployment())).toEqual([
       'Deployment web-test/web-blue spec.template containers "app" image: is pinned by tag only, got "registry.example.com/acme/web:1.0.0"; ' +
-        'append the digest of the build, e.g. "registry.example.com/acme/web:1.0.0@sha256:<digest>", so the tag cannot be moved under a running workload',
+        'append the digest of the build, e.g. "registry.example.com/acme/web:1.0.0@sha256:<digest>", so the tag cannot be moved under a running ' +
+        'workload',
     ]);
   });
 
@@ -413,14 +418,16 @@ describe('no-literal-secret-data', () => {
     const object = deployment();
     object.props.spec.template.spec.containers[0].env.push({ name: 'STRIPE_API_KEY', value: 'sk_live_123' });
     expect(check(noLiteralSecretData, object)).toEqual([
-      'Deployment web-test/web-blue spec.template containers "app" env STRIPE_API_KEY: is named like a secret but has a literal value, got 11 characters; read it from a Secret with valueFrom.secretKeyRef',
+      'Deployment web-test/web-blue spec.template containers "app" env STRIPE_API_KEY: is named like a secret but has a literal value, got 11 ' +
+        'characters; read it from a Secret with valueFrom.secretKeyRef',
     ]);
   });
 
   it('reports a secret-named ConfigMap key (settings are loaded as environment)', () => {
     const settings = byName(appObjects({ settings: { NODE_ENV: 'production', SESSION_SECRET: 'abc' } }), 'ConfigMap', 'web-settings');
     expect(check(noLiteralSecretData, settings)).toEqual([
-      'ConfigMap web-test/web-settings data.SESSION_SECRET: is named like a secret but is a literal ConfigMap value, got key SESSION_SECRET; move it into a Secret and load it with envFrom.secretRef or valueFrom.secretKeyRef',
+      'ConfigMap web-test/web-settings data.SESSION_SECRET: is named like a secret but is a literal ConfigMap value, got key SESSION_SECRET; move ' +
+        'it into a Secret and load it with envFrom.secretRef or valueFrom.secretKeyRef',
     ]);
   });
 
@@ -479,8 +486,10 @@ describe('disruption-budget-for-replicated-workloads', () => {
       {
         urn: 'urn:pulumi:test::cutover::kubernetes:apps/v1:Deployment::web-test/web-blue',
         message:
-          'Deployment web-test/web-blue spec.template: runs 3 pods (minReplicas of HorizontalPodAutoscaler web-test/web-blue) but no PodDisruptionBudget in namespace web-test selects them, ' +
-          'got pod labels {app.kubernetes.io/component=server,app.kubernetes.io/instance=web-blue,app.kubernetes.io/managed-by=cutover,app.kubernetes.io/name=web,app.kubernetes.io/part-of=web,app.kubernetes.io/version=1.0.0,cutover.dev/color=blue,' +
+          'Deployment web-test/web-blue spec.template: runs 3 pods (minReplicas of HorizontalPodAutoscaler web-test/web-blue) but no ' +
+          'PodDisruptionBudget in namespace web-test selects them, ' +
+          'got pod labels {app.kubernetes.io/component=server,app.kubernetes.io/instance=web-blue,app.kubernetes.io/managed-by=cutover,' +
+          'app.kubernetes.io/name=web,app.kubernetes.io/part-of=web,app.kubernetes.io/version=1.0.0,cutover.dev/color=blue,' +
           `cutover.dev/template=${renderApp().app.colors.blue?.templateId}}; ` +
           'add a PodDisruptionBudget whose selector matches these labels, e.g. with maxUnavailable: 1',
       },
@@ -521,7 +530,9 @@ describe('disruption-budget-for-replicated-workloads', () => {
     const loose = appObjects();
     byName(loose, 'PodDisruptionBudget', 'web-green').props.spec.maxUnavailable = '100%';
     expect(checkStack(disruptionBudgets, loose).map((v) => v.message)).toEqual([
-      'Deployment web-test/web-green spec.template: runs 3 pods (minReplicas of HorizontalPodAutoscaler web-test/web-green) but PodDisruptionBudget web-test/web-green lets all of them be evicted at once, got maxUnavailable 100%; allow fewer than 3 pods down (e.g. maxUnavailable: 1)',
+      'Deployment web-test/web-green spec.template: runs 3 pods (minReplicas of HorizontalPodAutoscaler web-test/web-green) but ' +
+        'PodDisruptionBudget web-test/web-green lets all of them be evicted at once, got maxUnavailable 100%; allow fewer than 3 pods down (e.g. ' +
+        'maxUnavailable: 1)',
     ]);
   });
 
@@ -531,10 +542,12 @@ describe('disruption-budget-for-replicated-workloads', () => {
     byName(objects, 'RedisSentinel', 'web-cache').props.spec.pdb.enabled = false;
     const messages = checkStack(disruptionBudgets, objects).map((v) => v.message);
     expect(messages).toContain(
-      "Cluster web-prod/web-db spec: runs 3 pods (spec.instances) with the operator's PodDisruptionBudget turned off, got spec.enablePDB not true; set spec.enablePDB to true",
+      "Cluster web-prod/web-db spec: runs 3 pods (spec.instances) with the operator's PodDisruptionBudget turned off, got spec.enablePDB not true; " +
+        'set spec.enablePDB to true',
     );
     expect(messages).toContain(
-      "RedisSentinel web-prod/web-cache spec: runs 3 pods (spec.clusterSize) with the operator's PodDisruptionBudget turned off, got spec.pdb.enabled not true; set spec.pdb.enabled to true",
+      "RedisSentinel web-prod/web-cache spec: runs 3 pods (spec.clusterSize) with the operator's PodDisruptionBudget turned off, got " +
+        'spec.pdb.enabled not true; set spec.pdb.enabled to true',
     );
   });
 
@@ -667,8 +680,10 @@ describe('no-skip-await-in-traffic-path', () => {
       {
         urn: 'urn:pulumi:test::cutover::kubernetes:core/v1:Service::web-test/web',
         message:
-          "Service web-test/web: is in the traffic path (an Ingress or HTTPRoute routes to it) but skips the provider's readiness await, got pulumi.com/skipAwait=true; " +
-          'remove the annotation; only ClusterIP and NodePort Services may skip it (their await proves no readiness; the gate checks ready endpoints)',
+          "Service web-test/web: is in the traffic path (an Ingress or HTTPRoute routes to it) but skips the provider's readiness await, got " +
+          'pulumi.com/skipAwait=true; ' +
+          'remove the annotation; only ClusterIP and NodePort Services may skip it (their await proves no readiness; the gate checks ready ' +
+          'endpoints)',
       },
     ]);
   });
@@ -718,9 +733,7 @@ function analyze(objects: readonly PolicyObject[]): { mandatory: string[]; advis
   const subject = (message: string) => message.split(' ').slice(0, 2).join(' ').replace(/:$/, '');
   for (const policy of POLICIES) {
     const messages =
-      'validateStack' in policy
-        ? checkStack(policy, objects).map((v) => v.message)
-        : objects.flatMap((object) => check(policy, object));
+      'validateStack' in policy ? checkStack(policy, objects).map((v) => v.message) : objects.flatMap((object) => check(policy, object));
     for (const message of messages) {
       found.push({ level: policy.enforcementLevel ?? 'mandatory', entry: `${policy.name}: ${subject(message)}` });
     }

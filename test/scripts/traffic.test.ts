@@ -249,7 +249,8 @@ describe('LoadClient props', () => {
       expect(() => new LoadClient({ url: ok, maxDurationMs: 1000 }), ok).not.toThrow();
     }
     expect(() => new LoadClient({ url: 'http://93.184.216.34/', maxDurationMs: 1000 })).toThrow(
-      'url: must point at this machine (loopback, or a private address of the local cluster such as a ClusterIP), got host "93.184.216.34"; load is only ever sent to hosts this project runs',
+      'url: must point at this machine (loopback, or a private address of the local cluster such as a ClusterIP), got host "93.184.216.34"; load ' +
+        'is only ever sent to hosts this project runs',
     );
     for (const off of ['http://example.com/', 'http://172.32.0.1/', 'http://[2001:db8::1]/', 'http://[fd::1]/']) {
       expect(() => new LoadClient({ url: off, maxDurationMs: 1000 }), off).toThrow(/^url: must point at this machine/);
@@ -334,7 +335,8 @@ describe('traffic CLI', () => {
     );
     expect('code' in failed && failed.code).toBe(1);
     expect(failed.stderr.split('\n').slice(0, 3)).toEqual([
-      '--url: must point at this machine (loopback, or a private address of the local cluster such as a ClusterIP), got host "8.8.8.8"; load is only ever sent to hosts this project runs',
+      '--url: must point at this machine (loopback, or a private address of the local cluster such as a ClusterIP), got host "8.8.8.8"; load is ' +
+        'only ever sent to hosts this project runs',
       '--seconds: must be more than 0 and at most 900, got 2000',
       '--rate: must be a number, got "fast"',
     ]);

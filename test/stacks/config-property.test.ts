@@ -46,7 +46,10 @@ describe('every generated configuration', () => {
         // The quota holds everything this configuration runs at its peak (sized after every workload exists).
         const peak = namespacePeak(manifests);
         const hard = (manifests.find((m) => m.kind === 'ResourceQuota') as unknown as { spec: { hard: Record<string, string | number> } }).spec.hard;
-        const held = Number(hard.pods) >= peak.pods && millicores(hard['requests.cpu']) >= peak.total.cpuRequest && millicores(hard['limits.cpu']) >= peak.total.cpuLimit;
+        const held =
+          Number(hard.pods) >= peak.pods &&
+          millicores(hard['requests.cpu']) >= peak.total.cpuRequest &&
+          millicores(hard['limits.cpu']) >= peak.total.cpuLimit;
         if (!held || bytes(hard['requests.memory']) < peak.total.memoryRequest || bytes(hard['limits.memory']) < peak.total.memoryLimit) {
           quotaShort.push(`${config.name}: quota ${JSON.stringify(hard)} for a peak of ${peak.pods} pods, ${JSON.stringify(peak.total)}`);
         }
@@ -62,7 +65,12 @@ describe('every generated configuration', () => {
         }
         for (const problem of error.problems) {
           const rest = problem.message.slice(problem.key.length + 2);
-          if (!problem.message.startsWith(`${problem.key}: `) || !PROBLEM.test(rest) || /got undefined\b/.test(problem.message) || / /.test(problem.key.split('.')[0])) {
+          if (
+            !problem.message.startsWith(`${problem.key}: `) ||
+            !PROBLEM.test(rest) ||
+            /got undefined\b/.test(problem.message) ||
+            / /.test(problem.key.split('.')[0])
+          ) {
             badMessages.push(`${config.name}: ${problem.message}`);
           }
         }

@@ -40,7 +40,14 @@ describe('stack files', () => {
   it('staging lowers the defaults explicitly', () => {
     const config = parseStackConfig(readStackFile(ROOT, 'staging'), 'staging');
     expect(config).toMatchObject({ production: false, replicas: 2, maxReplicas: 4, clusterIssuer: 'letsencrypt-staging' });
-    expect(config.resources).toEqual({ cpuRequest: '50m', cpuLimit: '250m', memoryRequest: '128Mi', memoryLimit: '256Mi', ephemeralStorageRequest: '256Mi', ephemeralStorageLimit: '1Gi' });
+    expect(config.resources).toEqual({
+      cpuRequest: '50m',
+      cpuLimit: '250m',
+      memoryRequest: '128Mi',
+      memoryLimit: '256Mi',
+      ephemeralStorageRequest: '256Mi',
+      ephemeralStorageLimit: '1Gi',
+    });
   });
 
   it('the stack files differ only in data: same keys apart from what staging lowers', () => {
@@ -49,9 +56,13 @@ describe('stack files', () => {
     expect(staging.filter((k) => !prod.includes(k)).sort()).toEqual(['cutover:clusterIssuer', 'cutover:production', 'cutover:resources']);
   });
 
-  it('Pulumi.yaml declares the same defaults as the program, but for the Ingress router\'s keys', () => {
+  it("Pulumi.yaml declares the same defaults as the program, but for the Ingress router's keys", () => {
     const project = parse(readFileSync(join(ROOT, 'Pulumi.yaml'), 'utf8')) as { config: Record<string, { default?: unknown }> };
-    const declared = Object.fromEntries(Object.entries(project.config).filter(([, v]) => v.default !== undefined).map(([k, v]) => [k, v.default]));
+    const declared = Object.fromEntries(
+      Object.entries(project.config)
+        .filter(([, v]) => v.default !== undefined)
+        .map(([k, v]) => [k, v.default]),
+    );
     const scalars = Object.fromEntries(
       Object.entries(CONFIG_DEFAULTS).filter(([k, v]) => typeof v !== 'object' && !(UNDECLARED_DEFAULT_KEYS as readonly string[]).includes(k)),
     );
@@ -61,7 +72,7 @@ describe('stack files', () => {
     }
   });
 
-  it('the stack files parse with Pulumi.yaml\'s defaults applied, as the Pulumi CLI passes them to the program', () => {
+  it("the stack files parse with Pulumi.yaml's defaults applied, as the Pulumi CLI passes them to the program", () => {
     const project = parse(readFileSync(join(ROOT, 'Pulumi.yaml'), 'utf8')) as { config: Record<string, { default?: unknown }> };
     const defaults = Object.fromEntries(
       Object.entries(project.config)
@@ -107,8 +118,16 @@ describe('parseStackConfig defaults', () => {
 
 describe('parseStackConfig errors', () => {
   const cases: Array<[string, Record<string, string>, string]> = [
-    ['activeColor missing', { ...MINIMAL, 'cutover:activeColor': undefined as never }, 'activeColor: is required, got nothing; set the color that receives traffic: `pulumi config set activeColor blue`'],
-    ['activeColor not blue or green', { ...MINIMAL, 'cutover:activeColor': 'purple' }, 'activeColor: must be blue or green, got "purple"; `pulumi config set activeColor blue` (or green)'],
+    [
+      'activeColor missing',
+      { ...MINIMAL, 'cutover:activeColor': undefined as never },
+      'activeColor: is required, got nothing; set the color that receives traffic: `pulumi config set activeColor blue`',
+    ],
+    [
+      'activeColor not blue or green',
+      { ...MINIMAL, 'cutover:activeColor': 'purple' },
+      'activeColor: must be blue or green, got "purple"; `pulumi config set activeColor blue` (or green)',
+    ],
     [
       'a live color without image',
       { ...MINIMAL, 'cutover:activeColor': 'green' },
@@ -127,14 +146,19 @@ describe('parseStackConfig errors', () => {
     [
       'replicas the PDB would drain to zero',
       { ...MINIMAL, 'cutover:production': 'false', 'cutover:replicas': '1' },
-      'blue.replicas: the PodDisruptionBudget allows 1 pod(s) down at once and would leave none running, got 1; run at least 2 replicas (replicas) or lower maxUnavailable',
+      'blue.replicas: the PodDisruptionBudget allows 1 pod(s) down at once and would leave none running, got 1; run at least 2 replicas ' +
+        '(replicas) or lower maxUnavailable',
     ],
     [
       'fewer than 3 replicas in production',
       { ...MINIMAL, 'cutover:replicas': '2' },
       'replicas: production runs at least 3 replicas per color, got 2; set replicas to 3 or more; a non-production stack sets `production: false`',
     ],
-    ['a host that is not a DNS name', { ...MINIMAL, 'cutover:host': 'Web.Example.com/' }, 'host: is not a DNS name, got "Web.Example.com/"; use a lowercase fully qualified name such as `app.example.com`'],
+    [
+      'a host that is not a DNS name',
+      { ...MINIMAL, 'cutover:host': 'Web.Example.com/' },
+      'host: is not a DNS name, got "Web.Example.com/"; use a lowercase fully qualified name such as `app.example.com`',
+    ],
     [
       'a typo in a key',
       { ...MINIMAL, 'cutover:maxReplica': '5' },
@@ -143,12 +167,14 @@ describe('parseStackConfig errors', () => {
     [
       'an idleReplicas the PodDisruptionBudget would drain',
       { ...MINIMAL, 'cutover:idleReplicas': '1' },
-      'idleReplicas: the PodDisruptionBudget allows 1 pod(s) down at once and would leave none of the idle color running, got 1; use 0 (retire the idle color) or at least 2',
+      'idleReplicas: the PodDisruptionBudget allows 1 pod(s) down at once and would leave none of the idle color running, got 1; use 0 (retire ' +
+        'the idle color) or at least 2',
     ],
     [
       'an idleReplicas during a weighted shift',
       { ...MINIMAL, 'cutover:green': '{"image":"acme/web:1.1.0"}', 'cutover:trafficWeight': '10', 'cutover:idleReplicas': '0' },
-      'idleReplicas: is set while trafficWeight (10) sends requests to the idle color, got 0; finish or abort the weighted shift (trafficWeight 0) before shrinking the idle color',
+      'idleReplicas: is set while trafficWeight (10) sends requests to the idle color, got 0; finish or abort the weighted shift (trafficWeight ' +
+        '0) before shrinking the idle color',
     ],
     [
       'a negative idleReplicas',
@@ -158,20 +184,50 @@ describe('parseStackConfig errors', () => {
     [
       'making a color scaled to 0 live',
       { ...MINIMAL, 'cutover:blue': '{"image":"acme/web:1.0.0","replicas":0}' },
-      'blue.replicas: cannot make a color scaled to 0 live (activeColor is blue), got 0; scale it up first: `pulumi config rm --path blue.replicas`, `pulumi up`, then cut over',
+      'blue.replicas: cannot make a color scaled to 0 live (activeColor is blue), got 0; scale it up first: `pulumi config rm --path ' +
+        'blue.replicas`, `pulumi up`, then cut over',
     ],
-    ['a typo in a color field', { ...MINIMAL, 'cutover:green': '{"imgae":"acme/web:1"}' }, 'green.imgae: is not a color field, got "acme/web:1"; use one of image, replicas, env; did you mean "image"?'],
-    ['a non-number', { ...MINIMAL, 'cutover:maxReplicas': 'ten' }, 'maxReplicas: must be a whole number from 1 to 2147483647, got "ten"; e.g. `pulumi config set maxReplicas 10`'],
-    ['maxReplicas below replicas', { ...MINIMAL, 'cutover:maxReplicas': '2' }, 'maxReplicas: must be at least replicas (3), got 2; raise maxReplicas or lower replicas'],
-    ['a non-boolean', { ...MINIMAL, 'cutover:production': 'yes' }, 'production: must be true or false, got "yes"; e.g. `pulumi config set production true`'],
-    ['a CPU quantity typo', { ...MINIMAL, 'cutover:resources': '{"cpuLimit":"500mc"}' }, 'resources.cpuLimit: is not a CPU quantity, got "500mc"; use millicores like `250m` or cores like `1`'],
+    [
+      'a typo in a color field',
+      { ...MINIMAL, 'cutover:green': '{"imgae":"acme/web:1"}' },
+      'green.imgae: is not a color field, got "acme/web:1"; use one of image, replicas, env; did you mean "image"?',
+    ],
+    [
+      'a non-number',
+      { ...MINIMAL, 'cutover:maxReplicas': 'ten' },
+      'maxReplicas: must be a whole number from 1 to 2147483647, got "ten"; e.g. `pulumi config set maxReplicas 10`',
+    ],
+    [
+      'maxReplicas below replicas',
+      { ...MINIMAL, 'cutover:maxReplicas': '2' },
+      'maxReplicas: must be at least replicas (3), got 2; raise maxReplicas or lower replicas',
+    ],
+    [
+      'a non-boolean',
+      { ...MINIMAL, 'cutover:production': 'yes' },
+      'production: must be true or false, got "yes"; e.g. `pulumi config set production true`',
+    ],
+    [
+      'a CPU quantity typo',
+      { ...MINIMAL, 'cutover:resources': '{"cpuLimit":"500mc"}' },
+      'resources.cpuLimit: is not a CPU quantity, got "500mc"; use millicores like `250m` or cores like `1`',
+    ],
     [
       'literal secret data instead of names',
       { ...MINIMAL, 'cutover:secretNames': '{"DB_PASSWORD":"hunter2"}' },
-      'secretNames: must be a list of Secret names, got {"DB_PASSWORD":"hunter2"}; e.g. `pulumi config set --path "secretNames[0]" web-secrets`; put secret values in the Secret, never in config',
+      'secretNames: must be a list of Secret names, got {"DB_PASSWORD":"hunter2"}; e.g. `pulumi config set --path "secretNames[0]" web-secrets`; ' +
+        'put secret values in the Secret, never in config',
     ],
-    ['a relative probe path', { ...MINIMAL, 'cutover:readinessPath': 'ready' }, 'readinessPath: must be an absolute HTTP path, got "ready"; e.g. `/ready`'],
-    ['equal ports', { ...MINIMAL, 'cutover:metricsPort': '8080' }, 'metricsPort: must differ from port, got 8080; serve metrics on a port of their own, e.g. 9090'],
+    [
+      'a relative probe path',
+      { ...MINIMAL, 'cutover:readinessPath': 'ready' },
+      'readinessPath: must be an absolute HTTP path, got "ready"; e.g. `/ready`',
+    ],
+    [
+      'equal ports',
+      { ...MINIMAL, 'cutover:metricsPort': '8080' },
+      'metricsPort: must differ from port, got 8080; serve metrics on a port of their own, e.g. 9090',
+    ],
   ];
   for (const [what, raw, message] of cases) {
     it(`reports ${what}`, () => {
@@ -261,21 +317,30 @@ describe('applyOverrides', () => {
   });
 
   it('refuses an override without a value', () => {
-    expect(() => applyOverrides(MINIMAL, ['activeColor'])).toThrow('--config: expected key=value, got "activeColor"; e.g. --config activeColor=green');
+    expect(() => applyOverrides(MINIMAL, ['activeColor'])).toThrow(
+      '--config: expected key=value, got "activeColor"; e.g. --config activeColor=green',
+    );
   });
 });
 
 describe('parseStackConfig data tier', () => {
   it('passes the postgres and redis objects through', () => {
-    const config = parseStackConfig({ ...MINIMAL, 'cutover:postgres': '{"instances":3,"pooler":true}', 'cutover:redis': '{"mode":"cluster"}' }, 'dev');
+    const config = parseStackConfig(
+      { ...MINIMAL, 'cutover:postgres': '{"instances":3,"pooler":true}', 'cutover:redis': '{"mode":"cluster"}' },
+      'dev',
+    );
     expect(config.postgres).toEqual({ instances: 3, pooler: true });
     expect(config.redis).toEqual({ mode: 'cluster' });
   });
 
   it('reports unknown and mistyped fields with the path', () => {
-    expect(problems({ ...MINIMAL, 'cutover:postgres': '{"instance":3,"backup":{"destination":"s3://x"}}', 'cutover:redis': '{"replicas":"three"}' })).toEqual([
-      'postgres.instance: is not a postgres field, got 3; use one of instances, imageName, storageSize, storageClass, pooler, backup, recovery; did you mean "instances"?',
-      'postgres.backup.destination: is not a postgres.backup field, got "s3://x"; use one of enabled, destinationPath, endpointURL, secretName, retentionPolicy',
+    expect(
+      problems({ ...MINIMAL, 'cutover:postgres': '{"instance":3,"backup":{"destination":"s3://x"}}', 'cutover:redis': '{"replicas":"three"}' }),
+    ).toEqual([
+      'postgres.instance: is not a postgres field, got 3; use one of instances, imageName, storageSize, storageClass, pooler, backup, recovery; ' +
+        'did you mean "instances"?',
+      'postgres.backup.destination: is not a postgres.backup field, got "s3://x"; use one of enabled, destinationPath, endpointURL, secretName, ' +
+        'retentionPolicy',
       'redis.replicas: must be a whole number, got "three"; e.g. `pulumi config set --path redis.replicas <value>`',
     ]);
   });
@@ -290,7 +355,9 @@ describe('parseStackConfig data tier', () => {
 describe('parseStackConfig operators', () => {
   it('installs no operators unless asked', () => {
     expect(parseStackConfig(MINIMAL, 'dev').operators).toEqual({ install: false });
-    expect(parseStackConfig({ ...MINIMAL, 'cutover:redis': '{}', 'cutover:operators': '{"install":true}' }, 'dev').operators).toEqual({ install: true });
+    expect(parseStackConfig({ ...MINIMAL, 'cutover:redis': '{}', 'cutover:operators': '{"install":true}' }, 'dev').operators).toEqual({
+      install: true,
+    });
   });
 
   it('reports a mistyped or unknown operators field', () => {
@@ -302,7 +369,8 @@ describe('parseStackConfig operators', () => {
 
   it('refuses to install operators for a stack without a data tier', () => {
     expect(problems({ ...MINIMAL, 'cutover:operators': '{"install":true}' })).toEqual([
-      'operators.install: has nothing to install: the stack has neither postgres nor redis, got true; set `operators.install` to false, or configure `postgres` or `redis`',
+      'operators.install: has nothing to install: the stack has neither postgres nor redis, got true; set `operators.install` to false, or ' +
+        'configure `postgres` or `redis`',
     ]);
   });
 });
@@ -310,14 +378,20 @@ describe('parseStackConfig operators', () => {
 describe('parseStackConfig network', () => {
   it('passes the network object through, empty by default', () => {
     expect(parseStackConfig(MINIMAL, 'dev').network).toEqual({});
-    const network = { podCidrs: ['10.42.0.0/16'], apiServer: { cidrs: ['203.0.113.10/32'] }, internetEgress: false, monitoringNamespace: 'observability' };
+    const network = {
+      podCidrs: ['10.42.0.0/16'],
+      apiServer: { cidrs: ['203.0.113.10/32'] },
+      internetEgress: false,
+      monitoringNamespace: 'observability',
+    };
     expect(parseStackConfig({ ...MINIMAL, 'cutover:network': JSON.stringify(network) }, 'dev').network).toEqual(network);
   });
 
   it('reports lists that are not lists, unknown fields and bad namespace names', () => {
     expect(problems({ ...MINIMAL, 'cutover:network': '{"podCidrs":"10.42.0.0/16","egress":true,"ingressNamespace":"Ingress_Nginx"}' })).toEqual([
-      "network.podCidrs: must be a list of strings, got \"10.42.0.0/16\"; e.g. `pulumi config set --path 'network.podCidrs[0]' <value>`",
-      'network.egress: is not a network field, got true; use one of ingressNamespace, gatewayNamespace, gatewayPodLabels, monitoringNamespace, cnpgNamespace, redisOperatorNamespace, podCidrs, serviceCidrs, apiServer, externalCidrs, internetEgress',
+      'network.podCidrs: must be a list of strings, got "10.42.0.0/16"; e.g. `pulumi config set --path \'network.podCidrs[0]\' <value>`',
+      'network.egress: is not a network field, got true; use one of ingressNamespace, gatewayNamespace, gatewayPodLabels, monitoringNamespace, ' +
+        'cnpgNamespace, redisOperatorNamespace, podCidrs, serviceCidrs, apiServer, externalCidrs, internetEgress',
       'network.ingressNamespace: is not a namespace name, got "Ingress_Nginx"; use lowercase letters, digits and "-", at most 63 characters',
     ]);
   });
@@ -326,7 +400,11 @@ describe('parseStackConfig network', () => {
 describe('parseStackConfig monitoring', () => {
   it('passes the monitoring object through, empty by default', () => {
     expect(parseStackConfig(MINIMAL, 'dev').monitoring).toEqual({});
-    const monitoring = { labels: { release: 'kube-prometheus-stack' }, errorRateThreshold: 0.001, latencyObjective: { thresholdSeconds: 0.3, objective: 0.99 } };
+    const monitoring = {
+      labels: { release: 'kube-prometheus-stack' },
+      errorRateThreshold: 0.001,
+      latencyObjective: { thresholdSeconds: 0.3, objective: 0.99 },
+    };
     expect(parseStackConfig({ ...MINIMAL, 'cutover:monitoring': JSON.stringify(monitoring) }, 'dev').monitoring).toEqual(monitoring);
   });
 
@@ -406,7 +484,8 @@ describe('parseStackConfig gates, migrations, routing and weighted shifts', () =
     expect(problems({ ...MINIMAL, 'cutover:trafficWeight': '101' })).toEqual([expect.stringMatching(/^trafficWeight: .*101/)]);
     expect(problems({ ...MINIMAL, 'cutover:trafficWeight': '-5' })).toEqual([expect.stringMatching(/^trafficWeight: .*-5/)]);
     expect(problems({ ...MINIMAL, 'cutover:trafficWeight': '5' })).toEqual([
-      'trafficWeight: sends 5% of requests to green, which is not deployed (no image), got 5; deploy green first (`pulumi config set --path green.image <image:tag>`, full size), `pulumi up`, then shift',
+      'trafficWeight: sends 5% of requests to green, which is not deployed (no image), got 5; deploy green first (`pulumi config set --path ' +
+        'green.image <image:tag>`, full size), `pulumi up`, then shift',
     ]);
     const scaledDown = applyOverrides(staging(), ['green.replicas=0', 'trafficWeight=10']);
     expect(() => parseStackConfig(scaledDown, 'staging')).toThrow('trafficWeight: sends 10% of requests to green, which is scaled to 0');
@@ -422,35 +501,48 @@ describe('parseStackConfig gates, migrations, routing and weighted shifts', () =
       }),
     ).toEqual([
       'gate.checks[0].status: is not a gate.checks[0] field, got 200; use one of path, expectStatus, contains',
-      'migrations.expand: needs both image and command, got {"image":"acme/migrate:1"}; e.g. `pulumi config set --path migrations.expand.image registry.example.com/acme/web-migrate:1.5.0` and `--path "migrations.expand.command[0]" migrate`',
-      'migrations.expand: needs a database to migrate: the stack has no postgres, got {"image":"acme/migrate:1"}; configure `postgres`, or remove `migrations`',
+      'migrations.expand: needs both image and command, got {"image":"acme/migrate:1"}; e.g. `pulumi config set --path migrations.expand.image ' +
+        'registry.example.com/acme/web-migrate:1.5.0` and `--path "migrations.expand.command[0]" migrate`',
+      'migrations.expand: needs a database to migrate: the stack has no postgres, got {"image":"acme/migrate:1"}; configure `postgres`, or ' +
+        'remove `migrations`',
       'routing.gateway.name: is required by the gateway router (the default), got nothing; the Gateway the HTTPRoutes attach to: ' +
-        '`pulumi config set --path routing.gateway.name public` (and `routing.gateway.namespace`), or `routing.gateway.create.className` for a Gateway the stack owns, ' +
+        '`pulumi config set --path routing.gateway.name public` (and `routing.gateway.namespace`), or `routing.gateway.create.className` for a ' +
+        'Gateway the stack owns, ' +
         'or keep an Ingress with `pulumi config set --path routing.router ingress`',
     ]);
   });
 });
 
 describe('parseStackConfig routing', () => {
-  const without = (raw: Record<string, string>, key: string): Record<string, string> => Object.fromEntries(Object.entries(raw).filter(([name]) => name !== key));
-  const routing = (value: unknown, extra: Record<string, string> = {}) => problems({ ...MINIMAL, 'cutover:routing': JSON.stringify(value), ...extra });
+  const without = (raw: Record<string, string>, key: string): Record<string, string> =>
+    Object.fromEntries(Object.entries(raw).filter(([name]) => name !== key));
+  const routing = (value: unknown, extra: Record<string, string> = {}) =>
+    problems({ ...MINIMAL, 'cutover:routing': JSON.stringify(value), ...extra });
 
   it('refuses a stack that says nothing about routing, with both ways out', () => {
     expect(problems(without(MINIMAL, 'cutover:routing'))).toEqual([
-      'routing: is not set: the default router is now Gateway API (an HTTPRoute on a Gateway), and a stack deployed before routed through an Ingress, got nothing; ' +
-        'name the Gateway: `pulumi config set --path routing.gateway.name public` (and `routing.gateway.namespace`); a stack deployed with an Ingress keeps it with ' +
+      'routing: is not set: the default router is now Gateway API (an HTTPRoute on a Gateway), and a stack deployed before routed through an ' +
+        'Ingress, got nothing; ' +
+        'name the Gateway: `pulumi config set --path routing.gateway.name public` (and `routing.gateway.namespace`); a stack deployed with an ' +
+        'Ingress keeps it with ' +
         '`pulumi config set --path routing.router ingress`, then migrates (docs/routing.md)',
     ]);
   });
 
   it('resolves the routers, the Gateway a stack creates (named after the app) and the migration flag', () => {
-    const parsed = (value: unknown, extra: Record<string, string> = {}) => parseStackConfig({ ...MINIMAL, 'cutover:routing': JSON.stringify(value), ...extra }, 'test').routing;
+    const parsed = (value: unknown, extra: Record<string, string> = {}) =>
+      parseStackConfig({ ...MINIMAL, 'cutover:routing': JSON.stringify(value), ...extra }, 'test').routing;
     expect(parsed({ router: 'ingress' })).toEqual({ router: 'ingress' });
     expect(parsed({ gateway: { create: { className: 'eg' } } }, { 'cutover:network': '{"gatewayNamespace":"envoy-gateway-system"}' })).toEqual({
       router: 'gateway',
       gateway: { name: 'web', create: { className: 'eg' } },
     });
-    expect(parsed({ gateway: { name: 'public', namespace: 'gateway-system' }, keepIngress: true, requestTimeoutSeconds: 30 }, { 'cutover:rateLimitRps': '50' })).toEqual({
+    expect(
+      parsed(
+        { gateway: { name: 'public', namespace: 'gateway-system' }, keepIngress: true, requestTimeoutSeconds: 30 },
+        { 'cutover:rateLimitRps': '50' },
+      ),
+    ).toEqual({
       router: 'gateway',
       gateway: { name: 'public', namespace: 'gateway-system' },
       keepIngress: true,
@@ -459,33 +551,58 @@ describe('parseStackConfig routing', () => {
   });
 
   it('refuses an unknown router, Gateway keys with the Ingress router, and Ingress keys with the gateway router', () => {
-    expect(routing({ router: 'nginx' })).toEqual(['routing.router: must be one of gateway, ingress, got "nginx"; `gateway` for an HTTPRoute on a Gateway, `ingress` for an Ingress']);
+    expect(routing({ router: 'nginx' })).toEqual([
+      'routing.router: must be one of gateway, ingress, got "nginx"; `gateway` for an HTTPRoute on a Gateway, `ingress` for an Ingress',
+    ]);
     expect(routing({ router: 'ingress', gateway: { name: 'public' }, keepIngress: true, requestTimeoutSeconds: 5 })).toEqual([
-      'routing.gateway: is only read by the gateway router, got it with routing.router ingress, got {"name":"public"}; remove it, or set routing.router to gateway (docs/routing.md: migrating)',
-      'routing.keepIngress: keeps an Ingress beside the HTTPRoute while migrating to Gateway API, got it with routing.router ingress, got true; remove it',
-      "routing.requestTimeoutSeconds: is the HTTPRoute's request timeout, got it with routing.router ingress, got 5; remove it: the Ingress controller's timeouts apply",
+      'routing.gateway: is only read by the gateway router, got it with routing.router ingress, got {"name":"public"}; remove it, or set ' +
+        'routing.router to gateway (docs/routing.md: migrating)',
+      'routing.keepIngress: keeps an Ingress beside the HTTPRoute while migrating to Gateway API, got it with routing.router ingress, got true; ' +
+        'remove it',
+      "routing.requestTimeoutSeconds: is the HTTPRoute's request timeout, got it with routing.router ingress, got 5; remove it: the Ingress " +
+        "controller's timeouts apply",
     ]);
     expect(problems({ ...MINIMAL, 'cutover:ingressClassName': 'traefik' })).toEqual([
-      'ingressClassName: has no effect with the gateway router: no Ingress is rendered, got "traefik"; remove it (`pulumi config rm ingressClassName`), or keep the Ingress with `pulumi config set --path routing.router ingress`',
+      'ingressClassName: has no effect with the gateway router: no Ingress is rendered, got "traefik"; remove it (`pulumi config rm ' +
+        'ingressClassName`), or keep the Ingress with `pulumi config set --path routing.router ingress`',
     ]);
     expect(routing({ gateway: { name: 'public', namespace: 'gateway-system' }, requestTimeoutSeconds: 0 })).toEqual([
       "routing.requestTimeoutSeconds: must be from 1 to 3600, got 0; e.g. 60 (ingress-nginx's default read timeout)",
     ]);
   });
 
-  it('refuses a Gateway to create without a class, in another namespace or with listener names, and proxies that would open the stack\'s own namespace', () => {
-    expect(routing({ gateway: { create: {}, namespace: 'gateway-system', sectionName: 'https' } }, { 'cutover:network': '{"gatewayNamespace":"envoy-gateway-system"}' })).toEqual([
-      'routing.gateway.create.className: is required, got nothing; the GatewayClass of the implementation that runs the Gateway (`kubectl get gatewayclass`), e.g. `pulumi config set --path routing.gateway.create.className eg`',
-      "routing.gateway.namespace: is not the stack's namespace (web-test): a Gateway the stack creates lives in it, got \"gateway-system\"; remove routing.gateway.namespace",
-      'routing.gateway.sectionName: names a listener, and cutover names the listeners of a Gateway it creates (`http`, `https-<app>`), got "https"; remove routing.gateway.sectionName',
-    ]);
-    expect(routing({ gateway: { name: 'public' } })).toEqual([
-      "network.gatewayPodLabels: is required when the Gateway's proxies run in the stack's own namespace (web-test): without labels the app would admit every pod of it, got nothing; " +
-        'give the labels of the proxy pods (`pulumi config set --path \'network.gatewayPodLabels["app.kubernetes.io/name"]\' envoy`), or the namespace they run in ' +
-        '(`pulumi config set --path network.gatewayNamespace envoy-gateway-system`)',
-    ]);
-    expect(() => parseStackConfig({ ...MINIMAL, 'cutover:routing': '{"gateway":{"name":"public"}}', 'cutover:network': '{"gatewayPodLabels":{"app":"envoy"}}' }, 'test')).not.toThrow();
-  });
+  it(
+    "refuses a Gateway to create without a class, in another namespace or with listener names, and proxies that would open the stack's own " +
+      'namespace',
+    () => {
+      expect(
+        routing(
+          { gateway: { create: {}, namespace: 'gateway-system', sectionName: 'https' } },
+          { 'cutover:network': '{"gatewayNamespace":"envoy-gateway-system"}' },
+        ),
+      ).toEqual([
+        'routing.gateway.create.className: is required, got nothing; the GatewayClass of the implementation that runs the Gateway (`kubectl get ' +
+          'gatewayclass`), e.g. `pulumi config set --path routing.gateway.create.className eg`',
+        'routing.gateway.namespace: is not the stack\'s namespace (web-test): a Gateway the stack creates lives in it, got "gateway-system"; ' +
+          'remove routing.gateway.namespace',
+        'routing.gateway.sectionName: names a listener, and cutover names the listeners of a Gateway it creates (`http`, `https-<app>`), got ' +
+          '"https"; remove routing.gateway.sectionName',
+      ]);
+      expect(routing({ gateway: { name: 'public' } })).toEqual([
+        "network.gatewayPodLabels: is required when the Gateway's proxies run in the stack's own namespace (web-test): without labels the app " +
+          'would admit every pod of it, got nothing; ' +
+          'give the labels of the proxy pods (`pulumi config set --path \'network.gatewayPodLabels["app.kubernetes.io/name"]\' envoy`), or the ' +
+          'namespace they run in ' +
+          '(`pulumi config set --path network.gatewayNamespace envoy-gateway-system`)',
+      ]);
+      expect(() =>
+        parseStackConfig(
+          { ...MINIMAL, 'cutover:routing': '{"gateway":{"name":"public"}}', 'cutover:network': '{"gatewayPodLabels":{"app":"envoy"}}' },
+          'test',
+        ),
+      ).not.toThrow();
+    },
+  );
 });
 
 describe('values the API server would refuse, or that would not run, are refused before anything is applied', () => {
@@ -493,7 +610,8 @@ describe('values the API server would refuse, or that would not run, are refused
     [
       'an IP address as host',
       { ...MINIMAL, 'cutover:host': '203.0.113.10' },
-      'host: is an IP address; Ingress and HTTPRoute hosts must be DNS names, got "203.0.113.10"; use the DNS name clients call, such as `app.example.com`, pointed at the load balancer',
+      'host: is an IP address; Ingress and HTTPRoute hosts must be DNS names, got "203.0.113.10"; use the DNS name clients call, such as ' +
+        '`app.example.com`, pointed at the load balancer',
     ],
     [
       'replicas past int32',
@@ -503,42 +621,50 @@ describe('values the API server would refuse, or that would not run, are refused
     [
       'a settings key with a space',
       { ...MINIMAL, 'cutover:settings': '{"LOG LEVEL":"debug"}' },
-      'settings.LOG LEVEL: is not a ConfigMap key (letters, digits, "-", "_" and "." only), got "LOG LEVEL"; name it like an environment variable, e.g. `LOG_LEVEL`',
+      'settings.LOG LEVEL: is not a ConfigMap key (letters, digits, "-", "_" and "." only), got "LOG LEVEL"; name it like an environment ' +
+        'variable, e.g. `LOG_LEVEL`',
     ],
     [
       'a capitalised clusterIssuer',
       { ...MINIMAL, 'cutover:clusterIssuer': 'LetsEncrypt' },
-      'clusterIssuer: is not the name of a cert-manager ClusterIssuer (lowercase letters, digits, "-" and "."), got "LetsEncrypt"; e.g. `pulumi config set clusterIssuer letsencrypt-prod`',
+      'clusterIssuer: is not the name of a cert-manager ClusterIssuer (lowercase letters, digits, "-" and "."), got "LetsEncrypt"; e.g. `pulumi ' +
+        'config set clusterIssuer letsencrypt-prod`',
     ],
     [
       'an empty ingressClassName',
       { ...MINIMAL, 'cutover:ingressClassName': '' },
-      'ingressClassName: is not the name of an IngressClass (lowercase letters, digits, "-" and "."), got ""; e.g. `pulumi config set ingressClassName nginx`',
+      'ingressClassName: is not the name of an IngressClass (lowercase letters, digits, "-" and "."), got ""; e.g. `pulumi config set ' +
+        'ingressClassName nginx`',
     ],
     [
       'a system namespace',
       { ...MINIMAL, 'cutover:namespace': 'kube-system' },
-      'namespace: is a namespace Kubernetes itself uses: the stack would put its quota, LimitRange, Pod Security labels and default-deny policies on it, got "kube-system"; give the environment a namespace of its own, e.g. `pulumi config set namespace web-test`',
+      'namespace: is a namespace Kubernetes itself uses: the stack would put its quota, LimitRange, Pod Security labels and default-deny ' +
+        'policies on it, got "kube-system"; give the environment a namespace of its own, e.g. `pulumi config set namespace web-test`',
     ],
     [
       'a typo in the config namespace',
       { ...MINIMAL, 'cutvoer:replicas': '4' },
-      'cutvoer:replicas: is in the config namespace "cutvoer", not "cutover", got "4"; did you mean `cutover:replicas`? (remove it with `pulumi config rm cutvoer:replicas`)',
+      'cutvoer:replicas: is in the config namespace "cutvoer", not "cutover", got "4"; did you mean `cutover:replicas`? (remove it with `pulumi ' +
+        'config rm cutvoer:replicas`)',
     ],
     [
       'a floating PostgreSQL image in production',
       { ...MINIMAL, 'cutover:postgres': '{"imageName":"ghcr.io/cloudnative-pg/postgresql:latest"}' },
-      'postgres.imageName: production does not run `:latest`, got "ghcr.io/cloudnative-pg/postgresql:latest"; pin a release tag or a digest, e.g. `ghcr.io/cloudnative-pg/timescaledb:16-2.17`',
+      'postgres.imageName: production does not run `:latest`, got "ghcr.io/cloudnative-pg/postgresql:latest"; pin a release tag or a digest, ' +
+        'e.g. `ghcr.io/cloudnative-pg/timescaledb:16-2.17`',
     ],
     [
       'a database pool alert without the pool size',
       { ...MINIMAL, 'cutover:monitoring': '{"databasePool":{"inUse":"db_client_connections_usage"}}' },
-      'monitoring.databasePool.max: is required: the pool alert divides connections in use by the pool size, got nothing; name the app\'s gauge, e.g. `pulumi config set --path monitoring.databasePool.max db_client_connections_max`',
+      "monitoring.databasePool.max: is required: the pool alert divides connections in use by the pool size, got nothing; name the app's gauge, " +
+        'e.g. `pulumi config set --path monitoring.databasePool.max db_client_connections_max`',
     ],
     [
       'a backup credentials Secret name with a space',
       { ...MINIMAL, 'cutover:postgres': '{"backup":{"destinationPath":"s3://b/p","secretName":"my secret"}}' },
-      'postgres.backup.secretName: is not a Secret name, got "my secret"; use lowercase letters, digits, "-" and "." (the name of an existing Secret)',
+      'postgres.backup.secretName: is not a Secret name, got "my secret"; use lowercase letters, digits, "-" and "." (the name of an existing ' +
+        'Secret)',
     ],
     [
       'a Redis auth Secret name with capitals',
@@ -548,22 +674,25 @@ describe('values the API server would refuse, or that would not run, are refused
     [
       'a probe path with a space, gate or no gate',
       { ...MINIMAL, 'cutover:readinessPath': '/re ady', 'cutover:gate': '{"enabled":false}' },
-      'readinessPath: must be an HTTP path of printable ASCII without spaces or "#", got "/re ady"; percent-encode the rest, e.g. `/search?q=a%20b`, or use a plain path such as `/ready`',
+      'readinessPath: must be an HTTP path of printable ASCII without spaces or "#", got "/re ady"; percent-encode the rest, e.g. ' +
+        '`/search?q=a%20b`, or use a plain path such as `/ready`',
     ],
     [
       'a probe path with a fragment, which is never sent',
       { ...MINIMAL, 'cutover:livenessPath': '/health#now' },
-      'livenessPath: must be an HTTP path of printable ASCII without spaces or "#", got "/health#now"; percent-encode the rest, e.g. `/search?q=a%20b`, or use a plain path such as `/ready`',
+      'livenessPath: must be an HTTP path of printable ASCII without spaces or "#", got "/health#now"; percent-encode the rest, e.g. ' +
+        '`/search?q=a%20b`, or use a plain path such as `/ready`',
     ],
     [
       'a gate deadline shorter than one request',
       { ...MINIMAL, 'cutover:gate': '{"timeoutSeconds":5}' },
-      'gate.timeoutSeconds: must be more than 5 s, the time one of the Job\'s requests may take, got 5; e.g. 60',
+      "gate.timeoutSeconds: must be more than 5 s, the time one of the Job's requests may take, got 5; e.g. 60",
     ],
     [
-      'a service sharing the main app\'s TLS Secret',
+      "a service sharing the main app's TLS Secret",
       { ...MINIMAL, 'cutover:services': '{"api":{"host":"api.example.com","tlsSecretName":"web-tls","blue":{"image":"acme/api:1.0.0"}}}' },
-      'services.api.tlsSecretName: is already the TLS Secret of the main app; cert-manager would write both certificates into it, got "web-tls"; give it its own, e.g. `api-tls` (the default)',
+      'services.api.tlsSecretName: is already the TLS Secret of the main app; cert-manager would write both certificates into it, got "web-tls"; ' +
+        'give it its own, e.g. `api-tls` (the default)',
     ],
     [
       'a Prometheus selector label that is no label key, under the key the user wrote',
@@ -583,8 +712,10 @@ describe('values the API server would refuse, or that would not run, are refused
     [
       'a rate limit that Gateway routing would drop',
       { ...MINIMAL, 'cutover:rateLimitRps': '50' },
-      'rateLimitRps: has no effect with the gateway router: Gateway API has no rate limit of its own, so it would be dropped without a word, got "50"; ' +
-        "remove it (`pulumi config rm rateLimitRps`) and limit at the Gateway implementation (docs/routing.md: rate limiting, e.g. Envoy Gateway's BackendTrafficPolicy)",
+      'rateLimitRps: has no effect with the gateway router: Gateway API has no rate limit of its own, so it would be dropped without a word, got ' +
+        '"50"; ' +
+        'remove it (`pulumi config rm rateLimitRps`) and limit at the Gateway implementation (docs/routing.md: rate limiting, e.g. Envoy ' +
+        "Gateway's BackendTrafficPolicy)",
     ],
   ];
   for (const [what, raw, message] of cases) {
@@ -600,7 +731,11 @@ describe('values the API server would refuse, or that would not run, are refused
     const isTree = (v: unknown): v is Tree => typeof v === 'object' && v !== null && !Array.isArray(v);
     // Two cases may set fields of the same structured key (postgres, gate): keep both.
     const merge = (a: unknown, b: unknown): unknown =>
-      isTree(a) && isTree(b) ? Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, k in a && k in b ? merge(a[k], b[k]) : (b[k] ?? a[k])])) : b;
+      isTree(a) && isTree(b)
+        ? Object.fromEntries(
+            [...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, k in a && k in b ? merge(a[k], b[k]) : (b[k] ?? a[k])]),
+          )
+        : b;
     const json = (text: string): unknown => (text.startsWith('{') ? JSON.parse(text) : text);
     const combined: Record<string, string> = { ...MINIMAL };
     for (const [key, value] of own) {

@@ -47,9 +47,9 @@ describe('gates output', () => {
 
   it('shows what every passed gate printed, read from its namespace, and says which did not pass', async () => {
     const asked: string[] = [];
-    const result = await gates(raw, async (namespace, job) => {
+    const result = await gates(raw, (namespace, job) => {
       asked.push(`${namespace}/${job}`);
-      return `gate passed: ${job}\n`;
+      return Promise.resolve(`gate passed: ${job}\n`);
     });
     expect(result).toEqual({
       'web-gate-blue': 'gate passed: web-gate-blue',
@@ -61,9 +61,7 @@ describe('gates output', () => {
   });
 
   it('points at kubectl logs when the output cannot be read, without failing the update', async () => {
-    const result = await gates(raw, async () => {
-      throw new Error('kubectl: not found');
-    });
+    const result = await gates(raw, () => Promise.reject(new Error('kubectl: not found')));
     expect(result['web-gate-blue']).toBe('passed (output: kubectl -n web-prod logs job/web-gate-blue)');
   });
 });

@@ -38,13 +38,13 @@ function serve(files: Record<string, string>): { fetcher: (url: string) => Promi
   const downloads: string[] = [];
   return {
     downloads,
-    fetcher: async (url) => {
+    fetcher: (url) => {
       downloads.push(url);
       const body = files[url];
       if (body === undefined) {
-        throw new Error('HTTP 404 Not Found');
+        return Promise.reject(new Error('HTTP 404 Not Found'));
       }
-      return body;
+      return Promise.resolve(body);
     },
   };
 }

@@ -12,13 +12,12 @@ function plan(args: string[]) {
   return spawnSync(TSX, [join(ROOT, 'scripts', 'plan.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
 }
 
-const service = (name: string, color: string): Manifest =>
-  ({
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name, namespace: 'ns' },
-    spec: { selector: { 'cutover.dev/color': color }, ports: [{ port: 80 }] },
-  });
+const service = (name: string, color: string): Manifest => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: 'ns' },
+  spec: { selector: { 'cutover.dev/color': color }, ports: [{ port: 80 }] },
+});
 
 describe('planStack', () => {
   it('shows the live color, both colors, the two Service selectors a prod flip changes and the gate it runs', () => {

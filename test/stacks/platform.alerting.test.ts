@@ -27,13 +27,21 @@ describe('platform alert routing', () => {
 
   it('prod pages critical alerts and posts high and warning ones to chat', () => {
     const routing = platformOf('prod').alertRouting;
-    expect(['critical', 'high', 'warning', 'low', 'info'].map((severity) => routing?.receiverFor(severity))).toEqual(['pager', 'chat', 'chat', 'null', 'null']);
+    expect(['critical', 'high', 'warning', 'low', 'info'].map((severity) => routing?.receiverFor(severity))).toEqual([
+      'pager',
+      'chat',
+      'chat',
+      'null',
+      'null',
+    ]);
   });
 
   it('staging posts critical alerts to chat and has no pager receiver', () => {
     const platform = platformOf('staging');
     expect(platform.alertRouting?.receiverFor('critical')).toBe('chat');
-    expect(find(manifestsOf(platform), 'AlertmanagerConfig', 'web-alert-routing').spec.receivers.map((receiver: { name: string }) => receiver.name)).toEqual(['chat', 'null']);
+    expect(
+      find(manifestsOf(platform), 'AlertmanagerConfig', 'web-alert-routing').spec.receivers.map((receiver: { name: string }) => receiver.name),
+    ).toEqual(['chat', 'null']);
   });
 
   it('renders the receivers from the configured Secrets, channel and intervals', () => {
@@ -45,7 +53,11 @@ describe('platform alert routing', () => {
         chat: { secret: { name: 'slack-web', key: 'url' }, channel: '#web-alerts' },
       },
     };
-    const config = find(manifestsOf(platformOf('prod', { 'cutover:monitoring': JSON.stringify(monitoring) })), 'AlertmanagerConfig', 'web-alert-routing');
+    const config = find(
+      manifestsOf(platformOf('prod', { 'cutover:monitoring': JSON.stringify(monitoring) })),
+      'AlertmanagerConfig',
+      'web-alert-routing',
+    );
     expect(config.spec.receivers.slice(0, 2)).toEqual([
       { name: 'pager', pagerdutyConfigs: [{ routingKey: { name: 'pagerduty-web', key: 'integrationKey' }, sendResolved: true }] },
       { name: 'chat', slackConfigs: [{ apiURL: { name: 'slack-web', key: 'url' }, channel: '#web-alerts', sendResolved: true }] },
@@ -67,6 +79,8 @@ describe('platform alert routing', () => {
 
   it('names the AlertmanagerConfig after the app', () => {
     const manifests = manifestsOf(platformOf('prod', { 'cutover:app': 'shop', 'cutover:namespace': 'shop-prod' }));
-    expect(manifests.filter((m) => m.kind === 'AlertmanagerConfig').map((m) => `${m.metadata.namespace}/${m.metadata.name}`)).toEqual(['shop-prod/shop-alert-routing']);
+    expect(manifests.filter((m) => m.kind === 'AlertmanagerConfig').map((m) => `${m.metadata.namespace}/${m.metadata.name}`)).toEqual([
+      'shop-prod/shop-alert-routing',
+    ]);
   });
 });

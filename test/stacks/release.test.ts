@@ -86,7 +86,8 @@ describe('the target color', () => {
         { name: 'prod-eu-west', configColor: 'blue' },
       ]),
     ).toThrow(
-      '--to: not given, and the stack files disagree on activeColor (prod-us-east: green, prod-eu-west: blue); give --to, or set the same activeColor in every stack file of the release',
+      '--to: not given, and the stack files disagree on activeColor (prod-us-east: green, prod-eu-west: blue); give --to, or set the same ' +
+        'activeColor in every stack file of the release',
     );
   });
 });
@@ -116,12 +117,17 @@ describe('before anything changes', () => {
       ['prod-ap-south', { outside: [] }],
     ]);
     expect(releaseRefusals(REQUEST, snapshots, previews)).toEqual([
-      'prod-us-east: is locked by a running update; wait for it, or, if it died, remove its lock (`pulumi cancel`, or the lock file of a file:// backend)',
+      'prod-us-east: is locked by a running update; wait for it, or, if it died, remove its lock (`pulumi cancel`, or the lock file of a file:// ' +
+        'backend)',
       'prod-us-east: the preview of the switch to green failed: error: preflight found 1 problem in the cluster',
-      'prod-eu-west: has 2 pending operation(s) from an interrupted update; run `pulumi refresh --stack prod-eu-west` and resolve them first (README: recovering an interrupted update)',
-      'prod-eu-west: the switch to green would change more than routing objects: Deployment web-prod/web-green (update); deploy those changes with `pulumi up` on that stack first',
-      'prod-ap-south: is in release blue-0123456789 (to blue, switched at 2026-11-30T10:00:00.000Z); finish or roll back that release first (`npm run release -- status`)',
-      'web: the stacks disagree on the green image (prod-us-east, prod-ap-south: registry.example.com/acme/web:1.5.0; prod-eu-west: registry.example.com/acme/web:1.5.1); ' +
+      'prod-eu-west: has 2 pending operation(s) from an interrupted update; run `pulumi refresh --stack prod-eu-west` and resolve them first ' +
+        '(README: recovering an interrupted update)',
+      'prod-eu-west: the switch to green would change more than routing objects: Deployment web-prod/web-green (update); deploy those changes with ' +
+        '`pulumi up` on that stack first',
+      'prod-ap-south: is in release blue-0123456789 (to blue, switched at 2026-11-30T10:00:00.000Z); finish or roll back that release first (`npm ' +
+        'run release -- status`)',
+      'web: the stacks disagree on the green image (prod-us-east, prod-ap-south: registry.example.com/acme/web:1.5.0; prod-eu-west: ' +
+        'registry.example.com/acme/web:1.5.1); ' +
         'set the same `green.image` in every stack file',
     ]);
   });

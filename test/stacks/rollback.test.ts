@@ -54,7 +54,8 @@ describe('judgeRollback', () => {
       judgeRollback(facts({ deployment: { revision: '3', generation: 5, observedGeneration: 5, replicas: 3, readyReplicas: 3, updatedReplicas: 3 } }))
         .problems,
     ).toEqual([
-      "web: Deployment web-green changed since the stack's last update (revision 3, recorded 2); use the gated path: `pulumi config set activeColor green && pulumi up`",
+      "web: Deployment web-green changed since the stack's last update (revision 3, recorded 2); use the gated path: `pulumi config set " +
+        'activeColor green && pulumi up`',
     ]);
     expect(judgeRollback(facts({ recordedRevision: undefined })).problems[0]).toContain('(revision 2, recorded none)');
   });
@@ -79,7 +80,8 @@ describe('judgeRollback', () => {
 
   it('refuses when the stack file and the last update disagree, or the cluster drifted', () => {
     expect(judgeRollback(facts({}, { configuredColor: 'green' })).problems).toEqual([
-      'activeColor: the stack file says green, but its last completed update routed traffic to blue; finish or undo that change first (`pulumi up`, or `pulumi config set activeColor blue`)',
+      'activeColor: the stack file says green, but its last completed update routed traffic to blue; finish or undo that change first (`pulumi ' +
+        'up`, or `pulumi config set activeColor blue`)',
     ]);
     expect(judgeRollback(facts({ liveColor: 'green' })).problems).toEqual([
       'web: the live Service selects green, but the last completed update routed it to blue; run `pulumi up --refresh` to reconcile first',

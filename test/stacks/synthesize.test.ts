@@ -34,7 +34,8 @@ describe('synthesize: one pipeline from raw config to objects', () => {
 
   it('refuses, without a previous update, a contract migration while the old color still runs, as pulumi up does', () => {
     expect(problems(() => synthesize({ ...raw, 'cutover:migrations': CONTRACT }, 'prod'))).toEqual([
-      'migrations.contract: runs only once the old color is retired, got green still running (web); retire it first: `pulumi config set idleReplicas 0` ' +
+      'migrations.contract: runs only once the old color is retired, got green still running (web); retire it first: `pulumi config set ' +
+        'idleReplicas 0` ' +
         '(it may go in the same update as the contract step, which then waits for the scale-down)',
     ]);
     expect(synthesize({ ...raw, 'cutover:migrations': CONTRACT, 'cutover:idleReplicas': '0' }, 'prod').platform.contract).toBeDefined();

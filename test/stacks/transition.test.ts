@@ -152,7 +152,7 @@ describe('the program reads the last completed update', () => {
     registrations.length = 0;
     const { run } = await import('../../stacks/index');
     const raw = { ...readStackFile(ROOT, 'prod'), 'cutover:activeColor': 'green', 'cutover:migrations': JSON.stringify({ contract: CONTRACT }) };
-    const previousState = async (): Promise<PreviousState> => ({ activeColor: 'blue' });
+    const previousState = (): Promise<PreviousState> => Promise.resolve({ activeColor: 'blue' });
     await expect(run(raw, 'prod', { previousState, probe: new FakeCluster() })).rejects.toThrow(pulumi.RunError);
     await expect(run(raw, 'prod', { previousState, probe: new FakeCluster() })).rejects.toThrow(
       /cutover:migrations\.contract: runs only in an update of its own/,
@@ -163,7 +163,7 @@ describe('the program reads the last completed update', () => {
   it('records the idle size it applied, for the next update', async () => {
     const { run } = await import('../../stacks/index');
     const raw = { ...readStackFile(ROOT, 'prod'), 'cutover:idleReplicas': '0' };
-    const { outputs } = await run(raw, 'prod', { previousState: async () => ({ activeColor: 'blue' }), probe: new FakeCluster() });
+    const { outputs } = await run(raw, 'prod', { previousState: () => Promise.resolve({ activeColor: 'blue' }), probe: new FakeCluster() });
     expect(await new Promise((resolve) => outputs.cutoverState.apply(resolve))).toEqual({
       activeColor: 'blue',
       idle: { color: 'green', replicas: 0 },

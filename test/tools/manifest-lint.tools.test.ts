@@ -7,11 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { Manifest, renderChart } from '../../lib';
-import { parseStackConfig } from '../../stacks/config';
-import { buildPlatform } from '../../stacks/platform';
+import { Manifest } from '../../lib';
 import { applyOverrides, readStackFile } from '../../stacks/stack-file';
 import { ROOT, runTool } from './tools';
+import { synthesize } from '../../stacks/synthesize';
 
 const CONFIG_FILE = 'lint/kube-score.yaml';
 const STACKS = ['staging', 'prod'] as const;
@@ -288,7 +287,7 @@ function unusedExceptions(exceptions: readonly LintException[], covered: readonl
 /** The stack's objects exactly as `npm run synth -- --stack <stack> [--config ...]` renders them. */
 function renderStack(stack: string, overrides: readonly string[] = []): Manifest[] {
   const raw = applyOverrides(readStackFile(ROOT, stack), overrides);
-  return renderChart(buildPlatform(parseStackConfig(raw, stack)).chart).map((rendered) => rendered.manifest);
+  return synthesize(raw, stack).objects.map((rendered) => rendered.manifest);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -7,11 +7,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { App, Chart } from 'cdk8s';
 import { AlertRule, BlueGreenApp, Manifest, MonitoringStack, MonitoringStackProps, PrometheusRuleGroup, RecordingRule, renderChart } from '../../lib';
-import { parseStackConfig } from '../../stacks/config';
-import { buildPlatform } from '../../stacks/platform';
 import { readStackFile } from '../../stacks/stack-file';
 import { BASE_PROPS } from '../helpers';
 import { ROOT, runTool } from './tools';
+import { synthesize } from '../../stacks/synthesize';
 
 const WORK = mkdtempSync(join(tmpdir(), 'monitoring-tools-'));
 afterAll(() => rmSync(WORK, { recursive: true, force: true }));
@@ -36,7 +35,7 @@ function ruleFiles(chart: Chart, prefix: string): RuleFile[] {
 
 /** Every PrometheusRule of a stack, with the app's MonitoringStack added unless the stack already composes one. */
 function stackRuleFiles(stack: string): RuleFile[] {
-  const platform = buildPlatform(parseStackConfig(readStackFile(ROOT, stack), stack));
+  const platform = synthesize(readStackFile(ROOT, stack), stack).platform;
   if (!platform.chart.node.findAll().some((construct) => construct instanceof MonitoringStack)) {
     new MonitoringStack(platform.chart, 'monitoring', { app: platform.web, ...MONITORING });
   }

@@ -25,7 +25,11 @@ const variants: Array<[string, Record<string, string>]> = [
       'cutover:routing': JSON.stringify({ gateway: { ...GATEWAY, sectionName: 'https' } }),
       'cutover:trafficWeight': '50',
       'cutover:services': JSON.stringify({
-        api: { host: 'api.example.com', blue: { image: 'registry.example.com/acme/api:2.0.0' }, green: { image: 'registry.example.com/acme/api:2.1.0' } },
+        api: {
+          host: 'api.example.com',
+          blue: { image: 'registry.example.com/acme/api:2.0.0' },
+          green: { image: 'registry.example.com/acme/api:2.1.0' },
+        },
       }),
     },
   ],
@@ -68,10 +72,22 @@ describe('HTTPRoutes rendered with routing.gateway against the vendored Gateway 
     const manifests = renderProd({
       'cutover:routing': JSON.stringify({ gateway: { create: { className: 'eg' } } }),
       'cutover:network': JSON.stringify({ gatewayNamespace: 'envoy-gateway-system' }),
-      'cutover:services': JSON.stringify({ api: { host: 'api.example.com', blue: { image: 'registry.example.com/acme/api:2.0.0' }, green: { image: 'registry.example.com/acme/api:2.1.0' } } }),
+      'cutover:services': JSON.stringify({
+        api: {
+          host: 'api.example.com',
+          blue: { image: 'registry.example.com/acme/api:2.0.0' },
+          green: { image: 'registry.example.com/acme/api:2.1.0' },
+        },
+      }),
     });
     const owned = manifests.filter((m) => m.kind === 'Gateway' || m.kind === 'HTTPRoute');
-    expect(owned.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual(['Gateway/web', 'HTTPRoute/web', 'HTTPRoute/web-https-redirect', 'HTTPRoute/api', 'HTTPRoute/api-https-redirect']);
+    expect(owned.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual([
+      'Gateway/web',
+      'HTTPRoute/web',
+      'HTTPRoute/web-https-redirect',
+      'HTTPRoute/api',
+      'HTTPRoute/api-https-redirect',
+    ]);
     expect(validator.resourceTypes).toContain(`${GATEWAY_API_VERSION}/Gateway`);
     expect(owned.map((m) => [m.metadata.name, validator.validate(m)])).toEqual(owned.map((m) => [m.metadata.name, []]));
     // The control: the schema refuses a listener without a port.
@@ -82,7 +98,8 @@ describe('HTTPRoutes rendered with routing.gateway against the vendored Gateway 
 });
 
 describe('the vendored HTTPRoute schema rejects what the API server would', () => {
-  const route = (): Record<string, any> => JSON.parse(JSON.stringify(httpRoutes(renderProd({ 'cutover:trafficWeight': '25' }))[0])) as Record<string, any>;
+  const route = (): Record<string, any> =>
+    JSON.parse(JSON.stringify(httpRoutes(renderProd({ 'cutover:trafficWeight': '25' }))[0])) as Record<string, any>;
 
   it('rejects a negative backendRef weight', () => {
     const manifest = route();
@@ -105,6 +122,8 @@ describe('the vendored HTTPRoute schema rejects what the API server would', () =
   it('rejects a hostname that is not a DNS name', () => {
     const manifest = route();
     manifest.spec.hostnames = ['Web.Example.com:443'];
-    expect(validator.validate(manifest)).toEqual(['/spec/hostnames/0 must match pattern "^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"']);
+    expect(validator.validate(manifest)).toEqual([
+      '/spec/hostnames/0 must match pattern "^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"',
+    ]);
   });
 });
