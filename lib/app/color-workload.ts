@@ -8,6 +8,7 @@ import { ImageRef } from '../core/image';
 import { ANNOTATION_PEAK_REPLICAS, LABEL_TEMPLATE, appLabels, selectorLabels } from '../core/labels';
 import { podPlacement } from '../core/scheduling';
 import { APP_CONTAINER_NAME, HTTP_PORT_NAME, METRICS_PORT_NAME, backendEnv, plainEnv, restrictedContainerSecurity } from '../core/workload';
+import * as kube from '../imports/k8s';
 import { ResolvedAppProps, ResolvedColor, WRITABLE_VOLUME_MEBIBYTES } from './props';
 
 /** What the construct made for one deployed color. */
@@ -90,30 +91,23 @@ function createDeployment(
 ): { deployment: ApiObject; templateId: string } {
   const { app } = context;
   const podLabels = appLabels({ ...app.labels, color, version: spec.image.version });
-  const deploymentSpec: k8s.DeploymentSpec = {
+  const deploymentSpec: kube.DeploymentSpec = {
     // With an HPA the Deployment leaves replicas unset, so `pulumi up` never resets what the HPA scaled to.
     replicas: spec.replicas === 0 ? 0 : undefined,
     selector: { matchLabels: selectorLabels(app.name, color) },
     // A new ReplicaSet only replaces old pods once its own pods are ready; never below full size.
     strategy: {
       type: 'RollingUpdate',
-      rollingUpdate: { maxSurge: k8s.IntOrString.fromString('25%'), maxUnavailable: k8s.IntOrString.fromNumber(0) },
+      rollingUpdate: { maxSurge: kube.IntOrString.fromString('25%'), maxUnavailable: kube.IntOrString.fromNumber(0) },
     },
     minReadySeconds: 5,
     progressDeadlineSeconds: 600,
     revisionHistoryLimit: 5,
     template: { metadata: { labels: podLabels }, spec: appPodSpec(color, spec, context) },
   };
-  const rendered = k8s.toJson_DeploymentSpec(deploymentSpec) as RenderedDeploymentSpec;
-  const [container, ...sidecars] = rendered.template.spec.containers;
-  // The preStop sleep action (Kubernetes >= 1.30) needs no shell in the image; the 1.28 types do not know it yet.
-  const lifecycle = { preStop: { sleep: { seconds: app.drainSeconds } } };
-  const podSpec = { ...rendered.template.spec, containers: [{ ...container, lifecycle }, ...sidecars] };
-  // Hashed before the label is added, so the label never feeds its own value.
-  const templateId = shortHash({ ...rendered.template, spec: podSpec }, 6);
-  const deployment = new ApiObject(scope, `${color}-deployment`, {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
+  // Hashed as rendered, before the label is added, so the label never feeds its own value.
+  const templateId = shortHash(kube.toJson_PodTemplateSpec(deploymentSpec.template), 6);
+  const deployment = new kube.KubeDeployment(scope, `${color}-deployment`, {
     metadata: {
       name: `${app.name}-${color}`,
       labels: podLabels,
@@ -121,27 +115,16 @@ function createDeployment(
       ...(spec.replicas === 0 ? { annotations: { [ANNOTATION_PEAK_REPLICAS]: String(app.maxReplicas) } } : {}),
     },
     spec: {
-      ...rendered,
-      template: {
-        ...rendered.template,
-        metadata: { ...rendered.template.metadata, labels: { ...podLabels, [LABEL_TEMPLATE]: templateId } },
-        spec: podSpec,
-      },
+      ...deploymentSpec,
+      template: { ...deploymentSpec.template, metadata: { labels: { ...podLabels, [LABEL_TEMPLATE]: templateId } } },
     },
   });
   deployment.node.addDependency(ApiObject.of(context.serviceAccount), ApiObject.of(context.settings));
   return { deployment, templateId };
 }
 
-interface RenderedDeploymentSpec {
-  readonly template: {
-    readonly metadata: { readonly labels: Record<string, string> };
-    readonly spec: { readonly containers: Record<string, unknown>[] };
-  };
-}
-
 /** The pod spec of one color: the app container under Pod Security `restricted`, placed one pod per node. */
-function appPodSpec(color: Color, spec: ResolvedColor, context: ColorWorkloadContext): k8s.PodSpec {
+function appPodSpec(color: Color, spec: ResolvedColor, context: ColorWorkloadContext): kube.PodSpec {
   const { app } = context;
   const selector = selectorLabels(app.name, color);
   return {
@@ -184,8 +167,10 @@ function appPodSpec(color: Color, spec: ResolvedColor, context: ColorWorkloadCon
         envFrom: [{ configMapRef: { name: context.settings.name } }, ...app.secretNames.map((name) => ({ secretRef: { name } }))],
         env: [...backendEnv(app.backends), ...plainEnv({ ...spec.env, CUTOVER_COLOR: color })],
         resources: app.resources,
+        // The sleep action (Kubernetes >= 1.30) keeps the pod serving while endpoints drop it, with no shell in the image.
+        lifecycle: { preStop: { sleep: { seconds: app.drainSeconds } } },
         readinessProbe: {
-          httpGet: { path: app.readinessPath, port: k8s.IntOrString.fromString(HTTP_PORT_NAME) },
+          httpGet: { path: app.readinessPath, port: kube.IntOrString.fromString(HTTP_PORT_NAME) },
           initialDelaySeconds: 2,
           periodSeconds: 5,
           timeoutSeconds: 2,
@@ -193,7 +178,7 @@ function appPodSpec(color: Color, spec: ResolvedColor, context: ColorWorkloadCon
           failureThreshold: 2,
         },
         livenessProbe: {
-          httpGet: { path: app.livenessPath, port: k8s.IntOrString.fromString(HTTP_PORT_NAME) },
+          httpGet: { path: app.livenessPath, port: kube.IntOrString.fromString(HTTP_PORT_NAME) },
           initialDelaySeconds: 10,
           periodSeconds: 10,
           timeoutSeconds: 2,
@@ -205,7 +190,7 @@ function appPodSpec(color: Color, spec: ResolvedColor, context: ColorWorkloadCon
     ],
     volumes: app.writablePaths.map((_, index) => ({
       name: `writable-${index}`,
-      emptyDir: { sizeLimit: k8s.Quantity.fromString(`${WRITABLE_VOLUME_MEBIBYTES}Mi`) },
+      emptyDir: { sizeLimit: kube.Quantity.fromString(`${WRITABLE_VOLUME_MEBIBYTES}Mi`) },
     })),
   };
 }

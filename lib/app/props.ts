@@ -31,28 +31,13 @@ export interface ColorSpec {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-/** CPU and memory for every container of the app. */
-export interface AppResources {
-  /** @default '100m' */
-  readonly cpuRequest?: string;
-  /** @default '500m' */
-  readonly cpuLimit?: string;
-  /** @default '256Mi' */
-  readonly memoryRequest?: string;
-  /** @default '512Mi' */
-  readonly memoryLimit?: string;
-  /**
-   * Local disk (logs, the writable emptyDir volumes) the scheduler reserves per container; without it the
-   * app's pods are the first evicted when a node runs short of disk.
-   * @default '256Mi'
-   */
-  readonly ephemeralStorageRequest?: string;
-  /**
-   * Local disk a container may use before it is evicted; must hold the writable volumes (256Mi each).
-   * @default '1Gi'
-   */
-  readonly ephemeralStorageLimit?: string;
-}
+/**
+ * CPU, memory and local disk for every container of the app, each field defaulting to {@link APP_RESOURCE_DEFAULTS}.
+ * The ephemeral-storage request is the local disk (logs, the writable emptyDir volumes) the scheduler reserves per
+ * container: without it the app's pods are the first evicted when a node runs short of disk. The ephemeral-storage
+ * limit is what a container may use before it is evicted: it must hold the writable volumes (256Mi each).
+ */
+export type AppResources = ContainerResourceProps;
 
 /** How outside traffic reaches the colors. */
 export interface AppRoutingOptions {
@@ -156,7 +141,11 @@ export interface BlueGreenAppProps {
    */
   readonly livenessPath?: string;
 
-  /** Requests and limits of the app container. */
+  /**
+   * Requests and limits of the app container.
+   * @default APP_RESOURCE_DEFAULTS ({ cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi',
+   *   ephemeralStorageRequest: '256Mi', ephemeralStorageLimit: '1Gi' })
+   */
   readonly resources?: AppResources;
 
   /**

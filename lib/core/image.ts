@@ -24,9 +24,7 @@ export class ImageRef {
     }
     const [, repository, tag, digest] = match;
     if (tag === undefined && digest === undefined) {
-      throw new Error(
-        `${key}: has no tag or digest, got "${value}"; pin the build, e.g. "${repository}:1.4.2" or "${repository}@sha256:<digest>"`,
-      );
+      throw new Error(`${key}: has no tag or digest, got "${value}"; pin the build, e.g. "${repository}:1.4.2" or "${repository}@sha256:<digest>"`);
     }
     return new ImageRef(repository, tag, digest);
   }
@@ -62,6 +60,4 @@ export class ImageRef {
 
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const DOMAIN = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?';
-const IMAGE_PATTERN = new RegExp(
-  `^(${DOMAIN}${COMPONENT}(?:/${COMPONENT})*)(?::([\\w][\\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$`,
-);
+const IMAGE_PATTERN = new RegExp(`^(${DOMAIN}${COMPONENT}(?:/${COMPONENT})*)(?::([\\w][\\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$`);

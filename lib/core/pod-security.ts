@@ -43,16 +43,7 @@ export interface PodSecurityViolation {
   readonly detail: string;
 }
 
-const RESTRICTED_VOLUME_TYPES = new Set([
-  'configMap',
-  'csi',
-  'downwardAPI',
-  'emptyDir',
-  'ephemeral',
-  'persistentVolumeClaim',
-  'projected',
-  'secret',
-]);
+const RESTRICTED_VOLUME_TYPES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
 
 const SAFE_SYSCTLS = new Set([
   'kernel.shm_rmid_forced',

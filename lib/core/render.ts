@@ -25,9 +25,7 @@ export function objectKey(manifest: Pick<Manifest, 'apiVersion' | 'kind' | 'meta
  * @throws when a construct reports a validation error
  */
 export function renderChart(chart: Chart): RenderedObject[] {
-  const errors = chart.node
-    .findAll()
-    .flatMap((construct) => construct.node.validate().map((error) => `[${construct.node.path}] ${error}`));
+  const errors = chart.node.findAll().flatMap((construct) => construct.node.validate().map((error) => `[${construct.node.path}] ${error}`));
   if (errors.length > 0) {
     throw new Error(`validation failed:\n  ${errors.join('\n  ')}`);
   }

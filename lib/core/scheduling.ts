@@ -58,23 +58,31 @@ export function schedulingProblems(key: string, scheduling: PodScheduling): stri
       problems.push(`${key}.nodeSelector: "${label}" is not a label key, got ${JSON.stringify(label)}; use e.g. cutover.dev/node-pool`);
     }
     if (typeof value !== 'string' || !isLabelValue(value)) {
-      problems.push(`${key}.nodeSelector.${label}: is not a label value, got ${JSON.stringify(value)}; use at most 63 letters, digits, "-", "_" or "."`);
+      problems.push(
+        `${key}.nodeSelector.${label}: is not a label value, got ${JSON.stringify(value)}; use at most 63 letters, digits, "-", "_" or "."`,
+      );
     }
   }
   (scheduling.tolerations ?? []).forEach((toleration, index) => {
     const at = `${key}.tolerations[${index}]`;
     const operator = toleration.operator ?? 'Equal';
     if (!OPERATORS.includes(operator)) {
-      problems.push(`${at}.operator: must be Equal or Exists, got ${JSON.stringify(toleration.operator)}; use Exists to tolerate any value of the key`);
+      problems.push(
+        `${at}.operator: must be Equal or Exists, got ${JSON.stringify(toleration.operator)}; use Exists to tolerate any value of the key`,
+      );
     }
     if (toleration.effect !== undefined && !EFFECTS.includes(toleration.effect)) {
-      problems.push(`${at}.effect: must be one of ${EFFECTS.join(', ')}, got ${JSON.stringify(toleration.effect)}; leave it out to tolerate every effect`);
+      problems.push(
+        `${at}.effect: must be one of ${EFFECTS.join(', ')}, got ${JSON.stringify(toleration.effect)}; leave it out to tolerate every effect`,
+      );
     }
     if (toleration.key !== undefined && !isLabelKey(toleration.key)) {
       problems.push(`${at}.key: is not a taint key, got ${JSON.stringify(toleration.key)}; use the key of the node's taint, e.g. dedicated`);
     }
     if (toleration.key === undefined && operator !== 'Exists') {
-      problems.push(`${at}.key: is required with operator ${operator}, got none; give the taint's key, or use operator Exists to tolerate every taint`);
+      problems.push(
+        `${at}.key: is required with operator ${operator}, got none; give the taint's key, or use operator Exists to tolerate every taint`,
+      );
     }
     if (operator === 'Exists' && toleration.value !== undefined && toleration.value !== '') {
       problems.push(`${at}.value: must be empty with operator Exists, got ${JSON.stringify(toleration.value)}; remove it, or use operator Equal`);
@@ -84,7 +92,10 @@ export function schedulingProblems(key: string, scheduling: PodScheduling): stri
     }
   });
   if (scheduling.podAntiAffinity !== undefined && !['required', 'preferred'].includes(scheduling.podAntiAffinity)) {
-    problems.push(`${key}.podAntiAffinity: must be required or preferred, got ${JSON.stringify(scheduling.podAntiAffinity)}; use preferred only where there are fewer nodes than replicas`);
+    problems.push(
+      `${key}.podAntiAffinity: must be required or preferred, got ${JSON.stringify(scheduling.podAntiAffinity)}; ` +
+        'use preferred only where there are fewer nodes than replicas',
+    );
   }
   return problems;
 }

@@ -73,7 +73,10 @@ export function httpPathProblem(path: string): { problem: string; fix: string } 
     return { problem: 'must be an absolute HTTP path', fix: 'e.g. `/ready`' };
   }
   if (!/^\/[\x21-\x7e]*$/.test(path) || path.includes('#')) {
-    return { problem: 'must be an HTTP path of printable ASCII without spaces or "#"', fix: 'percent-encode the rest, e.g. `/search?q=a%20b`, or use a plain path such as `/ready`' };
+    return {
+      problem: 'must be an HTTP path of printable ASCII without spaces or "#"',
+      fix: 'percent-encode the rest, e.g. `/search?q=a%20b`, or use a plain path such as `/ready`',
+    };
   }
   return undefined;
 }
@@ -189,7 +192,9 @@ export function resolveResources(
     throw new Error(`resources.cpuRequest: exceeds resources.cpuLimit ${cpuLimit}m, got ${cpuRequest}m; lower the request or raise the limit`);
   }
   if (memoryRequest > memoryLimit) {
-    throw new Error(`resources.memoryRequest: exceeds resources.memoryLimit ${memoryLimit}Mi, got ${memoryRequest}Mi; lower the request or raise the limit`);
+    throw new Error(
+      `resources.memoryRequest: exceeds resources.memoryLimit ${memoryLimit}Mi, got ${memoryRequest}Mi; lower the request or raise the limit`,
+    );
   }
   return {
     requests: { cpu: `${cpuRequest}m`, memory: mebibytes(memoryRequest) },

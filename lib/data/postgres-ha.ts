@@ -1,10 +1,19 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { DataStoreOptions } from './data-store';
 import { AppEnvVar, IAppBackend } from '../core/workload';
 import { ImageRef } from '../core/image';
 import { appLabels } from '../core/labels';
-import { Problems, ResourceRequirements, requireDnsLabel, requireEnvPrefix, requireInteger, requireStorageQuantity, resolveResources } from '../core/validation';
+import {
+  Problems,
+  ResourceRequirements,
+  requireDnsLabel,
+  requireEnvPrefix,
+  requireInteger,
+  requireStorageQuantity,
+  resolveResources,
+} from '../core/validation';
 import {
   AlertRule,
   CustomResourceMetadata,
@@ -59,7 +68,11 @@ export const POSTGRES_PORT = 5432;
  * endpoint) and 5432 (CloudNativePG documentation, "Networking"; its sample `networkpolicy-example.yaml`).
  * @see https://cloudnative-pg.io/documentation/current/networking/
  */
-export const CNPG_OPERATOR: NetworkOperator = { name: 'cloudnative-pg', defaultNamespace: 'cnpg-system', podLabels: { 'app.kubernetes.io/name': 'cloudnative-pg' } };
+export const CNPG_OPERATOR: NetworkOperator = {
+  name: 'cloudnative-pg',
+  defaultNamespace: 'cnpg-system',
+  podLabels: { 'app.kubernetes.io/name': 'cloudnative-pg' },
+};
 /** Port of the instance manager's status endpoint, which the operator and the other instances call. */
 export const CNPG_STATUS_PORT = 8000;
 /** Port of the instances' metrics exporter (container port `metrics`). */
@@ -224,7 +237,7 @@ export interface PostgresPoolerOptions {
 }
 
 /** Props of {@link PostgresHA}. */
-export interface PostgresHAProps {
+export interface PostgresHAProps extends DataStoreOptions {
   /** Name of the CloudNativePG Cluster: prefixes every object and Service name. */
   readonly name: string;
 
@@ -302,31 +315,11 @@ export interface PostgresHAProps {
   readonly monitoring?: boolean;
 
   /**
-   * Labels a Prometheus selects PodMonitors and PrometheusRules by (`podMonitorSelector`, `ruleSelector`), e.g.
-   * `{ release: 'kube-prometheus-stack' }` for a kube-prometheus-stack release of that name.
-   * @see https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.PrometheusSpec
-   * @default {}
-   */
-  readonly monitoringLabels?: Readonly<Record<string, string>>;
-
-  /**
-   * The runbook every alert links to in `annotations.runbook_url` (plus `#<alert name in lowercase>`).
-   * @default DEFAULT_RUNBOOK_URL ('docs/runbook.md')
-   */
-  readonly runbookBaseUrl?: string;
-
-  /**
    * Prefix of the connection variables the app gets: `<prefix>_URL` (and, with a pooler, `<prefix>_USER`,
    * `<prefix>_PASSWORD`, `<prefix>_NAME`).
    * @default 'DATABASE'
    */
   readonly envPrefix?: string;
-
-  /**
-   * The `app.kubernetes.io/part-of` label.
-   * @default name
-   */
-  readonly partOf?: string;
 }
 
 const DEFAULT_IMAGE = 'ghcr.io/clevyr/cloudnativepg-timescale:16-ts2';
@@ -405,7 +398,8 @@ export class PostgresHA extends Construct implements IAppBackend, INetworkPeer {
       () => {
         if (this.production && this.instances < 3) {
           throw new Error(
-            `instances: production needs a primary and at least 2 replicas, got ${this.instances}; set instances to 3 or more, or set production to false outside production`,
+            `instances: production needs a primary and at least 2 replicas, got ${this.instances}; ` +
+              `set instances to 3 or more, or set production to false outside production`,
           );
         }
       },
@@ -415,10 +409,14 @@ export class PostgresHA extends Construct implements IAppBackend, INetworkPeer {
       () => requireDnsLabel('storageClass', storageClass, 63, '"fast-ssd"'),
       () => requireEnvPrefix('envPrefix', envPrefix),
     );
-    const resolvedResources = problems.attempt(() => resolveResources(props.resources ?? {}, { cpuRequest: '500m', cpuLimit: '1000m', memoryRequest: '1Gi', memoryLimit: '2Gi' }));
+    const resolvedResources = problems.attempt(() =>
+      resolveResources(props.resources ?? {}, { cpuRequest: '500m', cpuLimit: '1000m', memoryRequest: '1Gi', memoryLimit: '2Gi' }),
+    );
     const resolvedBackup = problems.attempt(() => resolveBackup(props.name, props.backup ?? {}, props.recovery !== undefined));
-    const recovery = props.recovery !== undefined ? problems.attempt(() => resolveRecovery(props.name, props.recovery as PostgresRecoveryOptions)) : undefined;
-    const pooler = props.pooler !== undefined ? problems.attempt(() => resolvePooler(props.pooler as PostgresPoolerOptions, this.production)) : undefined;
+    const recovery =
+      props.recovery !== undefined ? problems.attempt(() => resolveRecovery(props.name, props.recovery as PostgresRecoveryOptions)) : undefined;
+    const pooler =
+      props.pooler !== undefined ? problems.attempt(() => resolvePooler(props.pooler as PostgresPoolerOptions, this.production)) : undefined;
 
     this.readWriteServiceName = `${this.name}-rw`;
     this.readOnlyServiceName = `${this.name}-ro`;
@@ -469,7 +467,14 @@ export class PostgresHA extends Construct implements IAppBackend, INetworkPeer {
       bootstrap:
         recovery === undefined
           ? { initdb: { database: this.database, owner: this.owner, postInitApplicationSql: ['CREATE EXTENSION IF NOT EXISTS timescaledb'] } }
-          : { recovery: { source: recovery.sourceClusterName, database: this.database, owner: this.owner, recoveryTarget: { targetTime: recovery.targetTime } } },
+          : {
+              recovery: {
+                source: recovery.sourceClusterName,
+                database: this.database,
+                owner: this.owner,
+                recoveryTarget: { targetTime: recovery.targetTime },
+              },
+            },
       ...(recovery !== undefined
         ? {
             externalClusters: [
@@ -521,7 +526,9 @@ export class PostgresHA extends Construct implements IAppBackend, INetworkPeer {
             { name: `${envPrefix}_NAME`, secretKeyRef: { name: this.appSecretName, key: 'dbname' } },
             {
               name: `${envPrefix}_URL`,
-              value: `postgresql://$(${envPrefix}_USER):$(${envPrefix}_PASSWORD)@${host(this.poolerServiceName)}:${POSTGRES_PORT}/$(${envPrefix}_NAME)`,
+              value:
+                `postgresql://$(${envPrefix}_USER):$(${envPrefix}_PASSWORD)@` +
+                `${host(this.poolerServiceName)}:${POSTGRES_PORT}/$(${envPrefix}_NAME)`,
             },
           ];
 
@@ -541,7 +548,10 @@ export class PostgresHA extends Construct implements IAppBackend, INetworkPeer {
         groups: [
           {
             name: `${this.name}.postgres`,
-            rules: withRunbooks(withLabels(postgresAlerts(this.name, namespace, this.instances, backup.enabled), componentAlertLabels(this.name, namespace)), runbookBaseUrl),
+            rules: withRunbooks(
+              withLabels(postgresAlerts(this.name, namespace, this.instances, backup.enabled), componentAlertLabels(this.name, namespace)),
+              runbookBaseUrl,
+            ),
           },
         ],
       });
@@ -560,7 +570,10 @@ export class PostgresHA extends Construct implements IAppBackend, INetworkPeer {
   public get networkPeer(): NetworkPeerSpec {
     const cluster = {
       name: this.name,
-      selector: { matchLabels: { 'cnpg.io/cluster': this.name }, matchExpressions: [{ key: 'cnpg.io/poolerName', operator: 'DoesNotExist' as const }] },
+      selector: {
+        matchLabels: { 'cnpg.io/cluster': this.name },
+        matchExpressions: [{ key: 'cnpg.io/poolerName', operator: 'DoesNotExist' as const }],
+      },
       clientPorts: this.poolerServiceName === undefined ? [NetworkPort.tcp(POSTGRES_PORT)] : [],
       metricsPorts: [NetworkPort.tcp(CNPG_METRICS_PORT)],
       apiServer: true,
@@ -619,7 +632,10 @@ export class PostgresHA extends Construct implements IAppBackend, INetworkPeer {
           affinity: {
             podAntiAffinity: {
               preferredDuringSchedulingIgnoredDuringExecution: [
-                { weight: 100, podAffinityTerm: { labelSelector: { matchLabels: { 'cnpg.io/poolerName': name } }, topologyKey: 'kubernetes.io/hostname' } },
+                {
+                  weight: 100,
+                  podAffinityTerm: { labelSelector: { matchLabels: { 'cnpg.io/poolerName': name } }, topologyKey: 'kubernetes.io/hostname' },
+                },
               ],
             },
           },
@@ -706,7 +722,9 @@ function postgresAlerts(name: string, namespace: string | undefined, instances: 
     },
     {
       alert: 'PostgresConnectionsNearLimit',
-      expr: `sum by (pod) (cnpg_backends_total${sel}) / max by (pod) (cnpg_pg_settings_setting${promSelector({ namespace, cnpg_io_cluster: name, name: 'max_connections' })}) > 0.8`,
+      expr:
+        `sum by (pod) (cnpg_backends_total${sel}) / ` +
+        `max by (pod) (cnpg_pg_settings_setting${promSelector({ namespace, cnpg_io_cluster: name, name: 'max_connections' })}) > 0.8`,
       for: '5m',
       labels: { severity: 'warning' },
       annotations: {
@@ -737,7 +755,8 @@ function postgresAlerts(name: string, namespace: string | undefined, instances: 
         labels: { severity: 'critical' },
         annotations: {
           summary: `The latest base backup of ${name} failed.`,
-          description: 'Check the Backup objects (`kubectl get backups`) and the plugin sidecar logs; credentials and bucket policy are the usual causes.',
+          description:
+            'Check the Backup objects (`kubectl get backups`) and the plugin sidecar logs; credentials and bucket policy are the usual causes.',
         },
       },
       {
@@ -784,7 +803,9 @@ function resolveBackup(name: string, options: PostgresBackupOptions, recovering:
   const dailySchedule = options.dailySchedule ?? '0 0 2 * * *';
   const weeklySchedule = options.weeklySchedule ?? '0 0 1 * * 0';
   if (!/^[1-9][0-9]*[dwm]$/.test(retentionPolicy)) {
-    throw new Error(`backup.retentionPolicy: is not a retention window, got "${retentionPolicy}"; use a positive number of days, weeks or months, e.g. "90d"`);
+    throw new Error(
+      `backup.retentionPolicy: is not a retention window, got "${retentionPolicy}"; use a positive number of days, weeks or months, e.g. "90d"`,
+    );
   }
   requireSixFieldCron('backup.dailySchedule', dailySchedule, '"0 0 2 * * *" is 02:00:00 every day');
   requireSixFieldCron('backup.weeklySchedule', weeklySchedule, '"0 0 1 * * 0" is 01:00:00 every Sunday');
@@ -795,12 +816,16 @@ function resolveBackup(name: string, options: PostgresBackupOptions, recovering:
   if (destinationPath === undefined) {
     throw new Error(
       enabled
-        ? 'backup.destinationPath: is required while backups are on, got none; set it to a bucket path, e.g. "s3://acme-backups/orders-db", or set backup.enabled to false'
-        : 'backup.destinationPath: is required to recover from the object store, got none; set it to the bucket path the source cluster archived to, e.g. "s3://acme-backups/orders-db"',
+        ? 'backup.destinationPath: is required while backups are on, got none; ' +
+            'set it to a bucket path, e.g. "s3://acme-backups/orders-db", or set backup.enabled to false'
+        : 'backup.destinationPath: is required to recover from the object store, got none; ' +
+            'set it to the bucket path the source cluster archived to, e.g. "s3://acme-backups/orders-db"',
     );
   }
   if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?$/.test(destinationPath)) {
-    throw new Error(`backup.destinationPath: is not an S3 bucket path, got "${destinationPath}"; use s3://<bucket>/<path>, e.g. "s3://acme-backups/orders-db"`);
+    throw new Error(
+      `backup.destinationPath: is not an S3 bucket path, got "${destinationPath}"; use s3://<bucket>/<path>, e.g. "s3://acme-backups/orders-db"`,
+    );
   }
   if (options.endpointURL !== undefined && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(options.endpointURL)) {
     throw new Error(`backup.endpointURL: is not an http(s) URL, got "${options.endpointURL}"; e.g. "https://minio.storage.svc:9000"`);
@@ -822,7 +847,8 @@ function resolveRecovery(name: string, options: PostgresRecoveryOptions): Postgr
   requireDnsLabel('recovery.sourceClusterName', options.sourceClusterName, 63, '"orders-db"');
   if (options.sourceClusterName === name) {
     throw new Error(
-      `recovery.sourceClusterName: must differ from name, got "${name}" for both; a recovered cluster is a new cluster that archives under its own name, e.g. name "${name}-restored"`,
+      `recovery.sourceClusterName: must differ from name, got "${name}" for both; ` +
+        `a recovered cluster is a new cluster that archives under its own name, e.g. name "${name}-restored"`,
     );
   }
   if (!isRfc3339(options.targetTime)) {
@@ -848,7 +874,8 @@ function resolvePooler(options: PostgresPoolerOptions, production: boolean): Res
   requireInteger('pooler.instances', resolved.instances, 1);
   if (production && resolved.instances < 2) {
     throw new Error(
-      `pooler.instances: production needs at least 2 PgBouncer pods so one can restart without an outage, got ${resolved.instances}; set pooler.instances to 2 or more, or set production to false outside production`,
+      `pooler.instances: production needs at least 2 PgBouncer pods so one can restart without an outage, got ${resolved.instances}; ` +
+        `set pooler.instances to 2 or more, or set production to false outside production`,
     );
   }
   requireInteger('pooler.maxClientConnections', resolved.maxClientConnections, 1);

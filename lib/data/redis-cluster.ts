@@ -1,10 +1,19 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
+import { DataStoreOptions } from './data-store';
 import { AppEnvVar, IAppBackend } from '../core/workload';
 import { ImageRef } from '../core/image';
 import { appLabels } from '../core/labels';
 import { SecretKeySelector } from './postgres-ha';
-import { Problems, ResourceRequirements, requireDnsLabel, requireEnvPrefix, requireInteger, requireStorageQuantity, resolveResources } from '../core/validation';
+import {
+  Problems,
+  ResourceRequirements,
+  requireDnsLabel,
+  requireEnvPrefix,
+  requireInteger,
+  requireStorageQuantity,
+  resolveResources,
+} from '../core/validation';
 import {
   AlertRule,
   CustomResourceMetadata,
@@ -38,7 +47,6 @@ import {
   RedisSentinelSpec,
 } from '../imports/redis.redis.opstreelabs.in';
 import { INetworkPeer, NetworkOperator, NetworkPeerSpec, NetworkPort } from '../network/network-policy-set';
-
 
 /** The most sentinels a RedisCluster runs: a majority of 3 or 5 already survives a lost one, and clients list every sentinel. */
 const MAX_SENTINELS = 9;
@@ -85,7 +93,7 @@ export interface RedisResources {
 }
 
 /** Props of {@link RedisCluster}. */
-export interface RedisClusterProps {
+export interface RedisClusterProps extends DataStoreOptions {
   /** Name of the Redis custom resources: prefixes every object and Service name. */
   readonly name: string;
 
@@ -164,30 +172,10 @@ export interface RedisClusterProps {
   readonly monitoring?: boolean;
 
   /**
-   * Labels a Prometheus selects ServiceMonitors and PrometheusRules by (`serviceMonitorSelector`, `ruleSelector`),
-   * e.g. `{ release: 'kube-prometheus-stack' }` for a kube-prometheus-stack release of that name.
-   * @see https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.PrometheusSpec
-   * @default {}
-   */
-  readonly monitoringLabels?: Readonly<Record<string, string>>;
-
-  /**
-   * The runbook every alert links to in `annotations.runbook_url` (plus `#<alert name in lowercase>`).
-   * @default DEFAULT_RUNBOOK_URL ('docs/runbook.md')
-   */
-  readonly runbookBaseUrl?: string;
-
-  /**
    * Prefix of the connection variables the app gets (`<prefix>_PASSWORD`, `<prefix>_URL`, ...).
    * @default 'REDIS'
    */
   readonly envPrefix?: string;
-
-  /**
-   * The `app.kubernetes.io/part-of` label.
-   * @default name
-   */
-  readonly partOf?: string;
 }
 
 const DEFAULT_IMAGE = 'quay.io/opstree/redis:v7.0.15';
@@ -255,7 +243,9 @@ export class RedisCluster extends Construct implements IAppBackend, INetworkPeer
       () => requireEnvPrefix('envPrefix', envPrefix),
       () => requireSecretKey('redisSecret', this.authSecret),
     );
-    const resolved = problems.attempt(() => resolveResources(props.resources ?? {}, { cpuRequest: '100m', cpuLimit: '200m', memoryRequest: '256Mi', memoryLimit: '512Mi' }));
+    const resolved = problems.attempt(() =>
+      resolveResources(props.resources ?? {}, { cpuRequest: '100m', cpuLimit: '200m', memoryRequest: '256Mi', memoryLimit: '512Mi' }),
+    );
 
     const namespace = Chart.of(this).namespace;
     const host = (name: string): string => (namespace !== undefined ? `${name}.${namespace}` : name);
@@ -282,7 +272,13 @@ export class RedisCluster extends Construct implements IAppBackend, INetworkPeer
         }
       : undefined;
     const storage: RedisReplicationSpecStorage = {
-      volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'], storageClassName: storageClass, resources: { requests: { storage: RedisReplicationSpecStorageVolumeClaimTemplateSpecResourcesRequests.fromString(storageSize) } } } },
+      volumeClaimTemplate: {
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          storageClassName: storageClass,
+          resources: { requests: { storage: RedisReplicationSpecStorageVolumeClaimTemplateSpecResourcesRequests.fromString(storageSize) } },
+        },
+      },
     };
     const password: AppEnvVar = { name: `${envPrefix}_PASSWORD`, secretKeyRef: { name: this.authSecret.name, key: this.authSecret.key } };
 
@@ -294,17 +290,23 @@ export class RedisCluster extends Construct implements IAppBackend, INetworkPeer
       const sentinels = props.sentinels ?? 3;
       requireInteger('replicas', replicas, 1);
       if (replicas < 2) {
-        throw new Error(`replicas: automatic failover needs a master and at least 1 replica, got ${replicas}; set replicas to 3 (1 master + 2 replicas) or more`);
+        throw new Error(
+          `replicas: automatic failover needs a master and at least 1 replica, got ${replicas}; set replicas to 3 (1 master + 2 replicas) or more`,
+        );
       }
       requireInteger('sentinels', sentinels, 1);
       if (sentinels < 3) {
         throw new Error(
-          `sentinels: a failover needs a majority of sentinels, and fewer than 3 cannot lose one and still agree, got ${sentinels}; set sentinels to 3 or more`,
+          `sentinels: a failover needs a majority of sentinels, and fewer than 3 cannot lose one and still agree, ` +
+            `got ${sentinels}; set sentinels to 3 or more`,
         );
       }
       if (sentinels > MAX_SENTINELS) {
         // Every client gets the list of sentinel addresses; more sentinels only slow their agreement.
-        throw new Error(`sentinels: a failover needs a majority, which 3 or 5 sentinels give; more than ${MAX_SENTINELS} only slow the vote, got ${sentinels}; set sentinels to 3 or 5`);
+        throw new Error(
+          `sentinels: a failover needs a majority, which 3 or 5 sentinels give; more than ${MAX_SENTINELS} only slow the vote, ` +
+            `got ${sentinels}; set sentinels to 3 or 5`,
+        );
       }
       const sentinelImage = ImageRef.parse(props.sentinelImage ?? DEFAULT_SENTINEL_IMAGE, 'sentinelImage').toString();
       this.serviceName = `${this.name}-master`;
@@ -393,11 +395,17 @@ export class RedisCluster extends Construct implements IAppBackend, INetworkPeer
         podSecurityContext: POD_SECURITY_CONTEXT,
       };
       this.redis = new RedisClusterResource(this, 'cluster', { metadata, spec: clusterSpec });
-      this.connectionEnv = [password, { name: `${envPrefix}_URL`, value: `redis://:$(${envPrefix}_PASSWORD)@${host(this.serviceName)}:${REDIS_PORT}` }];
+      this.connectionEnv = [
+        password,
+        { name: `${envPrefix}_URL`, value: `redis://:$(${envPrefix}_PASSWORD)@${host(this.serviceName)}:${REDIS_PORT}` },
+      ];
       if (monitoring) {
         this.createMonitoring(
           monitoringMetadata,
-          { matchLabels: { redis_setup_type: 'cluster' }, matchExpressions: [{ key: 'app', operator: 'In', values: [`${this.name}-leader`, `${this.name}-follower`] }] },
+          {
+            matchLabels: { redis_setup_type: 'cluster' },
+            matchExpressions: [{ key: 'app', operator: 'In', values: [`${this.name}-leader`, `${this.name}-follower`] }],
+          },
           withRunbooks(withLabels(clusterAlerts(this.name, namespace, shards), componentAlertLabels(this.name, namespace)), runbookBaseUrl),
         );
       }
@@ -437,7 +445,11 @@ export class RedisCluster extends Construct implements IAppBackend, INetworkPeer
     return {
       workloads: [
         { name: this.name, selector: { matchLabels: { app: this.name, redis_setup_type: 'replication' } }, clientPorts: [redis], metricsPorts },
-        { name: sentinels, selector: { matchLabels: { app: sentinels, redis_setup_type: 'sentinel' } }, clientPorts: [NetworkPort.tcp(SENTINEL_PORT)] },
+        {
+          name: sentinels,
+          selector: { matchLabels: { app: sentinels, redis_setup_type: 'sentinel' } },
+          clientPorts: [NetworkPort.tcp(SENTINEL_PORT)],
+        },
       ],
       internalFlows: [
         { from: this.name, to: this.name, ports: [redis] },
@@ -474,7 +486,9 @@ const CONTAINER_SECURITY_CONTEXT: RedisReplicationSpecSecurityContext = {
 
 /** No two pods of one role on the same node: losing a node loses at most one copy. */
 function antiAffinity(matchLabels: Record<string, string>): RedisReplicationSpecAffinity {
-  return { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels }, topologyKey: 'kubernetes.io/hostname' }] } };
+  return {
+    podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels }, topologyKey: 'kubernetes.io/hostname' }] },
+  };
 }
 
 /** `resources` as the generated types take them: each quantity in the CRD's int-or-string wrapper. */
@@ -511,7 +525,8 @@ function commonAlerts(name: string, matchers: Matchers, expected: number, master
       for: '1m',
       labels: { severity: 'critical' },
       annotations: {
-        summary: masters === 1 ? `Redis ${name} has no master: writes fail.` : `Redis ${name} has fewer than ${masters} masters: a shard takes no writes.`,
+        summary:
+          masters === 1 ? `Redis ${name} has no master: writes fail.` : `Redis ${name} has fewer than ${masters} masters: a shard takes no writes.`,
         description: 'A failover did not complete; check the sentinels or the cluster state (`redis-cli cluster info`) and the operator logs.',
       },
     },

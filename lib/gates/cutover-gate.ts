@@ -4,22 +4,21 @@ import type { IBlueGreenApp } from '../app/blue-green-app';
 import { Color } from '../core/color';
 import { ImageRef } from '../core/image';
 import { Problems, httpPathProblem } from '../core/validation';
-import { containerResources } from '../core/workload';
 import { INetworkPeer, NetworkPeerSpec } from '../network/network-policy-set';
 import {
-  GATE_RESOURCES,
-  GateTiming,
-  JobResources,
+  GateJobOptions,
   addGuards,
   addPrerequisites,
   checkGateTiming,
   createGateJob,
   curlCommand,
   gateNetworkPeer,
+  gateResources,
   gateTarget,
   requireGateJobName,
   requirePinnedImage,
   requireTimeoutBelowDeadline,
+  resolveGateTiming,
   shellQuote,
 } from './gate-job';
 
@@ -49,50 +48,12 @@ export interface ResolvedHttpCheck {
 }
 
 /** What {@link CutoverGate} checks and how, apart from the app. */
-export interface CutoverGateOptions {
+export interface CutoverGateOptions extends GateJobOptions {
   /**
    * Checks run after the readiness and liveness paths of the app, in order; the first failure fails the gate.
    * @default []
    */
   readonly checks?: readonly HttpCheck[];
-
-  /**
-   * Image that runs the checks: needs `/bin/sh` (POSIX) and `curl` (7.52 or later), pinned by tag or digest.
-   * @default DEFAULT_GATE_IMAGE
-   */
-  readonly image?: string;
-
-  /**
-   * Seconds the smoke test may run before Kubernetes stops it and the gate fails.
-   * @see https://kubernetes.io/docs/concepts/workloads/controllers/job/#job-termination-and-cleanup
-   * @default 120
-   */
-  readonly activeDeadlineSeconds?: number;
-
-  /**
-   * Seconds each request may take (curl `--max-time`), per attempt.
-   * @default 5
-   */
-  readonly requestTimeoutSeconds?: number;
-
-  /**
-   * Further attempts of a request that got no response, a timeout, or a 408, 429, 500, 502, 503 or 504
-   * (curl `--retry`, one second apart): a single dropped connection should not block a release.
-   * @default 2
-   */
-  readonly retries?: number;
-
-  /**
-   * Non-root UID (and GID) the smoke test runs as.
-   * @default 10001
-   */
-  readonly runAsUser?: number;
-
-  /**
-   * Requests and limits of the smoke-test container.
-   * @default { cpuRequest: '50m', cpuLimit: '200m', memoryRequest: '32Mi', memoryLimit: '64Mi', ephemeralStorageRequest: '16Mi', ephemeralStorageLimit: '64Mi' }
-   */
-  readonly resources?: JobResources;
 }
 
 /** Props of {@link CutoverGate}. */
@@ -156,13 +117,8 @@ export class CutoverGate extends Construct implements INetworkPeer {
     this.appName = app.name;
     requireGateJobName(app.name, 'gate', 'the gate');
     this.name = `${app.name}-gate-${this.color}`;
-    this.activeDeadlineSeconds = props.activeDeadlineSeconds ?? 120;
-    const timing: GateTiming = {
-      activeDeadlineSeconds: this.activeDeadlineSeconds,
-      requestTimeoutSeconds: props.requestTimeoutSeconds ?? 5,
-      retries: props.retries ?? 2,
-      runAsUser: props.runAsUser ?? 10001,
-    };
+    const timing = resolveGateTiming(props, 5);
+    this.activeDeadlineSeconds = timing.activeDeadlineSeconds;
     // Every independent check runs, so that one run reports every problem.
     const problems = new Problems();
     const image = problems.attempt(() => requirePinnedImage('image', props.image ?? DEFAULT_GATE_IMAGE));
@@ -172,12 +128,14 @@ export class CutoverGate extends Construct implements INetworkPeer {
     this.image = image as ImageRef;
     requireTimeoutBelowDeadline(timing);
     this.checks = resolveChecks([{ path: app.readinessPath }, { path: app.livenessPath }, ...(props.checks ?? [])], (props.checks ?? []).length);
-    const resources = containerResources(props.resources ?? {}, GATE_RESOURCES, { mebibytes: 0, description: 'no writable volume' });
+    const resources = gateResources(props);
 
     const namespace = Chart.of(this).namespace;
     const service = app.templateServices[this.color];
     if (service === undefined) {
-      throw new Error(`app: ${app.node.path} has no Service for its active color ${this.color} (it runs no replicas); give ${this.color} replicas before gating it`);
+      throw new Error(
+        `app: ${app.node.path} has no Service for its active color ${this.color} (it runs no replicas); give ${this.color} replicas before gating it`,
+      );
     }
     this.service = ApiObject.of(service);
     this.url = `http://${this.service.name}${namespace !== undefined ? `.${namespace}.svc` : ''}`;
@@ -283,15 +241,20 @@ function resolveChecks(checks: readonly HttpCheck[], configured: number): Resolv
     // The probes' rule: `#` starts a fragment, which is never sent; whitespace and control characters are not allowed in a URL.
     if (typeof check.path !== 'string' || httpPathProblem(check.path) !== undefined) {
       throw new Error(
-        `${key}.path: must start with "/" and hold only printable ASCII without spaces or "#", got ${JSON.stringify(check.path)}; percent-encode the rest, e.g. "/search?q=a%20b"`,
+        `${key}.path: must start with "/" and hold only printable ASCII without spaces or "#", got ${JSON.stringify(check.path)}; ` +
+          `percent-encode the rest, e.g. "/search?q=a%20b"`,
       );
     }
     const expectStatus = check.expectStatus ?? 200;
     if (!Number.isInteger(expectStatus) || expectStatus < 100 || expectStatus > 599) {
       throw new Error(`${key}.expectStatus: must be an HTTP status from 100 to 599, got ${expectStatus}; e.g. 200`);
     }
+    // eslint-disable-next-line no-control-regex -- control characters are what the check refuses
     if (check.contains !== undefined && (check.contains === '' || /[\x00-\x1f\x7f]/.test(check.contains))) {
-      throw new Error(`${key}.contains: must be non-empty text on one line, without control characters, got ${JSON.stringify(check.contains)}; e.g. "\\"status\\":\\"ok\\""`);
+      throw new Error(
+        `${key}.contains: must be non-empty text on one line, without control characters, got ${JSON.stringify(check.contains)}; ` +
+          `e.g. "\\"status\\":\\"ok\\""`,
+      );
     }
     return { path: check.path, expectStatus, ...(check.contains !== undefined ? { contains: check.contains } : {}) };
   });

@@ -9,7 +9,7 @@ import { ImageRef } from '../core/image';
 import { appLabels } from '../core/labels';
 import { podPlacement } from '../core/scheduling';
 import { Problems, requireInteger } from '../core/validation';
-import { ContainerResourceProps, restrictedContainerSecurity } from '../core/workload';
+import { ContainerResourceProps, containerResources, restrictedContainerSecurity } from '../core/workload';
 import type { IBlueGreenApp } from '../app/blue-green-app';
 import type { ColorResources } from '../app/color-workload';
 import { NetworkPeerSpec } from '../network/network-policy-set';
@@ -210,12 +210,73 @@ export function requireGateJobName(appName: string, infix: string, what: string)
   }
 }
 
+/**
+ * The props every gate has, whatever it checks: its image, its timing, its user and its container's resources. Each
+ * gate says what its image must hold and its own timeouts where they differ.
+ */
+export interface GateJobOptions {
+  /**
+   * Image that runs the gate's script: needs `/bin/sh` (POSIX) and `curl` (7.52 or later), pinned by tag or digest;
+   * MetricGate's needs `awk` as well.
+   * @default DEFAULT_GATE_IMAGE
+   */
+  readonly image?: string;
+
+  /**
+   * Seconds the gate may run before Kubernetes stops it and the gate fails.
+   * @see https://kubernetes.io/docs/concepts/workloads/controllers/job/#job-termination-and-cleanup
+   * @default 120
+   */
+  readonly activeDeadlineSeconds?: number;
+
+  /**
+   * Seconds each request may take (curl `--max-time`), per attempt; a Prometheus query may take longer than a smoke check.
+   * @default - 5 for CutoverGate, 10 for MetricGate
+   */
+  readonly requestTimeoutSeconds?: number;
+
+  /**
+   * Further attempts of a request that got no response, a timeout, or a 408, 429, 500, 502, 503 or 504
+   * (curl `--retry`, one second apart): a single dropped connection should not block a release.
+   * @default 2
+   */
+  readonly retries?: number;
+
+  /**
+   * Non-root UID (and GID) the gate runs as.
+   * @default 10001
+   */
+  readonly runAsUser?: number;
+
+  /**
+   * Requests and limits of the gate's container.
+   * @default GATE_RESOURCES ({ cpuRequest: '50m', cpuLimit: '200m', memoryRequest: '32Mi', memoryLimit: '64Mi',
+   *   ephemeralStorageRequest: '16Mi', ephemeralStorageLimit: '64Mi' })
+   */
+  readonly resources?: JobResources;
+}
+
 /** The timing and user props every gate has, resolved. */
 export interface GateTiming {
   readonly activeDeadlineSeconds: number;
   readonly requestTimeoutSeconds: number;
   readonly retries: number;
   readonly runAsUser: number;
+}
+
+/** The {@link GateTiming} of `props`, defaults applied; only `requestTimeoutSeconds`' default differs between gates. */
+export function resolveGateTiming(props: GateJobOptions, requestTimeoutSeconds: number): GateTiming {
+  return {
+    activeDeadlineSeconds: props.activeDeadlineSeconds ?? 120,
+    requestTimeoutSeconds: props.requestTimeoutSeconds ?? requestTimeoutSeconds,
+    retries: props.retries ?? 2,
+    runAsUser: props.runAsUser ?? 10001,
+  };
+}
+
+/** The requests and limits of a gate's container, {@link GATE_RESOURCES} for what `props` leaves out. */
+export function gateResources(props: GateJobOptions): k8s.ResourceRequirements {
+  return containerResources(props.resources ?? {}, GATE_RESOURCES, { mebibytes: 0, description: 'no writable volume' });
 }
 
 /** Adds the checks of {@link GateTiming} to `problems`, each under its prop. */

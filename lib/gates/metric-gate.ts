@@ -4,29 +4,28 @@ import type { IBlueGreenApp } from '../app/blue-green-app';
 import { Color } from '../core/color';
 import { ImageRef } from '../core/image';
 import { Problems, requireInteger } from '../core/validation';
-import { containerResources } from '../core/workload';
 import { INetworkPeer, NetworkPeerSpec } from '../network/network-policy-set';
 import { IMonitoringStack, requirePromDuration } from '../observability/monitoring-stack';
 import { DEFAULT_GATE_IMAGE } from './cutover-gate';
 import {
-  GATE_RESOURCES,
-  GateTiming,
-  JobResources,
+  GateJobOptions,
   addGuards,
   addPrerequisites,
   checkGateTiming,
   createGateJob,
   curlCommand,
   gateNetworkPeer,
+  gateResources,
   gateTarget,
   requireGateJobName,
   requirePinnedImage,
   requireTimeoutBelowDeadline,
+  resolveGateTiming,
   shellQuote,
 } from './gate-job';
 
 /** The thresholds of {@link MetricGate} and how it queries, apart from the app, its monitoring and Prometheus. */
-export interface MetricGateOptions {
+export interface MetricGateOptions extends GateJobOptions {
   /**
    * Share of the requests to the target color (status code matching the monitoring's `errorStatusCodes`) above
    * which the gate fails, from 0 (any failed request fails the gate) to 1.
@@ -53,43 +52,6 @@ export interface MetricGateOptions {
    * @default 1
    */
   readonly minRequests?: number;
-
-  /**
-   * Image that runs the queries: needs `/bin/sh` (POSIX), `awk` and `curl` (7.52 or later), pinned by tag or digest.
-   * @default DEFAULT_GATE_IMAGE
-   */
-  readonly image?: string;
-
-  /**
-   * Seconds the gate may run before Kubernetes stops it and the gate fails.
-   * @see https://kubernetes.io/docs/concepts/workloads/controllers/job/#job-termination-and-cleanup
-   * @default 120
-   */
-  readonly activeDeadlineSeconds?: number;
-
-  /**
-   * Seconds each query may take (curl `--max-time`), per attempt.
-   * @default 10
-   */
-  readonly requestTimeoutSeconds?: number;
-
-  /**
-   * Further attempts of a query that got no response or a transient error (curl `--retry`, one second apart).
-   * @default 2
-   */
-  readonly retries?: number;
-
-  /**
-   * Non-root UID (and GID) the gate runs as.
-   * @default 10001
-   */
-  readonly runAsUser?: number;
-
-  /**
-   * Requests and limits of the gate's container.
-   * @default { cpuRequest: '50m', cpuLimit: '200m', memoryRequest: '32Mi', memoryLimit: '64Mi', ephemeralStorageRequest: '16Mi', ephemeralStorageLimit: '64Mi' }
-   */
-  readonly resources?: JobResources;
 }
 
 /** Props of {@link MetricGate}. */
@@ -121,8 +83,8 @@ export interface MetricGateProps extends MetricGateOptions {
  *
  * It prints one line per measurement (`ok   error ratio of green over 5m: 0.12% (limit 1%)`) and a verdict line;
  * on failure the verdict, with every reason, is the last line. The output is also the pod's termination message
- * ({@link reportingScript}), which `pulumi up` prints when the Job fails and the stacks report when it passes. The app's live Service, preview Service,
- * routes (HTTPRoute; or Ingress and canary Ingress) wait for it ({@link guard} adds more).
+ * ({@link reportingScript}), which `pulumi up` prints when the Job fails and the stacks report when it passes.
+ * The app's live Service, preview Service, routes (HTTPRoute; or Ingress and canary Ingress) wait for it ({@link guard} adds more).
  *
  * Like {@link CutoverGate}, its name carries the color, so it runs on every change of `activeColor`, and its
  * environment carries `c`'s image and pod-template hash, so a rollout of the live color re-runs it. Traffic for
@@ -161,7 +123,10 @@ export class MetricGate extends Construct implements INetworkPeer {
     this.color = target.color;
     this.appName = app.name;
     if (monitoring.appName !== app.name) {
-      throw new Error(`monitoring: ${monitoring.node.path} monitors another app, got "${monitoring.appName}" for app "${app.name}"; pass the MonitoringStack of ${app.name}`);
+      throw new Error(
+        `monitoring: ${monitoring.node.path} monitors another app, got "${monitoring.appName}" for app "${app.name}"; ` +
+          `pass the MonitoringStack of ${app.name}`,
+      );
     }
     requireGateJobName(app.name, 'metric-gate', 'the metric gate');
     this.name = `${app.name}-metric-gate-${this.color}`;
@@ -169,13 +134,8 @@ export class MetricGate extends Construct implements INetworkPeer {
     this.maxP95LatencySeconds = props.maxP95LatencySeconds ?? 0.5;
     this.window = props.window ?? '5m';
     this.minRequests = props.minRequests ?? 1;
-    this.activeDeadlineSeconds = props.activeDeadlineSeconds ?? 120;
-    const timing: GateTiming = {
-      activeDeadlineSeconds: this.activeDeadlineSeconds,
-      requestTimeoutSeconds: props.requestTimeoutSeconds ?? 10,
-      retries: props.retries ?? 2,
-      runAsUser: props.runAsUser ?? 10001,
-    };
+    const timing = resolveGateTiming(props, 10);
+    this.activeDeadlineSeconds = timing.activeDeadlineSeconds;
     // Every independent check runs, so that one run reports every problem.
     const problems = new Problems();
     const prometheusUrl = problems.attempt(() => requirePrometheusUrl('prometheusUrl', props.prometheusUrl));
@@ -209,7 +169,7 @@ export class MetricGate extends Construct implements INetworkPeer {
     this.prometheusUrl = prometheusUrl as string;
     this.image = image as ImageRef;
     requireTimeoutBelowDeadline(timing);
-    const resources = containerResources(props.resources ?? {}, GATE_RESOURCES, { mebibytes: 0, description: 'no writable volume' });
+    const resources = gateResources(props);
     this.queries = {
       requests: monitoring.requestCountQuery(this.color, this.window),
       errorRatio: monitoring.errorRatioQuery(this.color, this.window),
@@ -329,7 +289,8 @@ export function metricGateScript(options: MetricGateScriptOptions): string {
   const curl = `${curlCommand(options)} -G --data-urlencode "query=$2" --write-out '%{http_code}' "$CUTOVER_PROMETHEUS_URL/api/v1/query"`;
   const over = `of ${options.color} over ${options.window}`;
   const q = (value: string | number): string => shellQuote(String(value));
-  const hint = (series: string): string => `; Prometheus has no ${series} of ${options.color} over ${options.window}: check the monitoring's metric names`;
+  const hint = (series: string): string =>
+    `; Prometheus has no ${series} of ${options.color} over ${options.window}: check the monitoring's metric names`;
   return [
     'set -u',
     'failures=',
@@ -351,7 +312,8 @@ export function metricGateScript(options: MetricGateScriptOptions): string {
     `  out=$(${curl})`,
     '  code=$?',
     '  if [ "$code" -ne 0 ]; then',
-    '    fail "$1: cannot query Prometheus at $CUTOVER_PROMETHEUS_URL (curl exit code $code); check prometheusUrl and that a NetworkPolicy lets the gate reach Prometheus"',
+    '    fail "$1: cannot query Prometheus at $CUTOVER_PROMETHEUS_URL (curl exit code $code); ' +
+      'check prometheusUrl and that a NetworkPolicy lets the gate reach Prometheus"',
     '    verdict',
     '  fi',
     '  status=${out#"${out%???}"}',
@@ -373,7 +335,8 @@ export function metricGateScript(options: MetricGateScriptOptions): string {
     '      return ;;',
     `    +Inf) shown='above the largest histogram bucket' ;;`,
     '    *[!0-9eE.+-]*) fail "$1: not a number, got $value"; return ;;',
-    `    *) if [ "$2" = '%' ]; then shown=$(awk -v v="$value" 'BEGIN { printf "%.3g%%", v * 100 }'); else shown="$(awk -v v="$value" 'BEGIN { printf "%.3g", v }') $2"; fi ;;`,
+    `    *) if [ "$2" = '%' ]; then shown=$(awk -v v="$value" 'BEGIN { printf "%.3g%%", v * 100 }'); ` +
+      `else shown="$(awk -v v="$value" 'BEGIN { printf "%.3g", v }') $2"; fi ;;`,
     '  esac',
     '  if above "$value" "$3"; then fail "$1: $shown (limit $4)"; else pass "$1: $shown (limit $4)"; fi',
     '}',
@@ -389,9 +352,11 @@ export function metricGateScript(options: MetricGateScriptOptions): string {
     'fi',
     `pass ${q(`requests to ${options.color} over ${options.window}: `)}"$shown"${q(` (minimum ${options.minRequests})`)}`,
     `query ${q(`error ratio ${over}`)} ${q(options.queries.errorRatio)}`,
-    `judge ${q(`error ratio ${over}`)} '%' ${q(options.maxErrorRatio)} ${q(percent(options.maxErrorRatio))} ${q(hint(`request counter ${options.requestsMetric}`))}`,
+    `judge ${q(`error ratio ${over}`)} '%' ` +
+      `${q(options.maxErrorRatio)} ${q(percent(options.maxErrorRatio))} ${q(hint(`request counter ${options.requestsMetric}`))}`,
     `query ${q(`p95 latency ${over}`)} ${q(options.queries.p95Latency)}`,
-    `judge ${q(`p95 latency ${over}`)} s ${q(options.maxP95LatencySeconds)} ${q(`${options.maxP95LatencySeconds} s`)} ${q(hint(`histogram ${options.latencyHistogram}_bucket`))}`,
+    `judge ${q(`p95 latency ${over}`)} s ` +
+      `${q(options.maxP95LatencySeconds)} ${q(`${options.maxP95LatencySeconds} s`)} ${q(hint(`histogram ${options.latencyHistogram}_bucket`))}`,
     'verdict',
     '',
   ].join('\n');
@@ -405,14 +370,24 @@ function percent(ratio: number): string {
 function requirePrometheusUrl(key: string, value: string): string {
   const example = '"http://prometheus-operated.monitoring.svc:9090"';
   const url = typeof value === 'string' && URL.canParse(value) ? new URL(value) : undefined;
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '' || !/^https?:\/\/[\x21-\x7e]+$/.test(value)) {
+  if (
+    url === undefined ||
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.hostname === '' ||
+    !/^https?:\/\/[\x21-\x7e]+$/.test(value)
+  ) {
     throw new Error(`${key}: must be an http or https URL of the Prometheus server, got ${JSON.stringify(value)}; e.g. ${example}`);
   }
   if (url.username !== '' || url.password !== '') {
-    throw new Error(`${key}: must not hold credentials, got a URL with a user name or password; they would be stored in the manifests: use ${example} inside the cluster`);
+    throw new Error(
+      `${key}: must not hold credentials, got a URL with a user name or password; ` +
+        `they would be stored in the manifests: use ${example} inside the cluster`,
+    );
   }
   if (url.search !== '' || url.hash !== '') {
-    throw new Error(`${key}: must be the base URL, without a query or fragment, got ${JSON.stringify(value)}; the gate appends /api/v1/query, e.g. ${example}`);
+    throw new Error(
+      `${key}: must be the base URL, without a query or fragment, got ${JSON.stringify(value)}; the gate appends /api/v1/query, e.g. ${example}`,
+    );
   }
   return value.replace(/\/+$/, '');
 }

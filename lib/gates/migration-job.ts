@@ -85,7 +85,8 @@ export interface MigrationJobProps {
 
   /**
    * Requests and limits of the container; the writable `/tmp` (64Mi) counts against ephemeral storage.
-   * @default { cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '128Mi', memoryLimit: '256Mi', ephemeralStorageRequest: '64Mi', ephemeralStorageLimit: '256Mi' }
+   * @default { cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '128Mi', memoryLimit: '256Mi',
+   *   ephemeralStorageRequest: '64Mi', ephemeralStorageLimit: '256Mi' }
    */
   readonly resources?: JobResources;
 }
@@ -138,7 +139,10 @@ export class MigrationJob extends Construct implements INetworkPeer {
   public constructor(scope: Construct, id: string, props: MigrationJobProps) {
     super(scope, id);
     if ((props.phase as string) !== 'expand' && (props.phase as string) !== 'contract') {
-      throw new Error(`phase: must be "expand" or "contract", got ${JSON.stringify(props.phase)}; expand runs before a switch, contract after the old color is retired`);
+      throw new Error(
+        `phase: must be "expand" or "contract", got ${JSON.stringify(props.phase)}; ` +
+          'expand runs before a switch, contract after the old color is retired',
+      );
     }
     this.phase = props.phase;
     this.namePrefix = props.namePrefix ?? `${props.app.name}-migrate-${props.phase}`;
@@ -159,7 +163,13 @@ export class MigrationJob extends Construct implements INetworkPeer {
         }
       },
       // 54 + "-" + 8 hex digits = 63: Job names become the `job-name` label of their pods.
-      () => requireDnsLabel('namePrefix', this.namePrefix, 54, `"${props.app.name.slice(0, 30)}-migrate-${props.phase}" (shorten the app name or set namePrefix)`),
+      () =>
+        requireDnsLabel(
+          'namePrefix',
+          this.namePrefix,
+          54,
+          `"${props.app.name.slice(0, 30)}-migrate-${props.phase}" (shorten the app name or set namePrefix)`,
+        ),
       () => requireInteger('activeDeadlineSeconds', this.activeDeadlineSeconds, 1),
       () => requireInteger('runAsUser', runAsUser, 1),
       ...Object.keys(env).map((name) => () => requireEnvName('env', name, 'MIGRATION_TARGET')),
@@ -172,7 +182,10 @@ export class MigrationJob extends Construct implements INetworkPeer {
     problems.throwIfAny();
     // Defined once no check refused.
     this.image = image as ImageRef;
-    const resources = containerResources(props.resources ?? {}, MIGRATION_RESOURCES, { mebibytes: TMP_MEBIBYTES, description: `the writable /tmp of ${TMP_MEBIBYTES}Mi` });
+    const resources = containerResources(props.resources ?? {}, MIGRATION_RESOURCES, {
+      mebibytes: TMP_MEBIBYTES,
+      description: `the writable /tmp of ${TMP_MEBIBYTES}Mi`,
+    });
 
     this.podLabels = { ...appLabels({ name: this.namePrefix, partOf: props.app.name, component: 'migration' }), [LABEL_MIGRATION_PHASE]: this.phase };
     const backends = props.backends ?? [];
@@ -191,11 +204,7 @@ export class MigrationJob extends Construct implements INetworkPeer {
               imagePullPolicy: 'IfNotPresent',
               command: [...props.command],
               ...(secretNames.length > 0 ? { envFrom: secretNames.map((name) => ({ secretRef: { name } })) } : {}),
-              env: [
-                ...backendEnv(backends),
-                ...plainEnv(env),
-                { name: 'CUTOVER_MIGRATION_PHASE', value: this.phase },
-              ],
+              env: [...backendEnv(backends), ...plainEnv(env), { name: 'CUTOVER_MIGRATION_PHASE', value: this.phase }],
               resources,
               terminationMessagePolicy: 'FallbackToLogsOnError',
               securityContext: restrictedContainerSecurity(runAsUser),
@@ -234,7 +243,12 @@ export class MigrationJob extends Construct implements INetworkPeer {
   /** For NetworkPolicySet: the migration's pods; relate them with `policies.allow(migration).to(postgres)`. */
   public get networkPeer(): NetworkPeerSpec {
     return {
-      workloads: [{ name: this.namePrefix, selector: { matchLabels: { 'app.kubernetes.io/name': this.namePrefix, 'app.kubernetes.io/component': 'migration' } } }],
+      workloads: [
+        {
+          name: this.namePrefix,
+          selector: { matchLabels: { 'app.kubernetes.io/name': this.namePrefix, 'app.kubernetes.io/component': 'migration' } },
+        },
+      ],
     };
   }
 }

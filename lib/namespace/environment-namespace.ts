@@ -1,5 +1,6 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
+import { Manifest } from '../core/render';
 import { isDnsLabel } from '../core/validation';
 import { k8s } from 'cdk8s-plus-28';
 import { NamespacePeak, PodResources, bytes, millicores, namespacePeak } from './namespace-peak';
@@ -65,6 +66,8 @@ export class EnvironmentNamespace extends Construct {
 
   private quotaObject: ApiObject;
   private readonly explicitQuota?: NamespaceQuota;
+  /** The quota as rendered before {@link fitQuota}: the explicit one with its defaults filled in. */
+  private readonly hard: Required<NamespaceQuota>;
   private readonly sparePods: number;
 
   public constructor(scope: Construct, id: string, props: EnvironmentNamespaceProps) {
@@ -105,7 +108,8 @@ export class EnvironmentNamespace extends Construct {
       namespace.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
     }
 
-    this.quotaObject = this.renderQuota(quota);
+    this.hard = withQuotaDefaults(quota);
+    this.quotaObject = this.renderQuota(this.hard);
 
     this.limitRange = new k8s.KubeLimitRange(this, 'limits', {
       metadata: { name: 'container-defaults', namespace: this.name },
@@ -113,8 +117,14 @@ export class EnvironmentNamespace extends Construct {
         limits: [
           {
             type: 'Container',
-            defaultRequest: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('256Mi') },
-            default: { cpu: k8s.Quantity.fromString('500m'), memory: k8s.Quantity.fromString('512Mi') },
+            defaultRequest: {
+              cpu: k8s.Quantity.fromString(CONTAINER_DEFAULTS.defaultRequest.cpu),
+              memory: k8s.Quantity.fromString(CONTAINER_DEFAULTS.defaultRequest.memory),
+            },
+            default: {
+              cpu: k8s.Quantity.fromString(CONTAINER_DEFAULTS.default.cpu),
+              memory: k8s.Quantity.fromString(CONTAINER_DEFAULTS.default.memory),
+            },
             max: { cpu: k8s.Quantity.fromString('4'), memory: k8s.Quantity.fromString('8Gi') },
           },
         ],
@@ -133,16 +143,15 @@ export class EnvironmentNamespace extends Construct {
     const own = new Set<ApiObject>([this.quotaObject]);
     const manifests = Chart.of(this)
       .node.findAll()
-      .filter(ApiObject.isApiObject)
+      .filter((node): node is ApiObject => ApiObject.isApiObject(node))
       .filter((object) => !own.has(object))
-      .map((object) => object.toJson());
+      .map((object) => object.toJson() as Manifest);
     const peak = namespacePeak(manifests);
-    const limits = this.limitRange.toJson().spec.limits[0] as { defaultRequest: Record<string, string>; default: Record<string, string> };
     const spare: PodResources = {
-      cpuRequest: this.sparePods * millicores(limits.defaultRequest.cpu),
-      cpuLimit: this.sparePods * millicores(limits.default.cpu),
-      memoryRequest: this.sparePods * bytes(limits.defaultRequest.memory),
-      memoryLimit: this.sparePods * bytes(limits.default.memory),
+      cpuRequest: this.sparePods * millicores(CONTAINER_DEFAULTS.defaultRequest.cpu),
+      cpuLimit: this.sparePods * millicores(CONTAINER_DEFAULTS.default.cpu),
+      memoryRequest: this.sparePods * bytes(CONTAINER_DEFAULTS.defaultRequest.memory),
+      memoryLimit: this.sparePods * bytes(CONTAINER_DEFAULTS.default.memory),
     };
     const needed = {
       pods: peak.pods + this.sparePods,
@@ -152,19 +161,20 @@ export class EnvironmentNamespace extends Construct {
       memoryLimit: peak.total.memoryLimit + spare.memoryLimit,
     };
     if (this.explicitQuota !== undefined) {
-      const hard = this.quota.toJson().spec.hard as Record<string, string | number>;
+      const hard = this.hard;
       const short = [
-        ['pods', 'pods', needed.pods, Number(hard.pods), String],
-        ['cpuRequests', 'requests.cpu', needed.cpuRequest, millicores(hard['requests.cpu']), (v: number) => `${v}m`],
-        ['cpuLimits', 'limits.cpu', needed.cpuLimit, millicores(hard['limits.cpu']), (v: number) => `${v}m`],
-        ['memoryRequests', 'requests.memory', needed.memoryRequest, bytes(hard['requests.memory']), mebibytes],
-        ['memoryLimits', 'limits.memory', needed.memoryLimit, bytes(hard['limits.memory']), mebibytes],
+        ['pods', 'pods', needed.pods, hard.pods, String],
+        ['cpuRequests', 'requests.cpu', needed.cpuRequest, millicores(hard.cpuRequests), (v: number) => `${v}m`],
+        ['cpuLimits', 'limits.cpu', needed.cpuLimit, millicores(hard.cpuLimits), (v: number) => `${v}m`],
+        ['memoryRequests', 'requests.memory', needed.memoryRequest, bytes(hard.memoryRequests), mebibytes],
+        ['memoryLimits', 'limits.memory', needed.memoryLimit, bytes(hard.memoryLimits), mebibytes],
       ].filter(([, , need, have]) => (need as number) > (have as number)) as [string, string, number, number, (v: number) => string][];
       if (short.length > 0) {
         throw new Error(
           `quota: does not hold the namespace at its peak (${describePeak(peak)}, plus ${this.sparePods} spare pods), got ` +
             short.map(([, field, need, have, format]) => `${field} ${format(have)} < ${format(need)}`).join(', ') +
-            `; raise ${short.map(([key, , need, , format]) => `quota.${key} to at least ${format(need)}`).join(', ')}, or lower maxReplicas or the pods' resources`,
+            `; raise ${short.map(([key, , need, , format]) => `quota.${key} to at least ${format(need)}`).join(', ')}, ` +
+            "or lower maxReplicas or the pods' resources",
         );
       }
       return peak;
@@ -180,20 +190,36 @@ export class EnvironmentNamespace extends Construct {
     return peak;
   }
 
-  private renderQuota(quota: NamespaceQuota): ApiObject {
+  private renderQuota(quota: Required<NamespaceQuota>): ApiObject {
     return new k8s.KubeResourceQuota(this, 'quota', {
       metadata: { name: 'compute', namespace: this.name },
       spec: {
         hard: {
-          pods: k8s.Quantity.fromNumber(quota.pods ?? 50),
-          'requests.cpu': k8s.Quantity.fromString(quota.cpuRequests ?? '4'),
-          'limits.cpu': k8s.Quantity.fromString(quota.cpuLimits ?? '16'),
-          'requests.memory': k8s.Quantity.fromString(quota.memoryRequests ?? '8Gi'),
-          'limits.memory': k8s.Quantity.fromString(quota.memoryLimits ?? '16Gi'),
+          pods: k8s.Quantity.fromNumber(quota.pods),
+          'requests.cpu': k8s.Quantity.fromString(quota.cpuRequests),
+          'limits.cpu': k8s.Quantity.fromString(quota.cpuLimits),
+          'requests.memory': k8s.Quantity.fromString(quota.memoryRequests),
+          'limits.memory': k8s.Quantity.fromString(quota.memoryLimits),
         },
       },
     });
   }
+}
+
+/** The LimitRange's container defaults, kept here so {@link EnvironmentNamespace.fitQuota} sizes spare pods without re-reading it. */
+const CONTAINER_DEFAULTS = {
+  defaultRequest: { cpu: '100m', memory: '256Mi' },
+  default: { cpu: '500m', memory: '512Mi' },
+} as const;
+
+function withQuotaDefaults(quota: NamespaceQuota): Required<NamespaceQuota> {
+  return {
+    pods: quota.pods ?? 50,
+    cpuRequests: quota.cpuRequests ?? '4',
+    cpuLimits: quota.cpuLimits ?? '16',
+    memoryRequests: quota.memoryRequests ?? '8Gi',
+    memoryLimits: quota.memoryLimits ?? '16Gi',
+  };
 }
 
 /** Bytes as whole mebibytes, rounded up. */

@@ -77,7 +77,11 @@ export function namespacePeak(manifests: readonly Manifest[]): NamespacePeak {
   const sidecars = new Map<string, ContainerLike['resources']>();
   for (const manifest of manifests) {
     if (manifest.kind === 'ObjectStore' && isGroup(manifest, 'barmancloud.cnpg.io')) {
-      sidecars.set(manifest.metadata.name, (manifest as { spec?: { instanceSidecarConfiguration?: { resources?: ContainerLike['resources'] } } }).spec?.instanceSidecarConfiguration?.resources);
+      sidecars.set(
+        manifest.metadata.name,
+        (manifest as { spec?: { instanceSidecarConfiguration?: { resources?: ContainerLike['resources'] } } }).spec?.instanceSidecarConfiguration
+          ?.resources,
+      );
     }
   }
   const workloads = manifests.flatMap((manifest) => workloadPeaks(manifest, { defaults, maxReplicas, sidecars }));
@@ -87,6 +91,31 @@ export function namespacePeak(manifests: readonly Manifest[]): NamespacePeak {
     total: { cpuRequest: sum('cpuRequest'), cpuLimit: sum('cpuLimit'), memoryRequest: sum('memoryRequest'), memoryLimit: sum('memoryLimit') },
     workloads,
   };
+}
+
+/** An optional on/off container of the Redis operator's custom resources. */
+interface RedisOptionalContainer {
+  readonly enabled?: boolean;
+  readonly resources?: ContainerLike['resources'];
+}
+
+/**
+ * The `spec` fields the peak reads, over every kind it sizes (Deployment, StatefulSet, Job, CloudNativePG Cluster
+ * and Pooler, Redis replication and sentinel): each kind sets only its own, so all are optional.
+ */
+interface RenderedSpec {
+  readonly replicas?: number;
+  readonly parallelism?: number;
+  readonly instances?: number;
+  readonly clusterSize?: number;
+  readonly strategy?: { readonly type?: string; readonly rollingUpdate?: { readonly maxSurge?: string | number } };
+  readonly template?: { readonly spec?: QuotaPodSpec };
+  readonly resources?: ContainerLike['resources'];
+  readonly plugins?: readonly { readonly name?: string; readonly parameters?: Readonly<Record<string, string>> }[];
+  readonly kubernetesConfig?: { readonly resources?: ContainerLike['resources'] };
+  readonly redisExporter?: RedisOptionalContainer;
+  readonly initContainer?: RedisOptionalContainer;
+  readonly sidecars?: readonly ContainerLike[];
 }
 
 /** What the peak of one object depends on elsewhere in the namespace. */
@@ -100,25 +129,36 @@ interface PeakContext {
 
 function workloadPeaks(manifest: Manifest, { defaults, maxReplicas, sidecars }: PeakContext): WorkloadPeak[] {
   const source = `${manifest.kind}/${manifest.metadata.name}`;
-  const workload = (pods: number, podSpec: QuotaPodSpec, why: string): WorkloadPeak => ({ source, pods, perPod: podResources(podSpec, defaults), podSpec, why });
-  const spec = ((manifest as { spec?: Record<string, any> }).spec ?? {}) as Record<string, any>;
+  const workload = (pods: number, podSpec: QuotaPodSpec, why: string): WorkloadPeak => ({
+    source,
+    pods,
+    perPod: podResources(podSpec, defaults),
+    podSpec,
+    why,
+  });
+  const spec = (manifest as { spec?: RenderedSpec }).spec ?? {};
   switch (manifest.kind) {
     case 'Deployment': {
       const hpaMax = maxReplicas.get(source);
       // A color scaled to 0 counts at the size it returns to.
       const reserved = Number((manifest.metadata as { annotations?: Record<string, string> }).annotations?.[PEAK_REPLICAS] ?? NaN);
-      const replicas = hpaMax ?? (Number.isInteger(reserved) && reserved > 0 ? reserved : undefined) ?? (spec.replicas as number | undefined) ?? 1;
+      const replicas = hpaMax ?? (Number.isInteger(reserved) && reserved > 0 ? reserved : undefined) ?? spec.replicas ?? 1;
       const surge = spec.strategy?.type === 'Recreate' ? 0 : scaled(spec.strategy?.rollingUpdate?.maxSurge ?? '25%', replicas);
-      const sized = hpaMax !== undefined ? `HPA maxReplicas ${hpaMax}` : Number.isInteger(reserved) && reserved > 0 ? `${PEAK_REPLICAS} ${reserved}` : `replicas ${replicas}`;
+      const sized =
+        hpaMax !== undefined
+          ? `HPA maxReplicas ${hpaMax}`
+          : Number.isInteger(reserved) && reserved > 0
+            ? `${PEAK_REPLICAS} ${reserved}`
+            : `replicas ${replicas}`;
       const why = `${sized} + maxSurge ${surge}`;
       return replicas === 0 ? [] : [workload(replicas + surge, spec.template?.spec ?? {}, why)];
     }
     case 'StatefulSet': {
-      const replicas = (spec.replicas as number | undefined) ?? 1;
+      const replicas = spec.replicas ?? 1;
       return replicas === 0 ? [] : [workload(replicas, spec.template?.spec ?? {}, `replicas ${replicas}`)];
     }
     case 'Job': {
-      const parallelism = (spec.parallelism as number | undefined) ?? 1;
+      const parallelism = spec.parallelism ?? 1;
       return [workload(parallelism, spec.template?.spec ?? {}, `parallelism ${parallelism}`)];
     }
     case 'Cluster':
@@ -129,9 +169,9 @@ function workloadPeaks(manifest: Manifest, { defaults, maxReplicas, sidecars }: 
       }
       // A Deployment of PgBouncer pods with the default rolling update (25% surge). The operator's init container
       // (bootstrap-controller) gets the template's pod-level resources, which cutover never sets: LimitRange defaults.
-      const instances = (spec.instances as number | undefined) ?? 1;
+      const instances = spec.instances ?? 1;
       const surge = scaled('25%', instances);
-      const template = (spec.template?.spec ?? {}) as QuotaPodSpec;
+      const template = spec.template?.spec ?? {};
       const podSpec = { containers: template.containers ?? [{ name: 'pgbouncer' }], initContainers: [{ name: 'bootstrap-controller' }] };
       return [workload(instances + surge, podSpec, `instances ${instances} + maxSurge ${surge}`)];
     }
@@ -142,13 +182,14 @@ function workloadPeaks(manifest: Manifest, { defaults, maxReplicas, sidecars }: 
       }
       // A StatefulSet of clusterSize pods (no surge): the server (or sentinel), the exporter when enabled, the
       // extra sidecars, and the init container only when enabled (internal/k8sutils/statefulset.go).
-      const size = (spec.clusterSize as number | undefined) ?? (manifest.kind === 'RedisSentinel' ? 3 : 1);
+      const size = spec.clusterSize ?? (manifest.kind === 'RedisSentinel' ? 3 : 1);
       const containers: ContainerLike[] = [
         { name: 'redis', resources: spec.kubernetesConfig?.resources },
         ...(spec.redisExporter?.enabled === true ? [{ name: 'redis-exporter', resources: spec.redisExporter?.resources }] : []),
-        ...((spec.sidecars ?? []) as ContainerLike[]),
+        ...(spec.sidecars ?? []),
       ];
-      const initContainers: ContainerLike[] = spec.initContainer?.enabled === true ? [{ name: 'init', resources: spec.initContainer?.resources }] : [];
+      const initContainers: ContainerLike[] =
+        spec.initContainer?.enabled === true ? [{ name: 'init', resources: spec.initContainer?.resources }] : [];
       return [workload(size, { containers, initContainers }, `clusterSize ${size}`)];
     }
     default:
@@ -169,18 +210,26 @@ function isGroup(manifest: Manifest, group: string): boolean {
  * on an update, without surge (pkg/specs/pods.go, pkg/specs/jobs.go, plugin-barman-cloud lifecycle.go).
  */
 function cnpgClusterPeak(
-  spec: Record<string, any>,
+  spec: RenderedSpec,
   sidecars: PeakContext['sidecars'],
   workload: (pods: number, podSpec: QuotaPodSpec, why: string) => WorkloadPeak,
 ): WorkloadPeak {
-  const instances = (spec.instances as number | undefined) ?? 1;
-  const resources = spec.resources as ContainerLike['resources'];
-  const plugins = ((spec.plugins ?? []) as { name?: string; parameters?: Record<string, string> }[]).filter((plugin) => plugin.parameters?.barmanObjectName !== undefined);
+  const instances = spec.instances ?? 1;
+  const resources = spec.resources;
+  const plugins = (spec.plugins ?? []).filter((plugin) => plugin.parameters?.barmanObjectName !== undefined);
   const initContainers: ContainerLike[] = [
     { name: 'bootstrap-controller', resources },
-    ...plugins.map((plugin): ContainerLike => ({ name: 'plugin-barman-cloud', restartPolicy: 'Always', resources: sidecars.get(plugin.parameters?.barmanObjectName ?? '') })),
+    ...plugins.map((plugin): ContainerLike => ({
+      name: 'plugin-barman-cloud',
+      restartPolicy: 'Always',
+      resources: sidecars.get(plugin.parameters?.barmanObjectName ?? ''),
+    })),
   ];
-  return workload(instances, { containers: [{ name: 'postgres', resources }], initContainers }, `instances ${instances}${plugins.length > 0 ? ', with the Barman Cloud sidecar' : ''}`);
+  return workload(
+    instances,
+    { containers: [{ name: 'postgres', resources }], initContainers },
+    `instances ${instances}${plugins.length > 0 ? ', with the Barman Cloud sidecar' : ''}`,
+  );
 }
 
 /** `value` (an integer or a percentage like `25%`) of `replicas`, rounded up as the Deployment controller rounds maxSurge. */
@@ -210,7 +259,9 @@ export function podResources(spec: QuotaPodSpec, defaults: ContainerDefaults = N
     }
   }
   const running = add([...(spec.containers ?? []).map((container) => containerResources(container, defaults)), ...sidecarsSoFar]);
-  return Object.fromEntries(fields.map((field) => [field, Math.max(running[field], ...initPeaks.map((peak) => peak[field]))])) as unknown as PodResources;
+  return Object.fromEntries(
+    fields.map((field) => [field, Math.max(running[field], ...initPeaks.map((peak) => peak[field]))]),
+  ) as unknown as PodResources;
 }
 
 function add(parts: readonly PodResources[]): PodResources {
@@ -244,12 +295,17 @@ function containerDefaults(manifests: readonly Manifest[]): ContainerDefaults {
     if (manifest.kind !== 'LimitRange') {
       continue;
     }
-    const limits = (manifest as { spec?: { limits?: { type?: string; default?: Record<string, string>; defaultRequest?: Record<string, string> }[] } }).spec?.limits ?? [];
+    const limits =
+      (manifest as { spec?: { limits?: { type?: string; default?: Record<string, string>; defaultRequest?: Record<string, string> }[] } }).spec
+        ?.limits ?? [];
     const container = limits.find((limit) => limit.type === 'Container');
     if (container !== undefined) {
       const limit = { cpu: millicores(container.default?.cpu ?? 0), memory: bytes(container.default?.memory ?? 0) };
       // Without a defaultRequest the LimitRanger uses the default limit as the request.
-      const request = container.defaultRequest !== undefined ? { cpu: millicores(container.defaultRequest.cpu ?? 0), memory: bytes(container.defaultRequest.memory ?? 0) } : limit;
+      const request =
+        container.defaultRequest !== undefined
+          ? { cpu: millicores(container.defaultRequest.cpu ?? 0), memory: bytes(container.defaultRequest.memory ?? 0) }
+          : limit;
       return { defaultRequest: request, defaultLimit: limit };
     }
   }

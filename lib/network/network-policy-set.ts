@@ -34,7 +34,9 @@ export class NetworkPort {
     public readonly port: number,
   ) {
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new Error(`port: must be a whole number from 1 to 65535, got ${port}; e.g. NetworkPort.${protocol.toLowerCase()}(${protocol === 'UDP' ? 53 : 443})`);
+      throw new Error(
+        `port: must be a whole number from 1 to 65535, got ${port}; e.g. NetworkPort.${protocol.toLowerCase()}(${protocol === 'UDP' ? 53 : 443})`,
+      );
     }
   }
 
@@ -257,7 +259,10 @@ export class NetworkConnection {
   }
 }
 
-const DEFAULT_INGRESS_CONTROLLER = { namespace: 'ingress-nginx', podLabels: { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' } };
+const DEFAULT_INGRESS_CONTROLLER = {
+  namespace: 'ingress-nginx',
+  podLabels: { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' },
+};
 const DEFAULT_MONITORING = { namespace: 'monitoring', podLabels: { 'app.kubernetes.io/name': 'prometheus' } };
 const DEFAULT_DNS = { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } };
 const DNS_PORTS = [NetworkPort.udp(53), NetworkPort.tcp(53)];
@@ -314,7 +319,8 @@ export class NetworkPolicySet extends Construct {
     // Every independent check runs, so that one run reports every problem.
     const problems = new Problems();
     const ingressController = problems.attempt(() => resolvePods('ingressController', props.ingressController, DEFAULT_INGRESS_CONTROLLER));
-    const gateway = props.gateway !== undefined ? problems.attempt(() => resolvePods('gateway', props.gateway, { namespace: '', podLabels: {} })) : undefined;
+    const gateway =
+      props.gateway !== undefined ? problems.attempt(() => resolvePods('gateway', props.gateway, { namespace: '', podLabels: {} })) : undefined;
     const monitoring = problems.attempt(() => resolvePods('monitoring', props.monitoring, DEFAULT_MONITORING));
     const dns = problems.attempt(() => resolvePods('dns', props.dns, DEFAULT_DNS));
     this.operatorNamespaces = { ...(props.operatorNamespaces ?? {}) };
@@ -352,7 +358,10 @@ export class NetworkPolicySet extends Construct {
     problems.throwIfAny();
 
     const defaultDenySpec: k8s.NetworkPolicySpec = { podSelector: {}, policyTypes: ['Ingress', 'Egress'] };
-    this.defaultDeny = new k8s.KubeNetworkPolicy(this, 'default-deny', { metadata: { name: 'default-deny', labels: POLICY_LABELS }, spec: defaultDenySpec });
+    this.defaultDeny = new k8s.KubeNetworkPolicy(this, 'default-deny', {
+      metadata: { name: 'default-deny', labels: POLICY_LABELS },
+      spec: defaultDenySpec,
+    });
     const dnsSpec: k8s.NetworkPolicySpec = {
       podSelector: {},
       policyTypes: ['Egress'],
@@ -368,7 +377,9 @@ export class NetworkPolicySet extends Construct {
           .map(
             (operator) =>
               `operatorNamespaces.${operator}: no peer of this set has an operator of that name, got "${operator}"; ` +
-              `use one of ${this.operatorsSeen.size > 0 ? [...this.operatorsSeen].map((name) => `"${name}"`).join(', ') : '(none: no peer needs an operator)'}`,
+              `use one of ${
+                this.operatorsSeen.size > 0 ? [...this.operatorsSeen].map((name) => `"${name}"`).join(', ') : '(none: no peer needs an operator)'
+              }`,
           ),
     });
   }
@@ -401,7 +412,10 @@ export class NetworkPolicySet extends Construct {
   public allowGateway(target: INetworkPeer): ApiObject[] {
     const gateway = this.gateway;
     if (gateway === undefined) {
-      throw new Error(`gateway: the Gateway's data plane is not set, got none; set the gateway prop (the namespace and labels of its proxies) before allowing traffic from it`);
+      throw new Error(
+        "gateway: the Gateway's data plane is not set, got none; " +
+          'set the gateway prop (the namespace and labels of its proxies) before allowing traffic from it',
+      );
     }
     const workloads = clientWorkloads(target);
     this.add(target);
@@ -497,14 +511,19 @@ export class NetworkPolicySet extends Construct {
       const existing = this.policies.get(item.name);
       if (existing !== undefined) {
         throw new Error(
-          `${peer.node.path}: workload name is already used by ${existing.peer.node.path}, got "${item.name}"; each workload's policy is named after it, so give the constructs different names`,
+          `${peer.node.path}: workload name is already used by ${existing.peer.node.path}, got "${item.name}"; ` +
+            "each workload's policy is named after it, so give the constructs different names",
         );
       }
       if (item.name === 'default-deny' || item.name === 'allow-dns') {
         throw new Error(`${peer.node.path}: workload name is reserved for a policy of the set, got "${item.name}"; rename the construct`);
       }
     }
-    const internalFlows = (spec.internalFlows ?? []).map((flow) => ({ from: workload(flow.from, 'internalFlows.from'), to: workload(flow.to, 'internalFlows.to'), ports: flow.ports }));
+    const internalFlows = (spec.internalFlows ?? []).map((flow) => ({
+      from: workload(flow.from, 'internalFlows.from'),
+      to: workload(flow.to, 'internalFlows.to'),
+      ports: flow.ports,
+    }));
     const operatorFlows = (spec.operatorFlows ?? []).map((flow) => ({ ...flow, to: workload(flow.to, 'operatorFlows.to') }));
 
     for (const item of spec.workloads) {
@@ -535,7 +554,8 @@ export class NetworkPolicySet extends Construct {
     for (const port of options.ports ?? []) {
       if (!served.some((other) => samePort(other, port))) {
         throw new Error(
-          `ports: ${target.node.path} serves no client on ${port}, got ${port}; use some of ${unique(served.map(String)).join(', ')} or leave ports out`,
+          `ports: ${target.node.path} serves no client on ${String(port)}, got ${String(port)}; ` +
+            `use some of ${unique(served.map(String)).join(', ')} or leave ports out`,
         );
       }
     }
@@ -593,11 +613,14 @@ export class NetworkPolicySet extends Construct {
       if (inside !== undefined) {
         const hint =
           key === 'apiServer.cidrs' && inside.key === 'serviceCidrs'
-            ? 'policies see the API server endpoints, not the kubernetes Service: use the addresses of `kubectl get endpointslices -l kubernetes.io/service-name=kubernetes`'
+            ? 'policies see the API server endpoints, not the kubernetes Service: ' +
+              'use the addresses of `kubectl get endpointslices -l kubernetes.io/service-name=kubernetes`'
             : `it is inside the cluster, not outside it: relate pods with allow(...).to(...), or correct ${inside.key}`;
         throw new Error(`${key}[${index}]: lies inside the cluster range ${inside.cidr.text} (${inside.key}), got "${text}"; ${hint}`);
       }
-      const within = [...new Map(this.clusterRanges.filter((range) => contains(cidr, range.cidr)).map((range) => [range.cidr.text, range.cidr])).values()];
+      const within = [
+        ...new Map(this.clusterRanges.filter((range) => contains(cidr, range.cidr)).map((range) => [range.cidr.text, range.cidr])).values(),
+      ];
       // A range inside another excluded range adds nothing.
       const excluded = within.filter((range) => !within.some((other) => other !== range && contains(other, range)));
       return { ipBlock: { cidr: cidr.text, ...(excluded.length > 0 ? { except: excluded.map((range) => range.text) } : {}) } };
@@ -645,7 +668,13 @@ function selector(labels: LabelSelector): k8s.LabelSelector {
   return {
     ...(labels.matchLabels !== undefined ? { matchLabels: { ...labels.matchLabels } } : {}),
     ...(labels.matchExpressions !== undefined
-      ? { matchExpressions: labels.matchExpressions.map((expression) => ({ key: expression.key, operator: expression.operator, values: expression.values && [...expression.values] })) }
+      ? {
+          matchExpressions: labels.matchExpressions.map((expression) => ({
+            key: expression.key,
+            operator: expression.operator,
+            values: expression.values && [...expression.values],
+          })),
+        }
       : {}),
   };
 }
@@ -743,5 +772,5 @@ function mask(prefix: number): number {
 
 /** Whether `outer` contains every address of `inner` (a range contains itself). */
 function contains(outer: Ipv4Cidr, inner: Ipv4Cidr): boolean {
-  return outer.prefix <= inner.prefix && ((inner.base & mask(outer.prefix)) >>> 0) === outer.base;
+  return outer.prefix <= inner.prefix && (inner.base & mask(outer.prefix)) >>> 0 === outer.base;
 }

@@ -136,19 +136,29 @@ export class AlertReceiver {
   /** PagerDuty, through an Events API v2 integration: a page that resolves itself when the alert does. */
   public static pagerDuty(options: PagerDutyReceiverOptions): AlertReceiver {
     const { routingKey } = options;
-    return new AlertReceiver({ field: 'routingKey', selector: routingKey, example: { name: 'alertmanager-pagerduty', key: 'routingKey' } }, options.repeatInterval, undefined, (name) => ({
-      name,
-      pagerdutyConfigs: [{ routingKey: { name: routingKey.name, key: routingKey.key }, sendResolved: true }],
-    }));
+    return new AlertReceiver(
+      { field: 'routingKey', selector: routingKey, example: { name: 'alertmanager-pagerduty', key: 'routingKey' } },
+      options.repeatInterval,
+      undefined,
+      (name) => ({
+        name,
+        pagerdutyConfigs: [{ routingKey: { name: routingKey.name, key: routingKey.key }, sendResolved: true }],
+      }),
+    );
   }
 
   /** Slack, through an incoming webhook; resolved alerts are posted too. */
   public static slack(options: SlackReceiverOptions): AlertReceiver {
     const { apiUrl, channel } = options;
-    return new AlertReceiver({ field: 'apiUrl', selector: apiUrl, example: { name: 'alertmanager-slack', key: 'webhookURL' } }, options.repeatInterval, channel, (name) => ({
-      name,
-      slackConfigs: [{ apiURL: { name: apiUrl.name, key: apiUrl.key }, ...(channel !== undefined ? { channel } : {}), sendResolved: true }],
-    }));
+    return new AlertReceiver(
+      { field: 'apiUrl', selector: apiUrl, example: { name: 'alertmanager-slack', key: 'webhookURL' } },
+      options.repeatInterval,
+      channel,
+      (name) => ({
+        name,
+        slackConfigs: [{ apiURL: { name: apiUrl.name, key: apiUrl.key }, ...(channel !== undefined ? { channel } : {}), sendResolved: true }],
+      }),
+    );
   }
 
   private constructor(
@@ -172,7 +182,10 @@ export class AlertReceiver {
       );
     }
     if (this.channel !== undefined && !SLACK_CHANNEL.test(this.channel)) {
-      throw new Error(`${key}.channel: is not a Slack channel, got ${JSON.stringify(this.channel)}; e.g. "#web-alerts", or leave it out for the webhook's own channel`);
+      throw new Error(
+        `${key}.channel: is not a Slack channel, got ${JSON.stringify(this.channel)}; ` +
+          `e.g. "#web-alerts", or leave it out for the webhook's own channel`,
+      );
     }
     return this.render(name);
   }
@@ -239,7 +252,15 @@ const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
 const SLACK_CHANNEL = /^[#@]?[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 /** An Alertmanager duration, as the CRD's pattern has it, without the bare `0`. */
 const DURATION = /^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$/;
-const DURATION_MS: Readonly<Record<string, number>> = { y: 365 * 86_400_000, w: 7 * 86_400_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000, ms: 1 };
+const DURATION_MS: Readonly<Record<string, number>> = {
+  y: 365 * 86_400_000,
+  w: 7 * 86_400_000,
+  d: 86_400_000,
+  h: 3_600_000,
+  m: 60_000,
+  s: 1_000,
+  ms: 1,
+};
 /** A Prometheus label name. */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -275,13 +296,18 @@ export class AlertRouting extends Construct {
     problems.check(
       () => {
         if (!isDnsSubdomain(name)) {
-          throw new Error(`name: is not an object name (lowercase letters, digits, "-" and "."), got ${JSON.stringify(name)}; e.g. "web-alert-routing"`);
+          throw new Error(
+            `name: is not an object name (lowercase letters, digits, "-" and "."), got ${JSON.stringify(name)}; e.g. "web-alert-routing"`,
+          );
         }
       },
       () => requireExtraLabels('monitoringLabels', monitoringLabels, labels, '{ release: "kube-prometheus-stack" }'),
       () => {
         if (props.pager === undefined && props.chat === undefined) {
-          throw new Error('pager: is absent and so is chat, so no alert would notify anyone, got nothing; set pager (AlertReceiver.pagerDuty) or chat (AlertReceiver.slack), or render no AlertRouting');
+          throw new Error(
+            'pager: is absent and so is chat, so no alert would notify anyone, got nothing; ' +
+              'set pager (AlertReceiver.pagerDuty) or chat (AlertReceiver.slack), or render no AlertRouting',
+          );
         }
       },
       () => requireGroupBy(groupBy),
@@ -306,7 +332,9 @@ export class AlertRouting extends Construct {
       problems.check(() => {
         // The Alertmanager only re-notifies at a group interval, so a shorter repeat interval would silently be longer.
         if (requireDuration(`${key}.repeatInterval`, interval, false) < (groupIntervalMs ?? 0)) {
-          throw new Error(`${key}.repeatInterval: must be at least groupInterval (${groupInterval}), got "${interval}"; raise it or lower groupInterval`);
+          throw new Error(
+            `${key}.repeatInterval: must be at least groupInterval (${groupInterval}), got "${interval}"; raise it or lower groupInterval`,
+          );
         }
       });
       repeat.set(receiverName, interval);
@@ -345,7 +373,12 @@ export class AlertRouting extends Construct {
       ],
     };
     const metadata: CustomResourceMetadata = { name, labels: { ...labels, ...monitoringLabels } };
-    this.alertmanagerConfig = new ApiObject(this, 'config', { apiVersion: ALERTMANAGER_CONFIG_API_VERSION, kind: 'AlertmanagerConfig', metadata, spec });
+    this.alertmanagerConfig = new ApiObject(this, 'config', {
+      apiVersion: ALERTMANAGER_CONFIG_API_VERSION,
+      kind: 'AlertmanagerConfig',
+      metadata,
+      spec,
+    });
   }
 
   /**
@@ -368,23 +401,33 @@ function severitiesOf(priority: AlertPriority['priority']): readonly string[] {
 
 /** `severity="critical"`, or `severity=~"low|info"` for several (Alertmanager anchors the expression). */
 function severityMatcher(severities: readonly string[]): AlertmanagerMatcher {
-  return severities.length === 1 ? { name: 'severity', value: severities[0], matchType: '=' } : { name: 'severity', value: severities.join('|'), matchType: '=~' };
+  return severities.length === 1
+    ? { name: 'severity', value: severities[0], matchType: '=' }
+    : { name: 'severity', value: severities.join('|'), matchType: '=~' };
 }
 
 /** Checks an Alertmanager duration and returns it in milliseconds; `zero` allows `0s`. */
 function requireDuration(key: string, value: string, zero: boolean): number {
   const match = typeof value === 'string' && value !== '' ? DURATION.exec(value) : null;
-  const ms = match !== null ? [...value.matchAll(/([0-9]+)(ms|y|w|d|h|m|s)/g)].reduce((sum, [, n, unit]) => sum + Number(n) * DURATION_MS[unit], 0) : NaN;
+  const ms =
+    match !== null ? [...value.matchAll(/([0-9]+)(ms|y|w|d|h|m|s)/g)].reduce((sum, [, n, unit]) => sum + Number(n) * DURATION_MS[unit], 0) : NaN;
   if (match === null || (!zero && ms === 0)) {
-    throw new Error(`${key}: must be ${zero ? 'an' : 'a positive'} Alertmanager duration such as "30s", "5m" or "1h30m", got ${JSON.stringify(value)}; e.g. "${zero ? '30s' : '5m'}"`);
+    throw new Error(
+      `${key}: must be ${zero ? 'an' : 'a positive'} Alertmanager duration such as "30s", "5m" or "1h30m", ` +
+        `got ${JSON.stringify(value)}; e.g. "${zero ? '30s' : '5m'}"`,
+    );
   }
   return ms;
 }
 
 function requireGroupBy(groupBy: readonly string[]): void {
   const distinct = Array.isArray(groupBy) && groupBy.length > 0 && new Set(groupBy).size === groupBy.length;
-  const labels = distinct && (groupBy.every((label) => typeof label === 'string' && LABEL_NAME.test(label)) || (groupBy.length === 1 && groupBy[0] === '...'));
+  const labels =
+    distinct && (groupBy.every((label) => typeof label === 'string' && LABEL_NAME.test(label)) || (groupBy.length === 1 && groupBy[0] === '...'));
   if (!labels) {
-    throw new Error(`groupBy: must be distinct label names, or ["..."] alone for no grouping, got ${JSON.stringify(groupBy)}; e.g. ["alertname", "namespace", "service"]`);
+    throw new Error(
+      `groupBy: must be distinct label names, or ["..."] alone for no grouping, got ${JSON.stringify(groupBy)}; ` +
+        'e.g. ["alertname", "namespace", "service"]',
+    );
   }
 }

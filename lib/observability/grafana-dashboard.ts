@@ -59,7 +59,12 @@ interface GrafanaPanelCommon {
 export interface GrafanaTimeSeriesPanel extends GrafanaPanelCommon {
   readonly type: 'timeseries';
   readonly options: {
-    readonly legend: { readonly showLegend: true; readonly displayMode: 'table'; readonly placement: 'bottom'; readonly calcs: readonly ('lastNotNull' | 'max' | 'mean')[] };
+    readonly legend: {
+      readonly showLegend: true;
+      readonly displayMode: 'table';
+      readonly placement: 'bottom';
+      readonly calcs: readonly ('lastNotNull' | 'max' | 'mean')[];
+    };
     readonly tooltip: { readonly mode: 'multi'; readonly sort: 'desc' };
   };
 }
@@ -216,7 +221,9 @@ export class DashboardPanel {
     this.width = options.width ?? 12;
     this.height = options.height ?? 8;
     if (!Number.isInteger(this.width) || this.width < 1 || this.width > GRID_COLUMNS) {
-      throw new Error(`${key}.width: must be a whole number of grid columns from 1 to ${GRID_COLUMNS}, got ${this.width}; e.g. 12 for half the width`);
+      throw new Error(
+        `${key}.width: must be a whole number of grid columns from 1 to ${GRID_COLUMNS}, got ${this.width}; e.g. 12 for half the width`,
+      );
     }
     if (!Number.isInteger(this.height) || this.height < 1) {
       throw new Error(`${key}.height: must be a whole number of grid rows of at least 1, got ${this.height}; e.g. 8`);
@@ -231,28 +238,24 @@ export class DashboardPanel {
       description: this.options.description ?? '',
       gridPos,
       datasource: DATASOURCE,
-      targets: this.options.queries.map(
-        (query, index): GrafanaTarget => ({
-          refId: String.fromCharCode(65 + index),
-          datasource: DATASOURCE,
-          expr: query.expr,
-          legendFormat: query.legend,
-          range: this.type === 'timeseries',
-          instant: this.type === 'stat',
-        }),
-      ),
+      targets: this.options.queries.map((query, index): GrafanaTarget => ({
+        refId: String.fromCharCode(65 + index),
+        datasource: DATASOURCE,
+        expr: query.expr,
+        legendFormat: query.legend,
+        range: this.type === 'timeseries',
+        instant: this.type === 'stat',
+      })),
       fieldConfig: {
         defaults: {
           unit: this.options.unit ?? 'short',
           ...(this.options.min !== undefined ? { min: this.options.min } : {}),
           ...(this.options.max !== undefined ? { max: this.options.max } : {}),
         },
-        overrides: (this.options.seriesColors ?? []).map(
-          ({ pattern, color }): GrafanaColorOverride => ({
-            matcher: { id: 'byRegexp', options: pattern },
-            properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: color } }],
-          }),
-        ),
+        overrides: (this.options.seriesColors ?? []).map(({ pattern, color }): GrafanaColorOverride => ({
+          matcher: { id: 'byRegexp', options: pattern },
+          properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: color } }],
+        })),
       },
     };
     if (this.type === 'timeseries') {
@@ -392,7 +395,9 @@ export class GrafanaDashboard extends Construct {
     const labels = props.labels ?? {};
     const sidecarLabels = props.sidecarLabels ?? { grafana_dashboard: '1' };
     if (Object.keys(sidecarLabels).length === 0) {
-      throw new Error('sidecarLabels: the Grafana sidecar finds dashboards by label, got {}; set the label it watches, e.g. { grafana_dashboard: "1" }');
+      throw new Error(
+        'sidecarLabels: the Grafana sidecar finds dashboards by label, got {}; set the label it watches, e.g. { grafana_dashboard: "1" }',
+      );
     }
     requireExtraLabels('sidecarLabels', sidecarLabels, labels, '{ grafana_dashboard: "1" }');
 

@@ -220,7 +220,10 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
     const saturationThreshold = props.saturationThreshold ?? 0.9;
     const availabilityObjective = props.availabilityObjective ?? 0.999;
     // Field by field: setting one (`monitoring.latencyObjective.thresholdSeconds`) keeps the other's default.
-    const latencyObjective = { thresholdSeconds: props.latencyObjective?.thresholdSeconds ?? 0.5, objective: props.latencyObjective?.objective ?? 0.99 };
+    const latencyObjective = {
+      thresholdSeconds: props.latencyObjective?.thresholdSeconds ?? 0.5,
+      objective: props.latencyObjective?.objective ?? 0.99,
+    };
     const dashboard = props.dashboard ?? {};
     const dashboardUid = dashboard.uid ?? (namespace !== undefined ? `${namespace}-${app.name}` : app.name);
 
@@ -256,7 +259,8 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
       () => {
         if (dashboard.uid === undefined && dashboardUid.length > 40) {
           throw new Error(
-            `dashboard.uid: the default "<namespace>-<app>" exceeds the 40 characters Grafana allows, got "${dashboardUid}"; set dashboard.uid, e.g. "${app.name}-prod"`,
+            `dashboard.uid: the default "<namespace>-<app>" exceeds the 40 characters Grafana allows, got "${dashboardUid}"; ` +
+              `set dashboard.uid, e.g. "${app.name}-prod"`,
           );
         }
       },
@@ -301,7 +305,11 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
           interval: scrapeInterval,
           relabelings: [
             { sourceLabels: [podLabelMeta(LABEL_COLOR)], targetLabel: 'color', action: ServiceMonitorSpecEndpointsRelabelingsAction.REPLACE },
-            { sourceLabels: [podLabelMeta('app.kubernetes.io/version')], targetLabel: 'version', action: ServiceMonitorSpecEndpointsRelabelingsAction.REPLACE },
+            {
+              sourceLabels: [podLabelMeta('app.kubernetes.io/version')],
+              targetLabel: 'version',
+              action: ServiceMonitorSpecEndpointsRelabelingsAction.REPLACE,
+            },
           ],
         },
       ],
@@ -427,7 +435,10 @@ class AppQueries {
 
   /** A latency quantile in seconds. */
   public latency(quantile: number, matchers: Readonly<Record<string, string | undefined>>, by: string, window: string): string {
-    return `histogram_quantile(${quantile}, sum by (${by}, le) (rate(${this.metrics.requestDurationSeconds}_bucket${promSelector(matchers)}[${window}])))`;
+    return (
+      `histogram_quantile(${quantile}, sum by (${by}, le) ` +
+      `(rate(${this.metrics.requestDurationSeconds}_bucket${promSelector(matchers)}[${window}])))`
+    );
   }
 
   /** Per pod, the share of its CPU limit in use. */
@@ -474,7 +485,7 @@ function appAlertRules(app: IBlueGreenService, query: AppQueries, thresholds: Ap
       labels: { severity: 'critical' },
       annotations: {
         summary: `More than ${percent(thresholds.errorRateThreshold)} of the requests to the live ${app.name} ({{ $labels.color }}) fail.`,
-        description: '{{ $value | humanizePercentage }} of the live color\'s requests failed over 5 minutes; users see the errors.',
+        description: "{{ $value | humanizePercentage }} of the live color's requests failed over 5 minutes; users see the errors.",
       },
     },
     {
@@ -484,7 +495,7 @@ function appAlertRules(app: IBlueGreenService, query: AppQueries, thresholds: Ap
       labels: { severity: 'warning' },
       annotations: {
         summary: `More than ${percent(thresholds.errorRateThreshold)} of the requests to the idle ${app.name} ({{ $labels.color }}) fail.`,
-        description: '{{ $value | humanizePercentage }} of the preview Service\'s requests failed over 5 minutes; do not cut over to this color.',
+        description: "{{ $value | humanizePercentage }} of the preview Service's requests failed over 5 minutes; do not cut over to this color.",
       },
     },
     {
@@ -556,7 +567,9 @@ function appAlertRules(app: IBlueGreenService, query: AppQueries, thresholds: Ap
     const poolBy = 'namespace, service, color, pod';
     rules.push({
       alert: 'AppDatabasePoolSaturated',
-      expr: `sum by (${poolBy}) (${pool.inUse}${promSelector(query.both)}) / sum by (${poolBy}) (${pool.max}${promSelector(query.both)}) > ${threshold}`,
+      expr:
+        `sum by (${poolBy}) (${pool.inUse}${promSelector(query.both)}) / ` +
+        `sum by (${poolBy}) (${pool.max}${promSelector(query.both)}) > ${threshold}`,
       for: '5m',
       labels: { severity: 'warning' },
       annotations: {

@@ -23,7 +23,11 @@ export interface CustomResourceMetadata {
 /** A Kubernetes label selector. */
 export interface LabelSelector {
   readonly matchLabels?: Readonly<Record<string, string>>;
-  readonly matchExpressions?: readonly { readonly key: string; readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; readonly values?: readonly string[] }[];
+  readonly matchExpressions?: readonly {
+    readonly key: string;
+    readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+    readonly values?: readonly string[];
+  }[];
 }
 
 /**
@@ -149,13 +153,21 @@ export function componentAlertLabels(name: string, namespace: string | undefined
  * Throws unless `labels` are valid Kubernetes labels that do not replace any of `reserved` (the labels the
  * construct sets itself). These are the labels a Prometheus or Grafana instance selects objects by.
  */
-export function requireExtraLabels(key: string, labels: Readonly<Record<string, string>>, reserved: Readonly<Record<string, string>>, example: string): void {
+export function requireExtraLabels(
+  key: string,
+  labels: Readonly<Record<string, string>>,
+  reserved: Readonly<Record<string, string>>,
+  example: string,
+): void {
   for (const [name, value] of Object.entries(labels)) {
     if (!isLabelKey(name)) {
       throw new Error(`${key}: "${name}" is not a label key, got ${JSON.stringify(labels)}; use e.g. ${example}`);
     }
     if (typeof value !== 'string' || !isLabelValue(value)) {
-      throw new Error(`${key}: the value of "${name}" is not a label value, got ${JSON.stringify(value)}; use at most 63 letters, digits, "-", "_" or ".", e.g. ${example}`);
+      throw new Error(
+        `${key}: the value of "${name}" is not a label value, got ${JSON.stringify(value)}; ` +
+          `use at most 63 letters, digits, "-", "_" or ".", e.g. ${example}`,
+      );
     }
     if (Object.hasOwn(reserved, name)) {
       throw new Error(`${key}: "${name}" is set by the construct itself, got ${JSON.stringify(labels)}; choose another key, e.g. ${example}`);

@@ -173,11 +173,13 @@ export function sloRules(options: SloOptions): SloRules {
   for (const name of Object.keys(labels)) {
     if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name) || name.startsWith('__') || name === 'slo') {
       throw new Error(
-        `labels: "${name}" cannot label the recorded series, got ${JSON.stringify(labels)}; ` + 'use Prometheus label names other than "slo", e.g. { namespace: "web-prod" }',
+        `labels: "${name}" cannot label the recorded series, got ${JSON.stringify(labels)}; ` +
+          'use Prometheus label names other than "slo", e.g. { namespace: "web-prod" }',
       );
     }
   }
-  const requests = (suffix: string, extra: Readonly<Record<string, string>> = {}): string => `${suffix}${promSelector({ ...options.selector, ...extra })}`;
+  const requests = (suffix: string, extra: Readonly<Record<string, string>> = {}): string =>
+    `${suffix}${promSelector({ ...options.selector, ...extra })}`;
 
   const availability: SliDefinition = {
     sli: 'availability',
@@ -228,7 +230,8 @@ function burnRateAlert(sli: SliDefinition, sloLabels: Readonly<Record<string, st
   const selector = promSelector(sloLabels);
   const budget = `(1 - ${sli.objective})`;
   const condition = (pair: BurnRateWindows): string =>
-    `(${errorRatioRecord(pair.long)}${selector} > (${pair.burnRate} * ${budget}) and ${errorRatioRecord(pair.short)}${selector} > (${pair.burnRate} * ${budget}))`;
+    `(${errorRatioRecord(pair.long)}${selector} > (${pair.burnRate} * ${budget}) and ` +
+    `${errorRatioRecord(pair.short)}${selector} > (${pair.burnRate} * ${budget}))`;
   const windows = pairs.map((pair) => `${pair.long}/${pair.short} at ${pair.burnRate}×`).join(' or ');
   return {
     alert: `${sli.alertPrefix}BudgetBurn${speed}`,
@@ -264,7 +267,8 @@ export function requireLatencyObjective(key: string, latency: LatencyObjective):
   requireObjective(`${key}.objective`, latency.objective, '0.99', '99%');
   if (!Number.isFinite(latency.thresholdSeconds) || latency.thresholdSeconds <= 0) {
     throw new Error(
-      `${key}.thresholdSeconds: must be a positive number of seconds, got ${latency.thresholdSeconds}; use a bucket boundary of the duration histogram, e.g. 0.5`,
+      `${key}.thresholdSeconds: must be a positive number of seconds, got ${latency.thresholdSeconds}; ` +
+        'use a bucket boundary of the duration histogram, e.g. 0.5',
     );
   }
 }

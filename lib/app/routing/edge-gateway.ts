@@ -62,12 +62,18 @@ export class EdgeGateway extends Construct {
       () => requireGatewayName(props.name),
       () => {
         if (!isDnsSubdomain(props.className)) {
-          throw new Error(`routing.gateway.create.className: must be a lowercase DNS subdomain (a GatewayClass), got "${props.className}"; see \`kubectl get gatewayclass\`, e.g. "eg"`);
+          throw new Error(
+            `routing.gateway.create.className: must be a lowercase DNS subdomain (a GatewayClass), got "${props.className}"; ` +
+              'see `kubectl get gatewayclass`, e.g. "eg"',
+          );
         }
       },
       () => {
         if (props.hosts.length === 0 || props.hosts.length > MAX_HOSTS) {
-          throw new Error(`routing.gateway.create: a Gateway holds 1 to ${MAX_HOSTS} HTTPS listeners (one per app), got ${props.hosts.length}; split the apps over stacks, or bring your own Gateway`);
+          throw new Error(
+            `routing.gateway.create: a Gateway holds 1 to ${MAX_HOSTS} HTTPS listeners (one per app), got ${props.hosts.length}; ` +
+              'split the apps over stacks, or bring your own Gateway',
+          );
         }
       },
       ...props.hosts.map(({ app, host }) => () => {
@@ -97,7 +103,10 @@ export class EdgeGateway extends Construct {
             protocol: 'HTTPS',
             port: 443,
             hostname: host,
-            tls: { mode: GatewaySpecListenersTlsMode.TERMINATE, certificateRefs: [{ group: '', kind: 'Secret', name: tlsSecretName ?? `${app}-tls` }] },
+            tls: {
+              mode: GatewaySpecListenersTlsMode.TERMINATE,
+              certificateRefs: [{ group: '', kind: 'Secret', name: tlsSecretName ?? `${app}-tls` }],
+            },
             allowedRoutes,
           })),
         ],

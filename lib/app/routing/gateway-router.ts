@@ -100,7 +100,10 @@ export class GatewayRouter extends Construct implements ITrafficRouter {
       () => requireGatewayName(gateway.name),
       () => {
         if (gateway.namespace !== undefined && !isDnsLabel(gateway.namespace)) {
-          throw new Error(`routing.gateway.namespace: must be a lowercase DNS label (a namespace), got "${gateway.namespace}"; e.g. "gateway-system", or leave it out for the app's namespace`);
+          throw new Error(
+            `routing.gateway.namespace: must be a lowercase DNS label (a namespace), got "${gateway.namespace}"; ` +
+              `e.g. "gateway-system", or leave it out for the app's namespace`,
+          );
         }
       },
       () => requireListener('routing.gateway.sectionName', sectionName, 'https'),
@@ -108,7 +111,8 @@ export class GatewayRouter extends Construct implements ITrafficRouter {
       () => {
         if (httpsRedirect && sectionName === httpSectionName) {
           throw new Error(
-            `routing.gateway.httpSectionName: is the HTTPS listener too, got "${httpSectionName}" for both; the redirect and the route would answer on one listener: ` +
+            `routing.gateway.httpSectionName: is the HTTPS listener too, got "${httpSectionName}" for both; ` +
+              'the redirect and the route would answer on one listener: ' +
               `name the Gateway's plain-HTTP listener, or set routing.gateway.httpsRedirect to false`,
           );
         }
@@ -157,7 +161,11 @@ export class GatewayRouter extends Construct implements ITrafficRouter {
         this.route.node.addDependency(live.deployment, ApiObject.of(app.liveService));
       }
     } else {
-      afterBackends(this.route, app, split.map(({ color }) => color));
+      afterBackends(
+        this.route,
+        app,
+        split.map(({ color }) => color),
+      );
     }
 
     if (httpsRedirect) {
@@ -169,7 +177,10 @@ export class GatewayRouter extends Construct implements ITrafficRouter {
             filters: [
               {
                 type: HttpRouteSpecRulesFiltersType.REQUEST_REDIRECT,
-                requestRedirect: { scheme: HttpRouteSpecRulesFiltersRequestRedirectScheme.HTTPS, statusCode: HttpRouteSpecRulesFiltersRequestRedirectStatusCode.VALUE_301 },
+                requestRedirect: {
+                  scheme: HttpRouteSpecRulesFiltersRequestRedirectScheme.HTTPS,
+                  statusCode: HttpRouteSpecRulesFiltersRequestRedirectStatusCode.VALUE_301,
+                },
               },
             ],
           },

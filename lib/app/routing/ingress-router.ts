@@ -126,7 +126,12 @@ export class IngressRouter extends Construct implements ITrafficRouter {
         className,
         tls: [{ hosts: [options.host], secret: kplus.Secret.fromSecretName(this, 'canary-tls-secret', tlsSecretName) }],
       });
-      this.canaryIngress.addHostRule(options.host, '/', kplus.IngressBackend.fromService(idleService, { port: 80 }), kplus.HttpIngressPathType.PREFIX);
+      this.canaryIngress.addHostRule(
+        options.host,
+        '/',
+        kplus.IngressBackend.fromService(idleService, { port: 80 }),
+        kplus.HttpIngressPathType.PREFIX,
+      );
       // Requests move only once the idle color is ready, and a canary is only honoured beside its main Ingress.
       const canary = ApiObject.of(this.canaryIngress);
       afterBackends(canary, app, [app.idleColor]);
