@@ -39,6 +39,14 @@ export interface ResourcePlan {
   readonly dependsOn: readonly string[];
   /** Waits for the operators the program installs (their custom resource kinds). */
   readonly waitsForOperators: boolean;
+  /** How long the provider waits for the object to become ready before the update fails; absent: the provider's own. */
+  readonly customTimeouts?: ResourceTimeouts;
+}
+
+/** A resource's create and update timeouts, in Pulumi's duration strings (`90s`). */
+export interface ResourceTimeouts {
+  readonly create: string;
+  readonly update: string;
 }
 
 /** Everything the program registers for the rendered objects, in registration order. */
@@ -64,6 +72,8 @@ export interface PlanOptions {
   readonly forceOwnership?: boolean;
   /** Objects that must wait for the operators, e.g. those whose custom resource kind an operator serves. @default none */
   readonly waitsForOperators?: (manifest: Manifest) => boolean;
+  /** How long the provider may wait for each object to become ready, in seconds. @default the provider's own timeouts */
+  readonly timeoutSeconds?: number;
 }
 
 /**
@@ -122,6 +132,9 @@ export function registrationPlan(objects: readonly RenderedObject[], options: Pl
       parent: component.key,
       dependsOn,
       waitsForOperators: options.waitsForOperators?.(manifest) ?? false,
+      ...(options.timeoutSeconds !== undefined
+        ? { customTimeouts: { create: `${options.timeoutSeconds}s`, update: `${options.timeoutSeconds}s` } }
+        : {}),
     });
     keyOf.set(object, key);
     if (manifest.kind === 'Namespace' && manifest.apiVersion === 'v1') {
@@ -166,8 +179,6 @@ const TYPED_KINDS: Readonly<Record<string, new (name: string, args: never, opts?
 
 /** What {@link register} adds to the plan: what only exists once the program runs. */
 export interface RegisterOptions {
-  /** How long the provider waits for an object to become ready before the update fails. */
-  readonly timeouts?: pulumi.CustomTimeouts;
   /** The operators the program installed: the resources planned with `waitsForOperators` wait for them. */
   readonly operators?: readonly pulumi.Resource[];
 }
@@ -192,7 +203,7 @@ export function resourceOptions(
   return {
     parent: dependency(entry.parent),
     dependsOn: [...entry.dependsOn.map(dependency), ...(entry.waitsForOperators ? (options.operators ?? []) : [])],
-    customTimeouts: options.timeouts,
+    customTimeouts: entry.customTimeouts,
     aliases: [{ parent: pulumi.rootStackResource }],
   };
 }

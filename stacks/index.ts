@@ -136,11 +136,9 @@ export async function run(
     ),
     // The code is the source of truth: a field changed by hand is drift, and `pulumi up --refresh` takes it back.
     forceOwnership: true,
+    timeoutSeconds: config.deployTimeoutSeconds,
   });
-  const resources = register(plan, {
-    operators,
-    timeouts: { create: `${config.deployTimeoutSeconds}s`, update: `${config.deployTimeoutSeconds}s` },
-  });
+  const resources = register(plan, { operators });
   const gateJobs: GateJob[] = [...platform.gates.map((gate) => gate.job), ...platform.metricGates.map((gate) => gate.job)].map((job) => ({
     namespace: config.namespace,
     name: job.name,

@@ -130,10 +130,9 @@ describe('Pulumi program under mocks', () => {
       [...plan.components, ...plan.resources].map((entry) => [entry.key, new pulumi.ComponentResource('test:index:Stand-in', entry.key)]),
     );
     for (const entry of plan.resources) {
-      expect(resourceOptions(entry, registry, { timeouts: { create: '90s', update: '90s' } }).customTimeouts, entry.name).toEqual({
-        create: '90s',
-        update: '90s',
-      });
+      // The stack's deployTimeoutSeconds (90) reaches every planned resource, and the options pass it to Pulumi.
+      expect(entry.customTimeouts, entry.name).toEqual({ create: '90s', update: '90s' });
+      expect(resourceOptions(entry, registry, {}).customTimeouts, entry.name).toEqual({ create: '90s', update: '90s' });
     }
     expect(plan.resources.map((entry) => entry.type)).toContain('kubernetes:apps/v1:Deployment');
     const skipped = registered.filter((r) => r.inputs.metadata?.annotations?.['pulumi.com/skipAwait'] === 'true').map((r) => r.name);
@@ -249,5 +248,15 @@ describe('Pulumi program under mocks', () => {
       ['v1/ConfigMap/ns/second', 'cutover:index:Platform::ns', []],
       ['v1/ConfigMap/ns/first', 'cutover:index:Platform::ns', ['v1/ConfigMap/ns/second']],
     ]);
+  });
+
+  it("leaves the provider's own timeouts unless the plan is given some", () => {
+    const chart = new Chart(new App(), 'test');
+    const map = new ApiObject(chart, 'map', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'map', namespace: 'ns' } });
+    const objects = [{ object: map, manifest: map.toJson() as Manifest }];
+    const [untimed] = registrationPlan(objects, { platform: 'ns' }).resources;
+    expect(untimed.customTimeouts).toBeUndefined();
+    const [timed] = registrationPlan(objects, { platform: 'ns', timeoutSeconds: 45 }).resources;
+    expect(timed.customTimeouts).toEqual({ create: '45s', update: '45s' });
   });
 });
