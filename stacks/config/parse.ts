@@ -7,8 +7,6 @@ import {
   PodScheduling,
   httpPathProblem,
   isColor,
-  isDnsLabel,
-  isDnsSubdomain,
   isLabelKey,
   isLabelValue,
   otherColor,
@@ -32,6 +30,20 @@ import {
   RoutingConfig,
   gateSchema,
   metricGateSchema,
+  monitoringSchema,
+  networkSchema,
+  postgresSchema,
+  redisSchema,
+  distinctAppsRule,
+  distinctPortsRule,
+  gateDeadlineRule,
+  gatewayPodLabelsRule,
+  idleReplicasRule,
+  metricGateEnabledRule,
+  migrationsRule,
+  namespaceRule,
+  operatorsRule,
+  productionReplicasRule,
   replicaBoundsRule,
   resourcesSchema,
   stackConfigSchema,
@@ -101,9 +113,6 @@ export interface StackConfig {
    */
   readonly idleReplicas?: number;
 }
-
-/** Namespaces the cluster owns; a stack never takes one over. */
-const SYSTEM_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 /** Labels the constructs set on their objects from the app (lib/core/labels.ts `appLabels`): not the stack's to set. */
 const CONSTRUCT_LABELS: readonly string[] = [
@@ -234,12 +243,10 @@ export function parseStackConfigWithProblems(
     }
     return value === 'true';
   };
-  /** A key naming a cluster object: a DNS-1123 subdomain, as the API server requires of object names. */
-  const objectName = (key: string, fallback: string, what: string, example: string): string => {
-    const value = str(key, fallback) as string;
-    if (!isDnsSubdomain(value)) {
-      fail(key, `is not the name of ${what} (lowercase letters, digits, "-" and ".")`, value, `e.g. \`pulumi config set ${key} ${example}\``);
-    }
+  /** A string key checked against its schema's rules. */
+  const checked = (key: 'clusterIssuer' | 'ingressClassName'): string => {
+    const value = str(key, CONFIG_DEFAULTS[key]) as string;
+    checkValue(key, value, stackConfigSchema.shape[key], fail);
     return value;
   };
   const json = (key: string): unknown => {
@@ -258,21 +265,7 @@ export function parseStackConfigWithProblems(
   const app = str('app', CONFIG_DEFAULTS.app) as string;
   checkValue('app', app, stackConfigSchema.shape.app, fail);
   const namespace = str('namespace', `${app}-${stack}`) as string;
-  if (!isDnsLabel(namespace)) {
-    fail(
-      'namespace',
-      'must be a lowercase DNS label of at most 63 characters',
-      namespace,
-      `e.g. \`pulumi config set namespace ${app}-${stack.toLowerCase().replace(/[^a-z0-9-]/g, '-')}\``,
-    );
-  } else if (SYSTEM_NAMESPACES.includes(namespace)) {
-    fail(
-      'namespace',
-      'is a namespace Kubernetes itself uses: the stack would put its quota, LimitRange, Pod Security labels and default-deny policies on it',
-      namespace,
-      `give the environment a namespace of its own, e.g. \`pulumi config set namespace ${app}-${stack.toLowerCase().replace(/[^a-z0-9-]/g, '-')}\``,
-    );
-  }
+  checkRules({ namespace, app, stack }, namespaceRule, fail);
 
   const activeValue = values.get('activeColor');
   let activeColor: Color = 'blue';
@@ -305,14 +298,7 @@ export function parseStackConfigWithProblems(
     maxUnavailable,
   };
   const colors = parseColors('', { blue: json('blue'), green: json('green') }, colorRules, fail, problems);
-  if (production && replicas < 3) {
-    fail(
-      'replicas',
-      'production runs at least 3 replicas per color',
-      replicas,
-      'set replicas to 3 or more; a non-production stack sets `production: false`',
-    );
-  }
+  checkRules({ production, replicas }, productionReplicasRule, fail);
 
   const resourcesValue = json('resources');
   const resources: Record<string, string> = { ...CONFIG_DEFAULTS.resources };
@@ -335,29 +321,8 @@ export function parseStackConfigWithProblems(
       }
     }
   }
-  for (const field of ['cpuRequest', 'cpuLimit']) {
-    if (!/^\d+(\.\d+)?m?$/.test(resources[field])) {
-      fail(`resources.${field}`, 'is not a CPU quantity', resources[field], 'use millicores like `250m` or cores like `1`');
-    } else if (Number(resources[field].replace(/m$/, '')) === 0) {
-      fail(
-        `resources.${field}`,
-        'must be more than 0: the namespace quota and the scheduler need a real figure',
-        resources[field],
-        'use millicores like `250m` or cores like `1`',
-      );
-    }
-  }
-  for (const field of ['memoryRequest', 'memoryLimit', 'ephemeralStorageRequest', 'ephemeralStorageLimit']) {
-    if (!/^\d+(Mi|Gi)$/.test(resources[field])) {
-      fail(`resources.${field}`, 'is not a memory quantity in Mi or Gi', resources[field], 'use e.g. `256Mi` or `1Gi`');
-    } else if (Number(resources[field].replace(/(Mi|Gi)$/, '')) === 0) {
-      fail(
-        `resources.${field}`,
-        'must be more than 0: the namespace quota and the scheduler need a real figure',
-        resources[field],
-        'use e.g. `256Mi` or `1Gi`',
-      );
-    }
+  for (const field of RESOURCE_KEYS) {
+    checkValue(`resources.${field}`, resources[field], resourcesSchema.shape[field as keyof typeof resourcesSchema.shape], fail);
   }
 
   const settingsValue = json('settings');
@@ -378,24 +343,13 @@ export function parseStackConfigWithProblems(
   }
   const secretValue = json('secretNames');
   let secretNames: string[] = [];
-  if (secretValue !== undefined) {
-    if (!Array.isArray(secretValue) || !secretValue.every((name) => typeof name === 'string' && isDnsSubdomain(name))) {
-      fail(
-        'secretNames',
-        'must be a list of Secret names',
-        secretValue,
-        'e.g. `pulumi config set --path "secretNames[0]" web-secrets`; put secret values in the Secret, never in config',
-      );
-    } else {
-      secretNames = secretValue as string[];
-    }
+  if (secretValue !== undefined && checkValue('secretNames', secretValue, stackConfigSchema.shape.secretNames, fail)) {
+    secretNames = secretValue as string[];
   }
 
   const port = int('port', CONFIG_DEFAULTS.port);
   const metricsPort = int('metricsPort', CONFIG_DEFAULTS.metricsPort);
-  if (port === metricsPort) {
-    fail('metricsPort', 'must differ from port', metricsPort, 'serve metrics on a port of their own, e.g. 9090');
-  }
+  checkRules({ port, metricsPort }, distinctPortsRule, fail);
   const readinessPath = str('readinessPath', CONFIG_DEFAULTS.readinessPath) as string;
   const livenessPath = str('livenessPath', CONFIG_DEFAULTS.livenessPath) as string;
   for (const [key, path] of [
@@ -410,9 +364,7 @@ export function parseStackConfigWithProblems(
   const podSecurityVersion = str('podSecurityVersion', CONFIG_DEFAULTS.podSecurityVersion) as string;
   checkValue('podSecurityVersion', podSecurityVersion, stackConfigSchema.shape.podSecurityVersion, fail);
   const tlsSecretName = str('tlsSecretName', `${app}-tls`) as string;
-  if (!isDnsSubdomain(tlsSecretName)) {
-    fail('tlsSecretName', 'is not a Secret name', tlsSecretName, 'use lowercase letters, digits, "-" and "."');
-  }
+  checkValue('tlsSecretName', tlsSecretName, stackConfigSchema.shape.tlsSecretName, fail);
 
   const postgresValue = json('postgres');
   const postgres =
@@ -427,12 +379,7 @@ export function parseStackConfigWithProblems(
       'e.g. `pulumi config set --path postgres.recovery.targetTime 2026-11-20T08:00:00Z`',
     );
   }
-  const secretName = (key: string, value: unknown): void => {
-    if (typeof value === 'string' && !isDnsSubdomain(value)) {
-      fail(key, 'is not a Secret name', value, 'use lowercase letters, digits, "-" and "." (the name of an existing Secret)');
-    }
-  };
-  secretName('postgres.backup.secretName', postgres?.backup?.secretName);
+  checkValue('postgres.backup.secretName', postgres?.backup?.secretName, postgresSchema.shape.backup.unwrap().shape.secretName, fail);
   if (postgres?.imageName !== undefined && typeof postgres.imageName === 'string') {
     try {
       if (production && ImageRef.parse(postgres.imageName, 'postgres.imageName').isLatest) {
@@ -450,24 +397,20 @@ export function parseStackConfigWithProblems(
   const redisValue = json('redis');
   const redis =
     redisValue !== undefined && checkShape('redis', redisValue, CONFIG_SCHEMAS.keys.redis, fail) ? (redisValue as RedisConfig) : undefined;
-  secretName('redis.secretName', redis?.secretName);
-  if (redis?.mode !== undefined && redis.mode !== 'sentinel' && redis.mode !== 'cluster') {
-    fail('redis.mode', 'must be sentinel or cluster', redis.mode, '`sentinel` (1 master + replicas with failover) or `cluster` (sharded)');
-  }
+  checkValue('redis.secretName', redis?.secretName, redisSchema.shape.secretName, fail);
+  checkValue('redis.mode', redis?.mode, redisSchema.shape.mode, fail);
 
   const operatorsValue = json('operators');
   const operators: OperatorsConfig =
     operatorsValue !== undefined && checkShape('operators', operatorsValue, CONFIG_SCHEMAS.keys.operators, fail)
       ? { install: (operatorsValue as Partial<OperatorsConfig>).install ?? false }
       : { install: false };
-  if (operators.install && postgres === undefined && redis === undefined) {
-    fail(
-      'operators.install',
-      'has nothing to install: the stack has neither postgres nor redis',
-      true,
-      'set `operators.install` to false, or configure `postgres` or `redis`',
-    );
-  }
+  checkRules(
+    { install: operators.install, postgres: postgres !== undefined, redis: redis !== undefined },
+    operatorsRule,
+    fail,
+    () => 'operators.install',
+  );
 
   const preflight = parsePreflight(json('preflight'), fail);
 
@@ -503,28 +446,12 @@ export function parseStackConfigWithProblems(
       'set the label it watches, e.g. `pulumi config set --path monitoring.dashboardLabels.grafana_dashboard 1`, or remove the key',
     );
   }
-  const runbookBaseUrl = monitoring.runbookBaseUrl;
-  if (typeof runbookBaseUrl === 'string' && (runbookBaseUrl === '' || /[#\s]/.test(runbookBaseUrl))) {
-    fail(
-      'monitoring.runbookBaseUrl',
-      'must be a URL or repository path without "#" or spaces',
-      runbookBaseUrl,
-      'e.g. `docs/runbook.md` or `https://git.example.com/acme/cutover/blob/main/docs/runbook.md`',
-    );
-  }
+  checkValue('monitoring.runbookBaseUrl', monitoring.runbookBaseUrl, monitoringSchema.shape.runbookBaseUrl, fail);
   const pool = monitoring.databasePool;
-  if (pool !== undefined && typeof pool === 'object') {
-    for (const field of ['inUse', 'max'] as const) {
-      if (pool[field] === undefined) {
-        fail(
-          `monitoring.databasePool.${field}`,
-          'is required: the pool alert divides connections in use by the pool size',
-          undefined,
-          `name the app's gauge, e.g. \`pulumi config set --path monitoring.databasePool.${field} ` +
-            `${field === 'inUse' ? 'db_client_connections_usage' : 'db_client_connections_max'}\``,
-        );
-      }
-    }
+  if (pool !== undefined) {
+    const poolSchema = monitoringSchema.shape.databasePool.unwrap().shape;
+    checkValue('monitoring.databasePool.inUse', pool.inUse, poolSchema.inUse, fail);
+    checkValue('monitoring.databasePool.max', pool.max, poolSchema.max, fail);
   }
   const alerting = parseAlerting(monitoring.alerting, production, fail);
 
@@ -532,14 +459,7 @@ export function parseStackConfigWithProblems(
   const gate = gateValue !== undefined && checkShape('gate', gateValue, CONFIG_SCHEMAS.keys.gate, fail) ? (gateValue as GateConfig) : {};
   (gate.checks ?? []).forEach((check, index) => checkShape(`gate.checks[${index}]`, check, CONFIG_SCHEMAS.listItems['gate.checks'], fail));
   const deployTimeoutSeconds = int('deployTimeoutSeconds', CONFIG_DEFAULTS.deployTimeoutSeconds);
-  if (gate.timeoutSeconds !== undefined && Number.isInteger(gate.timeoutSeconds) && gate.timeoutSeconds >= deployTimeoutSeconds) {
-    fail(
-      'gate.timeoutSeconds',
-      `must be shorter than deployTimeoutSeconds (${deployTimeoutSeconds}), so the gate reports its own failure`,
-      gate.timeoutSeconds,
-      'lower it, or raise deployTimeoutSeconds',
-    );
-  }
+  checkRules({ deployTimeoutSeconds, timeoutSeconds: gate.timeoutSeconds }, gateDeadlineRule, fail, () => 'gate.timeoutSeconds');
   // Each Job gives one request this long (the constructs' requestTimeoutSeconds): its deadline must leave room for it.
   checkValue('gate.timeoutSeconds', gate.timeoutSeconds, gateSchema.shape.timeoutSeconds, fail);
   if (gate.metrics !== undefined) {
@@ -547,67 +467,23 @@ export function parseStackConfigWithProblems(
   }
   const metrics = gate.metrics;
   if (metrics !== undefined) {
-    if (metrics.prometheusUrl === undefined) {
-      fail(
-        'gate.metrics.prometheusUrl',
-        'is required',
-        undefined,
-        "Prometheus' HTTP API in the cluster, e.g. `pulumi config set --path gate.metrics.prometheusUrl " +
-          'http://prometheus-operated.monitoring.svc:9090`',
-      );
-    }
-    if (metrics.timeoutSeconds !== undefined && Number.isInteger(metrics.timeoutSeconds) && metrics.timeoutSeconds >= deployTimeoutSeconds) {
-      fail(
-        'gate.metrics.timeoutSeconds',
-        `must be shorter than deployTimeoutSeconds (${deployTimeoutSeconds}), so the gate reports its own failure`,
-        metrics.timeoutSeconds,
-        'lower it, or raise deployTimeoutSeconds',
-      );
-    }
+    checkValue('gate.metrics.prometheusUrl', metrics.prometheusUrl, metricGateSchema.shape.prometheusUrl, fail);
+    checkRules({ deployTimeoutSeconds, timeoutSeconds: metrics.timeoutSeconds }, gateDeadlineRule, fail, () => 'gate.metrics.timeoutSeconds');
     checkValue('gate.metrics.prometheusPort', metrics.prometheusPort, metricGateSchema.shape.prometheusPort, fail);
-    if (gate.enabled === false) {
-      fail('gate.metrics', 'is set while gate.enabled is false', metrics, 'remove gate.metrics, or enable the gate');
-    }
+    checkRules({ enabled: gate.enabled, metrics }, metricGateEnabledRule, fail, () => 'gate.metrics');
   }
   const migrationsValue = json('migrations');
   const migrations =
     migrationsValue !== undefined && checkShape('migrations', migrationsValue, CONFIG_SCHEMAS.keys.migrations, fail)
       ? (migrationsValue as MigrationsConfig)
       : {};
-  for (const phase of ['expand', 'contract'] as const) {
-    const step = migrations[phase];
-    if (step !== undefined && (step.image === undefined || step.command === undefined)) {
-      fail(
-        `migrations.${phase}`,
-        'needs both image and command',
-        step,
-        `e.g. \`pulumi config set --path migrations.${phase}.image registry.example.com/acme/web-migrate:1.5.0\` and ` +
-          `\`--path "migrations.${phase}.command[0]" migrate\``,
-      );
-    }
-    if (step !== undefined && postgres === undefined) {
-      fail(`migrations.${phase}`, 'needs a database to migrate: the stack has no postgres', step, 'configure `postgres`, or remove `migrations`');
-    }
-  }
+  checkRules({ expand: migrations.expand, contract: migrations.contract, postgres: postgres !== undefined }, migrationsRule, fail, (path) =>
+    ['migrations', ...path].join('.'),
+  );
   const routing = parseRouting(json('routing'), { app, namespace, values }, fail);
   const trafficWeight = int('trafficWeight', CONFIG_DEFAULTS.trafficWeight);
   const idleReplicas = values.has('idleReplicas') ? int('idleReplicas', 0, maxReplicas) : undefined;
-  if (idleReplicas !== undefined && idleReplicas > 0 && idleReplicas <= maxUnavailable) {
-    fail(
-      'idleReplicas',
-      `the PodDisruptionBudget allows ${maxUnavailable} pod(s) down at once and would leave none of the idle color running`,
-      idleReplicas,
-      `use 0 (retire the idle color) or at least ${maxUnavailable + 1}`,
-    );
-  }
-  if (idleReplicas !== undefined && trafficWeight > 0) {
-    fail(
-      'idleReplicas',
-      `is set while trafficWeight (${trafficWeight}) sends requests to the idle color`,
-      idleReplicas,
-      'finish or abort the weighted shift (trafficWeight 0) before shrinking the idle color',
-    );
-  }
+  checkRules({ idleReplicas, maxUnavailable, trafficWeight }, idleReplicasRule, fail);
   checkRules({ trafficWeight, idleColor: otherColor(activeColor), idle: colors[otherColor(activeColor)] }, weightedShiftRule, fail);
 
   const main: AppConfig = {
@@ -652,44 +528,9 @@ export function parseStackConfigWithProblems(
       }
     }
   }
-  for (const service of services) {
-    const prefix = services.find((other) => other !== service && service.name.startsWith(`${other.name}-`));
-    if (prefix !== undefined) {
-      fail(
-        `services.${service.name}`,
-        `starts with the name of services.${prefix.name} and "-", so its objects could take that service's names`,
-        service.name,
-        "choose a name that does not start with another app's name",
-      );
-    }
-  }
-  const hosts = new Map<string, string>([[main.host, 'host']]);
-  for (const service of services) {
-    const owner = hosts.get(service.host);
-    if (owner !== undefined && service.host !== '') {
-      fail(
-        `services.${service.name}.host`,
-        `is already the host of ${owner === 'host' ? `the main app (${app})` : owner}`,
-        service.host,
-        'give every app a host of its own, e.g. `api.example.com`',
-      );
-    }
-    hosts.set(service.host, `services.${service.name}`);
-  }
-  // cert-manager writes each app's certificate into its TLS Secret: two apps sharing one would overwrite each other's.
-  const tlsOwners = new Map<string, string>([[main.tlsSecretName, 'the main app']]);
-  for (const service of services) {
-    const owner = tlsOwners.get(service.tlsSecretName);
-    if (owner !== undefined) {
-      fail(
-        `services.${service.name}.tlsSecretName`,
-        `is already the TLS Secret of ${owner}; cert-manager would write both certificates into it`,
-        service.tlsSecretName,
-        `give it its own, e.g. \`${service.name}-tls\` (the default)`,
-      );
-    }
-    tlsOwners.set(service.tlsSecretName, `services.${service.name}`);
-  }
+  checkRules({ main, services: Object.fromEntries(services.map((service) => [service.name, service])) }, distinctAppsRule, fail, (path) =>
+    path.join('.'),
+  );
 
   const schedulingValue = json('scheduling');
   let scheduling: PodScheduling = {};
@@ -713,23 +554,14 @@ export function parseStackConfigWithProblems(
   const networkFields = typeof networkValue === 'object' && networkValue !== null ? (networkValue as Record<string, unknown>) : {};
   for (const field of ['ingressNamespace', 'gatewayNamespace', 'monitoringNamespace', 'cnpgNamespace', 'redisOperatorNamespace'] as const) {
     const value = networkFields[field];
-    if (typeof value === 'string' && !isDnsLabel(value)) {
-      fail(`network.${field}`, 'is not a namespace name', value, 'use lowercase letters, digits and "-", at most 63 characters');
+    if (typeof value === 'string') {
+      checkValue(`network.${field}`, value, networkSchema.shape[field], fail);
     }
   }
 
   if (routing.router === 'gateway' && routing.gateway !== undefined) {
     const proxies = gatewayProxyNamespace(routing, network, namespace);
-    if (proxies === namespace && network.gatewayPodLabels === undefined) {
-      fail(
-        'network.gatewayPodLabels',
-        `is required when the Gateway's proxies run in the stack's own namespace (${namespace}): without labels the app would admit every pod of it`,
-        undefined,
-        'give the labels of the proxy pods (`pulumi config set --path ' +
-          '\'network.gatewayPodLabels["app.kubernetes.io/name"]\' envoy`), or the namespace they run in ' +
-          '(`pulumi config set --path network.gatewayNamespace envoy-gateway-system`)',
-      );
-    }
+    checkRules({ proxies, namespace, gatewayPodLabels: network.gatewayPodLabels }, gatewayPodLabelsRule, fail, () => 'network.gatewayPodLabels');
   }
 
   const config: StackConfig = {
@@ -755,8 +587,8 @@ export function parseStackConfigWithProblems(
     settings,
     secretNames,
     tlsSecretName,
-    clusterIssuer: objectName('clusterIssuer', CONFIG_DEFAULTS.clusterIssuer, 'a cert-manager ClusterIssuer', 'letsencrypt-prod'),
-    ingressClassName: objectName('ingressClassName', CONFIG_DEFAULTS.ingressClassName, 'an IngressClass', 'nginx'),
+    clusterIssuer: checked('clusterIssuer'),
+    ingressClassName: checked('ingressClassName'),
     rateLimitRps: int('rateLimitRps', CONFIG_DEFAULTS.rateLimitRps),
     drainSeconds: int('drainSeconds', CONFIG_DEFAULTS.drainSeconds),
     shutdownSeconds: int('shutdownSeconds', CONFIG_DEFAULTS.shutdownSeconds),

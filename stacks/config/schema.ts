@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PREFLIGHT_CHECKS } from '../preflight';
-import { ROUTERS } from '../../lib';
+import { ROUTERS, isDnsLabel, isDnsSubdomain } from '../../lib';
 
 // The one declaration of every stack config key: the types below are inferred from it, the structural checks
 // (unknown fields with a suggestion, wrong types) walk it (./shape.ts), and `npm run config:generate` writes
@@ -33,18 +33,21 @@ function constructDefault<T extends z.ZodType>(schema: T, description: string, v
 }
 
 /**
+ * Splits a rule's zod message into the problem and the fix: a character no message holds, so either may contain any
+ * text, and an issue zod words itself (a wrong type, which the structural check reports) is told apart by not having it.
+ */
+export const RULE_SEPARATOR = '\u001f';
+
+/**
  * A value rule's message as parse reports it (`<key>: <problem>, got <value>; <fix>`, under the key the user wrote,
- * which the schema does not know): zod carries it as `<problem>; <fix>`, and ./shape.ts `checkValue` splits it.
+ * which the schema does not know): zod carries the problem and the fix, and ./shape.ts `checkValue` splits them.
  */
 export function rule(problem: string, fix: string): { error: string } {
   return { error: ruleMessage(problem, fix) };
 }
 
 function ruleMessage(problem: string, fix: string): string {
-  if (problem.includes('; ')) {
-    throw new Error(`config schema: a rule's problem cannot hold "; ", got "${problem}"`);
-  }
-  return `${problem}; ${fix}`;
+  return `${problem}${RULE_SEPARATOR}${fix}`;
 }
 
 /** The rule of a gate Job's deadline: each of its requests may take `request` seconds. */
@@ -64,14 +67,50 @@ const secretRefSchema = z.object({
   key: str('The key in the Secret.').optional(),
 });
 
+const notZero = 'must be more than 0: the namespace quota and the scheduler need a real figure';
+const cpuFix = 'use millicores like `250m` or cores like `1`';
+const memoryFix = 'use e.g. `256Mi` or `1Gi`';
+
+/** A CPU quantity the quota and the scheduler can use: millicores (`250m`) or cores (`1`, `0.5`), more than 0. */
+const cpuQuantity = (fallback: string) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?m?$/, rule('is not a CPU quantity', cpuFix))
+    .refine((value) => Number(value.replace(/m$/, '')) > 0, rule(notZero, cpuFix))
+    .default(fallback);
+
+/** A memory or storage quantity in `Mi` or `Gi`, more than 0. */
+const memoryQuantity = (fallback: string) =>
+  z
+    .string()
+    .regex(/^\d+(Mi|Gi)$/, rule('is not a memory quantity in Mi or Gi', memoryFix))
+    .refine((value) => Number(value.replace(/(Mi|Gi)$/, '')) > 0, rule(notZero, memoryFix))
+    .default(fallback);
+
 export const resourcesSchema = z.object({
-  cpuRequest: field(z.string().default('100m'), 'CPU request of each app container (millicores like `250m`, or cores).'),
-  cpuLimit: field(z.string().default('500m'), 'CPU limit of each app container.'),
-  memoryRequest: field(z.string().default('256Mi'), 'Memory request of each app container (`Mi` or `Gi`, more than 0).'),
-  memoryLimit: field(z.string().default('512Mi'), 'Memory limit of each app container.'),
-  ephemeralStorageRequest: field(z.string().default('256Mi'), 'Ephemeral storage request of each app container.'),
-  ephemeralStorageLimit: field(z.string().default('1Gi'), 'Ephemeral storage limit of each app container.'),
+  cpuRequest: field(cpuQuantity('100m'), 'CPU request of each app container (millicores like `250m`, or cores).'),
+  cpuLimit: field(cpuQuantity('500m'), 'CPU limit of each app container.'),
+  memoryRequest: field(memoryQuantity('256Mi'), 'Memory request of each app container (`Mi` or `Gi`, more than 0).'),
+  memoryLimit: field(memoryQuantity('512Mi'), 'Memory limit of each app container.'),
+  ephemeralStorageRequest: field(memoryQuantity('256Mi'), 'Ephemeral storage request of each app container.'),
+  ephemeralStorageLimit: field(memoryQuantity('1Gi'), 'Ephemeral storage limit of each app container.'),
 });
+
+/** The name of a Secret (a DNS-1123 subdomain, as the API server requires of object names). */
+const secretName = (fix: string) => z.string().refine(isDnsSubdomain, rule('is not a Secret name', fix));
+
+/** A namespace name (a DNS-1123 label). */
+const namespaceName = z.string().refine(isDnsLabel, rule('is not a namespace name', 'use lowercase letters, digits and "-", at most 63 characters'));
+
+/** A key naming a cluster object: a DNS-1123 subdomain, as the API server requires of object names. */
+const objectName = (key: string, what: string, fallback: string) =>
+  z
+    .string()
+    .refine(
+      isDnsSubdomain,
+      rule(`is not the name of ${what} (lowercase letters, digits, "-" and ".")`, `e.g. \`pulumi config set ${key} ${fallback}\``),
+    )
+    .default(fallback);
 
 export const colorSchema = z.object({
   image: str('The color’s image reference, pinned by tag or digest (`:latest` is refused in production).').optional(),
@@ -94,7 +133,11 @@ export const postgresSchema = z.object({
       enabled: bool('WAL archiving and scheduled base backups.', 'true').optional(),
       destinationPath: str('The object store path backups go to (required when backups are on), e.g. `s3://bucket/web`.').optional(),
       endpointURL: str('The object store’s endpoint.', 'the AWS S3 endpoint').optional(),
-      secretName: str('The Secret with ACCESS_KEY_ID and ACCESS_SECRET_KEY for the object store.', '`<app>-db-backup-s3`').optional(),
+      secretName: field(
+        secretName('use lowercase letters, digits, "-" and "." (the name of an existing Secret)'),
+        'The Secret with ACCESS_KEY_ID and ACCESS_SECRET_KEY for the object store.',
+        '`<app>-db-backup-s3`',
+      ).optional(),
       retentionPolicy: str('How long backups are kept.', '90d').optional(),
     }),
     'WAL archiving and base backups to an object store (Barman Cloud).',
@@ -111,7 +154,7 @@ export const postgresSchema = z.object({
 
 export const redisSchema = z.object({
   mode: constructDefault(
-    z.enum(['sentinel', 'cluster']),
+    z.enum(['sentinel', 'cluster'], rule('must be sentinel or cluster', '`sentinel` (1 master + replicas with failover) or `cluster` (sharded)')),
     '`sentinel` (1 master + replicas with failover) or `cluster` (sharded).',
     'sentinel',
   ).optional(),
@@ -120,7 +163,11 @@ export const redisSchema = z.object({
   shards: constructDefault(z.int(), 'Shards (cluster mode).', 3).optional(),
   storageSize: constructDefault(z.string(), 'Each pod’s volume size.', '8Gi').optional(),
   storageClass: constructDefault(z.string(), 'The volumes’ StorageClass.', 'fast-ssd').optional(),
-  secretName: str('The Secret whose `password` key is the Redis password.', '`<app>-cache-auth`').optional(),
+  secretName: field(
+    secretName('use lowercase letters, digits, "-" and "." (the name of an existing Secret)'),
+    'The Secret whose `password` key is the Redis password.',
+    '`<app>-cache-auth`',
+  ).optional(),
 });
 
 export const operatorsSchema = z.object({
@@ -140,18 +187,19 @@ export const preflightSchema = z.object({
 });
 
 export const networkSchema = z.object({
-  ingressNamespace: str(
+  ingressNamespace: field(
+    namespaceName,
     'Where the Ingress controller runs, admitted to the apps with the ingress router.',
     'the NetworkPolicySet’s default',
   ).optional(),
-  gatewayNamespace: str('Where the Gateway’s proxies run.', 'routing.gateway.namespace, else the stack’s namespace').optional(),
+  gatewayNamespace: field(namespaceName, 'Where the Gateway’s proxies run.', 'routing.gateway.namespace, else the stack’s namespace').optional(),
   gatewayPodLabels: map(
     'Labels of the Gateway’s proxies; required when they run in the stack’s namespace.',
     '{} (every pod of gatewayNamespace)',
   ).optional(),
-  monitoringNamespace: str('Where Prometheus runs, admitted to the metrics ports.', 'the NetworkPolicySet’s default').optional(),
-  cnpgNamespace: str('Where the CloudNativePG operator runs.', 'the NetworkPolicySet’s default').optional(),
-  redisOperatorNamespace: str('Where the redis-operator runs.', 'the NetworkPolicySet’s default').optional(),
+  monitoringNamespace: field(namespaceName, 'Where Prometheus runs, admitted to the metrics ports.', 'the NetworkPolicySet’s default').optional(),
+  cnpgNamespace: field(namespaceName, 'Where the CloudNativePG operator runs.', 'the NetworkPolicySet’s default').optional(),
+  redisOperatorNamespace: field(namespaceName, 'Where the redis-operator runs.', 'the NetworkPolicySet’s default').optional(),
   podCidrs: strings('The cluster’s pod CIDRs, excluded from internet egress.', 'the NetworkPolicySet’s default').optional(),
   serviceCidrs: strings('The cluster’s Service CIDRs, excluded from internet egress.', 'the NetworkPolicySet’s default').optional(),
   apiServer: field(z.object({ cidrs: strings('The API server’s addresses, for the operators’ egress.').optional() }), 'The API server.').optional(),
@@ -186,9 +234,28 @@ const alertingSchema = z.object({
   ).optional(),
 });
 
+/** A gauge the pool alert needs: required once `monitoring.databasePool` is set. */
+const poolGauge = (field: string, example: string) =>
+  rule(
+    'is required: the pool alert divides connections in use by the pool size',
+    `name the app's gauge, e.g. \`pulumi config set --path monitoring.databasePool.${field} ${example}\``,
+  );
+
 export const monitoringSchema = z.object({
   labels: map('Labels Prometheus selects ServiceMonitors, PodMonitors, PrometheusRules and the AlertmanagerConfig by.', '{}').optional(),
-  runbookBaseUrl: str('Where the alerts’ runbook links point.', 'docs/runbook.md').optional(),
+  runbookBaseUrl: field(
+    z
+      .string()
+      .refine(
+        (url) => url !== '' && !/[#\s]/.test(url),
+        rule(
+          'must be a URL or repository path without "#" or spaces',
+          'e.g. `docs/runbook.md` or `https://git.example.com/acme/cutover/blob/main/docs/runbook.md`',
+        ),
+      ),
+    'Where the alerts’ runbook links point.',
+    'docs/runbook.md',
+  ).optional(),
   errorRateThreshold: num('The ratio of 5xx responses the error alert fires at.', 'the MonitoringStack default').optional(),
   p95LatencySeconds: num('The p95 latency the latency alert fires at.', 'the MonitoringStack default').optional(),
   availabilityObjective: num('The availability SLO (a ratio below 1), for the burn-rate alerts.', 'the MonitoringStack default').optional(),
@@ -202,8 +269,8 @@ export const monitoringSchema = z.object({
   ).optional(),
   databasePool: field(
     z.object({
-      inUse: str('The app’s gauge of connections in use.'),
-      max: str('The app’s gauge of the pool size.'),
+      inUse: field(z.string(poolGauge('inUse', 'db_client_connections_usage')), 'The app’s gauge of connections in use.'),
+      max: field(z.string(poolGauge('max', 'db_client_connections_max')), 'The app’s gauge of the pool size.'),
       threshold: num('The ratio in use the pool alert fires at.', 'the MonitoringStack default').optional(),
     }),
     'The app’s database pool gauges, for the pool alert.',
@@ -225,7 +292,16 @@ export const gateCheckSchema = field(
 const prometheusPort = rule('must be a port from 1 to 65535', "the Prometheus pods' port, e.g. 9090");
 
 export const metricGateSchema = z.object({
-  prometheusUrl: str('Prometheus’ HTTP API inside the cluster, e.g. `http://prometheus-operated.monitoring.svc:9090`.'),
+  prometheusUrl: field(
+    z.string(
+      rule(
+        'is required',
+        "Prometheus' HTTP API in the cluster, e.g. `pulumi config set --path gate.metrics.prometheusUrl " +
+          'http://prometheus-operated.monitoring.svc:9090`',
+      ),
+    ),
+    'Prometheus’ HTTP API inside the cluster, e.g. `http://prometheus-operated.monitoring.svc:9090`.',
+  ),
   maxErrorRatio: num('The highest ratio of 5xx responses the target color may have.', 'the MetricGate default').optional(),
   maxP95LatencySeconds: num('The highest p95 latency the target color may have.', 'the MetricGate default').optional(),
   window: str('The window the ratios are computed over.', 'the MetricGate default').optional(),
@@ -342,6 +418,10 @@ export const serviceSchema = field(
  * Every top-level key. Scalars carry Pulumi's type; a literal `.default()` is the program's default (and Pulumi.yaml's,
  * but for {@link UNDECLARED_DEFAULT_KEYS}).
  */
+const secretNamesRule = rule(
+  'must be a list of Secret names',
+  'e.g. `pulumi config set --path "secretNames[0]" web-secrets`; put secret values in the Secret, never in config',
+);
 const appName = rule('must be a lowercase DNS label of at most 50 characters starting with a letter', 'e.g. `pulumi config set app web`');
 
 export const stackConfigSchema = z.object({
@@ -350,7 +430,11 @@ export const stackConfigSchema = z.object({
   blue: field(colorSchema, 'The blue color: image, replicas and env.', '{}').optional(),
   green: field(colorSchema, 'The green color: image, replicas and env.', '{}').optional(),
   namespace: field(z.string(), 'The namespace of the environment.', '`<app>-<stack>`').optional(),
-  tlsSecretName: field(z.string(), 'The Secret cert-manager writes the app’s certificate into.', '`<app>-tls`').optional(),
+  tlsSecretName: field(
+    secretName('use lowercase letters, digits, "-" and "."'),
+    'The Secret cert-manager writes the app’s certificate into.',
+    '`<app>-tls`',
+  ).optional(),
   postgres: field(postgresSchema, 'A PostgresHA (CloudNativePG) for the apps.', 'none').optional(),
   redis: field(redisSchema, 'A RedisCluster (redis-operator) for the apps.', 'none').optional(),
   operators: field(operatorsSchema, 'Whether this stack installs the data tier’s operators.').optional(),
@@ -397,12 +481,15 @@ export const stackConfigSchema = z.object({
     z.record(z.string(), z.string()).default({ NODE_ENV: 'production', LOG_LEVEL: 'info' }),
     'The app’s settings ConfigMap, loaded as environment.',
   ),
-  secretNames: field(z.array(z.string()).default([]), 'Secrets the app’s pods load as environment (names only; values stay in the Secrets).'),
+  secretNames: field(
+    z.array(z.string().refine(isDnsSubdomain, secretNamesRule), secretNamesRule).default([]),
+    'Secrets the app’s pods load as environment (names only; values stay in the Secrets).',
+  ),
   clusterIssuer: field(
-    z.string().default('letsencrypt-prod'),
+    objectName('clusterIssuer', 'a cert-manager ClusterIssuer', 'letsencrypt-prod'),
     'cert-manager ClusterIssuer for the Ingress certificate, or the listeners of a Gateway the stack creates.',
   ),
-  ingressClassName: field(z.string().default('nginx'), 'The IngressClass (ingress router, or routing.keepIngress).'),
+  ingressClassName: field(objectName('ingressClassName', 'an IngressClass', 'nginx'), 'The IngressClass (ingress router, or routing.keepIngress).'),
   rateLimitRps: field(z.int().min(1).default(20), 'ingress-nginx’s requests per second per client (ingress router, or routing.keepIngress).'),
   drainSeconds: field(z.int().min(0).max(300).default(10), 'preStop sleep, so endpoint removal reaches every proxy before the pod gets SIGTERM.'),
   shutdownSeconds: field(
@@ -555,4 +642,226 @@ export const weightedShiftRule = z
               'size), `pulumi up`, then shift',
           );
     ctx.addIssue({ code: 'custom', path: ['trafficWeight'], message });
+  });
+
+/** An app's ports: metrics are served on a port of their own. */
+export const distinctPortsRule = z.object({ port: z.number(), metricsPort: z.number() }).superRefine(({ port, metricsPort }, ctx) => {
+  if (port === metricsPort) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['metricsPort'],
+      message: ruleMessage('must differ from port', 'serve metrics on a port of their own, e.g. 9090'),
+    });
+  }
+});
+
+/** Production runs at least 3 replicas of each color. `service`: the app is a `services.<name>` entry. */
+export const productionReplicasRule = z
+  .object({ production: z.boolean(), replicas: z.number(), service: z.boolean().optional() })
+  .superRefine(({ production, replicas, service }, ctx) => {
+    if (production && replicas < 3) {
+      const fix = `set ${service === true ? 'it' : 'replicas'} to 3 or more; a non-production stack sets \`production: false\``;
+      ctx.addIssue({ code: 'custom', path: ['replicas'], message: ruleMessage('production runs at least 3 replicas per color', fix) });
+    }
+  });
+
+/** A gate Job's deadline ends before the update's own: the gate reports its own failure, not the provider's timeout. */
+export const gateDeadlineRule = z
+  .object({ deployTimeoutSeconds: z.number(), timeoutSeconds: z.unknown() })
+  .superRefine(({ deployTimeoutSeconds, timeoutSeconds }, ctx) => {
+    if (Number.isInteger(timeoutSeconds) && (timeoutSeconds as number) >= deployTimeoutSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['timeoutSeconds'],
+        message: ruleMessage(
+          `must be shorter than deployTimeoutSeconds (${deployTimeoutSeconds}), so the gate reports its own failure`,
+          'lower it, or raise deployTimeoutSeconds',
+        ),
+      });
+    }
+  });
+
+/** The metric gate runs after the smoke test: it needs the gate on. */
+export const metricGateEnabledRule = z.object({ enabled: z.boolean().optional(), metrics: z.unknown() }).superRefine(({ enabled, metrics }, ctx) => {
+  if (metrics !== undefined && enabled === false) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['metrics'],
+      message: ruleMessage('is set while gate.enabled is false', 'remove gate.metrics, or enable the gate'),
+    });
+  }
+});
+
+/**
+ * The idle color's size once traffic has settled: above what the PodDisruptionBudget may take down (or 0), and only
+ * when no weighted shift sends it requests.
+ */
+export const idleReplicasRule = z
+  .object({ idleReplicas: z.number().optional(), maxUnavailable: z.number(), trafficWeight: z.number() })
+  .superRefine(({ idleReplicas, maxUnavailable, trafficWeight }, ctx) => {
+    if (idleReplicas === undefined) {
+      return;
+    }
+    if (idleReplicas > 0 && idleReplicas <= maxUnavailable) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['idleReplicas'],
+        message: ruleMessage(
+          `the PodDisruptionBudget allows ${maxUnavailable} pod(s) down at once and would leave none of the idle color running`,
+          `use 0 (retire the idle color) or at least ${maxUnavailable + 1}`,
+        ),
+      });
+    }
+    if (trafficWeight > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['idleReplicas'],
+        message: ruleMessage(
+          `is set while trafficWeight (${trafficWeight}) sends requests to the idle color`,
+          'finish or abort the weighted shift (trafficWeight 0) before shrinking the idle color',
+        ),
+      });
+    }
+  });
+
+/** `operators.install` installs the data tier's operators: the stack must have a data tier. */
+export const operatorsRule = z
+  .object({ install: z.boolean(), postgres: z.boolean(), redis: z.boolean() })
+  .superRefine(({ install, postgres, redis }, ctx) => {
+    if (install && !postgres && !redis) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['install'],
+        message: ruleMessage(
+          'has nothing to install: the stack has neither postgres nor redis',
+          'set `operators.install` to false, or configure `postgres` or `redis`',
+        ),
+      });
+    }
+  });
+
+/** Each migration step names what to run, and there is a database to run it against. */
+export const migrationsRule = z.object({ expand: z.unknown(), contract: z.unknown(), postgres: z.boolean() }).superRefine((values, ctx) => {
+  for (const phase of ['expand', 'contract'] as const) {
+    const step = values[phase] as { image?: string; command?: string[] } | undefined;
+    if (step === undefined) {
+      continue;
+    }
+    if (step.image === undefined || step.command === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [phase],
+        message: ruleMessage(
+          'needs both image and command',
+          `e.g. \`pulumi config set --path migrations.${phase}.image registry.example.com/acme/web-migrate:1.5.0\` and ` +
+            `\`--path "migrations.${phase}.command[0]" migrate\``,
+        ),
+      });
+    }
+    if (!values.postgres) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [phase],
+        message: ruleMessage('needs a database to migrate: the stack has no postgres', 'configure `postgres`, or remove `migrations`'),
+      });
+    }
+  }
+});
+
+/** Namespaces the cluster owns; a stack never takes one over. */
+const SYSTEM_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/** The environment's namespace: a DNS label of its own, not one Kubernetes uses. */
+export const namespaceRule = z.object({ namespace: z.string(), app: z.string(), stack: z.string() }).superRefine(({ namespace, app, stack }, ctx) => {
+  const suggestion = `${app}-${stack.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`;
+  if (!isDnsLabel(namespace)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['namespace'],
+      message: ruleMessage('must be a lowercase DNS label of at most 63 characters', `e.g. \`pulumi config set namespace ${suggestion}\``),
+    });
+  } else if (SYSTEM_NAMESPACES.includes(namespace)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['namespace'],
+      message: ruleMessage(
+        'is a namespace Kubernetes itself uses: the stack would put its quota, LimitRange, Pod Security labels and default-deny policies on it',
+        `give the environment a namespace of its own, e.g. \`pulumi config set namespace ${suggestion}\``,
+      ),
+    });
+  }
+});
+
+/** Gateway proxies in the stack's own namespace are told apart from the apps by their labels. */
+export const gatewayPodLabelsRule = z
+  .object({ proxies: z.string().optional(), namespace: z.string(), gatewayPodLabels: z.unknown() })
+  .superRefine(({ proxies, namespace, gatewayPodLabels }, ctx) => {
+    if (proxies === namespace && gatewayPodLabels === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gatewayPodLabels'],
+        message: ruleMessage(
+          `is required when the Gateway's proxies run in the stack's own namespace (${namespace}): ` +
+            'without labels the app would admit every pod of it',
+          'give the labels of the proxy pods (`pulumi config set --path ' +
+            '\'network.gatewayPodLabels["app.kubernetes.io/name"]\' envoy`), or the namespace they run in ' +
+            '(`pulumi config set --path network.gatewayNamespace envoy-gateway-system`)',
+        ),
+      });
+    }
+  });
+
+/**
+ * The apps of a stack keep apart: no service's name extends another's (their objects' names could collide), and each
+ * has a host and a TLS Secret of its own (cert-manager writes each app's certificate into its Secret). `main` is the
+ * main app; `services` the `services.<name>` entries, by name, in name order. Each issue names its key in `params.key`.
+ */
+export const distinctAppsRule = z
+  .object({
+    main: z.object({ name: z.string(), host: z.string(), tlsSecretName: z.string() }),
+    services: z.record(z.string(), z.object({ name: z.string(), host: z.string(), tlsSecretName: z.string() })),
+  })
+  .superRefine(({ main, services }, ctx) => {
+    const entries = Object.values(services);
+    for (const service of entries) {
+      const prefix = entries.find((other) => other !== service && service.name.startsWith(`${other.name}-`));
+      if (prefix !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', service.name, 'name'],
+          params: { key: `services.${service.name}` },
+          message: ruleMessage(
+            `starts with the name of services.${prefix.name} and "-", so its objects could take that service's names`,
+            "choose a name that does not start with another app's name",
+          ),
+        });
+      }
+    }
+    const hosts = new Map<string, string>([[main.host, `the main app (${main.name})`]]);
+    for (const service of entries) {
+      const owner = hosts.get(service.host);
+      if (owner !== undefined && service.host !== '') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', service.name, 'host'],
+          message: ruleMessage(`is already the host of ${owner}`, 'give every app a host of its own, e.g. `api.example.com`'),
+        });
+      }
+      hosts.set(service.host, `services.${service.name}`);
+    }
+    const tlsOwners = new Map<string, string>([[main.tlsSecretName, 'the main app']]);
+    for (const service of entries) {
+      const owner = tlsOwners.get(service.tlsSecretName);
+      if (owner !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', service.name, 'tlsSecretName'],
+          message: ruleMessage(
+            `is already the TLS Secret of ${owner}; cert-manager would write both certificates into it`,
+            `give it its own, e.g. \`${service.name}-tls\` (the default)`,
+          ),
+        });
+      }
+      tlsOwners.set(service.tlsSecretName, `services.${service.name}`);
+    }
   });

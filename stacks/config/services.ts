@@ -2,7 +2,15 @@ import { isIP } from 'node:net';
 import { Color, ColorSpec, ImageRef, httpPathProblem, isDnsName, isDnsSubdomain, otherColor } from '../../lib';
 import { ConfigProblem, Fail, hintFor } from './errors';
 import { CONFIG_SCHEMAS, checkRules, checkShape, stringMap } from './shape';
-import { GateCheckConfig, ServiceEntryConfig, colorSchema, replicaBoundsRule, weightedShiftRule } from './schema';
+import {
+  GateCheckConfig,
+  ServiceEntryConfig,
+  colorSchema,
+  distinctPortsRule,
+  productionReplicasRule,
+  replicaBoundsRule,
+  weightedShiftRule,
+} from './schema';
 
 /** The keys a ConfigMap may have (the API server's rule). */
 export const CONFIGMAP_KEY = /^[-._a-zA-Z0-9]+$/;
@@ -253,13 +261,8 @@ export function parseService(name: string, entry: unknown, context: ServiceConte
   const maxReplicas = fields.maxReplicas ?? main.maxReplicas;
   if (replicas < 1) {
     fail(`${key}.replicas`, 'must be at least 1', replicas, `e.g. \`pulumi config set --path ${key}.replicas 3\``);
-  } else if (production && replicas < 3) {
-    fail(
-      `${key}.replicas`,
-      'production runs at least 3 replicas per color',
-      replicas,
-      'set it to 3 or more; a non-production stack sets `production: false`',
-    );
+  } else {
+    checkRules({ production, replicas, service: true }, productionReplicasRule, fail, (path) => `${key}.${path.join('.')}`);
   }
   checkRules({ replicas, maxReplicas }, replicaBoundsRule, fail, (path) => `${key}.${path.join('.')}`);
   const port = fields.port ?? main.port;
@@ -272,9 +275,7 @@ export function parseService(name: string, entry: unknown, context: ServiceConte
       fail(`${key}.${field}`, 'must be a whole number from 1024 to 65535', value, `e.g. \`pulumi config set --path ${key}.${field} ${main[field]}\``);
     }
   }
-  if (port === metricsPort) {
-    fail(`${key}.metricsPort`, 'must differ from port', metricsPort, 'serve metrics on a port of their own, e.g. 9090');
-  }
+  checkRules({ port, metricsPort }, distinctPortsRule, fail, (path) => `${key}.${path.join('.')}`);
   const readinessPath = fields.readinessPath ?? main.readinessPath;
   const livenessPath = fields.livenessPath ?? main.livenessPath;
   for (const [field, path] of [

@@ -14,6 +14,7 @@ import {
   schedulingSchema,
   serviceSchema,
   tolerationSchema,
+  RULE_SEPARATOR,
 } from './schema';
 
 /** The type of one field of a structured config value, or the fields of a nested object. */
@@ -223,18 +224,18 @@ export function checkShape(key: string, value: unknown, schema: z.ZodObject, fai
 export function checkValue(key: string, value: unknown, schema: z.ZodType, fail: Fail): boolean {
   const result = schema.safeParse(value);
   // Only the schema's rules speak here: a wrong type is checkShape's to report, under the same key.
-  const broken = result.success ? undefined : result.error.issues.find((issue) => issue.message.includes('; '));
+  const broken = result.success ? undefined : result.error.issues.find((issue) => issue.message.includes(RULE_SEPARATOR));
   if (broken === undefined) {
     return true;
   }
-  const [problem, ...fix] = broken.message.split('; ');
-  fail(key, problem, value, fix.join('; '));
+  const [problem, fix] = broken.message.split(RULE_SEPARATOR);
+  fail(key, problem, value, fix);
   return false;
 }
 
 /**
  * Checks values of the right types against a schema's rules that span them (./schema.ts), reporting each broken one
- * under `keyOf` its path, with the value there.
+ * under `keyOf` its path (or the key the rule names in `params.key`), with the value there.
  */
 export function checkRules<T extends object>(
   values: T,
@@ -243,11 +244,13 @@ export function checkRules<T extends object>(
   keyOf: (path: readonly PropertyKey[]) => string = (path) => path.join('.'),
 ): boolean {
   const result = schema.safeParse(values);
-  const broken = result.success ? [] : result.error.issues.filter((issue) => issue.message.includes('; '));
+  const broken = result.success ? [] : result.error.issues.filter((issue) => issue.message.includes(RULE_SEPARATOR));
   for (const issue of broken) {
-    const [problem, ...fix] = issue.message.split('; ');
+    const [problem, fix] = issue.message.split(RULE_SEPARATOR);
     const value = issue.path.reduce<unknown>((at, segment) => (at as Record<PropertyKey, unknown>)[segment], values);
-    fail(keyOf(issue.path), problem, value, fix.join('; '));
+    // A rule names the key itself when the value it shows is not the whole of the value at that key.
+    const key = issue.code === 'custom' && typeof issue.params?.key === 'string' ? issue.params.key : keyOf(issue.path);
+    fail(key, problem, value, fix);
   }
   return broken.length === 0;
 }
