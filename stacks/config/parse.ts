@@ -1,17 +1,6 @@
 import { z } from 'zod';
 import { PREFLIGHT_CHECKS, PreflightCheck, PreflightConfig } from '../preflight';
-import {
-  Color,
-  ColorSpec,
-  ImageRef,
-  PodScheduling,
-  httpPathProblem,
-  isColor,
-  isLabelKey,
-  isLabelValue,
-  otherColor,
-  schedulingProblems,
-} from '../../lib';
+import { Color, ColorSpec, ImageRef, PodScheduling, isColor, otherColor, schedulingProblems } from '../../lib';
 import { AlertRoutingConfig, parseAlerting } from './alerting';
 import { ConfigError, ConfigProblem, Fail, editDistance, hintFor, problemList, suggest } from './errors';
 import { gatewayProxyNamespace, parseRouting } from './routing';
@@ -34,6 +23,10 @@ import {
   networkSchema,
   postgresSchema,
   redisSchema,
+  resourcesSchema,
+  stackConfigSchema,
+} from './schema';
+import {
   distinctAppsRule,
   distinctPortsRule,
   gateDeadlineRule,
@@ -41,14 +34,14 @@ import {
   idleReplicasRule,
   metricGateEnabledRule,
   migrationsRule,
+  monitoringLabelsRule,
   namespaceRule,
   operatorsRule,
   productionReplicasRule,
+  recoveryRule,
   replicaBoundsRule,
-  resourcesSchema,
-  stackConfigSchema,
   weightedShiftRule,
-} from './schema';
+} from './rules';
 import { CONFIG_SCHEMAS, checkRules, checkShape, checkValue, stringMap, unwrap } from './shape';
 import { AppConfig, ColorRules, checkHost, checkSettingsKeys, parseColors, parseService } from './services';
 
@@ -113,15 +106,6 @@ export interface StackConfig {
    */
   readonly idleReplicas?: number;
 }
-
-/** Labels the constructs set on their objects from the app (lib/core/labels.ts `appLabels`): not the stack's to set. */
-const CONSTRUCT_LABELS: readonly string[] = [
-  'app.kubernetes.io/name',
-  'app.kubernetes.io/instance',
-  'app.kubernetes.io/component',
-  'app.kubernetes.io/part-of',
-  'app.kubernetes.io/managed-by',
-];
 
 /** Keys people reach for that the project deliberately does not have, with what to use instead. */
 const RENAMED_KEYS: Readonly<Record<string, string>> = {
@@ -352,15 +336,8 @@ export function parseStackConfigWithProblems(
   checkRules({ port, metricsPort }, distinctPortsRule, fail);
   const readinessPath = str('readinessPath', CONFIG_DEFAULTS.readinessPath) as string;
   const livenessPath = str('livenessPath', CONFIG_DEFAULTS.livenessPath) as string;
-  for (const [key, path] of [
-    ['readinessPath', readinessPath],
-    ['livenessPath', livenessPath],
-  ] as const) {
-    const wrong = httpPathProblem(path);
-    if (wrong !== undefined) {
-      fail(key, wrong.problem, path, wrong.fix);
-    }
-  }
+  checkValue('readinessPath', readinessPath, stackConfigSchema.shape.readinessPath, fail);
+  checkValue('livenessPath', livenessPath, stackConfigSchema.shape.livenessPath, fail);
   const podSecurityVersion = str('podSecurityVersion', CONFIG_DEFAULTS.podSecurityVersion) as string;
   checkValue('podSecurityVersion', podSecurityVersion, stackConfigSchema.shape.podSecurityVersion, fail);
   const tlsSecretName = str('tlsSecretName', `${app}-tls`) as string;
@@ -371,14 +348,7 @@ export function parseStackConfigWithProblems(
     postgresValue !== undefined && checkShape('postgres', postgresValue, CONFIG_SCHEMAS.keys.postgres, fail)
       ? (postgresValue as PostgresConfig)
       : undefined;
-  if (postgres?.recovery !== undefined && (postgres.recovery.sourceClusterName === undefined || postgres.recovery.targetTime === undefined)) {
-    fail(
-      'postgres.recovery',
-      'needs both sourceClusterName and targetTime',
-      postgres.recovery,
-      'e.g. `pulumi config set --path postgres.recovery.targetTime 2026-11-20T08:00:00Z`',
-    );
-  }
+  checkRules({ recovery: postgres?.recovery }, recoveryRule, fail, () => 'postgres.recovery');
   checkValue('postgres.backup.secretName', postgres?.backup?.secretName, postgresSchema.shape.backup.unwrap().shape.secretName, fail);
   if (postgres?.imageName !== undefined && typeof postgres.imageName === 'string') {
     try {
@@ -420,32 +390,7 @@ export function parseStackConfigWithProblems(
       ? (monitoringValue as MonitoringConfig)
       : {};
 
-  for (const field of ['labels', 'dashboardLabels'] as const) {
-    const labels = monitoring[field];
-    for (const [name, value] of Object.entries(typeof labels === 'object' && labels !== null ? labels : {})) {
-      if (!isLabelKey(name)) {
-        fail(`monitoring.${field}`, `"${name}" is not a label key`, name, 'use a Kubernetes label key, e.g. `release` or `grafana_dashboard`');
-      } else if (!isLabelValue(String(value))) {
-        fail(`monitoring.${field}.${name}`, 'is not a label value', value, 'use at most 63 letters, digits, "-", "_" or "."');
-      } else if (CONSTRUCT_LABELS.includes(name)) {
-        fail(
-          `monitoring.${field}["${name}"]`,
-          'is a label cutover sets on every object itself',
-          value,
-          'use a label of your own, e.g. `release` or `grafana_dashboard`',
-        );
-      }
-    }
-  }
-  const dashboardLabels = monitoring.dashboardLabels;
-  if (typeof dashboardLabels === 'object' && dashboardLabels !== null && Object.keys(dashboardLabels).length === 0) {
-    fail(
-      'monitoring.dashboardLabels',
-      'is empty: the Grafana sidecar finds dashboards by label',
-      dashboardLabels,
-      'set the label it watches, e.g. `pulumi config set --path monitoring.dashboardLabels.grafana_dashboard 1`, or remove the key',
-    );
-  }
+  checkRules({ labels: monitoring.labels, dashboardLabels: monitoring.dashboardLabels }, monitoringLabelsRule, fail);
   checkValue('monitoring.runbookBaseUrl', monitoring.runbookBaseUrl, monitoringSchema.shape.runbookBaseUrl, fail);
   const pool = monitoring.databasePool;
   if (pool !== undefined) {

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { PREFLIGHT_CHECKS } from '../preflight';
-import { ROUTERS, isDnsLabel, isDnsSubdomain } from '../../lib';
+import { ROUTERS, httpPathProblem, isDnsLabel, isDnsSubdomain } from '../../lib';
 
 // The one declaration of every stack config key: the types below are inferred from it, the structural checks
 // (unknown fields with a suggestion, wrong types) walk it (./shape.ts), and `npm run config:generate` writes
-// Pulumi.yaml's scalar schema and docs/config-reference.md from it. The value rules that need more than one key or
-// a Kubernetes grammar live in ./parse.ts, ./services.ts, ./routing.ts and ./alerting.ts, under the key the user wrote.
+// Pulumi.yaml's scalar schema and docs/config-reference.md from it. A field's own value rules (ranges, patterns,
+// Kubernetes names and quantities) are on the field; the rules that span keys are schemas in ./rules.ts. Both are
+// reported by ./parse.ts under the key the user wrote. What still lives in ./services.ts, ./routing.ts and
+// ./alerting.ts are the rules whose message quotes another app's or key's value.
 
 /** The largest replica count the API server accepts (an int32 field). */
 export const MAX_INT32 = 2_147_483_647;
@@ -46,7 +48,8 @@ export function rule(problem: string, fix: string): { error: string } {
   return { error: ruleMessage(problem, fix) };
 }
 
-function ruleMessage(problem: string, fix: string): string {
+/** The message {@link rule} gives zod, for a rule that adds its issues itself (./rules.ts). */
+export function ruleMessage(problem: string, fix: string): string {
   return `${problem}${RULE_SEPARATOR}${fix}`;
 }
 
@@ -94,6 +97,14 @@ export const resourcesSchema = z.object({
   memoryLimit: field(memoryQuantity('512Mi'), 'Memory limit of each app container.'),
   ephemeralStorageRequest: field(memoryQuantity('256Mi'), 'Ephemeral storage request of each app container.'),
   ephemeralStorageLimit: field(memoryQuantity('1Gi'), 'Ephemeral storage limit of each app container.'),
+});
+
+/** An HTTP path a probe or a gate requests: absolute, printable ASCII (lib/core/validation.ts `httpPathProblem`). */
+const httpPath = z.string().superRefine((path, ctx) => {
+  const wrong = httpPathProblem(path);
+  if (wrong !== undefined) {
+    ctx.addIssue({ code: 'custom', message: ruleMessage(wrong.problem, wrong.fix) });
+  }
 });
 
 /** The name of a Secret (a DNS-1123 subdomain, as the API server requires of object names). */
@@ -401,8 +412,8 @@ export const serviceSchema = field(
     green: field(colorSchema, 'The service’s green color.').optional(),
     port: int('The service’s HTTP port.', 'port').optional(),
     metricsPort: int('The service’s metrics port.', 'metricsPort').optional(),
-    readinessPath: str('The service’s readiness path.', 'readinessPath').optional(),
-    livenessPath: str('The service’s liveness path.', 'livenessPath').optional(),
+    readinessPath: field(httpPath, 'The service’s readiness path.', 'readinessPath').optional(),
+    livenessPath: field(httpPath, 'The service’s liveness path.', 'livenessPath').optional(),
     replicas: int('Minimum replicas of each of the service’s colors.', 'replicas').optional(),
     maxReplicas: int('Maximum replicas of each of the service’s colors.', 'maxReplicas').optional(),
     settings: map('The service’s settings ConfigMap.', 'settings').optional(),
@@ -474,8 +485,8 @@ export const stackConfigSchema = z.object({
   targetMemoryUtilization: field(z.int().min(1).max(100).default(80), 'HPA target average memory utilization, percent of the request.'),
   port: field(z.int().min(1024).max(65535).default(8080), 'Container port that serves HTTP (named http).'),
   metricsPort: field(z.int().min(1024).max(65535).default(9090), 'Container port that serves Prometheus metrics (named metrics).'),
-  readinessPath: field(z.string().default('/ready'), 'HTTP path of the readiness probe.'),
-  livenessPath: field(z.string().default('/health'), 'HTTP path of the liveness probe.'),
+  readinessPath: field(httpPath.default('/ready'), 'HTTP path of the readiness probe.'),
+  livenessPath: field(httpPath.default('/health'), 'HTTP path of the liveness probe.'),
   resources: field(resourcesSchema, 'Requests and limits of each app container.').optional(),
   settings: field(
     z.record(z.string(), z.string()).default({ NODE_ENV: 'production', LOG_LEVEL: 'info' }),
@@ -599,269 +610,3 @@ export const ALERTING_DEFAULTS = {
   pager: { secret: { name: 'alertmanager-pagerduty', key: 'routingKey' } },
   chat: { secret: { name: 'alertmanager-slack', key: 'webhookURL' } },
 } as const;
-
-// Rules that span keys, each on the object of the values it relates (already of the right types, as ./parse.ts and
-// ./services.ts hold them), checked with ./shape.ts `checkRules` where the parse has those values.
-
-/** An app's replica bounds: the HPA's minReplicas cannot exceed its maxReplicas. */
-export const replicaBoundsRule = z.object({ replicas: z.number(), maxReplicas: z.number() }).superRefine(({ replicas, maxReplicas }, ctx) => {
-  if (maxReplicas < replicas) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['maxReplicas'],
-      message: ruleMessage(`must be at least replicas (${replicas})`, 'raise maxReplicas or lower replicas'),
-    });
-  }
-});
-
-/**
- * A weighted shift sends requests to the idle color, which must be deployed and running. `service` is the
- * `services.<name>` entry the colors are of (absent for the main app).
- */
-export const weightedShiftRule = z
-  .object({
-    trafficWeight: z.number(),
-    idleColor: z.string(),
-    idle: z.object({ image: z.string().optional(), replicas: z.number().optional() }),
-    service: z.object({ name: z.string(), key: z.string() }).optional(),
-  })
-  .superRefine(({ trafficWeight, idleColor, idle, service }, ctx) => {
-    if (trafficWeight <= 0 || (idle.image !== undefined && idle.replicas !== 0)) {
-      return;
-    }
-    const state = idle.image === undefined ? 'not deployed (no image)' : 'scaled to 0';
-    const message =
-      service === undefined
-        ? ruleMessage(
-            `sends ${trafficWeight}% of requests to ${idleColor}, which is ${state}`,
-            `deploy ${idleColor} first (\`pulumi config set --path ${idleColor}.image <image:tag>\`, full size), \`pulumi up\`, then shift`,
-          )
-        : ruleMessage(
-            `sends ${trafficWeight}% of ${service.name}'s requests to ${idleColor}, which is ${state}`,
-            `deploy ${idleColor} of ${service.name} first (\`pulumi config set --path ${service.key}.${idleColor}.image <image:tag>\`, full ` +
-              'size), `pulumi up`, then shift',
-          );
-    ctx.addIssue({ code: 'custom', path: ['trafficWeight'], message });
-  });
-
-/** An app's ports: metrics are served on a port of their own. */
-export const distinctPortsRule = z.object({ port: z.number(), metricsPort: z.number() }).superRefine(({ port, metricsPort }, ctx) => {
-  if (port === metricsPort) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['metricsPort'],
-      message: ruleMessage('must differ from port', 'serve metrics on a port of their own, e.g. 9090'),
-    });
-  }
-});
-
-/** Production runs at least 3 replicas of each color. `service`: the app is a `services.<name>` entry. */
-export const productionReplicasRule = z
-  .object({ production: z.boolean(), replicas: z.number(), service: z.boolean().optional() })
-  .superRefine(({ production, replicas, service }, ctx) => {
-    if (production && replicas < 3) {
-      const fix = `set ${service === true ? 'it' : 'replicas'} to 3 or more; a non-production stack sets \`production: false\``;
-      ctx.addIssue({ code: 'custom', path: ['replicas'], message: ruleMessage('production runs at least 3 replicas per color', fix) });
-    }
-  });
-
-/** A gate Job's deadline ends before the update's own: the gate reports its own failure, not the provider's timeout. */
-export const gateDeadlineRule = z
-  .object({ deployTimeoutSeconds: z.number(), timeoutSeconds: z.unknown() })
-  .superRefine(({ deployTimeoutSeconds, timeoutSeconds }, ctx) => {
-    if (Number.isInteger(timeoutSeconds) && (timeoutSeconds as number) >= deployTimeoutSeconds) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['timeoutSeconds'],
-        message: ruleMessage(
-          `must be shorter than deployTimeoutSeconds (${deployTimeoutSeconds}), so the gate reports its own failure`,
-          'lower it, or raise deployTimeoutSeconds',
-        ),
-      });
-    }
-  });
-
-/** The metric gate runs after the smoke test: it needs the gate on. */
-export const metricGateEnabledRule = z.object({ enabled: z.boolean().optional(), metrics: z.unknown() }).superRefine(({ enabled, metrics }, ctx) => {
-  if (metrics !== undefined && enabled === false) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['metrics'],
-      message: ruleMessage('is set while gate.enabled is false', 'remove gate.metrics, or enable the gate'),
-    });
-  }
-});
-
-/**
- * The idle color's size once traffic has settled: above what the PodDisruptionBudget may take down (or 0), and only
- * when no weighted shift sends it requests.
- */
-export const idleReplicasRule = z
-  .object({ idleReplicas: z.number().optional(), maxUnavailable: z.number(), trafficWeight: z.number() })
-  .superRefine(({ idleReplicas, maxUnavailable, trafficWeight }, ctx) => {
-    if (idleReplicas === undefined) {
-      return;
-    }
-    if (idleReplicas > 0 && idleReplicas <= maxUnavailable) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['idleReplicas'],
-        message: ruleMessage(
-          `the PodDisruptionBudget allows ${maxUnavailable} pod(s) down at once and would leave none of the idle color running`,
-          `use 0 (retire the idle color) or at least ${maxUnavailable + 1}`,
-        ),
-      });
-    }
-    if (trafficWeight > 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['idleReplicas'],
-        message: ruleMessage(
-          `is set while trafficWeight (${trafficWeight}) sends requests to the idle color`,
-          'finish or abort the weighted shift (trafficWeight 0) before shrinking the idle color',
-        ),
-      });
-    }
-  });
-
-/** `operators.install` installs the data tier's operators: the stack must have a data tier. */
-export const operatorsRule = z
-  .object({ install: z.boolean(), postgres: z.boolean(), redis: z.boolean() })
-  .superRefine(({ install, postgres, redis }, ctx) => {
-    if (install && !postgres && !redis) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['install'],
-        message: ruleMessage(
-          'has nothing to install: the stack has neither postgres nor redis',
-          'set `operators.install` to false, or configure `postgres` or `redis`',
-        ),
-      });
-    }
-  });
-
-/** Each migration step names what to run, and there is a database to run it against. */
-export const migrationsRule = z.object({ expand: z.unknown(), contract: z.unknown(), postgres: z.boolean() }).superRefine((values, ctx) => {
-  for (const phase of ['expand', 'contract'] as const) {
-    const step = values[phase] as { image?: string; command?: string[] } | undefined;
-    if (step === undefined) {
-      continue;
-    }
-    if (step.image === undefined || step.command === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [phase],
-        message: ruleMessage(
-          'needs both image and command',
-          `e.g. \`pulumi config set --path migrations.${phase}.image registry.example.com/acme/web-migrate:1.5.0\` and ` +
-            `\`--path "migrations.${phase}.command[0]" migrate\``,
-        ),
-      });
-    }
-    if (!values.postgres) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [phase],
-        message: ruleMessage('needs a database to migrate: the stack has no postgres', 'configure `postgres`, or remove `migrations`'),
-      });
-    }
-  }
-});
-
-/** Namespaces the cluster owns; a stack never takes one over. */
-const SYSTEM_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
-
-/** The environment's namespace: a DNS label of its own, not one Kubernetes uses. */
-export const namespaceRule = z.object({ namespace: z.string(), app: z.string(), stack: z.string() }).superRefine(({ namespace, app, stack }, ctx) => {
-  const suggestion = `${app}-${stack.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`;
-  if (!isDnsLabel(namespace)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['namespace'],
-      message: ruleMessage('must be a lowercase DNS label of at most 63 characters', `e.g. \`pulumi config set namespace ${suggestion}\``),
-    });
-  } else if (SYSTEM_NAMESPACES.includes(namespace)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['namespace'],
-      message: ruleMessage(
-        'is a namespace Kubernetes itself uses: the stack would put its quota, LimitRange, Pod Security labels and default-deny policies on it',
-        `give the environment a namespace of its own, e.g. \`pulumi config set namespace ${suggestion}\``,
-      ),
-    });
-  }
-});
-
-/** Gateway proxies in the stack's own namespace are told apart from the apps by their labels. */
-export const gatewayPodLabelsRule = z
-  .object({ proxies: z.string().optional(), namespace: z.string(), gatewayPodLabels: z.unknown() })
-  .superRefine(({ proxies, namespace, gatewayPodLabels }, ctx) => {
-    if (proxies === namespace && gatewayPodLabels === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['gatewayPodLabels'],
-        message: ruleMessage(
-          `is required when the Gateway's proxies run in the stack's own namespace (${namespace}): ` +
-            'without labels the app would admit every pod of it',
-          'give the labels of the proxy pods (`pulumi config set --path ' +
-            '\'network.gatewayPodLabels["app.kubernetes.io/name"]\' envoy`), or the namespace they run in ' +
-            '(`pulumi config set --path network.gatewayNamespace envoy-gateway-system`)',
-        ),
-      });
-    }
-  });
-
-/**
- * The apps of a stack keep apart: no service's name extends another's (their objects' names could collide), and each
- * has a host and a TLS Secret of its own (cert-manager writes each app's certificate into its Secret). `main` is the
- * main app; `services` the `services.<name>` entries, by name, in name order. Each issue names its key in `params.key`.
- */
-export const distinctAppsRule = z
-  .object({
-    main: z.object({ name: z.string(), host: z.string(), tlsSecretName: z.string() }),
-    services: z.record(z.string(), z.object({ name: z.string(), host: z.string(), tlsSecretName: z.string() })),
-  })
-  .superRefine(({ main, services }, ctx) => {
-    const entries = Object.values(services);
-    for (const service of entries) {
-      const prefix = entries.find((other) => other !== service && service.name.startsWith(`${other.name}-`));
-      if (prefix !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['services', service.name, 'name'],
-          params: { key: `services.${service.name}` },
-          message: ruleMessage(
-            `starts with the name of services.${prefix.name} and "-", so its objects could take that service's names`,
-            "choose a name that does not start with another app's name",
-          ),
-        });
-      }
-    }
-    const hosts = new Map<string, string>([[main.host, `the main app (${main.name})`]]);
-    for (const service of entries) {
-      const owner = hosts.get(service.host);
-      if (owner !== undefined && service.host !== '') {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['services', service.name, 'host'],
-          message: ruleMessage(`is already the host of ${owner}`, 'give every app a host of its own, e.g. `api.example.com`'),
-        });
-      }
-      hosts.set(service.host, `services.${service.name}`);
-    }
-    const tlsOwners = new Map<string, string>([[main.tlsSecretName, 'the main app']]);
-    for (const service of entries) {
-      const owner = tlsOwners.get(service.tlsSecretName);
-      if (owner !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['services', service.name, 'tlsSecretName'],
-          message: ruleMessage(
-            `is already the TLS Secret of ${owner}; cert-manager would write both certificates into it`,
-            `give it its own, e.g. \`${service.name}-tls\` (the default)`,
-          ),
-        });
-      }
-      tlsOwners.set(service.tlsSecretName, `services.${service.name}`);
-    }
-  });

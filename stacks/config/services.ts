@@ -1,16 +1,9 @@
 import { isIP } from 'node:net';
-import { Color, ColorSpec, ImageRef, httpPathProblem, isDnsName, isDnsSubdomain, otherColor } from '../../lib';
+import { Color, ColorSpec, ImageRef, isDnsName, isDnsSubdomain, otherColor } from '../../lib';
 import { ConfigProblem, Fail, hintFor } from './errors';
-import { CONFIG_SCHEMAS, checkRules, checkShape, stringMap } from './shape';
-import {
-  GateCheckConfig,
-  ServiceEntryConfig,
-  colorSchema,
-  distinctPortsRule,
-  productionReplicasRule,
-  replicaBoundsRule,
-  weightedShiftRule,
-} from './schema';
+import { CONFIG_SCHEMAS, checkRules, checkShape, checkValue, stringMap } from './shape';
+import { GateCheckConfig, ServiceEntryConfig, colorSchema, serviceSchema } from './schema';
+import { distinctPortsRule, productionReplicasRule, replicaBoundsRule, weightedShiftRule } from './rules';
 
 /** The keys a ConfigMap may have (the API server's rule). */
 export const CONFIGMAP_KEY = /^[-._a-zA-Z0-9]+$/;
@@ -278,15 +271,8 @@ export function parseService(name: string, entry: unknown, context: ServiceConte
   checkRules({ port, metricsPort }, distinctPortsRule, fail, (path) => `${key}.${path.join('.')}`);
   const readinessPath = fields.readinessPath ?? main.readinessPath;
   const livenessPath = fields.livenessPath ?? main.livenessPath;
-  for (const [field, path] of [
-    ['readinessPath', readinessPath],
-    ['livenessPath', livenessPath],
-  ] as const) {
-    const wrong = httpPathProblem(path);
-    if (wrong !== undefined) {
-      fail(`${key}.${field}`, wrong.problem, path, wrong.fix);
-    }
-  }
+  checkValue(`${key}.readinessPath`, readinessPath, serviceSchema.shape.readinessPath, fail);
+  checkValue(`${key}.livenessPath`, livenessPath, serviceSchema.shape.livenessPath, fail);
   const secretNames = fields.secretNames ?? [];
   for (const secret of secretNames) {
     if (!isDnsSubdomain(secret)) {

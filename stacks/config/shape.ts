@@ -235,7 +235,7 @@ export function checkValue(key: string, value: unknown, schema: z.ZodType, fail:
 
 /**
  * Checks values of the right types against a schema's rules that span them (./schema.ts), reporting each broken one
- * under `keyOf` its path (or the key the rule names in `params.key`), with the value there.
+ * under `keyOf` its path, with the value there (or the key and value the rule names in `params`).
  */
 export function checkRules<T extends object>(
   values: T,
@@ -247,10 +247,11 @@ export function checkRules<T extends object>(
   const broken = result.success ? [] : result.error.issues.filter((issue) => issue.message.includes(RULE_SEPARATOR));
   for (const issue of broken) {
     const [problem, fix] = issue.message.split(RULE_SEPARATOR);
-    const value = issue.path.reduce<unknown>((at, segment) => (at as Record<PropertyKey, unknown>)[segment], values);
-    // A rule names the key itself when the value it shows is not the whole of the value at that key.
-    const key = issue.code === 'custom' && typeof issue.params?.key === 'string' ? issue.params.key : keyOf(issue.path);
-    fail(key, problem, value, fix);
+    // A rule names the key and the value it shows itself when they are not the path and the value there.
+    const params: { key?: unknown; value?: unknown } = issue.code === 'custom' ? (issue.params ?? {}) : {};
+    const value =
+      'value' in params ? params.value : issue.path.reduce<unknown>((at, segment) => (at as Record<PropertyKey, unknown>)[segment], values);
+    fail(typeof params.key === 'string' ? params.key : keyOf(issue.path), problem, value, fix);
   }
   return broken.length === 0;
 }

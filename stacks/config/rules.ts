@@ -1,0 +1,338 @@
+import { z } from 'zod';
+import { isDnsLabel, isLabelKey, isLabelValue } from '../../lib';
+import { ruleMessage } from './schema';
+
+// The rules that span keys, each a schema on the object of the values it relates (already of the right types, as
+// ./parse.ts and ./services.ts hold them), checked with ./shape.ts `checkRules` where the parse has those values. The
+// rules of one key's value (ranges, patterns, names) are on its field in ./schema.ts.
+
+/** An app's replica bounds: the HPA's minReplicas cannot exceed its maxReplicas. */
+export const replicaBoundsRule = z.object({ replicas: z.number(), maxReplicas: z.number() }).superRefine(({ replicas, maxReplicas }, ctx) => {
+  if (maxReplicas < replicas) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maxReplicas'],
+      message: ruleMessage(`must be at least replicas (${replicas})`, 'raise maxReplicas or lower replicas'),
+    });
+  }
+});
+
+/**
+ * A weighted shift sends requests to the idle color, which must be deployed and running. `service` is the
+ * `services.<name>` entry the colors are of (absent for the main app).
+ */
+export const weightedShiftRule = z
+  .object({
+    trafficWeight: z.number(),
+    idleColor: z.string(),
+    idle: z.object({ image: z.string().optional(), replicas: z.number().optional() }),
+    service: z.object({ name: z.string(), key: z.string() }).optional(),
+  })
+  .superRefine(({ trafficWeight, idleColor, idle, service }, ctx) => {
+    if (trafficWeight <= 0 || (idle.image !== undefined && idle.replicas !== 0)) {
+      return;
+    }
+    const state = idle.image === undefined ? 'not deployed (no image)' : 'scaled to 0';
+    const message =
+      service === undefined
+        ? ruleMessage(
+            `sends ${trafficWeight}% of requests to ${idleColor}, which is ${state}`,
+            `deploy ${idleColor} first (\`pulumi config set --path ${idleColor}.image <image:tag>\`, full size), \`pulumi up\`, then shift`,
+          )
+        : ruleMessage(
+            `sends ${trafficWeight}% of ${service.name}'s requests to ${idleColor}, which is ${state}`,
+            `deploy ${idleColor} of ${service.name} first (\`pulumi config set --path ${service.key}.${idleColor}.image <image:tag>\`, full ` +
+              'size), `pulumi up`, then shift',
+          );
+    ctx.addIssue({ code: 'custom', path: ['trafficWeight'], message });
+  });
+
+/** An app's ports: metrics are served on a port of their own. */
+export const distinctPortsRule = z.object({ port: z.number(), metricsPort: z.number() }).superRefine(({ port, metricsPort }, ctx) => {
+  if (port === metricsPort) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['metricsPort'],
+      message: ruleMessage('must differ from port', 'serve metrics on a port of their own, e.g. 9090'),
+    });
+  }
+});
+
+/** Production runs at least 3 replicas of each color. `service`: the app is a `services.<name>` entry. */
+export const productionReplicasRule = z
+  .object({ production: z.boolean(), replicas: z.number(), service: z.boolean().optional() })
+  .superRefine(({ production, replicas, service }, ctx) => {
+    if (production && replicas < 3) {
+      const fix = `set ${service === true ? 'it' : 'replicas'} to 3 or more; a non-production stack sets \`production: false\``;
+      ctx.addIssue({ code: 'custom', path: ['replicas'], message: ruleMessage('production runs at least 3 replicas per color', fix) });
+    }
+  });
+
+/** A gate Job's deadline ends before the update's own: the gate reports its own failure, not the provider's timeout. */
+export const gateDeadlineRule = z
+  .object({ deployTimeoutSeconds: z.number(), timeoutSeconds: z.unknown().optional() })
+  .superRefine(({ deployTimeoutSeconds, timeoutSeconds }, ctx) => {
+    if (Number.isInteger(timeoutSeconds) && (timeoutSeconds as number) >= deployTimeoutSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['timeoutSeconds'],
+        message: ruleMessage(
+          `must be shorter than deployTimeoutSeconds (${deployTimeoutSeconds}), so the gate reports its own failure`,
+          'lower it, or raise deployTimeoutSeconds',
+        ),
+      });
+    }
+  });
+
+/** The metric gate runs after the smoke test: it needs the gate on. */
+export const metricGateEnabledRule = z
+  .object({ enabled: z.boolean().optional(), metrics: z.unknown().optional() })
+  .superRefine(({ enabled, metrics }, ctx) => {
+    if (metrics !== undefined && enabled === false) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['metrics'],
+        message: ruleMessage('is set while gate.enabled is false', 'remove gate.metrics, or enable the gate'),
+      });
+    }
+  });
+
+/**
+ * The idle color's size once traffic has settled: above what the PodDisruptionBudget may take down (or 0), and only
+ * when no weighted shift sends it requests.
+ */
+export const idleReplicasRule = z
+  .object({ idleReplicas: z.number().optional(), maxUnavailable: z.number(), trafficWeight: z.number() })
+  .superRefine(({ idleReplicas, maxUnavailable, trafficWeight }, ctx) => {
+    if (idleReplicas === undefined) {
+      return;
+    }
+    if (idleReplicas > 0 && idleReplicas <= maxUnavailable) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['idleReplicas'],
+        message: ruleMessage(
+          `the PodDisruptionBudget allows ${maxUnavailable} pod(s) down at once and would leave none of the idle color running`,
+          `use 0 (retire the idle color) or at least ${maxUnavailable + 1}`,
+        ),
+      });
+    }
+    if (trafficWeight > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['idleReplicas'],
+        message: ruleMessage(
+          `is set while trafficWeight (${trafficWeight}) sends requests to the idle color`,
+          'finish or abort the weighted shift (trafficWeight 0) before shrinking the idle color',
+        ),
+      });
+    }
+  });
+
+/** `operators.install` installs the data tier's operators: the stack must have a data tier. */
+export const operatorsRule = z
+  .object({ install: z.boolean(), postgres: z.boolean(), redis: z.boolean() })
+  .superRefine(({ install, postgres, redis }, ctx) => {
+    if (install && !postgres && !redis) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['install'],
+        message: ruleMessage(
+          'has nothing to install: the stack has neither postgres nor redis',
+          'set `operators.install` to false, or configure `postgres` or `redis`',
+        ),
+      });
+    }
+  });
+
+/** Each migration step names what to run, and there is a database to run it against. */
+export const migrationsRule = z
+  .object({ expand: z.unknown().optional(), contract: z.unknown().optional(), postgres: z.boolean() })
+  .superRefine((values, ctx) => {
+    for (const phase of ['expand', 'contract'] as const) {
+      const step = values[phase] as { image?: string; command?: string[] } | undefined;
+      if (step === undefined) {
+        continue;
+      }
+      if (step.image === undefined || step.command === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [phase],
+          message: ruleMessage(
+            'needs both image and command',
+            `e.g. \`pulumi config set --path migrations.${phase}.image registry.example.com/acme/web-migrate:1.5.0\` and ` +
+              `\`--path "migrations.${phase}.command[0]" migrate\``,
+          ),
+        });
+      }
+      if (!values.postgres) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [phase],
+          message: ruleMessage('needs a database to migrate: the stack has no postgres', 'configure `postgres`, or remove `migrations`'),
+        });
+      }
+    }
+  });
+
+/** Namespaces the cluster owns; a stack never takes one over. */
+const SYSTEM_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/** The environment's namespace: a DNS label of its own, not one Kubernetes uses. */
+export const namespaceRule = z.object({ namespace: z.string(), app: z.string(), stack: z.string() }).superRefine(({ namespace, app, stack }, ctx) => {
+  const suggestion = `${app}-${stack.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`;
+  if (!isDnsLabel(namespace)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['namespace'],
+      message: ruleMessage('must be a lowercase DNS label of at most 63 characters', `e.g. \`pulumi config set namespace ${suggestion}\``),
+    });
+  } else if (SYSTEM_NAMESPACES.includes(namespace)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['namespace'],
+      message: ruleMessage(
+        'is a namespace Kubernetes itself uses: the stack would put its quota, LimitRange, Pod Security labels and default-deny policies on it',
+        `give the environment a namespace of its own, e.g. \`pulumi config set namespace ${suggestion}\``,
+      ),
+    });
+  }
+});
+
+/** Gateway proxies in the stack's own namespace are told apart from the apps by their labels. */
+export const gatewayPodLabelsRule = z
+  .object({ proxies: z.string().optional(), namespace: z.string(), gatewayPodLabels: z.unknown().optional() })
+  .superRefine(({ proxies, namespace, gatewayPodLabels }, ctx) => {
+    if (proxies === namespace && gatewayPodLabels === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gatewayPodLabels'],
+        message: ruleMessage(
+          `is required when the Gateway's proxies run in the stack's own namespace (${namespace}): ` +
+            'without labels the app would admit every pod of it',
+          'give the labels of the proxy pods (`pulumi config set --path ' +
+            '\'network.gatewayPodLabels["app.kubernetes.io/name"]\' envoy`), or the namespace they run in ' +
+            '(`pulumi config set --path network.gatewayNamespace envoy-gateway-system`)',
+        ),
+      });
+    }
+  });
+
+/**
+ * The apps of a stack keep apart: no service's name extends another's (their objects' names could collide), and each
+ * has a host and a TLS Secret of its own (cert-manager writes each app's certificate into its Secret). `main` is the
+ * main app; `services` the `services.<name>` entries, by name, in name order. Each issue names its key in `params.key`.
+ */
+export const distinctAppsRule = z
+  .object({
+    main: z.object({ name: z.string(), host: z.string(), tlsSecretName: z.string() }),
+    services: z.record(z.string(), z.object({ name: z.string(), host: z.string(), tlsSecretName: z.string() })),
+  })
+  .superRefine(({ main, services }, ctx) => {
+    const entries = Object.values(services);
+    for (const service of entries) {
+      const prefix = entries.find((other) => other !== service && service.name.startsWith(`${other.name}-`));
+      if (prefix !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', service.name, 'name'],
+          params: { key: `services.${service.name}` },
+          message: ruleMessage(
+            `starts with the name of services.${prefix.name} and "-", so its objects could take that service's names`,
+            "choose a name that does not start with another app's name",
+          ),
+        });
+      }
+    }
+    const hosts = new Map<string, string>([[main.host, `the main app (${main.name})`]]);
+    for (const service of entries) {
+      const owner = hosts.get(service.host);
+      if (owner !== undefined && service.host !== '') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', service.name, 'host'],
+          message: ruleMessage(`is already the host of ${owner}`, 'give every app a host of its own, e.g. `api.example.com`'),
+        });
+      }
+      hosts.set(service.host, `services.${service.name}`);
+    }
+    const tlsOwners = new Map<string, string>([[main.tlsSecretName, 'the main app']]);
+    for (const service of entries) {
+      const owner = tlsOwners.get(service.tlsSecretName);
+      if (owner !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', service.name, 'tlsSecretName'],
+          message: ruleMessage(
+            `is already the TLS Secret of ${owner}; cert-manager would write both certificates into it`,
+            `give it its own, e.g. \`${service.name}-tls\` (the default)`,
+          ),
+        });
+      }
+      tlsOwners.set(service.tlsSecretName, `services.${service.name}`);
+    }
+  });
+
+/** A point-in-time recovery names both the cluster to recover from and the time to recover to. */
+export const recoveryRule = z
+  .object({ recovery: z.object({ sourceClusterName: z.unknown().optional(), targetTime: z.unknown().optional() }).optional() })
+  .superRefine(({ recovery }, ctx) => {
+    if (recovery !== undefined && (recovery.sourceClusterName === undefined || recovery.targetTime === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['recovery'],
+        message: ruleMessage(
+          'needs both sourceClusterName and targetTime',
+          'e.g. `pulumi config set --path postgres.recovery.targetTime 2026-11-20T08:00:00Z`',
+        ),
+      });
+    }
+  });
+
+/** Labels the constructs set on their objects from the app (lib/core/labels.ts `appLabels`): not the stack's to set. */
+const CONSTRUCT_LABELS: readonly string[] = [
+  'app.kubernetes.io/name',
+  'app.kubernetes.io/instance',
+  'app.kubernetes.io/component',
+  'app.kubernetes.io/part-of',
+  'app.kubernetes.io/managed-by',
+];
+
+/**
+ * Labels the stack adds to objects (`monitoring.labels`, `monitoring.dashboardLabels`): Kubernetes label keys and
+ * values, none of them one the constructs set; `dashboardLabels`, when written, not empty (the Grafana sidecar finds
+ * dashboards by label). Each issue names its key and value in `params`.
+ */
+export const monitoringLabelsRule = z
+  .object({ labels: z.record(z.string(), z.unknown()).optional(), dashboardLabels: z.record(z.string(), z.unknown()).optional() })
+  .superRefine((fields, ctx) => {
+    for (const field of ['labels', 'dashboardLabels'] as const) {
+      for (const [name, value] of Object.entries(fields[field] ?? {})) {
+        const issue = (key: string, shown: unknown, problem: string, fix: string) =>
+          ctx.addIssue({ code: 'custom', path: [field, name], params: { key, value: shown }, message: ruleMessage(problem, fix) });
+        if (!isLabelKey(name)) {
+          issue(`monitoring.${field}`, name, `"${name}" is not a label key`, 'use a Kubernetes label key, e.g. `release` or `grafana_dashboard`');
+        } else if (!isLabelValue(String(value))) {
+          issue(`monitoring.${field}.${name}`, value, 'is not a label value', 'use at most 63 letters, digits, "-", "_" or "."');
+        } else if (CONSTRUCT_LABELS.includes(name)) {
+          issue(
+            `monitoring.${field}["${name}"]`,
+            value,
+            'is a label cutover sets on every object itself',
+            'use a label of your own, e.g. `release` or `grafana_dashboard`',
+          );
+        }
+      }
+    }
+    if (fields.dashboardLabels !== undefined && Object.keys(fields.dashboardLabels).length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dashboardLabels'],
+        params: { key: 'monitoring.dashboardLabels' },
+        message: ruleMessage(
+          'is empty: the Grafana sidecar finds dashboards by label',
+          'set the label it watches, e.g. `pulumi config set --path monitoring.dashboardLabels.grafana_dashboard 1`, or remove the key',
+        ),
+      });
+    }
+  });
