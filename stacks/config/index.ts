@@ -5,6 +5,8 @@ export {
   CONFIG_KEYS,
   CONFIG_NAMESPACE,
   UNDECLARED_DEFAULT_KEYS,
+  metricGateSchema,
+  monitoringSchema,
   postgresSchema,
   redisSchema,
   stackConfigSchema,

@@ -59,7 +59,6 @@ const jobDeadline = (request: number) =>
 
 const str = (description: string, defaultText?: string) => field(z.string(), description, defaultText);
 const int = (description: string, defaultText?: string) => field(z.int(), description, defaultText);
-const num = (description: string, defaultText?: string) => field(z.number(), description, defaultText);
 const bool = (description: string, defaultText?: string) => field(z.boolean(), description, defaultText);
 const strings = (description: string, defaultText?: string) => field(z.array(z.string()), description, defaultText);
 const map = (description: string, defaultText?: string) => field(z.record(z.string(), z.string()), description, defaultText);
@@ -267,22 +266,21 @@ export const monitoringSchema = z.object({
     'Where the alerts’ runbook links point.',
     'docs/runbook.md',
   ).optional(),
-  errorRateThreshold: num('The ratio of 5xx responses the error alert fires at.', 'the MonitoringStack default').optional(),
-  p95LatencySeconds: num('The p95 latency the latency alert fires at.', 'the MonitoringStack default').optional(),
-  availabilityObjective: num('The availability SLO (a ratio below 1), for the burn-rate alerts.', 'the MonitoringStack default').optional(),
+  errorRateThreshold: constructDefault(z.number(), 'The ratio of 5xx responses the error alert fires at.', 0.05).optional(),
+  p95LatencySeconds: constructDefault(z.number(), 'The p95 latency the latency alert fires at.', 0.5).optional(),
+  availabilityObjective: constructDefault(z.number(), 'The availability SLO (a ratio below 1), for the burn-rate alerts.', 0.999).optional(),
   latencyObjective: field(
     z.object({
-      thresholdSeconds: num('A request slower than this is a bad event of the latency SLO.'),
-      objective: num('The ratio of requests faster than the threshold.'),
+      thresholdSeconds: constructDefault(z.number(), 'A request slower than this is a bad event of the latency SLO.', 0.5).optional(),
+      objective: constructDefault(z.number(), 'The ratio of requests faster than the threshold.', 0.99).optional(),
     }),
-    'A latency SLO with its burn-rate alerts.',
-    'none',
+    'The latency SLO with its burn-rate alerts; a field left out keeps its default.',
   ).optional(),
   databasePool: field(
     z.object({
       inUse: field(z.string(poolGauge('inUse', 'db_client_connections_usage')), 'The app’s gauge of connections in use.'),
       max: field(z.string(poolGauge('max', 'db_client_connections_max')), 'The app’s gauge of the pool size.'),
-      threshold: num('The ratio in use the pool alert fires at.', 'the MonitoringStack default').optional(),
+      threshold: constructDefault(z.number(), 'The ratio in use the pool alert fires at.', 0.8).optional(),
     }),
     'The app’s database pool gauges, for the pool alert.',
     'no pool alert',
@@ -313,10 +311,10 @@ export const metricGateSchema = z.object({
     ),
     'Prometheus’ HTTP API inside the cluster, e.g. `http://prometheus-operated.monitoring.svc:9090`.',
   ),
-  maxErrorRatio: num('The highest ratio of 5xx responses the target color may have.', 'the MetricGate default').optional(),
-  maxP95LatencySeconds: num('The highest p95 latency the target color may have.', 'the MetricGate default').optional(),
-  window: str('The window the ratios are computed over.', 'the MetricGate default').optional(),
-  minRequests: int('Requests the window must hold for a verdict.', 'the MetricGate default').optional(),
+  maxErrorRatio: constructDefault(z.number(), 'The highest ratio of 5xx responses the target color may have.', 0.01).optional(),
+  maxP95LatencySeconds: constructDefault(z.number(), 'The highest p95 latency the target color may have.', 0.5).optional(),
+  window: constructDefault(z.string(), 'The window the ratios are computed over.', '5m').optional(),
+  minRequests: constructDefault(z.int(), 'Requests the window must hold for a verdict.', 1).optional(),
   timeoutSeconds: field(
     jobDeadline(10),
     'The Job’s deadline; shorter than deployTimeoutSeconds and more than 10.',

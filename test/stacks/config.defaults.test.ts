@@ -3,8 +3,8 @@
 import { App, Chart } from 'cdk8s';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { BlueGreenApp, PostgresHA, RedisCluster, renderChart } from '../../lib';
-import { CONFIG_DEFAULTS, FieldMeta, parseStackConfig, postgresSchema, redisSchema } from '../../stacks/config';
+import { BlueGreenApp, MetricGate, MonitoringStack, PostgresHA, RedisCluster, renderChart } from '../../lib';
+import { CONFIG_DEFAULTS, FieldMeta, metricGateSchema, monitoringSchema, parseStackConfig, postgresSchema, redisSchema } from '../../stacks/config';
 import { BASE_PROPS } from '../helpers';
 
 const MINIMAL: Record<string, string> = {
@@ -21,11 +21,21 @@ function rendered(build: (chart: Chart) => void): unknown[] {
   return renderChart(chart).map((r) => r.manifest);
 }
 
+/** `field` without its `.optional()`. */
+function required(field: z.ZodType): z.ZodType {
+  return field.def.type === 'optional' ? ((field as z.ZodOptional).def.innerType as z.ZodType) : field;
+}
+
+/** The object schema of the nested key `name` of `schema`. */
+function nested(schema: z.ZodObject, name: string): z.ZodObject {
+  return required(schema.shape[name] as z.ZodType) as z.ZodObject;
+}
+
 /** The defaults the schema declares for the construct behind `schema`, by field. */
 function constructDefaults(schema: z.ZodObject): Record<string, unknown> {
   const defaults: Record<string, unknown> = {};
   for (const [name, field] of Object.entries(schema.shape)) {
-    const inner = (field as z.ZodType).def.type === 'optional' ? ((field as z.ZodOptional).def.innerType as z.ZodType) : (field as z.ZodType);
+    const inner = required(field as z.ZodType);
     const meta = z.globalRegistry.get(inner) as FieldMeta | undefined;
     if (meta?.constructDefault !== undefined) {
       defaults[name] = meta.constructDefault;
@@ -165,5 +175,33 @@ describe('stack defaults', () => {
     expect(rendered((chart) => new RedisCluster(chart, 'cache', { name: 'web-cache', mode: 'cluster', shards: shards as number }))).toEqual(
       rendered((chart) => new RedisCluster(chart, 'cache', { name: 'web-cache', mode: 'cluster' })),
     );
+  });
+
+  it("MonitoringStack's defaults are the schema's, the latency SLO's and the pool alert's included", () => {
+    const defaults = constructDefaults(monitoringSchema);
+    expect(Object.keys(defaults).sort()).toEqual(['availabilityObjective', 'errorRateThreshold', 'p95LatencySeconds']);
+    const latencyObjective = constructDefaults(nested(monitoringSchema, 'latencyObjective'));
+    expect(Object.keys(latencyObjective).sort()).toEqual(['objective', 'thresholdSeconds']);
+    const pool = constructDefaults(nested(monitoringSchema, 'databasePool'));
+    expect(Object.keys(pool)).toEqual(['threshold']);
+    const databasePool = { inUse: 'db_client_connections_usage', max: 'db_client_connections_max' };
+    const monitored = (props: Record<string, unknown>) =>
+      rendered((chart) => {
+        const app = new BlueGreenApp(chart, 'app', BASE_PROPS);
+        new MonitoringStack(chart, 'monitoring', { app, databasePool, ...props });
+      });
+    expect(monitored({ ...defaults, latencyObjective, databasePool: { ...databasePool, ...pool } })).toEqual(monitored({}));
+  });
+
+  it("MetricGate's defaults are the schema's", () => {
+    const defaults = constructDefaults(metricGateSchema);
+    expect(Object.keys(defaults).sort()).toEqual(['maxErrorRatio', 'maxP95LatencySeconds', 'minRequests', 'window']);
+    const gated = (props: Record<string, unknown>) =>
+      rendered((chart) => {
+        const app = new BlueGreenApp(chart, 'app', BASE_PROPS);
+        const monitoring = new MonitoringStack(chart, 'monitoring', { app });
+        new MetricGate(chart, 'metric-gate', { app, monitoring, prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', ...props });
+      });
+    expect(gated(defaults)).toEqual(gated({}));
   });
 });
