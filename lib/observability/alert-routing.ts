@@ -1,72 +1,25 @@
-import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { appLabels } from '../core/labels';
 import { SecretKeySelector } from '../data/postgres-ha';
+import {
+  AlertmanagerConfig,
+  AlertmanagerConfigSpecInhibitRulesSourceMatchMatchType,
+  AlertmanagerConfigSpecInhibitRulesTargetMatchMatchType,
+  AlertmanagerConfigSpecReceivers,
+  AlertmanagerConfigSpecRoute,
+  AlertmanagerConfigSpecRouteMatchersMatchType,
+  toJson_AlertmanagerConfigSpecRoute,
+} from '../imports/monitoring.coreos.com';
 import { CustomResourceMetadata, requireExtraLabels } from './prometheus-rule';
 import { Problems, isDnsSubdomain } from '../core/validation';
 
 /**
- * The AlertmanagerConfig of the Prometheus Operator (monitoring.coreos.com/v1alpha1): only the fields
- * {@link AlertRouting} emits, written from the pinned CRD (Prometheus Operator v0.93.0, test/crds/prometheus-operator).
+ * The AlertmanagerConfig of the Prometheus Operator (monitoring.coreos.com/v1alpha1). {@link AlertRouting} builds it
+ * with the types generated from the pinned CRD (Prometheus Operator v0.93.0, test/crds/prometheus-operator) into
+ * lib/imports/monitoring.coreos.com.ts.
  * @see https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1alpha1.AlertmanagerConfig
  */
 export const ALERTMANAGER_CONFIG_API_VERSION = 'monitoring.coreos.com/v1alpha1';
-
-/** One label matcher of a route or an inhibit rule. */
-export interface AlertmanagerMatcher {
-  readonly name: string;
-  readonly value: string;
-  readonly matchType: '=' | '!=' | '=~' | '!~';
-}
-
-/** A route of an AlertmanagerConfig; the operator nests the top one under the Alertmanager's own root route. */
-export interface AlertmanagerRoute {
-  /** A receiver of the same AlertmanagerConfig; required on the top route. */
-  readonly receiver?: string;
-  readonly matchers?: readonly AlertmanagerMatcher[];
-  readonly groupBy?: readonly string[];
-  readonly groupWait?: string;
-  readonly groupInterval?: string;
-  readonly repeatInterval?: string;
-  readonly continue?: boolean;
-  readonly routes?: readonly AlertmanagerRoute[];
-}
-
-/** `pagerdutyConfigs[]` of a receiver: PagerDuty's Events API v2. */
-export interface PagerDutyConfig {
-  /** The integration's routing key, read by the operator from a Secret in the AlertmanagerConfig's namespace. */
-  readonly routingKey: SecretKeySelector;
-  readonly sendResolved?: boolean;
-}
-
-/** `slackConfigs[]` of a receiver: a Slack incoming webhook. */
-export interface SlackConfig {
-  /** The webhook URL, read by the operator from a Secret in the AlertmanagerConfig's namespace. */
-  readonly apiURL: SecretKeySelector;
-  readonly channel?: string;
-  readonly sendResolved?: boolean;
-}
-
-/** A receiver of an AlertmanagerConfig; one without any config receives and notifies nothing. */
-export interface AlertmanagerReceiver {
-  readonly name: string;
-  readonly pagerdutyConfigs?: readonly PagerDutyConfig[];
-  readonly slackConfigs?: readonly SlackConfig[];
-}
-
-/** Mutes the alerts matching `targetMatch` while an alert matching `sourceMatch` with the same `equal` labels fires. */
-export interface AlertmanagerInhibitRule {
-  readonly sourceMatch: readonly AlertmanagerMatcher[];
-  readonly targetMatch: readonly AlertmanagerMatcher[];
-  readonly equal: readonly string[];
-}
-
-/** `spec` of an AlertmanagerConfig. */
-export interface AlertmanagerConfigSpec {
-  readonly route: AlertmanagerRoute;
-  readonly receivers: readonly AlertmanagerReceiver[];
-  readonly inhibitRules?: readonly AlertmanagerInhibitRule[];
-}
 
 /** Who an alert of a priority notifies: the paging receiver, the chat receiver, or no one. */
 export type AlertTarget = 'pager' | 'chat' | 'none';
@@ -156,7 +109,7 @@ export class AlertReceiver {
       channel,
       (name) => ({
         name,
-        slackConfigs: [{ apiURL: { name: apiUrl.name, key: apiUrl.key }, ...(channel !== undefined ? { channel } : {}), sendResolved: true }],
+        slackConfigs: [{ apiUrl: { name: apiUrl.name, key: apiUrl.key }, ...(channel !== undefined ? { channel } : {}), sendResolved: true }],
       }),
     );
   }
@@ -166,14 +119,14 @@ export class AlertReceiver {
     /** As given; {@link AlertRouting} applies the default of the receiver's role. */
     public readonly repeatInterval: string | undefined,
     private readonly channel: string | undefined,
-    private readonly render: (name: string) => AlertmanagerReceiver,
+    private readonly render: (name: string) => AlertmanagerConfigSpecReceivers,
   ) {}
 
   /**
    * Checks the receiver under `key` (`pager` or `chat`) and renders it as the receiver `name`.
    * @internal
    */
-  public _toReceiver(key: string, name: string): AlertmanagerReceiver {
+  public _toReceiver(key: string, name: string): AlertmanagerConfigSpecReceivers {
     const { field, selector, example } = this.secret;
     if (typeof selector !== 'object' || selector === null || !isDnsSubdomain(String(selector.name)) || !SECRET_KEY.test(String(selector.key))) {
       throw new Error(
@@ -275,7 +228,7 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
  * sides of the inhibit rule. Receivers' credentials are Secret references in the same namespace.
  */
 export class AlertRouting extends Construct {
-  public readonly alertmanagerConfig: ApiObject;
+  public readonly alertmanagerConfig: AlertmanagerConfig;
   /** Name of the AlertmanagerConfig. */
   public readonly name: string;
 
@@ -314,7 +267,7 @@ export class AlertRouting extends Construct {
       () => requireDuration('groupWait', groupWait, true),
     );
     const groupIntervalMs = problems.attempt(() => requireDuration('groupInterval', groupInterval, false));
-    const receivers: AlertmanagerReceiver[] = [];
+    const receivers: AlertmanagerConfigSpecReceivers[] = [];
     const repeat = new Map<string, string>();
     for (const [key, receiver, fallback] of [
       ['pager', props.pager, '1h'],
@@ -351,33 +304,37 @@ export class AlertRouting extends Construct {
     this.defaultReceiver = chat;
     this.name = name;
 
-    const routeTo = (receiver: string): Pick<AlertmanagerRoute, 'receiver' | 'repeatInterval'> => ({
+    const routeTo = (receiver: string): Pick<AlertmanagerConfigSpecRoute, 'receiver' | 'repeatInterval'> => ({
       receiver,
       ...(repeat.has(receiver) ? { repeatInterval: repeat.get(receiver) } : {}),
     });
-    const spec: AlertmanagerConfigSpec = {
-      route: {
-        ...routeTo(this.defaultReceiver),
-        groupBy,
-        groupWait,
-        groupInterval,
-        routes: ALERT_PRIORITIES.map((row) => ({ matchers: [severityMatcher(row.severities)], ...routeTo(this.receiverOf(row.notifies)) })),
-      },
-      receivers,
-      inhibitRules: [
-        {
-          sourceMatch: [severityMatcher(severitiesOf('P0'))],
-          targetMatch: [severityMatcher(ALERT_PRIORITIES.filter((row) => row.priority !== 'P0').flatMap((row) => row.severities))],
-          equal: ['namespace', 'service'],
-        },
-      ],
-    };
+    // The generated route type leaves child routes untyped (`any[]`, as the CRD's schema does): each is typed as a
+    // route here and converted by the generated converter, as AlertmanagerConfig converts the top route.
+    const routes: AlertmanagerConfigSpecRoute[] = ALERT_PRIORITIES.map((row) => ({
+      matchers: [severityMatcher(row.severities, AlertmanagerConfigSpecRouteMatchersMatchType)],
+      ...routeTo(this.receiverOf(row.notifies)),
+    }));
+    const lowerSeverities = ALERT_PRIORITIES.filter((row) => row.priority !== 'P0').flatMap((row) => row.severities);
     const metadata: CustomResourceMetadata = { name, labels: { ...labels, ...monitoringLabels } };
-    this.alertmanagerConfig = new ApiObject(this, 'config', {
-      apiVersion: ALERTMANAGER_CONFIG_API_VERSION,
-      kind: 'AlertmanagerConfig',
+    this.alertmanagerConfig = new AlertmanagerConfig(this, 'config', {
       metadata,
-      spec,
+      spec: {
+        route: {
+          ...routeTo(this.defaultReceiver),
+          groupBy: [...groupBy],
+          groupWait,
+          groupInterval,
+          routes: routes.map((route) => toJson_AlertmanagerConfigSpecRoute(route)),
+        },
+        receivers,
+        inhibitRules: [
+          {
+            sourceMatch: [severityMatcher(severitiesOf('P0'), AlertmanagerConfigSpecInhibitRulesSourceMatchMatchType)],
+            targetMatch: [severityMatcher(lowerSeverities, AlertmanagerConfigSpecInhibitRulesTargetMatchMatchType)],
+            equal: ['namespace', 'service'],
+          },
+        ],
+      },
     });
   }
 
@@ -399,11 +356,20 @@ function severitiesOf(priority: AlertPriority['priority']): readonly string[] {
   return ALERT_PRIORITIES.filter((row) => row.priority === priority).flatMap((row) => row.severities);
 }
 
+/** The `=` and `=~` members of one of the generated matchType enums: one per matcher list, with the same values. */
+interface MatchTypes<T> {
+  readonly VALUE_EQUALS: T;
+  readonly VALUE_EQUAL_TILDE: T;
+}
+
 /** `severity="critical"`, or `severity=~"low|info"` for several (Alertmanager anchors the expression). */
-function severityMatcher(severities: readonly string[]): AlertmanagerMatcher {
+function severityMatcher<T>(
+  severities: readonly string[],
+  matchType: MatchTypes<T>,
+): { readonly name: string; readonly value: string; readonly matchType: T } {
   return severities.length === 1
-    ? { name: 'severity', value: severities[0], matchType: '=' }
-    : { name: 'severity', value: severities.join('|'), matchType: '=~' };
+    ? { name: 'severity', value: severities[0], matchType: matchType.VALUE_EQUALS }
+    : { name: 'severity', value: severities.join('|'), matchType: matchType.VALUE_EQUAL_TILDE };
 }
 
 /** Checks an Alertmanager duration and returns it in milliseconds; `zero` allows `0s`. */

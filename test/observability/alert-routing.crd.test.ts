@@ -1,7 +1,8 @@
 import { App, Chart } from 'cdk8s';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ALERTMANAGER_CONFIG_API_VERSION, AlertReceiver, AlertRouting, AlertmanagerRoute, Manifest, renderChart } from '../../lib';
+import { ALERTMANAGER_CONFIG_API_VERSION, AlertReceiver, AlertRouting, Manifest, renderChart } from '../../lib';
+import { AlertmanagerRoute } from '../alertmanager-manifest';
 import { readStackFile } from '../../stacks/stack-file';
 import { CrdSchemaValidator, OpenApiSchema, VENDORED_CRD_DIRECTORY, loadCrdVersions } from '../crd-schema';
 import { synthesize } from '../../stacks/synthesize';

@@ -1,16 +1,7 @@
 import { App, Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import {
-  ALERT_PRIORITIES,
-  AlertReceiver,
-  AlertRouting,
-  AlertRoutingProps,
-  AlertmanagerConfigSpec,
-  AlertmanagerMatcher,
-  AlertmanagerRoute,
-  Manifest,
-  renderChart,
-} from '../../lib';
+import { ALERT_PRIORITIES, AlertReceiver, AlertRouting, AlertRoutingProps, Manifest, renderChart } from '../../lib';
+import { AlertmanagerConfigSpec, AlertmanagerMatcher, AlertmanagerRoute } from '../alertmanager-manifest';
 
 const PAGER = AlertReceiver.pagerDuty({ routingKey: { name: 'alertmanager-pagerduty', key: 'routingKey' } });
 const CHAT = AlertReceiver.slack({ apiUrl: { name: 'alertmanager-slack', key: 'webhookURL' } });

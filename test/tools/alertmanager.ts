@@ -9,15 +9,14 @@
 //   keeps none (it inherits its parent's);
 // - matchers become `name<matchType>"value"` strings; inhibit rules get the namespace matcher on both sides;
 // - a Secret reference becomes the value of that key of that Secret (in the AlertmanagerConfig's namespace).
+import { Manifest, SecretKeySelector } from '../../lib';
 import {
   AlertmanagerConfigSpec,
   AlertmanagerInhibitRule,
   AlertmanagerMatcher,
   AlertmanagerReceiver,
   AlertmanagerRoute,
-  Manifest,
-  SecretKeySelector,
-} from '../../lib';
+} from '../alertmanager-manifest';
 
 /** A rendered AlertmanagerConfig. */
 export type AlertmanagerConfigManifest = Manifest & { readonly metadata: { readonly namespace?: string }; readonly spec: AlertmanagerConfigSpec };
