@@ -1,18 +1,15 @@
 import { ApiObject, Chart } from 'cdk8s';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import type { IBlueGreenApp } from '../app/blue-green-app';
 import { Color } from '../core/color';
 import { ImageRef } from '../core/image';
 import { Problems, httpPathProblem } from '../core/validation';
-import { INetworkPeer, NetworkPeerSpec } from '../network/network-policy-set';
 import {
   GateJobOptions,
-  addGuards,
-  addPrerequisites,
+  SwitchGate,
   checkGateTiming,
   createGateJob,
   curlCommand,
-  gateNetworkPeer,
   gateResources,
   gateTarget,
   requireGateJobName,
@@ -92,7 +89,7 @@ export const DEFAULT_GATE_IMAGE = 'curlimages/curl:8.20.0';
  *
  * Network: the gate's pods need the app's HTTP port, `policies.allow(gate).to(app)` with a NetworkPolicySet.
  */
-export class CutoverGate extends Construct implements INetworkPeer {
+export class CutoverGate extends SwitchGate {
   /** The color checked: the app's active color. */
   public readonly color: Color;
   /** Name of the gate Job, `<app>-gate-<color>`. */
@@ -107,14 +104,11 @@ export class CutoverGate extends Construct implements INetworkPeer {
   public readonly service: ApiObject;
   public readonly job: ApiObject;
 
-  private readonly appName: string;
-
   public constructor(scope: Construct, id: string, props: CutoverGateProps) {
-    super(scope, id);
+    super(scope, id, { what: 'the gate', afterExample: 'gate.after(expandMigration)', podName: `${props.app.name}-gate`, component: 'cutover-gate' });
     const app = props.app;
     const target = gateTarget(app);
     this.color = target.color;
-    this.appName = app.name;
     requireGateJobName(app.name, 'gate', 'the gate');
     this.name = `${app.name}-gate-${this.color}`;
     const timing = resolveGateTiming(props, 5);
@@ -155,31 +149,6 @@ export class CutoverGate extends Construct implements INetworkPeer {
     this.job.node.addDependency(this.service, target.deployment);
 
     this.guard(...app.routingObjects);
-  }
-
-  /**
-   * Makes each object (and every object under it) wait for the gate to pass, in addition to the app's live Service,
-   * preview Service and routes. Refuses objects the gate itself waits for (a cycle), e.g. the checked Deployment.
-   */
-  public guard(...objects: IConstruct[]): void {
-    addGuards(this.job, objects, 'guard', 'the gate');
-  }
-
-  /**
-   * Runs the smoke test only after each prerequisite, typically an `expand` {@link MigrationJob}: the checks then
-   * see the migrated schema, and the traffic objects (which wait for the gate) wait for it too.
-   * A `contract` migration is refused: it must never run in an update that may switch colors.
-   */
-  public after(...prerequisites: IConstruct[]): void {
-    addPrerequisites(this.job, prerequisites, 'the gate', 'gate.after(expandMigration)');
-  }
-
-  /**
-   * For NetworkPolicySet: the gate's pods of either color (so a switch changes no policy). They only connect out:
-   * `policies.allow(gate).to(app)` opens the app's HTTP port to them (DNS is open to every pod of the set).
-   */
-  public get networkPeer(): NetworkPeerSpec {
-    return gateNetworkPeer(`${this.appName}-gate`, 'cutover-gate');
   }
 }
 

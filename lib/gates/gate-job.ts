@@ -12,7 +12,7 @@ import { Problems, requireInteger } from '../core/validation';
 import { ContainerResourceProps, containerResources, restrictedContainerSecurity } from '../core/workload';
 import type { IBlueGreenApp } from '../app/blue-green-app';
 import type { ColorResources } from '../app/color-workload';
-import { NetworkPeerSpec } from '../network/network-policy-set';
+import { INetworkPeer, NetworkPeerSpec } from '../network/network-policy-set';
 import { MigrationJob } from './migration-job';
 
 /** Requests and limits of a Job's container; each construct documents its defaults (per Job kind). */
@@ -368,4 +368,59 @@ export function gateNetworkPeer(podName: string, component: string): NetworkPeer
   return {
     workloads: [{ name: podName, selector: { matchLabels: { 'app.kubernetes.io/name': podName, 'app.kubernetes.io/component': component } } }],
   };
+}
+
+/** How a gate before a switch names itself: in messages, in the example of `after`, and as its pods' network peer. */
+export interface SwitchGateIdentity {
+  /** In messages: "the gate", "the metric gate". */
+  readonly what: string;
+  /** The call `after` shows when it gets no prerequisite, e.g. `gate.after(expandMigration)`. */
+  readonly afterExample: string;
+  /** Its pods' `app.kubernetes.io/name`, e.g. `web-gate`. */
+  readonly podName: string;
+  /** Its pods' `app.kubernetes.io/component`. */
+  readonly component: string;
+}
+
+/**
+ * What the gates before a switch (CutoverGate, MetricGate) share: their Job, the objects that wait for it
+ * ({@link SwitchGate.guard}), what it waits for ({@link SwitchGate.after}), and their pods as a network peer.
+ */
+export abstract class SwitchGate extends Construct implements INetworkPeer {
+  /** The gate's Job; traffic objects wait for it. */
+  public abstract readonly job: ApiObject;
+
+  protected constructor(
+    scope: Construct,
+    id: string,
+    private readonly identity: SwitchGateIdentity,
+  ) {
+    super(scope, id);
+  }
+
+  /**
+   * Makes each object (and every object under it) wait for the gate to pass, in addition to the app's live Service,
+   * preview Service and routes. Refuses objects the gate itself waits for (a cycle), e.g. the checked Deployment.
+   */
+  public guard(...objects: IConstruct[]): void {
+    addGuards(this.job, objects, 'guard', this.identity.what);
+  }
+
+  /**
+   * Runs the gate only after each prerequisite: an `expand` {@link MigrationJob} (the gate then sees the migrated
+   * schema, and the traffic objects, which wait for the gate, wait for it too), or another gate that should pass first.
+   * A `contract` migration is refused: it must never run in an update that may switch colors.
+   */
+  public after(...prerequisites: IConstruct[]): void {
+    addPrerequisites(this.job, prerequisites, this.identity.what, this.identity.afterExample);
+  }
+
+  /**
+   * For NetworkPolicySet: the gate's pods of either color (so a switch changes no policy). They only connect out: to
+   * the app (`policies.allow(gate).to(app)`) or to Prometheus (`policies.allowPrometheusQuery(metricGate)`); DNS is open
+   * to every pod of the set.
+   */
+  public get networkPeer(): NetworkPeerSpec {
+    return gateNetworkPeer(this.identity.podName, this.identity.component);
+  }
 }

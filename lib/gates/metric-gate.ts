@@ -1,20 +1,17 @@
 import { ApiObject } from 'cdk8s';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import type { IBlueGreenApp } from '../app/blue-green-app';
 import { Color } from '../core/color';
 import { ImageRef } from '../core/image';
 import { Problems, requireInteger } from '../core/validation';
-import { INetworkPeer, NetworkPeerSpec } from '../network/network-policy-set';
 import { IMonitoringStack, requirePromDuration } from '../observability/monitoring-stack';
 import { DEFAULT_GATE_IMAGE } from './cutover-gate';
 import {
   GateJobOptions,
-  addGuards,
-  addPrerequisites,
+  SwitchGate,
   checkGateTiming,
   createGateJob,
   curlCommand,
-  gateNetworkPeer,
   gateResources,
   gateTarget,
   requireGateJobName,
@@ -96,7 +93,7 @@ export interface MetricGateProps extends MetricGateOptions {
  * whose `monitoring` pods are that Prometheus (and ingress from this namespace if the monitoring namespace has
  * policies of its own).
  */
-export class MetricGate extends Construct implements INetworkPeer {
+export class MetricGate extends SwitchGate {
   /** The color measured: the app's active color. */
   public readonly color: Color;
   /** Name of the Job, `<app>-metric-gate-<color>`. */
@@ -113,15 +110,17 @@ export class MetricGate extends Construct implements INetworkPeer {
   public readonly queries: MetricGateQueries;
   public readonly job: ApiObject;
 
-  private readonly appName: string;
-
   public constructor(scope: Construct, id: string, props: MetricGateProps) {
-    super(scope, id);
+    super(scope, id, {
+      what: 'the metric gate',
+      afterExample: 'metricGate.after(gate)',
+      podName: `${props.app.name}-metric-gate`,
+      component: 'metric-gate',
+    });
     const app = props.app;
     const monitoring = props.monitoring;
     const target = gateTarget(app);
     this.color = target.color;
-    this.appName = app.name;
     if (monitoring.appName !== app.name) {
       throw new Error(
         `monitoring: ${monitoring.node.path} monitors another app, got "${monitoring.appName}" for app "${app.name}"; ` +
@@ -204,30 +203,6 @@ export class MetricGate extends Construct implements INetworkPeer {
     this.job.node.addDependency(target.deployment);
 
     this.guard(...app.routingObjects);
-  }
-
-  /**
-   * Makes each object (and every object under it) wait for the metric gate to pass, in addition to the app's routing
-   * objects. Refuses objects the gate itself waits for (a cycle), e.g. the measured Deployment.
-   */
-  public guard(...objects: IConstruct[]): void {
-    addGuards(this.job, objects, 'guard', 'the metric gate');
-  }
-
-  /**
-   * Measures only after each prerequisite: an `expand` {@link MigrationJob}, or a CutoverGate whose smoke test
-   * should pass first. A `contract` migration is refused: it must never run in an update that may switch colors.
-   */
-  public after(...prerequisites: IConstruct[]): void {
-    addPrerequisites(this.job, prerequisites, 'the metric gate', 'metricGate.after(gate)');
-  }
-
-  /**
-   * For NetworkPolicySet: the metric gate's pods of either color (so a switch changes no policy). They only connect
-   * out, to Prometheus: `policies.allowPrometheusQuery(metricGate)` (DNS is open to every pod of the set).
-   */
-  public get networkPeer(): NetworkPeerSpec {
-    return gateNetworkPeer(`${this.appName}-metric-gate`, 'metric-gate');
   }
 }
 
