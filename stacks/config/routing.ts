@@ -1,6 +1,7 @@
 import { ROUTERS, Router } from '../../lib';
 import { Fail } from './errors';
-import { CONFIG_SCHEMAS, checkShape, checkValue } from './shape';
+import { CONFIG_SCHEMAS, checkRules, checkShape, checkValue } from './shape';
+import { routerRule } from './rules';
 import { GatewayConfig, NetworkConfig, RoutingConfig, routingSchema } from './schema';
 
 /**
@@ -51,91 +52,22 @@ export function parseRouting(
     ...(raw.keepIngress !== undefined ? { keepIngress: raw.keepIngress } : {}),
     ...(timeout !== undefined ? { requestTimeoutSeconds: timeout } : {}),
   };
+  checkRules(
+    {
+      routing: { ...raw, router },
+      rateLimitRps: stack.values.get('rateLimitRps'),
+      ingressClassName: stack.values.get('ingressClassName'),
+      namespace: stack.namespace,
+    },
+    routerRule,
+    fail,
+  );
   if (router === 'ingress') {
-    if (raw.gateway !== undefined) {
-      fail(
-        'routing.gateway',
-        'is only read by the gateway router, got it with routing.router ingress',
-        raw.gateway,
-        'remove it, or set routing.router to gateway (docs/routing.md: migrating)',
-      );
-    }
-    if (raw.keepIngress !== undefined) {
-      fail(
-        'routing.keepIngress',
-        'keeps an Ingress beside the HTTPRoute while migrating to Gateway API, got it with routing.router ingress',
-        raw.keepIngress,
-        'remove it',
-      );
-    }
-    if (timeout !== undefined) {
-      fail(
-        'routing.requestTimeoutSeconds',
-        "is the HTTPRoute's request timeout, got it with routing.router ingress",
-        timeout,
-        "remove it: the Ingress controller's timeouts apply",
-      );
-    }
     return { router };
   }
-  if (raw.keepIngress !== true && stack.values.has('rateLimitRps')) {
-    fail(
-      'rateLimitRps',
-      'has no effect with the gateway router: Gateway API has no rate limit of its own, so it would be dropped without a word',
-      stack.values.get('rateLimitRps'),
-      'remove it (`pulumi config rm rateLimitRps`) and limit at the Gateway implementation (docs/routing.md: rate ' +
-        "limiting, e.g. Envoy Gateway's BackendTrafficPolicy)",
-    );
-  }
-  if (raw.keepIngress !== true && stack.values.has('ingressClassName')) {
-    fail(
-      'ingressClassName',
-      'has no effect with the gateway router: no Ingress is rendered',
-      stack.values.get('ingressClassName'),
-      'remove it (`pulumi config rm ingressClassName`), or keep the Ingress with `pulumi config set --path routing.router ingress`',
-    );
-  }
   const gateway = raw.gateway;
-  const create = gateway?.create;
-  if (create !== undefined && create.className === undefined) {
-    fail(
-      'routing.gateway.create.className',
-      'is required',
-      undefined,
-      'the GatewayClass of the implementation that runs the Gateway (`kubectl get gatewayclass`), e.g. `pulumi config ' +
-        'set --path routing.gateway.create.className eg`',
-    );
-  }
-  if (create !== undefined) {
-    if (gateway?.namespace !== undefined && gateway.namespace !== stack.namespace) {
-      fail(
-        'routing.gateway.namespace',
-        `is not the stack's namespace (${stack.namespace}): a Gateway the stack creates lives in it`,
-        gateway.namespace,
-        'remove routing.gateway.namespace',
-      );
-    }
-    for (const field of ['sectionName', 'httpSectionName'] as const) {
-      if (gateway?.[field] !== undefined) {
-        fail(
-          `routing.gateway.${field}`,
-          'names a listener, and cutover names the listeners of a Gateway it creates (`http`, `https-<app>`)',
-          gateway[field],
-          `remove routing.gateway.${field}`,
-        );
-      }
-    }
-  }
-  const name = gateway?.name ?? (create !== undefined ? stack.app : undefined);
+  const name = gateway?.name ?? (gateway?.create !== undefined ? stack.app : undefined);
   if (name === undefined) {
-    fail(
-      'routing.gateway.name',
-      'is required by the gateway router (the default)',
-      undefined,
-      'the Gateway the HTTPRoutes attach to: `pulumi config set --path routing.gateway.name public` (and `routing.gateway.namespace`), ' +
-        'or `routing.gateway.create.className` for a Gateway the stack owns, or keep an Ingress with `pulumi config set ' +
-        '--path routing.router ingress`',
-    );
     return { router, ...rest };
   }
   // A Gateway the stack creates is in the stack's namespace: the routes name no namespace for it.
@@ -143,7 +75,7 @@ export function parseRouting(
   const resolved = {
     ...fields,
     name,
-    ...(create === undefined && gatewayNamespace !== undefined ? { namespace: gatewayNamespace } : {}),
+    ...(gateway?.create === undefined && gatewayNamespace !== undefined ? { namespace: gatewayNamespace } : {}),
   };
   return { router, gateway: resolved, ...rest };
 }

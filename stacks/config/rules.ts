@@ -336,3 +336,110 @@ export const monitoringLabelsRule = z
       });
     }
   });
+
+/**
+ * What goes with each router (docs/routing.md): the gateway router's own fields are refused with the ingress router,
+ * the Ingress-only keys with the gateway router (unless `keepIngress` keeps the Ingress), and a Gateway the stack
+ * creates needs its class, lives in the stack's namespace and has the listeners cutover names; the gateway router needs
+ * a Gateway. `rateLimitRps` and `ingressClassName` are the raw values of those keys, when set.
+ */
+export const routerRule = z
+  .object({
+    routing: z.object({
+      router: z.string(),
+      gateway: z
+        .object({
+          name: z.string().optional(),
+          namespace: z.string().optional(),
+          sectionName: z.string().optional(),
+          httpSectionName: z.string().optional(),
+          create: z.object({ className: z.string().optional() }).optional(),
+        })
+        .optional(),
+      keepIngress: z.boolean().optional(),
+      requestTimeoutSeconds: z.unknown().optional(),
+    }),
+    rateLimitRps: z.string().optional(),
+    ingressClassName: z.string().optional(),
+    namespace: z.string(),
+  })
+  .superRefine(({ routing, rateLimitRps, ingressClassName, namespace }, ctx) => {
+    const issue = (path: PropertyKey[], problem: string, fix: string, value?: { value: unknown }) =>
+      ctx.addIssue({ code: 'custom', path, message: ruleMessage(problem, fix), ...(value !== undefined ? { params: value } : {}) });
+    const { router, gateway, keepIngress, requestTimeoutSeconds } = routing;
+    if (router === 'ingress') {
+      if (gateway !== undefined) {
+        issue(
+          ['routing', 'gateway'],
+          'is only read by the gateway router, got it with routing.router ingress',
+          'remove it, or set routing.router to gateway (docs/routing.md: migrating)',
+        );
+      }
+      if (keepIngress !== undefined) {
+        issue(
+          ['routing', 'keepIngress'],
+          'keeps an Ingress beside the HTTPRoute while migrating to Gateway API, got it with routing.router ingress',
+          'remove it',
+        );
+      }
+      if (requestTimeoutSeconds !== undefined) {
+        issue(
+          ['routing', 'requestTimeoutSeconds'],
+          "is the HTTPRoute's request timeout, got it with routing.router ingress",
+          "remove it: the Ingress controller's timeouts apply",
+        );
+      }
+      return;
+    }
+    if (keepIngress !== true && rateLimitRps !== undefined) {
+      issue(
+        ['rateLimitRps'],
+        'has no effect with the gateway router: Gateway API has no rate limit of its own, so it would be dropped without a word',
+        'remove it (`pulumi config rm rateLimitRps`) and limit at the Gateway implementation (docs/routing.md: rate ' +
+          "limiting, e.g. Envoy Gateway's BackendTrafficPolicy)",
+      );
+    }
+    if (keepIngress !== true && ingressClassName !== undefined) {
+      issue(
+        ['ingressClassName'],
+        'has no effect with the gateway router: no Ingress is rendered',
+        'remove it (`pulumi config rm ingressClassName`), or keep the Ingress with `pulumi config set --path routing.router ingress`',
+      );
+    }
+    const create = gateway?.create;
+    if (create !== undefined) {
+      if (create.className === undefined) {
+        issue(
+          ['routing', 'gateway', 'create', 'className'],
+          'is required',
+          'the GatewayClass of the implementation that runs the Gateway (`kubectl get gatewayclass`), e.g. `pulumi config ' +
+            'set --path routing.gateway.create.className eg`',
+        );
+      }
+      if (gateway?.namespace !== undefined && gateway.namespace !== namespace) {
+        issue(
+          ['routing', 'gateway', 'namespace'],
+          `is not the stack's namespace (${namespace}): a Gateway the stack creates lives in it`,
+          'remove routing.gateway.namespace',
+        );
+      }
+      for (const field of ['sectionName', 'httpSectionName'] as const) {
+        if (gateway?.[field] !== undefined) {
+          issue(
+            ['routing', 'gateway', field],
+            'names a listener, and cutover names the listeners of a Gateway it creates (`http`, `https-<app>`)',
+            `remove routing.gateway.${field}`,
+          );
+        }
+      }
+    } else if (gateway?.name === undefined) {
+      issue(
+        ['routing', 'gateway', 'name'],
+        'is required by the gateway router (the default)',
+        'the Gateway the HTTPRoutes attach to: `pulumi config set --path routing.gateway.name public` (and `routing.gateway.namespace`), ' +
+          'or `routing.gateway.create.className` for a Gateway the stack owns, or keep an Ingress with `pulumi config set ' +
+          '--path routing.router ingress`',
+        { value: undefined },
+      );
+    }
+  });
