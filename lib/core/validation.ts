@@ -25,6 +25,13 @@ export function isDnsSubdomain(name: string): boolean {
   return name.length <= 253 && name.split('.').every((label) => label.length > 0 && DNS_LABEL.test(label));
 }
 
+const DATA_KEY = /^[-._a-zA-Z0-9]+$/;
+
+/** Whether `key` is a key of a ConfigMap's or a Secret's data: letters, digits, `-`, `_` and `.`, at most 253 (the API server's rule). */
+export function isDataKey(key: string): boolean {
+  return key.length <= 253 && DATA_KEY.test(key);
+}
+
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 /** Whether `key` is a Kubernetes label key: an optional DNS-subdomain prefix and `/`, then a name of at most 63 characters. */

@@ -7,6 +7,8 @@ import { appLabels } from '../core/labels';
 import { SecretKeySelector } from './postgres-ha';
 import {
   Problems,
+  isDataKey,
+  isDnsSubdomain,
   ResourceRequirements,
   requireDnsLabel,
   requireEnvPrefix,
@@ -499,7 +501,7 @@ function quantities(resources: ResourceRequirements): RedisReplicationSpecKubern
 }
 
 function requireSecretKey(key: string, secret: SecretKeySelector): void {
-  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(secret.name) || secret.name.length > 253 || !/^[-._a-zA-Z0-9]+$/.test(secret.key)) {
+  if (!isDnsSubdomain(secret.name) || !isDataKey(secret.key)) {
     throw new Error(`${key}: must name a Secret and one of its keys, got ${JSON.stringify(secret)}; e.g. { name: "cache-auth", key: "password" }`);
   }
 }

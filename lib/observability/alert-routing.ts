@@ -11,7 +11,7 @@ import {
   toJson_AlertmanagerConfigSpecRoute,
 } from '../imports/monitoring.coreos.com';
 import { CustomResourceMetadata, requireExtraLabels } from './prometheus-rule';
-import { Problems, isDnsSubdomain } from '../core/validation';
+import { Problems, isDataKey, isDnsSubdomain } from '../core/validation';
 
 /**
  * The AlertmanagerConfig of the Prometheus Operator (monitoring.coreos.com/v1alpha1). {@link AlertRouting} builds it
@@ -128,7 +128,7 @@ export class AlertReceiver {
    */
   public _toReceiver(key: string, name: string): AlertmanagerConfigSpecReceivers {
     const { field, selector, example } = this.secret;
-    if (typeof selector !== 'object' || selector === null || !isDnsSubdomain(String(selector.name)) || !SECRET_KEY.test(String(selector.key))) {
+    if (typeof selector !== 'object' || selector === null || !isDnsSubdomain(String(selector.name)) || !isDataKey(String(selector.key))) {
       throw new Error(
         `${key}.${field}: must name a Secret and one of its keys, got ${JSON.stringify(selector)}; ` +
           `e.g. { name: "${example.name}", key: "${example.key}" } (the credential itself stays in the Secret)`,
@@ -199,8 +199,6 @@ export interface AlertRoutingProps {
   readonly partOf?: string;
 }
 
-/** A Secret's data key (the API server's rule). */
-const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
 /** A channel name (`#...`), a user (`@...`) or a channel ID. */
 const SLACK_CHANNEL = /^[#@]?[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 /** An Alertmanager duration, as the CRD's pattern has it, without the bare `0`. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { isDnsLabel, isLabelKey, isLabelValue } from '../../lib';
-import { ruleMessage } from './schema';
+import { isDataKey, isDnsLabel, isDnsSubdomain, isLabelKey, isLabelValue } from '../../lib';
+import { ALERTING_DEFAULTS, ruleMessage } from './schema';
 
 // The rules that span keys, each a schema on the object of the values it relates (already of the right types, as
 // ./parse.ts and ./services.ts hold them), checked with ./shape.ts `checkRules` where the parse has those values. The
@@ -441,5 +441,76 @@ export const routerRule = z
           '--path routing.router ingress`',
         { value: undefined },
       );
+    }
+  });
+
+/** What each `monitoring.alerting` receiver's Secret holds, for the messages. */
+const ALERTING_CREDENTIALS = { pager: 'PagerDuty routing key', chat: 'Slack webhook URL' } as const;
+
+/** A receiver of `monitoring.alerting`. */
+export type AlertReceiverField = keyof typeof ALERTING_CREDENTIALS;
+
+/** The Secret a receiver reads its credential from: the one given, else the default one (ALERTING_DEFAULTS). */
+export function receiverSecret(
+  alerting: { readonly [field in AlertReceiverField]?: { readonly secret?: { readonly name?: string; readonly key?: string } } },
+  field: AlertReceiverField,
+): { readonly name?: string; readonly key?: string } {
+  return alerting[field]?.secret ?? ALERTING_DEFAULTS[field].secret;
+}
+
+/** Whether the part of a receiver's Secret reference names a Secret (`name`) or one of its keys (`key`). */
+export function isSecretPart(part: 'name' | 'key', value: string | undefined): boolean {
+  return value !== undefined && value !== '' && (part === 'name' ? isDnsSubdomain(value) : isDataKey(value));
+}
+
+/**
+ * The receivers of `monitoring.alerting` (when it is on): each receiver that is on reads its credential from a Secret,
+ * never from config, so a Secret reference without its name or key is refused rather than defaulted; and at least one
+ * receiver is on. Each issue names its key in `params.key`.
+ */
+export const alertReceiversRule = z
+  .object({
+    alerting: z.object({
+      pager: z
+        .object({ enabled: z.boolean().optional(), secret: z.object({ name: z.string().optional(), key: z.string().optional() }).optional() })
+        .optional(),
+      chat: z
+        .object({ enabled: z.boolean().optional(), secret: z.object({ name: z.string().optional(), key: z.string().optional() }).optional() })
+        .optional(),
+    }),
+  })
+  .superRefine(({ alerting }, ctx) => {
+    for (const field of ['pager', 'chat'] as const) {
+      if (alerting[field]?.enabled === false) {
+        continue;
+      }
+      const secret = receiverSecret(alerting, field);
+      for (const part of ['name', 'key'] as const) {
+        const key = `monitoring.alerting.${field}.secret.${part}`;
+        const given = secret[part];
+        if (isSecretPart(part, given)) {
+          continue;
+        }
+        const example = `e.g. \`pulumi config set --path ${key} ${ALERTING_DEFAULTS[field].secret[part]}\``;
+        const message =
+          given === undefined || given === ''
+            ? ruleMessage(
+                `is required: the ${ALERTING_CREDENTIALS[field]} is read from a Secret, never from config`,
+                `${example}, or turn the receiver off with \`pulumi config set --path monitoring.alerting.${field}.enabled false\``,
+              )
+            : ruleMessage(part === 'name' ? 'is not a Secret name' : 'is not a Secret key (letters, digits, "-", "_" and ".")', example);
+        ctx.addIssue({ code: 'custom', path: ['alerting', field, 'secret', part], params: { key, value: given }, message });
+      }
+    }
+    if (alerting.pager?.enabled === false && alerting.chat?.enabled === false) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alerting'],
+        params: { key: 'monitoring.alerting' },
+        message: ruleMessage(
+          'turns both receivers off, so no alert would notify anyone',
+          'turn one on, or alert routing off with `pulumi config set --path monitoring.alerting.enabled false`',
+        ),
+      });
     }
   });

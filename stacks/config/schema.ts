@@ -6,8 +6,8 @@ import { ROUTERS, httpPathProblem, isDnsLabel, isDnsSubdomain } from '../../lib'
 // (unknown fields with a suggestion, wrong types) walk it (./shape.ts), and `npm run config:generate` writes
 // Pulumi.yaml's scalar schema and docs/config-reference.md from it. A field's own value rules (ranges, patterns,
 // Kubernetes names and quantities) are on the field; the rules that span keys are schemas in ./rules.ts. Both are
-// reported by ./parse.ts under the key the user wrote. ./services.ts and ./alerting.ts still hold hand-written checks
-// of their own (a service's ports and names, the receivers).
+// reported by ./parse.ts under the key the user wrote. ./services.ts still holds hand-written checks of its own (a
+// service's ports and names).
 
 /** The largest replica count the API server accepts (an int32 field). */
 export const MAX_INT32 = 2_147_483_647;

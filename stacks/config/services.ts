@@ -1,12 +1,9 @@
 import { isIP } from 'node:net';
-import { Color, ColorSpec, ImageRef, isDnsName, isDnsSubdomain, otherColor } from '../../lib';
+import { Color, ColorSpec, ImageRef, isDataKey, isDnsName, isDnsSubdomain, otherColor } from '../../lib';
 import { ConfigProblem, Fail, hintFor } from './errors';
 import { CONFIG_SCHEMAS, checkRules, checkShape, checkValue, stringMap } from './shape';
 import { GateCheckConfig, ServiceEntryConfig, colorSchema, serviceSchema } from './schema';
 import { distinctPortsRule, productionReplicasRule, replicaBoundsRule, weightedShiftRule } from './rules';
-
-/** The keys a ConfigMap may have (the API server's rule). */
-export const CONFIGMAP_KEY = /^[-._a-zA-Z0-9]+$/;
 
 const COLOR_KEYS = Object.keys(colorSchema.shape);
 
@@ -51,7 +48,7 @@ export function checkHost(key: string, host: string, example: string, fail: Fail
 /** The keys of an app's settings, which become the keys of its ConfigMap. */
 export function checkSettingsKeys(key: string, settings: Readonly<Record<string, string>>, fail: Fail): void {
   for (const name of Object.keys(settings)) {
-    if (!CONFIGMAP_KEY.test(name) || name.length > 253) {
+    if (!isDataKey(name)) {
       fail(
         `${key}.${name}`,
         'is not a ConfigMap key (letters, digits, "-", "_" and "." only)',
