@@ -514,3 +514,65 @@ export const alertReceiversRule = z
       });
     }
   });
+
+/**
+ * The name of a `services` entry: a DNS label that leaves room for its objects' suffixes, and not the main app's
+ * name or a name under it (`<app>-gate-blue`, `<app>-db`, `<app>-preview`, ... are names the main app's objects use).
+ */
+export const serviceNameRule = z.object({ name: z.string(), app: z.string() }).superRefine(({ name, app }, ctx) => {
+  const issue = (problem: string, fix: string) => ctx.addIssue({ code: 'custom', path: ['name'], message: ruleMessage(problem, fix) });
+  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 50) {
+    issue('needs a name that is a lowercase DNS label of at most 50 characters starting with a letter', 'e.g. `services.api`');
+  } else if (name === app) {
+    issue(`has the name of the main app (app: ${app})`, 'give the service another name, or rename the main app with `app`');
+  } else if (name.startsWith(`${app}-`)) {
+    issue(
+      `starts with the main app's name and "-" (app: ${app}), so its objects could take the names of the main app's`,
+      'choose a name that does not start with it, e.g. `api`',
+    );
+  }
+});
+
+/**
+ * The fields of a `services.<name>` entry that have rules of their own, as the entry resolves them (its own value, else
+ * the main app's): a host, at least one replica, ports an unprivileged container can serve, Secret names. `main` holds
+ * the main app's ports, for the examples. Only the fields given are checked, so the parse can report each field's
+ * problems in the order of the entry's other checks; `host` is checked when the key is given, set or not.
+ */
+export const serviceFieldsRule = z
+  .object({
+    name: z.string(),
+    main: z.object({ port: z.number(), metricsPort: z.number() }),
+    host: z.string().optional(),
+    replicas: z.number().optional(),
+    port: z.number().optional(),
+    metricsPort: z.number().optional(),
+    secretNames: z.array(z.string()).optional(),
+    tlsSecretName: z.string().optional(),
+  })
+  .superRefine((entry, ctx) => {
+    const { name, main, host, replicas, port, metricsPort, secretNames, tlsSecretName } = entry;
+    const key = `services.${name}`;
+    const issue = (path: string, problem: string, fix: string) =>
+      ctx.addIssue({ code: 'custom', path: [path], params: { key: `${key}.${path}` }, message: ruleMessage(problem, fix) });
+    if ('host' in entry && host === undefined) {
+      issue('host', 'is required', `the DNS name the service answers on: \`pulumi config set --path ${key}.host ${name}.example.com\``);
+    }
+    if (replicas !== undefined && replicas < 1) {
+      issue('replicas', 'must be at least 1', `e.g. \`pulumi config set --path ${key}.replicas 3\``);
+    }
+    for (const [field, value] of [
+      ['port', port],
+      ['metricsPort', metricsPort],
+    ] as const) {
+      if (value !== undefined && (value < 1024 || value > 65535)) {
+        issue(field, 'must be a whole number from 1024 to 65535', `e.g. \`pulumi config set --path ${key}.${field} ${main[field]}\``);
+      }
+    }
+    if (secretNames !== undefined && !secretNames.every(isDnsSubdomain)) {
+      issue('secretNames', 'must be a list of Secret names', `e.g. \`pulumi config set --path '${key}.secretNames[0]' ${name}-secrets\``);
+    }
+    if (tlsSecretName !== undefined && !isDnsSubdomain(tlsSecretName)) {
+      issue('tlsSecretName', 'is not a Secret name', 'use lowercase letters, digits, "-" and "."');
+    }
+  });

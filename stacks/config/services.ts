@@ -1,9 +1,10 @@
+import { z } from 'zod';
 import { isIP } from 'node:net';
-import { Color, ColorSpec, ImageRef, isDataKey, isDnsName, isDnsSubdomain, otherColor } from '../../lib';
+import { Color, ColorSpec, ImageRef, isDataKey, isDnsName, otherColor } from '../../lib';
 import { ConfigProblem, Fail, hintFor } from './errors';
 import { CONFIG_SCHEMAS, checkRules, checkShape, checkValue, stringMap } from './shape';
 import { GateCheckConfig, ServiceEntryConfig, colorSchema, serviceSchema } from './schema';
-import { distinctPortsRule, productionReplicasRule, replicaBoundsRule, weightedShiftRule } from './rules';
+import { distinctPortsRule, productionReplicasRule, replicaBoundsRule, serviceFieldsRule, serviceNameRule, weightedShiftRule } from './rules';
 
 const COLOR_KEYS = Object.keys(colorSchema.shape);
 
@@ -207,22 +208,7 @@ export interface ServiceContext {
 export function parseService(name: string, entry: unknown, context: ServiceContext, fail: Fail, problems: ConfigProblem[]): AppConfig | undefined {
   const key = `services.${name}`;
   const { main, production } = context;
-  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 50) {
-    fail(key, 'needs a name that is a lowercase DNS label of at most 50 characters starting with a letter', name, 'e.g. `services.api`');
-    return undefined;
-  }
-  if (name === main.name) {
-    fail(key, `has the name of the main app (app: ${main.name})`, name, 'give the service another name, or rename the main app with `app`');
-    return undefined;
-  }
-  if (name.startsWith(`${main.name}-`)) {
-    // `<app>-gate-blue`, `<app>-db`, `<app>-preview`, ... are names the main app's objects use.
-    fail(
-      key,
-      `starts with the main app's name and "-" (app: ${main.name}), so its objects could take the names of the main app's`,
-      name,
-      'choose a name that does not start with it, e.g. `api`',
-    );
+  if (!checkRules({ name, app: main.name }, serviceNameRule, fail, () => key)) {
     return undefined;
   }
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
@@ -234,58 +220,32 @@ export function parseService(name: string, entry: unknown, context: ServiceConte
     return undefined;
   }
   const fields = rest as Omit<ServiceEntryConfig, 'blue' | 'green'>;
-  if (fields.host === undefined) {
-    fail(
-      `${key}.host`,
-      'is required',
-      undefined,
-      `the DNS name the service answers on: \`pulumi config set --path ${key}.host ${name}.example.com\``,
-    );
-  } else {
+  const replicas = fields.replicas ?? main.replicas;
+  const maxReplicas = fields.maxReplicas ?? main.maxReplicas;
+  const port = fields.port ?? main.port;
+  const metricsPort = fields.metricsPort ?? main.metricsPort;
+  const secretNames = fields.secretNames ?? [];
+  const tlsSecretName = fields.tlsSecretName ?? `${name}-tls`;
+  const entryRules = (values: Omit<z.input<typeof serviceFieldsRule>, 'name' | 'main'>) =>
+    checkRules({ name, main, ...values }, serviceFieldsRule, fail);
+  entryRules({ host: fields.host });
+  if (fields.host !== undefined) {
     checkHost(`${key}.host`, fields.host, `${name}.example.com`, fail);
   }
   if (fields.settings !== undefined) {
     checkSettingsKeys(`${key}.settings`, fields.settings, fail);
   }
-  const replicas = fields.replicas ?? main.replicas;
-  const maxReplicas = fields.maxReplicas ?? main.maxReplicas;
-  if (replicas < 1) {
-    fail(`${key}.replicas`, 'must be at least 1', replicas, `e.g. \`pulumi config set --path ${key}.replicas 3\``);
-  } else {
+  if (entryRules({ replicas })) {
     checkRules({ production, replicas, service: true }, productionReplicasRule, fail, (path) => `${key}.${path.join('.')}`);
   }
   checkRules({ replicas, maxReplicas }, replicaBoundsRule, fail, (path) => `${key}.${path.join('.')}`);
-  const port = fields.port ?? main.port;
-  const metricsPort = fields.metricsPort ?? main.metricsPort;
-  for (const [field, value] of [
-    ['port', port],
-    ['metricsPort', metricsPort],
-  ] as const) {
-    if (value < 1024 || value > 65535) {
-      fail(`${key}.${field}`, 'must be a whole number from 1024 to 65535', value, `e.g. \`pulumi config set --path ${key}.${field} ${main[field]}\``);
-    }
-  }
+  entryRules({ port, metricsPort });
   checkRules({ port, metricsPort }, distinctPortsRule, fail, (path) => `${key}.${path.join('.')}`);
   const readinessPath = fields.readinessPath ?? main.readinessPath;
   const livenessPath = fields.livenessPath ?? main.livenessPath;
   checkValue(`${key}.readinessPath`, readinessPath, serviceSchema.shape.readinessPath, fail);
   checkValue(`${key}.livenessPath`, livenessPath, serviceSchema.shape.livenessPath, fail);
-  const secretNames = fields.secretNames ?? [];
-  for (const secret of secretNames) {
-    if (!isDnsSubdomain(secret)) {
-      fail(
-        `${key}.secretNames`,
-        'must be a list of Secret names',
-        secretNames,
-        `e.g. \`pulumi config set --path '${key}.secretNames[0]' ${name}-secrets\``,
-      );
-      break;
-    }
-  }
-  const tlsSecretName = fields.tlsSecretName ?? `${name}-tls`;
-  if (!isDnsSubdomain(tlsSecretName)) {
-    fail(`${key}.tlsSecretName`, 'is not a Secret name', tlsSecretName, 'use lowercase letters, digits, "-" and "."');
-  }
+  entryRules({ secretNames, tlsSecretName });
   (fields.gate?.checks ?? []).forEach((check, index) =>
     checkShape(`${key}.gate.checks[${index}]`, check, CONFIG_SCHEMAS.listItems['gate.checks'], fail),
   );
