@@ -14,8 +14,8 @@
 # hard-coded paths, two sysctls) is recorded and undone by node_down, which also recovers from a killed `up`.
 #
 # Addresses: pods get 10.88.0.0/16 on the bridge cutover0, whose own address 10.88.0.1 is the node's IP, the
-# kubelet's and CoreDNS's listen address; Services get ClusterIPs from the API server's default range
-# (10.0.0.0/24). Every address is on this machine, in network namespaces this script's containerd made.
+# kubelet's and CoreDNS's listen address; Services get ClusterIPs from 10.0.0.0/16 (scripts/cluster sets the API
+# server's range: its default /24 holds 254 Services). Every address is on this machine, in network namespaces this script's containerd made.
 
 NODE_NAME=cutover-node-real
 NODE_BRIDGE=cutover0
