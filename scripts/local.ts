@@ -152,6 +152,9 @@ export class LocalStack {
       PULUMI_BACKEND_URL: `file://${stateDir}`,
       PULUMI_CONFIG_PASSPHRASE: baseEnv.PULUMI_CONFIG_PASSPHRASE ?? 'cutover-local',
       PULUMI_SKIP_UPDATE_CHECK: 'true',
+      // The file backend rewrites the whole state at every step: compressed, a 50-app stack's is 0.3 MB instead of 13
+      // (docs/benchmarks.md: many apps in one stack).
+      PULUMI_DIY_BACKEND_ZSTD: 'true',
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
       PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: 'true',
       NO_COLOR: '1',
@@ -274,6 +277,9 @@ export class ProjectStacks {
       PULUMI_BACKEND_URL: `file://${this.stateDir}`,
       PULUMI_CONFIG_PASSPHRASE: baseEnv.PULUMI_CONFIG_PASSPHRASE ?? 'cutover-local',
       PULUMI_SKIP_UPDATE_CHECK: 'true',
+      // The file backend rewrites the whole state at every step: compressed, a 50-app stack's is 0.3 MB instead of 13
+      // (docs/benchmarks.md: many apps in one stack).
+      PULUMI_DIY_BACKEND_ZSTD: 'true',
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
       PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: 'true',
       NO_COLOR: '1',
