@@ -576,3 +576,80 @@ export const serviceFieldsRule = z
       issue('tlsSecretName', 'is not a Secret name', 'use lowercase letters, digits, "-" and "."');
     }
   });
+
+/**
+ * The color about to be live (`key` is its config key, e.g. `blue` or `services.api.green`): it has an image, is not
+ * scaled to 0, and in production runs at least 3 replicas when it sets its own count.
+ */
+export const liveColorRule = z
+  .object({
+    key: z.string(),
+    activeColor: z.string(),
+    production: z.boolean(),
+    image: z.string().optional(),
+    replicas: z.number().optional(),
+  })
+  .superRefine(({ key, activeColor, production, image, replicas }, ctx) => {
+    const issue = (field: string, problem: string, fix: string, value: unknown) =>
+      ctx.addIssue({ code: 'custom', path: [field], params: { key: `${key}.${field}`, value }, message: ruleMessage(problem, fix) });
+    if (image === undefined) {
+      issue(
+        'image',
+        'the live color has no image',
+        `set \`pulumi config set --path ${key}.image <image:tag>\` before making ${activeColor} live`,
+        undefined,
+      );
+    }
+    if (replicas === 0) {
+      issue(
+        'replicas',
+        `cannot make a color scaled to 0 live (activeColor is ${activeColor})`,
+        `scale it up first: \`pulumi config rm --path ${key}.replicas\`, \`pulumi up\`, then cut over`,
+        0,
+      );
+    }
+    if (production && replicas !== undefined && replicas > 0 && replicas < 3) {
+      issue(
+        'replicas',
+        'production runs at least 3 replicas of the live color',
+        'remove it or set it to 3 or more; a non-production stack sets `production: false`',
+        replicas,
+      );
+    }
+  });
+
+/**
+ * One color of an app (`key`, e.g. `green` or `services.api.blue`) against the app's sizes: production pins its image,
+ * the PodDisruptionBudget leaves a deployed color a pod running, and the color fits under maxReplicas. `size` is the
+ * color's replicas (its own, else the app's); `ownReplicas` whether it sets its own; `latest` whether its image is
+ * `:latest` (absent without an image, or one that does not parse).
+ */
+export const colorSizeRule = z
+  .object({
+    key: z.string(),
+    production: z.boolean(),
+    image: z.string().optional(),
+    latest: z.boolean().optional(),
+    size: z.number(),
+    ownReplicas: z.boolean(),
+    maxUnavailable: z.number(),
+    maxReplicas: z.number(),
+  })
+  .superRefine(({ key, production, image, latest, size, ownReplicas, maxUnavailable, maxReplicas }, ctx) => {
+    const issue = (field: string, problem: string, fix: string, value: unknown) =>
+      ctx.addIssue({ code: 'custom', path: [field], params: { key: `${key}.${field}`, value }, message: ruleMessage(problem, fix) });
+    if (production && latest === true) {
+      issue('image', 'production does not run `:latest`', 'pin a release tag or a digest, e.g. `:1.4.2` or `@sha256:…`', image);
+    }
+    if (image !== undefined && size > 0 && size <= maxUnavailable) {
+      issue(
+        'replicas',
+        `the PodDisruptionBudget allows ${maxUnavailable} pod(s) down at once and would leave none running`,
+        `run at least ${maxUnavailable + 1} replicas${ownReplicas ? '' : ' (replicas)'} or lower maxUnavailable`,
+        size,
+      );
+    }
+    if (size > maxReplicas) {
+      issue('replicas', `exceeds maxReplicas (${maxReplicas})`, 'lower it or raise maxReplicas', size);
+    }
+  });

@@ -7,7 +7,8 @@ import { ROUTERS, httpPathProblem, isDnsLabel, isDnsSubdomain } from '../../lib'
 // Pulumi.yaml's scalar schema and docs/config-reference.md from it. A field's own value rules (ranges, patterns,
 // Kubernetes names and quantities) are on the field; the rules that span keys are schemas in ./rules.ts. Both are
 // reported by ./parse.ts under the key the user wrote. ./services.ts still holds hand-written checks of its own: the
-// colors' fields and what the live color needs, hosts, and settings keys (each shared by the main app and services).
+// types of the colors' fields (with their coercions), hosts and settings keys (each shared by the main app and
+// services).
 
 /** The largest replica count the API server accepts (an int32 field). */
 export const MAX_INT32 = 2_147_483_647;

@@ -4,7 +4,16 @@ import { Color, ColorSpec, ImageRef, isDataKey, isDnsName, otherColor } from '..
 import { ConfigProblem, Fail, hintFor } from './errors';
 import { CONFIG_SCHEMAS, checkRules, checkShape, checkValue, stringMap } from './shape';
 import { GateCheckConfig, ServiceEntryConfig, colorSchema, serviceSchema } from './schema';
-import { distinctPortsRule, productionReplicasRule, replicaBoundsRule, serviceFieldsRule, serviceNameRule, weightedShiftRule } from './rules';
+import {
+  colorSizeRule,
+  distinctPortsRule,
+  liveColorRule,
+  productionReplicasRule,
+  replicaBoundsRule,
+  serviceFieldsRule,
+  serviceNameRule,
+  weightedShiftRule,
+} from './rules';
 
 const COLOR_KEYS = Object.keys(colorSchema.shape);
 
@@ -137,59 +146,27 @@ export function parseColors(
     colors[color] = spec;
   }
 
-  const live = colors[activeColor];
-  const liveKey = `${prefix}${activeColor}`;
   if (rules.activeValid) {
-    if (live.image === undefined) {
-      fail(
-        `${liveKey}.image`,
-        'the live color has no image',
-        undefined,
-        `set \`pulumi config set --path ${liveKey}.image <image:tag>\` before making ${activeColor} live`,
-      );
-    }
-    if (live.replicas === 0) {
-      fail(
-        `${liveKey}.replicas`,
-        `cannot make a color scaled to 0 live (activeColor is ${activeColor})`,
-        0,
-        `scale it up first: \`pulumi config rm --path ${liveKey}.replicas\`, \`pulumi up\`, then cut over`,
-      );
-    }
-    if (production && live.replicas !== undefined && live.replicas > 0 && live.replicas < 3) {
-      fail(
-        `${liveKey}.replicas`,
-        'production runs at least 3 replicas of the live color',
-        live.replicas,
-        `remove it or set it to 3 or more; a non-production stack sets \`production: false\``,
-      );
-    }
+    const live = colors[activeColor];
+    checkRules({ key: `${prefix}${activeColor}`, activeColor, production, image: live.image, replicas: live.replicas }, liveColorRule, fail);
   }
   for (const color of ['blue', 'green'] as const) {
     const spec = colors[color];
     const key = `${prefix}${color}`;
+    let latest: boolean | undefined;
     if (spec.image !== undefined) {
       try {
-        const image = ImageRef.parse(spec.image, `${key}.image`);
-        if (production && image.isLatest) {
-          fail(`${key}.image`, 'production does not run `:latest`', spec.image, 'pin a release tag or a digest, e.g. `:1.4.2` or `@sha256:…`');
-        }
+        latest = ImageRef.parse(spec.image, `${key}.image`).isLatest;
       } catch (error) {
         problems.push({ key: `${key}.image`, message: (error as Error).message });
       }
     }
     const size = spec.replicas ?? replicas;
-    if (spec.image !== undefined && size > 0 && size <= maxUnavailable) {
-      fail(
-        `${key}.replicas`,
-        `the PodDisruptionBudget allows ${maxUnavailable} pod(s) down at once and would leave none running`,
-        size,
-        `run at least ${maxUnavailable + 1} replicas${spec.replicas === undefined ? ' (replicas)' : ''} or lower maxUnavailable`,
-      );
-    }
-    if (size > maxReplicas) {
-      fail(`${key}.replicas`, `exceeds maxReplicas (${maxReplicas})`, size, 'lower it or raise maxReplicas');
-    }
+    checkRules(
+      { key, production, image: spec.image, latest, size, ownReplicas: spec.replicas !== undefined, maxUnavailable, maxReplicas },
+      colorSizeRule,
+      fail,
+    );
   }
   return colors;
 }
