@@ -99,7 +99,7 @@ export function waitsFor(from: IConstruct, target: IConstruct): boolean {
  * prerequisite of a switch) and prerequisites that already wait for `job` (a cycle). `what` names the gate in
  * messages ("the gate"), `example` is a call to show when none is given.
  */
-export function addPrerequisites(job: ApiObject, prerequisites: readonly IConstruct[], what: string, example: string): void {
+function addPrerequisites(job: ApiObject, prerequisites: readonly IConstruct[], what: string, example: string): void {
   if (prerequisites.length === 0) {
     throw new Error(`after: needs at least one prerequisite, got none; e.g. ${example}`);
   }
@@ -364,7 +364,7 @@ export function createGateJob(scope: Construct, spec: GateJobSpec): ApiObject {
 }
 
 /** For NetworkPolicySet: a gate's pods of either color (so a switch changes no policy), by their name and component. */
-export function gateNetworkPeer(podName: string, component: string): NetworkPeerSpec {
+function gateNetworkPeer(podName: string, component: string): NetworkPeerSpec {
   return {
     workloads: [{ name: podName, selector: { matchLabels: { 'app.kubernetes.io/name': podName, 'app.kubernetes.io/component': component } } }],
   };

@@ -13,7 +13,7 @@ export interface AlertRoutingConfig {
 
 /**
  * `monitoring.alerting` with its defaults: on in production, both receivers on with the Secrets of
- * {@link ALERTING_DEFAULTS}. A receiver's credential is only ever a Secret reference, so naming a Secret without its
+ * ALERTING_DEFAULTS (./schema.ts). A receiver's credential is only ever a Secret reference, so naming a Secret without its
  * name or key is an error rather than a default.
  */
 export function parseAlerting(value: AlertingConfig | undefined, production: boolean, fail: Fail): AlertRoutingConfig | undefined {
