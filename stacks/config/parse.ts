@@ -31,6 +31,7 @@ import {
   distinctPortsRule,
   gateDeadlineRule,
   gatewayPodLabelsRule,
+  hostRule,
   idleReplicasRule,
   metricGateEnabledRule,
   migrationsRule,
@@ -40,10 +41,11 @@ import {
   productionReplicasRule,
   recoveryRule,
   replicaBoundsRule,
+  settingsKeysRule,
   weightedShiftRule,
 } from './rules';
 import { CONFIG_SCHEMAS, checkRules, checkShape, checkValue, stringMap, unwrap } from './shape';
-import { AppConfig, ColorRules, checkHost, checkSettingsKeys, parseColors, parseService } from './services';
+import { AppConfig, ColorRules, parseColors, parseService } from './services';
 
 /**
  * A stack's configuration after parsing and validation. Every stack-level default is resolved; the fields of
@@ -265,7 +267,7 @@ export function parseStackConfigWithProblems(
   if (host === undefined) {
     fail('host', 'is required', undefined, 'set the DNS name the service answers on: `pulumi config set host app.example.com`');
   } else {
-    checkHost('host', host, 'app.example.com', fail);
+    checkRules({ key: 'host', host, example: 'app.example.com' }, hostRule, fail);
   }
 
   const replicas = int('replicas', CONFIG_DEFAULTS.replicas);
@@ -322,7 +324,7 @@ export function parseStackConfigWithProblems(
       );
     } else {
       settings = map;
-      checkSettingsKeys('settings', map, fail);
+      checkRules({ key: 'settings', settings: map }, settingsKeysRule, fail);
     }
   }
   const secretValue = json('secretNames');

@@ -1,10 +1,13 @@
 import { z } from 'zod';
-import { isDataKey, isDnsLabel, isDnsSubdomain, isLabelKey, isLabelValue } from '../../lib';
-import { ALERTING_DEFAULTS, ruleMessage } from './schema';
+import { isIP } from 'node:net';
+import { isDataKey, isDnsLabel, isDnsName, isDnsSubdomain, isLabelKey, isLabelValue } from '../../lib';
+import { hintFor } from './errors';
+import { ALERTING_DEFAULTS, colorValueSchema, ruleMessage } from './schema';
 
 // The rules that span keys, each a schema on the object of the values it relates (already of the right types, as
-// ./parse.ts and ./services.ts hold them), checked with ./shape.ts `checkRules` where the parse has those values. The
-// rules of one key's value (ranges, patterns, names) are on its field in ./schema.ts.
+// ./parse.ts and ./services.ts hold them, unless the rule says otherwise), checked with ./shape.ts `checkRules` where
+// the parse has those values. The rules of one key's value (ranges, patterns, names) are on its field in ./schema.ts,
+// except those whose message names the key (`key`: the main app's or a service's): hosts, settings keys, color fields.
 
 /** An app's replica bounds: the HPA's minReplicas cannot exceed its maxReplicas. */
 export const replicaBoundsRule = z.object({ replicas: z.number(), maxReplicas: z.number() }).superRefine(({ replicas, maxReplicas }, ctx) => {
@@ -651,5 +654,79 @@ export const colorSizeRule = z
     }
     if (size > maxReplicas) {
       issue('replicas', `exceeds maxReplicas (${maxReplicas})`, 'lower it or raise maxReplicas', size);
+    }
+  });
+
+/**
+ * A host of an Ingress rule or HTTPRoute (`key`, e.g. `host` or `services.api.host`): a DNS name, never an IP address
+ * (the API server refuses one).
+ */
+export const hostRule = z.object({ key: z.string(), host: z.string(), example: z.string() }).superRefine(({ key, host, example }, ctx) => {
+  const issue = (problem: string, fix: string) =>
+    ctx.addIssue({ code: 'custom', path: ['host'], params: { key }, message: ruleMessage(problem, fix) });
+  if (isIP(host) !== 0 || /^[0-9.]+$/.test(host)) {
+    issue(
+      'is an IP address; Ingress and HTTPRoute hosts must be DNS names',
+      `use the DNS name clients call, such as \`${example}\`, pointed at the load balancer`,
+    );
+  } else if (!isDnsName(host)) {
+    issue('is not a DNS name', `use a lowercase fully qualified name such as \`${example}\``);
+  }
+});
+
+/** The names of an app's settings (`key`, e.g. `settings` or `services.api.settings`), which become the keys of its ConfigMap. */
+export const settingsKeysRule = z.object({ key: z.string(), settings: z.record(z.string(), z.unknown()) }).superRefine(({ key, settings }, ctx) => {
+  for (const name of Object.keys(settings).filter((name) => !isDataKey(name))) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['settings', name],
+      params: { key: `${key}.${name}`, value: name },
+      message: ruleMessage(
+        'is not a ConfigMap key (letters, digits, "-", "_" and "." only)',
+        'name it like an environment variable, e.g. `LOG_LEVEL`',
+      ),
+    });
+  }
+});
+
+/** What each field of a color is, for the message of a value that is not: the problem and the fix, by the color's key. */
+const COLOR_FIELD_PROBLEMS: Readonly<Record<keyof typeof colorValueSchema.shape, (key: string, replicas: number) => [string, string]>> = {
+  image: () => ['must be a string', 'quote the image reference'],
+  replicas: (key, replicas) => ['must be a whole number of at least 0', `e.g. \`pulumi config set --path ${key}.replicas ${replicas}\``],
+  env: (key) => ['must map names to string values', `e.g. \`pulumi config set --path ${key}.env.FEATURE_X on\``],
+};
+
+const COLOR_FIELDS = Object.keys(colorValueSchema.shape) as (keyof typeof colorValueSchema.shape)[];
+
+/**
+ * One color's value as the config file holds it (`key`, e.g. `blue` or `services.api.green`; `value` of any type):
+ * an object of {@link colorValueSchema}'s fields, each of its type. Unknown fields come first, in the file's order,
+ * then each field of the wrong type. `replicas` is the app's, for the example.
+ */
+export const colorFieldsRule = z
+  .object({ key: z.string(), value: z.unknown(), replicas: z.number() })
+  .superRefine(({ key, value, replicas }, ctx) => {
+    const issue = (field: string | undefined, problem: string, fix: string, found: unknown) =>
+      ctx.addIssue({
+        code: 'custom',
+        path: field === undefined ? ['value'] : ['value', field],
+        params: { key: field === undefined ? key : `${key}.${field}`, value: found },
+        message: ruleMessage(problem, fix),
+      });
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      issue(
+        undefined,
+        'must be an object with image, replicas and env',
+        `e.g. \`pulumi config set --path ${key}.image registry.example.com/acme/web:1.4.2\``,
+        value,
+      );
+      return;
+    }
+    const fields = value as Record<string, unknown>;
+    for (const field of Object.keys(fields).filter((field) => !(COLOR_FIELDS as string[]).includes(field))) {
+      issue(field, 'is not a color field', `use one of ${COLOR_FIELDS.join(', ')}${hintFor(field, COLOR_FIELDS)}`, fields[field]);
+    }
+    for (const field of COLOR_FIELDS.filter((field) => !colorValueSchema.shape[field].safeParse(fields[field]).success)) {
+      issue(field, ...COLOR_FIELD_PROBLEMS[field](key, replicas), fields[field]);
     }
   });

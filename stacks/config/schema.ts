@@ -5,10 +5,9 @@ import { ROUTERS, httpPathProblem, isDnsLabel, isDnsSubdomain } from '../../lib'
 // The one declaration of every stack config key: the types below are inferred from it, the structural checks
 // (unknown fields with a suggestion, wrong types) walk it (./shape.ts), and `npm run config:generate` writes
 // Pulumi.yaml's scalar schema and docs/config-reference.md from it. A field's own value rules (ranges, patterns,
-// Kubernetes names and quantities) are on the field; the rules that span keys are schemas in ./rules.ts. Both are
-// reported by ./parse.ts under the key the user wrote. ./services.ts still holds hand-written checks of its own: the
-// types of the colors' fields (with their coercions), hosts and settings keys (each shared by the main app and
-// services).
+// Kubernetes names and quantities) are on the field; the rules that span keys, or whose message names where the value
+// is (a host, a settings key, a color's fields: each of the main app and of every service), are schemas in ./rules.ts.
+// Both are reported by ./parse.ts under the key the user wrote.
 
 /** The largest replica count the API server accepts (an int32 field). */
 export const MAX_INT32 = 2_147_483_647;
@@ -127,6 +126,20 @@ export const colorSchema = z.object({
   image: str('The color’s image reference, pinned by tag or digest (`:latest` is refused in production).').optional(),
   replicas: int('The color’s replicas (0 scales it down; the live color cannot be 0).', 'replicas').optional(),
   env: map('Environment variables of this color only (what differs between releases).', '{}').optional(),
+});
+
+/** A whole number a config file holds as text (`"3"`), as a number; anything else as it is. */
+const wholeNumberText = (value: unknown): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+
+/**
+ * A color's fields as a config file holds them, read into what the constructs take: {@link colorSchema}'s fields, with
+ * `replicas` written as text (`"3"`) read as a number and env values Pulumi stored as numbers or booleans as strings.
+ * ./rules.ts `colorFieldsRule` reports what does not fit, each field under its own key.
+ */
+export const colorValueSchema = z.strictObject({
+  image: colorSchema.shape.image,
+  replicas: z.preprocess(wholeNumberText, z.number().min(0).refine(Number.isInteger)).optional(),
+  env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
 });
 
 export const postgresSchema = z.object({

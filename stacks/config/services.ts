@@ -1,21 +1,21 @@
 import { z } from 'zod';
-import { isIP } from 'node:net';
-import { Color, ColorSpec, ImageRef, isDataKey, isDnsName, otherColor } from '../../lib';
-import { ConfigProblem, Fail, hintFor } from './errors';
+import { Color, ColorSpec, ImageRef, otherColor } from '../../lib';
+import { ConfigProblem, Fail } from './errors';
 import { CONFIG_SCHEMAS, checkRules, checkShape, checkValue, stringMap } from './shape';
-import { GateCheckConfig, ServiceEntryConfig, colorSchema, serviceSchema } from './schema';
+import { GateCheckConfig, ServiceEntryConfig, colorValueSchema, serviceSchema } from './schema';
 import {
+  colorFieldsRule,
   colorSizeRule,
   distinctPortsRule,
+  hostRule,
   liveColorRule,
   productionReplicasRule,
   replicaBoundsRule,
   serviceFieldsRule,
   serviceNameRule,
+  settingsKeysRule,
   weightedShiftRule,
 } from './rules';
-
-const COLOR_KEYS = Object.keys(colorSchema.shape);
 
 /**
  * One app of the stack as the platform composes it: the main app (top-level keys) or one of `services`. Every app
@@ -41,32 +41,20 @@ export interface AppConfig {
   readonly backends: boolean;
 }
 
-/** A host of an Ingress rule or HTTPRoute: a DNS name, never an IP address (the API server refuses one). */
-export function checkHost(key: string, host: string, example: string, fail: Fail): void {
-  if (isIP(host) !== 0 || /^[0-9.]+$/.test(host)) {
-    fail(
-      key,
-      'is an IP address; Ingress and HTTPRoute hosts must be DNS names',
-      host,
-      `use the DNS name clients call, such as \`${example}\`, pointed at the load balancer`,
-    );
-  } else if (!isDnsName(host)) {
-    fail(key, 'is not a DNS name', host, `use a lowercase fully qualified name such as \`${example}\``);
-  }
-}
-
-/** The keys of an app's settings, which become the keys of its ConfigMap. */
-export function checkSettingsKeys(key: string, settings: Readonly<Record<string, string>>, fail: Fail): void {
-  for (const name of Object.keys(settings)) {
-    if (!isDataKey(name)) {
-      fail(
-        `${key}.${name}`,
-        'is not a ConfigMap key (letters, digits, "-", "_" and "." only)',
-        name,
-        'name it like an environment variable, e.g. `LOG_LEVEL`',
-      );
+/**
+ * The fields of a color's value that are of their types, read as {@link colorValueSchema} reads them (none of a value
+ * that is not an object).
+ */
+function colorSpec(value: unknown): ColorSpec {
+  const fields = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  const spec: Record<string, unknown> = {};
+  for (const [field, schema] of Object.entries(colorValueSchema.shape)) {
+    const result = schema.safeParse(fields[field]);
+    if (result.success && result.data !== undefined) {
+      spec[field] = result.data;
     }
   }
+  return spec;
 }
 
 /** What the colors of an app are checked against: the stack's switch and sizes. */
@@ -95,55 +83,11 @@ export function parseColors(
   const colors: Record<Color, ColorSpec> = { blue: {}, green: {} };
   for (const color of ['blue', 'green'] as const) {
     const value = raw[color];
-    const key = `${prefix}${color}`;
-    if (value === undefined) {
-      continue;
+    if (value !== undefined) {
+      checkRules({ key: `${prefix}${color}`, value, replicas }, colorFieldsRule, fail);
+      // A color with a wrong field keeps its right ones: what the live color needs is judged on those.
+      colors[color] = colorSpec(value);
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      fail(
-        key,
-        'must be an object with image, replicas and env',
-        value,
-        `e.g. \`pulumi config set --path ${key}.image registry.example.com/acme/web:1.4.2\``,
-      );
-      continue;
-    }
-    const fields = value as Record<string, unknown>;
-    for (const field of Object.keys(fields)) {
-      if (!COLOR_KEYS.includes(field)) {
-        fail(`${key}.${field}`, 'is not a color field', fields[field], `use one of ${COLOR_KEYS.join(', ')}${hintFor(field, COLOR_KEYS)}`);
-      }
-    }
-    const spec: { image?: string; replicas?: number; env?: Record<string, string> } = {};
-    if (fields.image !== undefined) {
-      if (typeof fields.image !== 'string') {
-        fail(`${key}.image`, 'must be a string', fields.image, 'quote the image reference');
-      } else {
-        spec.image = fields.image;
-      }
-    }
-    if (fields.replicas !== undefined) {
-      const n = typeof fields.replicas === 'string' && /^\d+$/.test(fields.replicas) ? Number(fields.replicas) : fields.replicas;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-        fail(
-          `${key}.replicas`,
-          'must be a whole number of at least 0',
-          fields.replicas,
-          `e.g. \`pulumi config set --path ${key}.replicas ${replicas}\``,
-        );
-      } else {
-        spec.replicas = n;
-      }
-    }
-    if (fields.env !== undefined) {
-      const env = stringMap(fields.env);
-      if (env === undefined) {
-        fail(`${key}.env`, 'must map names to string values', fields.env, `e.g. \`pulumi config set --path ${key}.env.FEATURE_X on\``);
-      } else {
-        spec.env = env;
-      }
-    }
-    colors[color] = spec;
   }
 
   if (rules.activeValid) {
@@ -207,10 +151,10 @@ export function parseService(name: string, entry: unknown, context: ServiceConte
     checkRules({ name, main, ...values }, serviceFieldsRule, fail);
   entryRules({ host: fields.host });
   if (fields.host !== undefined) {
-    checkHost(`${key}.host`, fields.host, `${name}.example.com`, fail);
+    checkRules({ key: `${key}.host`, host: fields.host, example: `${name}.example.com` }, hostRule, fail);
   }
   if (fields.settings !== undefined) {
-    checkSettingsKeys(`${key}.settings`, fields.settings, fail);
+    checkRules({ key: `${key}.settings`, settings: fields.settings }, settingsKeysRule, fail);
   }
   if (entryRules({ replicas })) {
     checkRules({ production, replicas, service: true }, productionReplicasRule, fail, (path) => `${key}.${path.join('.')}`);
@@ -246,7 +190,8 @@ export function parseService(name: string, entry: unknown, context: ServiceConte
     metricsPort,
     readinessPath,
     livenessPath,
-    settings: fields.settings ?? main.settings,
+    // checkShape let through numbers and booleans, as Pulumi stores them; a ConfigMap's data are strings.
+    settings: fields.settings === undefined ? main.settings : (stringMap(fields.settings) ?? {}),
     secretNames,
     tlsSecretName,
     gate: { image: fields.gate?.image ?? main.gate.image, checks: fields.gate?.checks ?? main.gate.checks },

@@ -48,6 +48,15 @@ describe('services config', () => {
     expect(config.apps[0]).toMatchObject({ name: 'web', host: 'web.example.com', blue: config.blue, green: config.green });
   });
 
+  it('reads values `pulumi config set --path` stores as numbers and booleans as the strings the objects hold', () => {
+    // `pulumi config set --path services.api.settings.WORKERS 4` stores 4, a number: a ConfigMap's data are strings.
+    const entry = { ...API, settings: { WORKERS: 4, DEBUG: false }, green: { ...API.green, replicas: '4', env: { RETRIES: 2 } } };
+    const { config, objects } = synthesize(raw({ services: { api: entry } }), 'prod');
+    expect(config.apps[1]).toMatchObject({ settings: { WORKERS: '4', DEBUG: 'false' }, green: { replicas: 4, env: { RETRIES: '2' } } });
+    const settings = objects.find(({ manifest }) => manifest.kind === 'ConfigMap' && manifest.metadata.name === 'api-settings');
+    expect(settings?.manifest.data).toEqual({ WORKERS: '4', DEBUG: 'false' });
+  });
+
   it("refuses a service without a host, with the main app's host, or with another service's", () => {
     expect(problems({ services: { api: { ...API, host: undefined } } })).toEqual([
       expect.stringMatching(/^services\.api\.host: is required, got nothing; /),
