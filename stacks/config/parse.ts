@@ -44,7 +44,7 @@ import {
   settingsKeysRule,
   weightedShiftRule,
 } from './rules';
-import { CONFIG_SCHEMAS, checkRules, checkShape, checkValue, stringMap, unwrap } from './shape';
+import { CONFIG_SCHEMAS, checkRules, checkShape, checkValue, readShape, stringMap, unwrap } from './shape';
 import { AppConfig, ColorRules, parseColors, parseService } from './services';
 
 /**
@@ -125,10 +125,11 @@ function parsePreflight(value: unknown, fail: Fail): PreflightConfig {
   if (typeof value === 'boolean') {
     return { enabled: value, skip: [] };
   }
-  if (!checkShape('preflight', value, CONFIG_SCHEMAS.keys.preflight, fail)) {
+  const read = readShape<{ enabled?: boolean; skip?: string[] }>('preflight', value, CONFIG_SCHEMAS.keys.preflight, fail);
+  if (read === undefined) {
     return on;
   }
-  const { enabled, skip = [] } = value as { enabled?: boolean; skip?: string[] };
+  const { enabled, skip = [] } = read;
   skip.forEach((check, index) => {
     if (!(PREFLIGHT_CHECKS as readonly string[]).includes(check)) {
       fail(
@@ -346,10 +347,7 @@ export function parseStackConfigWithProblems(
   checkValue('tlsSecretName', tlsSecretName, stackConfigSchema.shape.tlsSecretName, fail);
 
   const postgresValue = json('postgres');
-  const postgres =
-    postgresValue !== undefined && checkShape('postgres', postgresValue, CONFIG_SCHEMAS.keys.postgres, fail)
-      ? (postgresValue as PostgresConfig)
-      : undefined;
+  const postgres = postgresValue !== undefined ? readShape<PostgresConfig>('postgres', postgresValue, CONFIG_SCHEMAS.keys.postgres, fail) : undefined;
   checkRules({ recovery: postgres?.recovery }, recoveryRule, fail, () => 'postgres.recovery');
   checkValue('postgres.backup.secretName', postgres?.backup?.secretName, postgresSchema.shape.backup.unwrap().shape.secretName, fail);
   if (postgres?.imageName !== undefined && typeof postgres.imageName === 'string') {
@@ -367,16 +365,18 @@ export function parseStackConfigWithProblems(
     }
   }
   const redisValue = json('redis');
-  const redis =
-    redisValue !== undefined && checkShape('redis', redisValue, CONFIG_SCHEMAS.keys.redis, fail) ? (redisValue as RedisConfig) : undefined;
+  const redis = redisValue !== undefined ? readShape<RedisConfig>('redis', redisValue, CONFIG_SCHEMAS.keys.redis, fail) : undefined;
   checkValue('redis.secretName', redis?.secretName, redisSchema.shape.secretName, fail);
   checkValue('redis.mode', redis?.mode, redisSchema.shape.mode, fail);
 
   const operatorsValue = json('operators');
-  const operators: OperatorsConfig =
-    operatorsValue !== undefined && checkShape('operators', operatorsValue, CONFIG_SCHEMAS.keys.operators, fail)
-      ? { install: (operatorsValue as Partial<OperatorsConfig>).install ?? false }
-      : { install: false };
+  const operators: OperatorsConfig = {
+    install:
+      (operatorsValue !== undefined
+        ? readShape<Partial<OperatorsConfig>>('operators', operatorsValue, CONFIG_SCHEMAS.keys.operators, fail)
+        : undefined
+      )?.install ?? false,
+  };
   checkRules(
     { install: operators.install, postgres: postgres !== undefined, redis: redis !== undefined },
     operatorsRule,
@@ -388,9 +388,8 @@ export function parseStackConfigWithProblems(
 
   const monitoringValue = json('monitoring');
   const monitoring =
-    monitoringValue !== undefined && checkShape('monitoring', monitoringValue, CONFIG_SCHEMAS.keys.monitoring, fail)
-      ? (monitoringValue as MonitoringConfig)
-      : {};
+    (monitoringValue !== undefined ? readShape<MonitoringConfig>('monitoring', monitoringValue, CONFIG_SCHEMAS.keys.monitoring, fail) : undefined) ??
+    {};
 
   checkRules({ labels: monitoring.labels, dashboardLabels: monitoring.dashboardLabels }, monitoringLabelsRule, fail);
   checkValue('monitoring.runbookBaseUrl', monitoring.runbookBaseUrl, monitoringSchema.shape.runbookBaseUrl, fail);
@@ -403,7 +402,7 @@ export function parseStackConfigWithProblems(
   const alerting = parseAlerting(monitoring.alerting, production, fail);
 
   const gateValue = json('gate');
-  const gate = gateValue !== undefined && checkShape('gate', gateValue, CONFIG_SCHEMAS.keys.gate, fail) ? (gateValue as GateConfig) : {};
+  const gate = (gateValue !== undefined ? readShape<GateConfig>('gate', gateValue, CONFIG_SCHEMAS.keys.gate, fail) : undefined) ?? {};
   (gate.checks ?? []).forEach((check, index) => checkShape(`gate.checks[${index}]`, check, CONFIG_SCHEMAS.listItems['gate.checks'], fail));
   const deployTimeoutSeconds = int('deployTimeoutSeconds', CONFIG_DEFAULTS.deployTimeoutSeconds);
   checkRules({ deployTimeoutSeconds, timeoutSeconds: gate.timeoutSeconds }, gateDeadlineRule, fail, () => 'gate.timeoutSeconds');
@@ -421,9 +420,8 @@ export function parseStackConfigWithProblems(
   }
   const migrationsValue = json('migrations');
   const migrations =
-    migrationsValue !== undefined && checkShape('migrations', migrationsValue, CONFIG_SCHEMAS.keys.migrations, fail)
-      ? (migrationsValue as MigrationsConfig)
-      : {};
+    (migrationsValue !== undefined ? readShape<MigrationsConfig>('migrations', migrationsValue, CONFIG_SCHEMAS.keys.migrations, fail) : undefined) ??
+    {};
   checkRules({ expand: migrations.expand, contract: migrations.contract, postgres: postgres !== undefined }, migrationsRule, fail, (path) =>
     ['migrations', ...path].join('.'),
   );
@@ -481,14 +479,16 @@ export function parseStackConfigWithProblems(
 
   const schedulingValue = json('scheduling');
   let scheduling: PodScheduling = {};
-  if (schedulingValue !== undefined && checkShape('scheduling', schedulingValue, CONFIG_SCHEMAS.keys.scheduling, fail)) {
-    const tolerations = (schedulingValue as { tolerations?: unknown[] }).tolerations ?? [];
+  const schedulingRead =
+    schedulingValue !== undefined ? readShape<PodScheduling>('scheduling', schedulingValue, CONFIG_SCHEMAS.keys.scheduling, fail) : undefined;
+  if (schedulingRead !== undefined) {
+    const tolerations: readonly unknown[] = schedulingRead.tolerations ?? [];
     if (
       tolerations.every((toleration, index) =>
         checkShape(`scheduling.tolerations[${index}]`, toleration, CONFIG_SCHEMAS.listItems['scheduling.tolerations'], fail),
       )
     ) {
-      scheduling = schedulingValue as PodScheduling;
+      scheduling = schedulingRead;
       for (const message of schedulingProblems('scheduling', scheduling)) {
         problems.push({ key: message.slice(0, message.indexOf(':')), message });
       }
@@ -497,7 +497,7 @@ export function parseStackConfigWithProblems(
 
   const networkValue = json('network');
   const network =
-    networkValue !== undefined && checkShape('network', networkValue, CONFIG_SCHEMAS.keys.network, fail) ? (networkValue as NetworkConfig) : {};
+    (networkValue !== undefined ? readShape<NetworkConfig>('network', networkValue, CONFIG_SCHEMAS.keys.network, fail) : undefined) ?? {};
   const networkFields = typeof networkValue === 'object' && networkValue !== null ? (networkValue as Record<string, unknown>) : {};
   for (const field of ['ingressNamespace', 'gatewayNamespace', 'monitoringNamespace', 'cnpgNamespace', 'redisOperatorNamespace'] as const) {
     const value = networkFields[field];

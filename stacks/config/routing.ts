@@ -1,6 +1,6 @@
 import { ROUTERS, Router } from '../../lib';
 import { Fail } from './errors';
-import { CONFIG_SCHEMAS, checkRules, checkShape, checkValue } from './shape';
+import { CONFIG_SCHEMAS, checkRules, checkValue, readShape } from './shape';
 import { routerRule } from './rules';
 import { GatewayConfig, NetworkConfig, RoutingConfig, routingSchema } from './schema';
 
@@ -37,10 +37,15 @@ export function parseRouting(
     );
     return { router: 'gateway' };
   }
-  if (!checkShape('routing', value, CONFIG_SCHEMAS.keys.routing, fail)) {
+  const raw = readShape<{ router?: string; gateway?: Partial<GatewayConfig>; keepIngress?: boolean; requestTimeoutSeconds?: number }>(
+    'routing',
+    value,
+    CONFIG_SCHEMAS.keys.routing,
+    fail,
+  );
+  if (raw === undefined) {
     return { router: 'gateway' };
   }
-  const raw = value as { router?: string; gateway?: Partial<GatewayConfig>; keepIngress?: boolean; requestTimeoutSeconds?: number };
   const router = (raw.router ?? 'gateway') as Router;
   if (!ROUTERS.includes(router)) {
     fail('routing.router', `must be one of ${ROUTERS.join(', ')}`, router, '`gateway` for an HTTPRoute on a Gateway, `ingress` for an Ingress');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Color, ColorSpec, ImageRef, otherColor } from '../../lib';
 import { ConfigProblem, Fail } from './errors';
-import { CONFIG_SCHEMAS, checkRules, checkShape, checkValue, stringMap } from './shape';
+import { CONFIG_SCHEMAS, checkRules, checkShape, checkValue, readShape } from './shape';
 import { GateCheckConfig, ServiceEntryConfig, colorValueSchema, serviceSchema } from './schema';
 import {
   colorFieldsRule,
@@ -137,10 +137,10 @@ export function parseService(name: string, entry: unknown, context: ServiceConte
     return undefined;
   }
   const { blue, green, ...rest } = entry as Record<string, unknown>;
-  if (!checkShape(key, rest, CONFIG_SCHEMAS.service, fail)) {
+  const fields = readShape<Omit<ServiceEntryConfig, 'blue' | 'green'>>(key, rest, CONFIG_SCHEMAS.service, fail);
+  if (fields === undefined) {
     return undefined;
   }
-  const fields = rest as Omit<ServiceEntryConfig, 'blue' | 'green'>;
   const replicas = fields.replicas ?? main.replicas;
   const maxReplicas = fields.maxReplicas ?? main.maxReplicas;
   const port = fields.port ?? main.port;
@@ -190,8 +190,7 @@ export function parseService(name: string, entry: unknown, context: ServiceConte
     metricsPort,
     readinessPath,
     livenessPath,
-    // checkShape let through numbers and booleans, as Pulumi stores them; a ConfigMap's data are strings.
-    settings: fields.settings === undefined ? main.settings : (stringMap(fields.settings) ?? {}),
+    settings: fields.settings ?? main.settings,
     secretNames,
     tlsSecretName,
     gate: { image: fields.gate?.image ?? main.gate.image, checks: fields.gate?.checks ?? main.gate.checks },

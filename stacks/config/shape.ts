@@ -92,8 +92,8 @@ function shapesOf<T extends object>(schemas: T): Shapes<T> {
 export const CONFIG_SHAPES = shapesOf(CONFIG_SCHEMAS);
 
 /**
- * How a config file can get each kind of field wrong. Maps take numbers and booleans (Pulumi stores them so, and the
- * constructs read them as strings); lists of objects are lists here, their items checked on their own by parse, which
+ * How a config file can get each kind of field wrong. Maps take numbers and booleans (Pulumi stores them so, and
+ * {@link readShape} reads them as strings); lists of objects are lists here, their items checked on their own by parse, which
  * reports an item's problems only once the object holding the list is right.
  */
 const LEAF_SCHEMAS: Readonly<Record<Leaf, z.ZodType>> = {
@@ -215,6 +215,28 @@ export function checkShape(key: string, value: unknown, schema: z.ZodObject, fai
     }
   }
   return false;
+}
+
+/** `value` with the values of its maps (by `shape`) as strings, as the constructs and the API server take them. */
+function withStringMaps(value: Record<string, unknown>, shape: ConfigShape): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(value).map(([name, field]) => {
+      const leaf = shape[name];
+      if (leaf === 'map') {
+        return [name, stringMap(field)];
+      }
+      return [name, typeof leaf === 'object' ? withStringMaps(field as Record<string, unknown>, leaf) : field];
+    }),
+  );
+}
+
+/**
+ * A structured value read through {@link checkShape}: undefined (its problems reported) unless it has the structure
+ * of `schema`, and then with the values of its maps as strings. `pulumi config set --path monitoring.labels.tier 1`
+ * stores the number 1, which a label, a ConfigMap's data and an environment variable hold as "1".
+ */
+export function readShape<T>(key: string, value: unknown, schema: z.ZodObject, fail: Fail): T | undefined {
+  return checkShape(key, value, schema, fail) ? (withStringMaps(value as Record<string, unknown>, structure(schema).shape) as T) : undefined;
 }
 
 /**

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { configProblems } from '../helpers';
 import { CONFIG_DEFAULTS, ConfigError, UNDECLARED_DEFAULT_KEYS, parseStackConfig } from '../../stacks/config';
 import { applyOverrides, readStackFile } from '../../stacks/stack-file';
+import { synthesize } from '../../stacks/synthesize';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -290,6 +291,25 @@ describe('applyOverrides', () => {
     expect(JSON.parse(applyOverrides(MINIMAL, ['monitoring.runbookBaseUrl=https://runbooks.example.com/'])['cutover:monitoring'])).toEqual({
       runbookBaseUrl: 'https://runbooks.example.com/',
     });
+  });
+
+  it('reads the numbers and booleans --path stores in a map as the strings labels, settings and env hold', () => {
+    // The fix the config gives for empty dashboardLabels, followed as written: it stores the number 1.
+    const raw = applyOverrides({ ...MINIMAL, 'cutover:monitoring': JSON.stringify({ dashboardLabels: {} }) }, [
+      'monitoring.dashboardLabels.grafana_dashboard=1',
+      'monitoring.labels.release=true',
+      'scheduling.nodeSelector.generation=2',
+      'settings.WORKERS=4',
+      'blue.env.RETRIES=3',
+    ]);
+    expect(JSON.parse(raw['cutover:monitoring'])).toEqual({ dashboardLabels: { grafana_dashboard: 1 }, labels: { release: true } });
+    const config = parseStackConfig(raw, 'test');
+    expect(config.monitoring).toMatchObject({ dashboardLabels: { grafana_dashboard: '1' }, labels: { release: 'true' } });
+    expect(config.scheduling.nodeSelector).toEqual({ generation: '2' });
+    expect(config.settings).toEqual({ WORKERS: '4' });
+    expect(config.blue.env).toEqual({ RETRIES: '3' });
+    // And the constructs, which check labels themselves, take them.
+    expect(() => synthesize(raw, 'test')).not.toThrow();
   });
 
   it('keeps a plain key a string, as `pulumi config set` without --path does', () => {
