@@ -691,7 +691,8 @@ export const settingsKeysRule = z.object({ key: z.string(), settings: z.record(z
 
 /** What each field of a color is, for the message of a value that is not: the problem and the fix, by the color's key. */
 const COLOR_FIELD_PROBLEMS: Readonly<Record<keyof typeof colorValueSchema.shape, (key: string, replicas: number) => [string, string]>> = {
-  image: () => ['must be a string', 'quote the image reference'],
+  // `pulumi config set --path` stores 1 and true as a number and a boolean; quoting them in the shell does not help.
+  image: (key) => ['must be a string', `set it as one: \`pulumi config set --path --type string ${key}.image <reference>\``],
   replicas: (key, replicas) => ['must be a whole number of at least 0', `e.g. \`pulumi config set --path ${key}.replicas ${replicas}\``],
   env: (key) => ['must map names to string values', `e.g. \`pulumi config set --path ${key}.env.FEATURE_X on\``],
 };

@@ -174,6 +174,26 @@ function compareOrder(a: readonly number[], b: readonly number[]): number {
   return a.length - b.length;
 }
 
+/** Whether the field at `path` of `schema` takes any string (not one of a list of names): a value `--type string` can fix. */
+function isPlainString(schema: z.ZodType, path: readonly string[]): boolean {
+  let field: z.ZodType | undefined = unwrap(schema);
+  for (const segment of path) {
+    const def = field.def as { type: string; element?: z.ZodType };
+    if (def.type === 'array' && def.element !== undefined) {
+      field = unwrap(def.element);
+      if (/^\d+$/.test(segment)) {
+        continue;
+      }
+    }
+    const next = field.def.type === 'object' ? ((field as z.ZodObject).shape[segment] as z.ZodType | undefined) : undefined;
+    if (next === undefined) {
+      return false;
+    }
+    field = unwrap(next);
+  }
+  return field.def.type === 'string';
+}
+
 /**
  * Checks `value` against the structure of `schema` (zod's strict parse), reporting unknown fields (with a suggestion)
  * and wrong types, one problem per field, in the order the value has its fields.
@@ -210,6 +230,11 @@ export function checkShape(key: string, value: unknown, schema: z.ZodObject, fai
       const type =
         { integer: 'a whole number', 'string[]': 'a list of strings', map: 'a map of names to strings', list: 'a list' }[expected as string] ??
         `a ${expected}`;
+      if (isPlainString(schema, path) && (typeof found === 'number' || typeof found === 'boolean')) {
+        // `pulumi config set --path` stores 1 and true as a number and a boolean; quoting them in the shell does not help.
+        fail(at, `must be ${type}`, found, `set it as one: \`pulumi config set --path --type string ${at} ${String(found)}\``);
+        continue;
+      }
       const example = expected === 'string[]' ? `\`pulumi config set --path '${at}[0]' <value>\`` : `\`pulumi config set --path ${at} <value>\``;
       fail(at, `must be ${type}`, found, `e.g. ${example}`);
     }

@@ -365,6 +365,26 @@ describe('parseStackConfig data tier', () => {
     ]);
   });
 
+  it('tells how to store a number or a boolean given for a string field as a string, but not for a field of names', () => {
+    // `pulumi config set --path migrations.expand.image 7` stores the number 7: only `--type string` stores "7".
+    expect(
+      problems({
+        ...MINIMAL,
+        'cutover:migrations': '{"expand":{"image":7,"command":["migrate"]}}',
+        'cutover:redis': '{"mode":1}',
+        'cutover:postgres': '{"backup":{"destinationPath":true}}',
+      }),
+    ).toEqual([
+      'postgres.backup.destinationPath: must be a string, got true; ' +
+        'set it as one: `pulumi config set --path --type string postgres.backup.destinationPath true`',
+      'redis.mode: must be a string, got 1; e.g. `pulumi config set --path redis.mode <value>`',
+      'migrations.expand.image: must be a string, got 7; set it as one: `pulumi config set --path --type string migrations.expand.image 7`',
+    ]);
+    expect(problems({ ...MINIMAL, 'cutover:blue': '{"image":1}' })).toContain(
+      'blue.image: must be a string, got 1; set it as one: `pulumi config set --path --type string blue.image <reference>`',
+    );
+  });
+
   it('refuses an unknown redis mode', () => {
     expect(problems({ ...MINIMAL, 'cutover:redis': '{"mode":"standalone"}' })).toEqual([
       'redis.mode: must be sentinel or cluster, got "standalone"; `sentinel` (1 master + replicas with failover) or `cluster` (sharded)',
