@@ -176,7 +176,7 @@ function compareOrder(a: readonly number[], b: readonly number[]): number {
 
 /** Whether the field at `path` of `schema` takes any string (not one of a list of names): a value `--type string` can fix. */
 function isPlainString(schema: z.ZodType, path: readonly string[]): boolean {
-  let field: z.ZodType | undefined = unwrap(schema);
+  let field: z.ZodType = unwrap(schema);
   for (const segment of path) {
     const def = field.def as { type: string; element?: z.ZodType };
     if (def.type === 'array' && def.element !== undefined) {
